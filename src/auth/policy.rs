@@ -1,0 +1,93 @@
+//! The access policy of `shared/design/ACCESS.md`, in one place. Resolvers and endpoints ask it;
+//! none tests a role inline. Tenancy (partnerships in scope) is applied by the queries, which
+//! only ever see the scope's partnerships, so a record out of scope is NOT_FOUND.
+
+use uuid::Uuid;
+
+use super::{Capability, Principal, Role};
+use crate::error::AppError;
+
+/// An operation a caller may ask for.
+#[derive(Debug, Clone, Copy)]
+pub enum Operation {
+    /// Read plans, priorities, actions, progress history and plan progress reports.
+    ReadPlans,
+    /// Create or edit a plan, its priorities and actions; sign off; ratify; remove; close.
+    ManagePlan,
+    /// Record quarterly progress on an action led by `lead_agency`.
+    RecordProgress { lead_agency: Uuid },
+}
+
+/// Allows the operation or says why not (FORBIDDEN).
+pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
+    let coordinator = principal.has(Capability::Coordinator);
+    let partner = principal.role != Role::Pcc;
+    let allowed = match op {
+        Operation::ReadPlans => true,
+        Operation::ManagePlan => partner && coordinator,
+        Operation::RecordProgress { lead_agency } => {
+            partner && (coordinator || principal.agency_id == lead_agency)
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    let why = match op {
+        Operation::ReadPlans => "reading plans is not allowed",
+        Operation::ManagePlan if !partner => "the PCC reads plans but does not manage them",
+        Operation::ManagePlan => "managing the plan needs the coordinator capability",
+        Operation::RecordProgress { .. } if !partner => {
+            "the PCC reads progress but does not record it"
+        }
+        Operation::RecordProgress { .. } => {
+            "only the action's lead agency or a coordinator may record its progress"
+        }
+    };
+    Err(AppError::Forbidden(why.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::ScopedPartnership;
+
+    fn principal(role: Role, caps: &[Capability]) -> Principal {
+        Principal {
+            sub: "t".into(),
+            role,
+            agency_id: Uuid::from_u128(1),
+            agency: "a".into(),
+            partnerships: vec![ScopedPartnership {
+                id: Uuid::from_u128(9),
+                slug: "p".into(),
+            }],
+            caps: caps.to_vec(),
+        }
+    }
+
+    #[test]
+    fn pcc_never_manages_even_with_coordinator() {
+        let pcc = principal(Role::Pcc, &[Capability::Coordinator]);
+        assert!(authorize(&pcc, Operation::ManagePlan).is_err());
+        assert!(authorize(&pcc, Operation::ReadPlans).is_ok());
+        let own = Operation::RecordProgress {
+            lead_agency: Uuid::from_u128(1),
+        };
+        assert!(authorize(&pcc, own).is_err());
+    }
+
+    #[test]
+    fn lead_agency_records_progress_without_coordinator() {
+        let fire = principal(Role::Fire, &[]);
+        let own = Operation::RecordProgress {
+            lead_agency: Uuid::from_u128(1),
+        };
+        let other = Operation::RecordProgress {
+            lead_agency: Uuid::from_u128(2),
+        };
+        assert!(authorize(&fire, own).is_ok());
+        assert!(authorize(&fire, other).is_err());
+        let coord = principal(Role::Council, &[Capability::Coordinator]);
+        assert!(authorize(&coord, other).is_ok());
+    }
+}

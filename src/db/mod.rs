@@ -1,0 +1,181 @@
+//! Database access: connecting, migrating and the queries, one file per aggregate. Queries are
+//! generic over `ConnectionTrait` so they run inside a transaction or not, and they return
+//! `AppError` only: database text never reaches a client.
+
+pub mod partnership;
+pub mod plan;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    FromQueryResult, SqlErr, Statement, Value,
+};
+use secrecy::ExposeSecret;
+use secrecy::SecretString;
+
+use crate::error::{AppError, AppResult};
+
+/// A statement for PostgreSQL with positional `$n` parameters.
+pub fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+pub async fn fetch_all<T, C>(conn: &C, sql: &str, values: Vec<Value>) -> AppResult<Vec<T>>
+where
+    T: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    T::find_by_statement(stmt(sql, values))
+        .all(conn)
+        .await
+        .map_err(AppError::internal)
+}
+
+pub async fn fetch_optional<T, C>(conn: &C, sql: &str, values: Vec<Value>) -> AppResult<Option<T>>
+where
+    T: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    T::find_by_statement(stmt(sql, values))
+        .one(conn)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Runs a write; unique-key violations on the named constraints become CONFLICT with the given
+/// message, anything else is INTERNAL.
+pub async fn execute<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<Value>,
+    conflicts: &[(&str, &str)],
+) -> AppResult<u64> {
+    conn.execute_raw(stmt(sql, values))
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| map_write_error(e, conflicts))
+}
+
+/// Like `fetch_optional`, for `INSERT/UPDATE ... RETURNING`, with the same conflict mapping as
+/// `execute`.
+pub async fn write_returning<T, C>(
+    conn: &C,
+    sql: &str,
+    values: Vec<Value>,
+    conflicts: &[(&str, &str)],
+) -> AppResult<Option<T>>
+where
+    T: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    T::find_by_statement(stmt(sql, values))
+        .one(conn)
+        .await
+        .map_err(|e| map_write_error(e, conflicts))
+}
+
+/// Unique-constraint violations become CONFLICT here, by constraint name; nothing else of the
+/// database's text is kept for the client.
+pub fn map_write_error(err: DbErr, conflicts: &[(&str, &str)]) -> AppError {
+    if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+        for (constraint, client_message) in conflicts {
+            if message.contains(constraint) {
+                return AppError::Conflict((*client_message).to_owned());
+            }
+        }
+        return AppError::Conflict("a record with the same key already exists".to_owned());
+    }
+    AppError::internal(err)
+}
+
+/// Connects, creating the database first when it does not exist.
+pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    ensure_database(url.expose_secret()).await?;
+    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    options
+        .max_connections(20)
+        .min_connections(1)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .context("connecting to the database")
+}
+
+/// Splits a PostgreSQL URL into the URL of the `postgres` maintenance database and the name of
+/// the database it names.
+pub fn split_database_url(url: &str) -> anyhow::Result<(String, String)> {
+    let (base, rest) = url
+        .rsplit_once('/')
+        .context("DATABASE_URL must end with /DATABASE_NAME")?;
+    let (name, query) = match rest.split_once('?') {
+        Some((n, q)) => (n, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    anyhow::ensure!(
+        !name.is_empty() && !base.ends_with('/'),
+        "DATABASE_URL must name a database"
+    );
+    Ok((format!("{base}/postgres{query}"), name.to_owned()))
+}
+
+async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    let (admin_url, name) = split_database_url(url)?;
+    let mut options = ConnectOptions::new(admin_url);
+    options.max_connections(1).sqlx_logging(false);
+    let admin = Database::connect(options)
+        .await
+        .context("connecting to the PostgreSQL server")?;
+    let exists = admin
+        .query_one_raw(stmt(
+            "SELECT 1 AS one FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        match admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{quoted}\""))
+            .await
+        {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another process created it at the same moment.
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(e) if e.to_string().contains("already exists") => {}
+            Err(e) => return Err(e).context("creating the database"),
+        }
+    }
+    admin.close().await?;
+    Ok(())
+}
+
+pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running migrations")
+}
+
+/// The migrations not yet applied.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_splits_into_admin_url_and_name() {
+        let (admin, name) =
+            split_database_url("postgres://postgres@127.0.0.1:5432/csphub").expect("splits");
+        assert_eq!(admin, "postgres://postgres@127.0.0.1:5432/postgres");
+        assert_eq!(name, "csphub");
+        let (admin, name) =
+            split_database_url("postgres://u:p@h/db_1?sslmode=disable").expect("splits");
+        assert_eq!(admin, "postgres://u:p@h/postgres?sslmode=disable");
+        assert_eq!(name, "db_1");
+    }
+}

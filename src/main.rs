@@ -1,0 +1,126 @@
+//! The `csphub` command: parses the command line, sets up logging and calls the library.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use csphub::auth::token::{DevTokenRequest, issue_dev_token};
+use csphub::config::Config;
+use migration::{Migrator, MigratorTrait};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "csphub",
+    version,
+    about = "Shared data platform for Community Safety Partnerships"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (creates the database and runs pending migrations first).
+    Serve {
+        /// Load the demo data, accept development tokens and print one per demo role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print a development token (HS256, development secret). For local use and tests only.
+    Token {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: String,
+        /// A partnership slug; repeat for several.
+        #[arg(long = "partnership", required = true)]
+        partnerships: Vec<String>,
+        /// coordinator or caseworker; repeat for several.
+        #[arg(long = "cap")]
+        caps: Vec<String>,
+        /// How long the token is valid, e.g. 8h, 30m.
+        #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        /// The subject; defaults to dev:ROLE@AGENCY.
+        #[arg(long)]
+        sub: Option<String>,
+    },
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL); schema.graphql is its output.
+    Schema,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MigrateAction {
+    Up,
+    Down,
+    Status,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve { demo } => {
+            let mut config = Config::from_env()?;
+            config.demo = demo;
+            csphub::app::serve(config).await
+        }
+        Command::Token {
+            role,
+            agency,
+            partnerships,
+            caps,
+            ttl,
+            sub,
+        } => {
+            let config = Config::from_env()?;
+            let token = issue_dev_token(
+                &config.dev_jwt_secret,
+                &config.audience,
+                &DevTokenRequest {
+                    role,
+                    agency,
+                    partnerships,
+                    caps,
+                    ttl,
+                    sub,
+                },
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let config = Config::from_env()?;
+            let db = csphub::db::connect(&config.database_url).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_applied_migrations(&db).await? {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in Migrator::get_pending_migrations(&db).await? {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", csphub::graphql::build_schema(None).sdl());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Plain HTTP: health, readiness and GraphiQL (served with its own assets, so it works on
+//! networks with no internet access).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers and every migration is applied.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match crate::db::pending_migrations(&state.db).await {
+        Ok(pending) if pending.is_empty() => {
+            (StatusCode::OK, Json(json!({"status": "ready", "database": "ok", "migrations": "current"})))
+                .into_response()
+        }
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not ready", "database": "ok", "migrations": "pending", "pending": pending})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = ?e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "not ready", "database": "unreachable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+const GRAPHIQL_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>csphub GraphiQL</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="/graphiql/assets/graphiql.min.css">
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL...</div>
+  <script src="/graphiql/assets/react.production.min.js"></script>
+  <script src="/graphiql/assets/react-dom.production.min.js"></script>
+  <script src="/graphiql/assets/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    const root = ReactDOM.createRoot(document.getElementById('graphiql'));
+    root.render(React.createElement(GraphiQL, {
+      fetcher,
+      defaultEditorToolsVisibility: 'headers',
+      defaultHeaders: '{\n  "Authorization": "Bearer PASTE-A-TOKEN-HERE"\n}',
+      shouldPersistHeaders: false,
+    }));
+  </script>
+</body>
+</html>
+"#;
+
+/// `GET /graphql`: GraphiQL, when enabled.
+pub async fn graphiql(State(state): State<AppState>) -> Response {
+    if !state.graphiql {
+        return AppError::NotFound(
+            "GraphiQL is off; set CSPHUB_GRAPHIQL=true to serve it (POST GraphQL requests to /graphql)"
+                .to_owned(),
+        )
+        .into_response();
+    }
+    Html(GRAPHIQL_PAGE).into_response()
+}
+
+/// `GET /graphiql/assets/{file}`: GraphiQL's own scripts and styles, from the binary.
+pub async fn graphiql_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    if !state.graphiql {
+        return AppError::not_found("asset").into_response();
+    }
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+            "text/css; charset=utf-8",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return AppError::not_found("asset").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
