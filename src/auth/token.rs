@@ -260,10 +260,41 @@ impl Verifier {
         validation.set_audience(&[&self.audience]);
         validation.set_issuer(&[&issuer.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation)
             .map_err(|e| AppError::Unauthenticated(describe_jwt_error(e.kind())))?;
-        Ok(data.claims)
+        claims_from(data.claims)
     }
+}
+
+/// Reads csphub's claims from a verified payload, saying which claim is missing or malformed.
+fn claims_from(payload: serde_json::Value) -> Result<Claims, AppError> {
+    for (claim, kind) in [
+        ("sub", "a string"),
+        ("role", "a string"),
+        ("agency", "a string"),
+        ("partnerships", "an array of strings"),
+    ] {
+        match payload.get(claim) {
+            None | Some(serde_json::Value::Null) => {
+                return Err(AppError::Unauthenticated(format!(
+                    "the token lacks the required claim {claim}"
+                )));
+            }
+            Some(v) if v.is_string() != (kind == "a string") => {
+                return Err(AppError::Unauthenticated(format!(
+                    "the token's claim {claim} must be {kind}"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    serde_json::from_value(payload).map_err(|_| {
+        AppError::Unauthenticated(
+            "the token's claims are malformed: role, agency and sub are strings, partnerships and \
+             caps arrays of strings, exp and nbf numbers"
+                .to_owned(),
+        )
+    })
 }
 
 fn truncate(s: &str, max: usize) -> String {

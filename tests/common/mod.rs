@@ -1,0 +1,398 @@
+//! The test harness: a real PostgreSQL database per test (cloned from a template migrated once
+//! and loaded with the demo data), the production router on a real port, and real signed JWTs.
+#![allow(dead_code)]
+
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use csphub::app::{AppState, router};
+use csphub::auth::token::{DevTokenRequest, TrustedIssuer, issue_dev_token};
+use csphub::config::Config;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+pub const RS_ISSUER: &str = "https://idp.police.test";
+pub const ED_ISSUER: &str = "https://login.council.test";
+pub const ES_ISSUER: &str = "https://sts.fire.test";
+pub const DEV_SECRET: &str = "test-development-secret-0123456789abcdef";
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+pub fn key(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/keys").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+async fn admin() -> DatabaseConnection {
+    let mut opts = ConnectOptions::new(format!("{SERVER}/postgres"));
+    opts.max_connections(1).sqlx_logging(false);
+    Database::connect(opts).await.expect("PostgreSQL must run on 127.0.0.1:5432 (see README)")
+}
+
+/// Names the template after the migrations' text, so a changed migration gets a new template.
+fn template_name() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migration/src");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migration folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        std::fs::read(&f).expect("migration file").hash(&mut hasher);
+    }
+    // The demo data is part of the template too.
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/demo.rs"))
+        .expect("demo.rs")
+        .hash(&mut hasher);
+    include_str!("mod.rs").hash(&mut hasher);
+    format!("csphub_tmpl_{:016x}", hasher.finish())
+}
+
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let admin = admin().await;
+            // One builder at a time across test processes.
+            admin
+                .execute_unprepared("SELECT pg_advisory_lock(7461002)")
+                .await
+                .expect("lock");
+            let exists = admin
+                .query_one_raw(csphub::db::stmt(
+                    "SELECT 1 AS one FROM pg_database WHERE datname = $1",
+                    [name.clone().into()],
+                ))
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                let building = format!("{name}_building");
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                    .await
+                    .expect("drop");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {building}"))
+                    .await
+                    .expect("create template");
+                let db = connect(&building).await;
+                csphub::db::migrate_up(&db).await.expect("migrate");
+                csphub::demo::load(&db).await.expect("demo data");
+                seed_other_partnership(&db).await;
+                db.close().await.expect("close");
+                admin
+                    .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .await
+                    .expect("rename template");
+            }
+            admin
+                .execute_unprepared("SELECT pg_advisory_unlock(7461002)")
+                .await
+                .expect("unlock");
+            admin.close().await.expect("close");
+            name
+        })
+        .await
+}
+
+async fn connect(name: &str) -> DatabaseConnection {
+    let mut opts = ConnectOptions::new(format!("{SERVER}/{name}"));
+    opts.max_connections(5).sqlx_logging(false);
+    Database::connect(opts).await.expect("connect test database")
+}
+
+/// A second partnership, North Herts, with its own council and a plan: data that Stevenage
+/// tokens must never see.
+async fn seed_other_partnership(db: &DatabaseConnection) {
+    db.execute_unprepared(
+        "INSERT INTO partnerships (slug, name, county) VALUES ('north-herts', 'North Herts', 'Hertfordshire');
+         INSERT INTO agencies (slug, name, kind) VALUES ('north-herts-council', 'North Herts Council', 'council');
+         INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
+           WHERE a.slug IN ('north-herts-council', 'herts-police', 'herts-pcc') AND p.slug = 'north-herts';
+         INSERT INTO plans (partnership_id, financial_year, title, status, signed_off_by, signed_off_on, ratified_meeting, ratified_on)
+           SELECT id, '2014/15', 'North Herts plan', 'RATIFIED', 'chair', '2014-03-01', 'RAG', '2014-04-01'
+           FROM partnerships WHERE slug = 'north-herts';
+         INSERT INTO priorities (plan_id, position, title) SELECT id, 1, 'ASB' FROM plans WHERE title = 'North Herts plan';
+         INSERT INTO actions (plan_id, priority_id, ref, title, lead_agency_id)
+           SELECT pr.plan_id, pr.id, '1.1', 'North Herts action', (SELECT id FROM agencies WHERE slug = 'north-herts-council')
+           FROM priorities pr JOIN plans p ON p.id = pr.plan_id WHERE p.title = 'North Herts plan';",
+    )
+    .await
+    .expect("seed north herts");
+}
+
+pub fn test_config() -> Config {
+    let rs = TrustedIssuer::from_pem(
+        RS_ISSUER,
+        Algorithm::RS256,
+        &[(Some("k1"), &key("rsa_public.pem"))],
+    )
+    .expect("rsa issuer");
+    let ed = TrustedIssuer::from_pem(ED_ISSUER, Algorithm::EdDSA, &[(None, &key("ed25519_public.pem"))])
+        .expect("ed issuer");
+    let es = TrustedIssuer::from_pem(ES_ISSUER, Algorithm::ES256, &[(Some("fire-1"), &key("ec_public.pem"))])
+        .expect("es issuer");
+    Config {
+        database_url: SecretString::from(format!("{SERVER}/unused")),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        audience: "csphub".to_owned(),
+        issuers: vec![rs, ed, es],
+        dev_jwt_secret: SecretString::from(DEV_SECRET.to_owned()),
+        jwt_leeway_secs: 30,
+        graphiql: None,
+        demo: true,
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub db_name: String,
+    pub config: Config,
+    pub client: reqwest::Client,
+}
+
+/// A response: HTTP status, headers and JSON body.
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// The `data` of a GraphQL response that must have no errors.
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// The code of the first GraphQL error.
+    pub fn code(&self) -> String {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+            .to_owned()
+    }
+
+    pub fn message(&self) -> String {
+        self.body["errors"][0]["message"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(test_config()).await
+    }
+
+    pub async fn spawn_with(mut config: Config) -> TestApp {
+        let template = template().await;
+        let db_name = format!("csphub_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = admin().await;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close");
+        config.database_url = SecretString::from(format!("{SERVER}/{db_name}"));
+        let db = connect(&db_name).await;
+        let state = AppState::new(&config, db.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(listener, router(state)).await.expect("serve");
+        });
+        TestApp {
+            addr,
+            db,
+            db_name,
+            config,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A development token (HS256, signed with the test's development secret).
+    pub fn token(&self, role: &str, agency: &str, caps: &[&str]) -> String {
+        self.token_for(role, agency, &["stevenage"], caps)
+    }
+
+    pub fn token_for(&self, role: &str, agency: &str, partnerships: &[&str], caps: &[&str]) -> String {
+        issue_dev_token(
+            &self.config.dev_jwt_secret,
+            &self.config.audience,
+            &DevTokenRequest {
+                role: role.to_owned(),
+                agency: agency.to_owned(),
+                partnerships: partnerships.iter().map(|p| (*p).to_owned()).collect(),
+                caps: caps.iter().map(|c| (*c).to_owned()).collect(),
+                ttl: Duration::from_secs(600),
+                sub: Some(format!("{role}-officer@{agency}")),
+            },
+        )
+        .expect("dev token")
+    }
+
+    pub fn police(&self) -> String {
+        self.token("police", "herts-police", &[])
+    }
+    pub fn fire(&self) -> String {
+        self.token("fire", "herts-fire", &[])
+    }
+    pub fn council(&self) -> String {
+        self.token("council", "stevenage-council", &[])
+    }
+    pub fn coordinator(&self) -> String {
+        self.token("council", "stevenage-council", &["coordinator"])
+    }
+    pub fn pcc(&self) -> String {
+        self.token("pcc", "herts-pcc", &[])
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Resp {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        into_resp(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        into_resp(self.client.get(self.url(path)).send().await.expect("request")).await
+    }
+
+    /// The id of the demo plan for a financial year.
+    pub async fn plan_id(&self, year: &str) -> String {
+        let r = self
+            .gql(
+                "{ plans(partnership: \"stevenage\") { id financialYear } }",
+                json!({}),
+                Some(&self.police()),
+            )
+            .await;
+        r.data()["plans"]
+            .as_array()
+            .expect("plans")
+            .iter()
+            .find(|p| p["financialYear"] == year)
+            .map(|p| p["id"].as_str().expect("id").to_owned())
+            .unwrap_or_else(|| panic!("no plan for {year}"))
+    }
+
+    /// The id and version of a demo action by plan year and ref.
+    pub async fn action(&self, year: &str, action_ref: &str) -> (String, i64) {
+        let plan = self.plan_id(year).await;
+        let r = self
+            .gql(
+                "query($id: ID!) { plan(id: $id) { actions { id ref version } } }",
+                json!({"id": plan}),
+                Some(&self.police()),
+            )
+            .await;
+        let a = r.data()["plan"]["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .find(|a| a["ref"] == action_ref)
+            .unwrap_or_else(|| panic!("no action {action_ref}"))
+            .clone();
+        (a["id"].as_str().expect("id").to_owned(), a["version"].as_i64().expect("version"))
+    }
+
+    /// The id of a row in the North Herts partnership (out of Stevenage's scope).
+    pub async fn north_herts(&self, table: &str) -> String {
+        let row = self
+            .db
+            .query_one_raw(csphub::db::stmt(
+                &format!(
+                    "SELECT t.id::text AS id FROM {table} t WHERE {} LIMIT 1",
+                    match table {
+                        "plans" => "t.title = 'North Herts plan'",
+                        _ => "t.plan_id = (SELECT id FROM plans WHERE title = 'North Herts plan')",
+                    }
+                ),
+                [],
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        row.try_get::<String>("", "id").expect("id")
+    }
+}
+
+async fn into_resp(res: reqwest::Response) -> Resp {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Resp { status, headers, body }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // Drop the database from a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    let admin = admin().await;
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// Signs a token with one of the test keys.
+pub fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value, private_pem: &str) -> String {
+    let pem = key(private_pem);
+    let key = match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem),
+        _ => panic!("unsupported test algorithm"),
+    }
+    .expect("encoding key");
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &key).expect("sign")
+}
+
+pub fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+/// Claims a police system's identity provider would issue.
+pub fn police_claims() -> Value {
+    json!({
+        "iss": RS_ISSUER,
+        "aud": "csphub",
+        "sub": "pc-1234",
+        "exp": now() + 600,
+        "role": "police",
+        "agency": "herts-police",
+        "partnerships": ["stevenage"],
+    })
+}
