@@ -5,12 +5,13 @@ use std::sync::Arc;
 use async_graphql::ServerError;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
+use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
 use crate::auth::token::{Verifier, dev_issuer};
@@ -57,7 +58,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(rest::graphiql)
                 .post(graphql_handler)
-                .layer(DefaultBodyLimit::max(MAX_GRAPHQL_BODY)),
+                .layer(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY)),
         )
         .route("/graphiql/assets/{file}", get(rest::graphiql_asset))
         .route("/healthz", get(rest::healthz))

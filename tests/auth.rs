@@ -16,9 +16,15 @@ async fn expect_unauthenticated(app: &TestApp, token: Option<&str>, says: &str) 
     assert_eq!(r.status, 401, "body: {}", r.body);
     assert_eq!(r.code(), "UNAUTHENTICATED");
     let message = r.message();
-    assert!(message.contains(says), "message {message:?} should say {says:?}");
+    assert!(
+        message.contains(says),
+        "message {message:?} should say {says:?}"
+    );
     if let Some(t) = token {
-        assert!(!r.body.to_string().contains(t), "the token must not be echoed");
+        assert!(
+            !r.body.to_string().contains(t),
+            "the token must not be echoed"
+        );
     }
     assert!(r.body.get("data").is_none() || r.body["data"].is_null());
 }
@@ -36,7 +42,12 @@ fn without(mut claims: Value, key: &str) -> Value {
 #[tokio::test]
 async fn a_valid_rs256_token_identifies_the_caller() {
     let app = TestApp::spawn().await;
-    let token = sign(Algorithm::RS256, Some("k1"), &police_claims(), "rsa_private.pem");
+    let token = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &police_claims(),
+        "rsa_private.pem",
+    );
     let r = app.gql(ME, json!({}), Some(&token)).await;
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -87,12 +98,26 @@ async fn a_malformed_token_is_unauthenticated() {
 async fn a_bad_signature_is_unauthenticated() {
     let app = TestApp::spawn().await;
     // Signed by a key the issuer does not hold.
-    let token = sign(Algorithm::RS256, Some("k1"), &police_claims(), "rsa_other_private.pem");
+    let token = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &police_claims(),
+        "rsa_other_private.pem",
+    );
     expect_unauthenticated(&app, Some(&token), "bad signature").await;
     // A genuine token whose claims were edited afterwards.
-    let genuine = sign(Algorithm::RS256, Some("k1"), &police_claims(), "rsa_private.pem");
+    let genuine = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &police_claims(),
+        "rsa_private.pem",
+    );
     let parts: Vec<&str> = genuine.split('.').collect();
-    let forged_claims = with(police_claims(), "partnerships", json!(["stevenage", "north-herts"]));
+    let forged_claims = with(
+        police_claims(),
+        "partnerships",
+        json!(["stevenage", "north-herts"]),
+    );
     let forged = format!(
         "{}.{}.{}",
         parts[0],
@@ -163,7 +188,12 @@ async fn a_wrong_audience_is_unauthenticated() {
 #[tokio::test]
 async fn an_unknown_kid_is_unauthenticated() {
     let app = TestApp::spawn().await;
-    let token = sign(Algorithm::RS256, Some("k9"), &police_claims(), "rsa_private.pem");
+    let token = sign(
+        Algorithm::RS256,
+        Some("k9"),
+        &police_claims(),
+        "rsa_private.pem",
+    );
     expect_unauthenticated(&app, Some(&token), "key id (kid) is not known").await;
 }
 
@@ -201,7 +231,12 @@ async fn missing_required_claims_are_unauthenticated() {
         ("agency", "required claim agency"),
         ("partnerships", "required claim partnerships"),
     ] {
-        let token = sign(Algorithm::RS256, Some("k1"), &without(police_claims(), claim), "rsa_private.pem");
+        let token = sign(
+            Algorithm::RS256,
+            Some("k1"),
+            &without(police_claims(), claim),
+            "rsa_private.pem",
+        );
         expect_unauthenticated(&app, Some(&token), says).await;
     }
 }
@@ -214,7 +249,12 @@ async fn development_tokens_are_refused_outside_demo_mode() {
     let dev = app.police();
     expect_unauthenticated(&app, Some(&dev), "issuer is not trusted").await;
     // The configured issuers still work.
-    let token = sign(Algorithm::RS256, Some("k1"), &police_claims(), "rsa_private.pem");
+    let token = sign(
+        Algorithm::RS256,
+        Some("k1"),
+        &police_claims(),
+        "rsa_private.pem",
+    );
     assert_eq!(app.gql(ME, json!({}), Some(&token)).await.status, 200);
 }
 

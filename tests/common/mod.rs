@@ -16,7 +16,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+/// The PostgreSQL server the tests use: `CSPHUB_TEST_PG`, default the local one with trust auth.
+pub fn server() -> String {
+    std::env::var("CSPHUB_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
 pub const RS_ISSUER: &str = "https://idp.police.test";
 pub const ED_ISSUER: &str = "https://login.council.test";
 pub const ES_ISSUER: &str = "https://sts.fire.test";
@@ -25,14 +29,18 @@ pub const DEV_SECRET: &str = "test-development-secret-0123456789abcdef";
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 pub fn key(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/keys").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 async fn admin() -> DatabaseConnection {
-    let mut opts = ConnectOptions::new(format!("{SERVER}/postgres"));
+    let mut opts = ConnectOptions::new(format!("{}/postgres", server()));
     opts.max_connections(1).sqlx_logging(false);
-    Database::connect(opts).await.expect("PostgreSQL must run on 127.0.0.1:5432 (see README)")
+    Database::connect(opts)
+        .await
+        .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)")
 }
 
 /// Names the template after the migrations' text, so a changed migration gets a new template.
@@ -104,9 +112,11 @@ async fn template() -> &'static str {
 }
 
 async fn connect(name: &str) -> DatabaseConnection {
-    let mut opts = ConnectOptions::new(format!("{SERVER}/{name}"));
+    let mut opts = ConnectOptions::new(format!("{}/{name}", server()));
     opts.max_connections(5).sqlx_logging(false);
-    Database::connect(opts).await.expect("connect test database")
+    Database::connect(opts)
+        .await
+        .expect("connect test database")
 }
 
 /// A second partnership, North Herts, with its own council and a plan: data that Stevenage
@@ -136,12 +146,20 @@ pub fn test_config() -> Config {
         &[(Some("k1"), &key("rsa_public.pem"))],
     )
     .expect("rsa issuer");
-    let ed = TrustedIssuer::from_pem(ED_ISSUER, Algorithm::EdDSA, &[(None, &key("ed25519_public.pem"))])
-        .expect("ed issuer");
-    let es = TrustedIssuer::from_pem(ES_ISSUER, Algorithm::ES256, &[(Some("fire-1"), &key("ec_public.pem"))])
-        .expect("es issuer");
+    let ed = TrustedIssuer::from_pem(
+        ED_ISSUER,
+        Algorithm::EdDSA,
+        &[(None, &key("ed25519_public.pem"))],
+    )
+    .expect("ed issuer");
+    let es = TrustedIssuer::from_pem(
+        ES_ISSUER,
+        Algorithm::ES256,
+        &[(Some("fire-1"), &key("ec_public.pem"))],
+    )
+    .expect("es issuer");
     Config {
-        database_url: SecretString::from(format!("{SERVER}/unused")),
+        database_url: SecretString::from(format!("{}/unused", server())),
         bind: "127.0.0.1:0".parse().expect("addr"),
         audience: "csphub".to_owned(),
         issuers: vec![rs, ed, es],
@@ -187,7 +205,10 @@ impl Resp {
     }
 
     pub fn message(&self) -> String {
-        self.body["errors"][0]["message"].as_str().unwrap_or_default().to_owned()
+        self.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -205,10 +226,12 @@ impl TestApp {
             .await
             .expect("create test database");
         admin.close().await.expect("close");
-        config.database_url = SecretString::from(format!("{SERVER}/{db_name}"));
+        config.database_url = SecretString::from(format!("{}/{db_name}", server()));
         let db = connect(&db_name).await;
         let state = AppState::new(&config, db.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             axum::serve(listener, router(state)).await.expect("serve");
@@ -231,7 +254,13 @@ impl TestApp {
         self.token_for(role, agency, &["stevenage"], caps)
     }
 
-    pub fn token_for(&self, role: &str, agency: &str, partnerships: &[&str], caps: &[&str]) -> String {
+    pub fn token_for(
+        &self,
+        role: &str,
+        agency: &str,
+        partnerships: &[&str],
+        caps: &[&str],
+    ) -> String {
         issue_dev_token(
             &self.config.dev_jwt_secret,
             &self.config.audience,
@@ -275,7 +304,14 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Resp {
-        into_resp(self.client.get(self.url(path)).send().await.expect("request")).await
+        into_resp(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 
     /// The id of the demo plan for a financial year.
@@ -313,7 +349,10 @@ impl TestApp {
             .find(|a| a["ref"] == action_ref)
             .unwrap_or_else(|| panic!("no action {action_ref}"))
             .clone();
-        (a["id"].as_str().expect("id").to_owned(), a["version"].as_i64().expect("version"))
+        (
+            a["id"].as_str().expect("id").to_owned(),
+            a["version"].as_i64().expect("version"),
+        )
     }
 
     /// The id of a row in the North Herts partnership (out of Stevenage's scope).
@@ -342,7 +381,11 @@ async fn into_resp(res: reqwest::Response) -> Resp {
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Drop for TestApp {
@@ -350,7 +393,9 @@ impl Drop for TestApp {
         let name = self.db_name.clone();
         // Drop the database from a thread of its own: Drop cannot await.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 rt.block_on(async {
                     let admin = admin().await;

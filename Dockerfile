@@ -1,0 +1,14 @@
+# Builds csphub and runs it. Used by docker-compose.yml; not needed for development.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 csphub
+COPY --from=build /src/target/release/csphub /usr/local/bin/csphub
+USER csphub
+ENV CSPHUB_BIND=0.0.0.0:8080
+EXPOSE 8080
+ENTRYPOINT ["csphub"]
+CMD ["serve"]
