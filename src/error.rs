@@ -78,19 +78,28 @@ impl AppError {
     }
 }
 
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        let message = err.client_message();
-        let mut gql = async_graphql::Error::new(message);
+impl AppError {
+    /// The GraphQL error a client sees: the client message and `extensions.code` (plus
+    /// `extensions.requestId` for INTERNAL).
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        let mut gql = async_graphql::Error::new(self.client_message());
         let mut ext = async_graphql::ErrorExtensionValues::default();
-        ext.set("code", err.code());
-        if let AppError::Internal(_) = err
+        ext.set("code", self.code());
+        if let AppError::Internal(_) = self
             && let Some(id) = current_request_id()
         {
             ext.set("requestId", id);
         }
         gql.extensions = Some(ext);
         gql
+    }
+}
+
+/// With async-graphql's `custom-error-conversion` feature this is the only way an error enters a
+/// GraphQL response, so no database error text can reach a client through `?`.
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.to_graphql()
     }
 }
 

@@ -97,11 +97,6 @@ impl From<AppError> for LoadError {
 
 impl From<LoadError> for async_graphql::Error {
     fn from(e: LoadError) -> Self {
-        let code = e.0.code();
-        let mut err = async_graphql::Error::new(e.0.client_message());
-        let mut ext = async_graphql::ErrorExtensionValues::default();
-        ext.set("code", code);
-        err.extensions = Some(ext);
-        err
+        e.0.to_graphql()
     }
 }

@@ -405,15 +405,15 @@ impl Action {
         let removed = parse_quarter_opt(self.row.removal_quarter.as_deref())?;
         // Without a quarter: the latest standing on record, whenever that was.
         let Some(at) = quarter else {
-            return Ok(Some(match (removed, latest) {
-                (Some(_), _) => ActionStatus::Removed,
-                (None, latest) => standing_to_status(rules::standing_at(
-                    Quarter::containing(NaiveDate::MAX),
-                    None,
-                    None,
-                    latest,
-                ))
-                .unwrap_or(ActionStatus::NotStarted),
+            return Ok(Some(if removed.is_some() {
+                ActionStatus::Removed
+            } else {
+                match latest {
+                    None | Some(DomainProgress::NotStarted) => ActionStatus::NotStarted,
+                    Some(DomainProgress::OnTarget) => ActionStatus::OnTarget,
+                    Some(DomainProgress::Complete) => ActionStatus::Complete,
+                    Some(DomainProgress::Incomplete) => ActionStatus::Incomplete,
+                }
             }));
         };
         Ok(standing_to_status(rules::standing_at(
