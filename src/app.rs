@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub schema: CsphubSchema,
     pub verifier: Arc<Verifier>,
     pub graphiql: bool,
+    pub push_max_records: usize,
+    pub push_max_bytes: usize,
 }
 
 impl AppState {
@@ -46,6 +48,8 @@ impl AppState {
                 config.jwt_leeway_secs,
             )),
             graphiql: config.graphiql_enabled(),
+            push_max_records: config.push_max_records,
+            push_max_bytes: config.push_max_bytes,
             db,
         }
     }
@@ -61,6 +65,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY)),
         )
         .route("/graphiql/assets/{file}", get(rest::graphiql_asset))
+        .route("/api/v1/incidents", post(rest::incident::push))
+        .route("/api/v1/incidents.csv", get(rest::incident::export_csv))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
         .with_state(state)
@@ -109,8 +115,7 @@ async fn graphql_handler(
         Ok(p) => p,
         Err(e) => return graphql_error(e),
     };
-    let (principal, loader) = request_data(&state.db, principal);
-    let request = req.into_inner().data(principal).data(loader);
+    let request = request_data(req.into_inner(), &state.db, principal);
     let mut response = state.schema.execute(request).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code.
     for err in &mut response.errors {
@@ -213,7 +218,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     config.check_for_serving()?;
     let db = db::connect(&config.database_url).await?;
-    db::migrate_up(&db).await?;
+    db::prepare(&db).await?;
     if config.demo {
         crate::demo::load(&db).await?;
         crate::demo::print_tokens(&config)?;

@@ -29,9 +29,16 @@ pub struct Config {
     pub jwt_leeway_secs: u64,
     /// `CSPHUB_GRAPHIQL`: serve GraphiQL on `GET /graphql` (default: on in demo mode only).
     pub graphiql: Option<bool>,
+    /// `CSPHUB_PUSH_MAX_RECORDS`: most incident records one push may carry.
+    pub push_max_records: usize,
+    /// `CSPHUB_PUSH_MAX_BYTES`: largest push body.
+    pub push_max_bytes: usize,
     /// Demo mode (`serve --demo`): accept development tokens. Not an environment variable.
     pub demo: bool,
 }
+
+pub const DEFAULT_PUSH_MAX_RECORDS: usize = 10_000;
+pub const DEFAULT_PUSH_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -64,7 +71,21 @@ impl Config {
             ),
             None => None,
         };
+        let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+            match var(name) {
+                Some(v) => {
+                    let n: usize = v
+                        .parse()
+                        .with_context(|| format!("{name} must be a whole number"))?;
+                    anyhow::ensure!(n > 0, "{name} must be more than 0");
+                    Ok(n)
+                }
+                None => Ok(default),
+            }
+        };
         Ok(Self {
+            push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,
+            push_max_bytes: number("CSPHUB_PUSH_MAX_BYTES", DEFAULT_PUSH_MAX_BYTES)?,
             database_url: SecretString::from(
                 var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             ),

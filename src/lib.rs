@@ -9,4 +9,5 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod import;
 pub mod rest;

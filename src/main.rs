@@ -53,6 +53,25 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); schema.graphql is its output.
     Schema,
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Incidents from a CSV file with the export's columns (GET /api/v1/incidents.csv).
+    Incidents {
+        file: std::path::PathBuf,
+        /// The pushing agency's slug (police, fire or council).
+        #[arg(long)]
+        agency: String,
+        /// The partnership's slug.
+        #[arg(long)]
+        partnership: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -115,6 +134,47 @@ async fn main() -> anyhow::Result<()> {
                         println!("pending  {}", m.name());
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::Incidents {
+                    file,
+                    agency,
+                    partnership,
+                },
+        } => {
+            let config = Config::from_env()?;
+            let db = csphub::db::connect(&config.database_url).await?;
+            csphub::db::prepare(&db).await?;
+            let report = csphub::import::incidents_csv(
+                &db,
+                &file,
+                &agency,
+                &partnership,
+                config.push_max_records,
+            )
+            .await?;
+            println!(
+                "created {}, updated {}, unchanged {}, rejected {}",
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.rejected.len()
+            );
+            for r in &report.rejected {
+                // +2: the header is line 1.
+                eprintln!(
+                    "line {}: {} {}: {}",
+                    r.index + 2,
+                    r.external_ref.as_deref().unwrap_or("-"),
+                    r.code,
+                    r.message
+                );
+            }
+            if !report.rejected.is_empty() {
+                std::process::exit(2);
             }
             Ok(())
         }

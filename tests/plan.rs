@@ -683,13 +683,28 @@ async fn loading_the_demo_data_twice_changes_nothing() {
 #[tokio::test]
 async fn an_actions_status_without_a_quarter_is_its_latest_standing() {
     let app = TestApp::spawn().await;
-    for (action_ref, expected) in [("2.2", "REMOVED"), ("6.9", "INCOMPLETE"), ("1.1", "COMPLETE"), ("1.4", "ON_TARGET")] {
+    for (action_ref, expected) in [
+        ("2.2", "REMOVED"),
+        ("6.9", "INCOMPLETE"),
+        ("1.1", "COMPLETE"),
+        ("1.4", "ON_TARGET"),
+    ] {
         let (id, _) = app.action("2014/15", action_ref).await;
         let r = app.gql("query($id: ID!) { action(id: $id) { status q1: status(quarter: \"2014/15 Q1\") } }", json!({"id": id}), Some(&app.fire())).await;
         assert_eq!(r.data()["action"]["status"], expected, "{action_ref}");
-        assert_ne!(r.data()["action"]["q1"], "REMOVED", "{action_ref} was not removed in Q1");
+        assert_ne!(
+            r.data()["action"]["q1"],
+            "REMOVED",
+            "{action_ref} was not removed in Q1"
+        );
     }
     let (id, _) = app.action("2015/16", "2.1").await;
-    let r = app.gql("query($id: ID!) { action(id: $id) { status } }", json!({"id": id}), Some(&app.fire())).await;
+    let r = app
+        .gql(
+            "query($id: ID!) { action(id: $id) { status } }",
+            json!({"id": id}),
+            Some(&app.fire()),
+        )
+        .await;
     assert_eq!(r.data()["action"]["status"], "NOT_STARTED");
 }

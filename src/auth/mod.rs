@@ -107,4 +107,18 @@ impl Principal {
             .find(|p| p.slug == slug)
             .ok_or_else(|| AppError::not_found(&format!("partnership '{slug}'")))
     }
+
+    /// The partnership a request names, or the token's only one when it names none.
+    pub fn partnership_or_only(&self, slug: Option<&str>) -> Result<&ScopedPartnership, AppError> {
+        match (slug, self.partnerships.as_slice()) {
+            (Some(slug), _) => self.partnership(slug),
+            (None, [only]) => Ok(only),
+            (None, []) => Err(AppError::NotFound(
+                "the token's partnerships are not open to its agency".to_owned(),
+            )),
+            (None, _) => Err(AppError::BadUserInput(
+                "name the partnership: the token names more than one".to_owned(),
+            )),
+        }
+    }
 }

@@ -16,6 +16,22 @@ pub enum Operation {
     ManagePlan,
     /// Record quarterly progress on an action led by `lead_agency`.
     RecordProgress { lead_agency: Uuid },
+    /// Push incidents, always as the token's own agency.
+    PushIncidents,
+    /// Read incident records (rows), including the CSV export.
+    ReadIncidentRows,
+    /// Read incident statistics (exact for partners, suppressed for the PCC).
+    ReadIncidentStats,
+    /// Read areas and vocabularies.
+    ReadReferenceData,
+    /// Create or edit a partnership's areas.
+    ManageAreas,
+}
+
+/// Whether the caller sees exact incident statistics; the PCC's figures have small numbers
+/// suppressed and never break domestic abuse down by area.
+pub fn exact_statistics(principal: &Principal) -> bool {
+    principal.role != Role::Pcc
 }
 
 /// Allows the operation or says why not (FORBIDDEN).
@@ -28,6 +44,9 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::RecordProgress { lead_agency } => {
             partner && (coordinator || principal.agency_id == lead_agency)
         }
+        Operation::PushIncidents | Operation::ReadIncidentRows => partner,
+        Operation::ReadIncidentStats | Operation::ReadReferenceData => true,
+        Operation::ManageAreas => partner && coordinator,
     };
     if allowed {
         return Ok(());
@@ -42,6 +61,11 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::RecordProgress { .. } => {
             "only the action's lead agency or a coordinator may record its progress"
         }
+        Operation::PushIncidents => "the PCC does not push incidents",
+        Operation::ReadIncidentRows => "the PCC sees incident statistics, never incident records",
+        Operation::ReadIncidentStats | Operation::ReadReferenceData => "not allowed",
+        Operation::ManageAreas if !partner => "the PCC does not manage areas",
+        Operation::ManageAreas => "managing areas needs the coordinator capability",
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

@@ -2,8 +2,11 @@
 //! generic over `ConnectionTrait` so they run inside a transaction or not, and they return
 //! `AppError` only: database text never reaches a client.
 
+pub mod area;
+pub mod incident;
 pub mod partnership;
 pub mod plan;
+pub mod vocabulary;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -152,6 +155,15 @@ async fn ensure_database(url: &str) -> anyhow::Result<()> {
 
 pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("running migrations")
+}
+
+/// Brings a database up to date for serving: pending migrations, then the built-in
+/// vocabularies.
+pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migrate_up(db).await?;
+    vocabulary::sync_builtin(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("writing the built-in vocabularies: {e:?}"))
 }
 
 /// The migrations not yet applied.

@@ -1,5 +1,7 @@
 //! The GraphQL API: the schema, its limits and the request context. One file per aggregate.
 
+pub mod area;
+pub mod incident;
 pub mod partnership;
 pub mod plan;
 
@@ -23,10 +25,19 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 pub const DEFAULT_PAGE_SIZE: i32 = 50;
 
 #[derive(MergedObject, Default)]
-pub struct Query(partnership::PartnershipQuery, plan::PlanQuery);
+pub struct Query(
+    partnership::PartnershipQuery,
+    plan::PlanQuery,
+    area::AreaQuery,
+    incident::IncidentQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(plan::PlanMutation);
+pub struct Mutation(
+    plan::PlanMutation,
+    area::AreaMutation,
+    incident::IncidentMutation,
+);
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -45,11 +56,20 @@ pub fn build_schema(db: Option<DatabaseConnection>) -> CsphubSchema {
 
 /// The per-request data: the verified caller and fresh data loaders (no cache crosses users).
 pub fn request_data(
+    request: async_graphql::Request,
     db: &DatabaseConnection,
     principal: Principal,
-) -> (Principal, DataLoader<plan::PlanLoader>) {
-    let loader = DataLoader::new(plan::PlanLoader::new(db.clone()), tokio::spawn);
-    (principal, loader)
+) -> async_graphql::Request {
+    request
+        .data(principal)
+        .data(DataLoader::new(
+            plan::PlanLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            incident::IncidentLoader::new(db.clone()),
+            tokio::spawn,
+        ))
 }
 
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError> {

@@ -1,5 +1,7 @@
-//! Plain HTTP: health, readiness and GraphiQL (served with its own assets, so it works on
-//! networks with no internet access).
+//! Plain HTTP: the partner push and CSV export (`incident`), health, readiness and GraphiQL
+//! (served with its own assets, so it works on networks with no internet access).
+
+pub mod incident;
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -92,7 +92,7 @@ async fn template() -> &'static str {
                     .await
                     .expect("create template");
                 let db = connect(&building).await;
-                csphub::db::migrate_up(&db).await.expect("migrate");
+                csphub::db::prepare(&db).await.expect("migrate");
                 csphub::demo::load(&db).await.expect("demo data");
                 seed_other_partnership(&db).await;
                 db.close().await.expect("close");
@@ -166,6 +166,8 @@ pub fn test_config() -> Config {
         dev_jwt_secret: SecretString::from(DEV_SECRET.to_owned()),
         jwt_leeway_secs: 30,
         graphiql: None,
+        push_max_records: 10_000,
+        push_max_bytes: 32 * 1024 * 1024,
         demo: true,
     }
 }

@@ -1,0 +1,98 @@
+//! Areas (wards and neighbourhoods) a partnership registers for its incidents.
+
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use super::{execute, fetch_all, fetch_optional, write_returning};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct AreaRow {
+    pub id: Uuid,
+    pub partnership_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub postcode_districts: Vec<String>,
+}
+
+const COLUMNS: &str = "id, partnership_id, code, name, kind, postcode_districts";
+
+pub async fn areas_in<C: ConnectionTrait>(
+    conn: &C,
+    partnerships: &[Uuid],
+) -> AppResult<Vec<AreaRow>> {
+    fetch_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM areas WHERE partnership_id = ANY($1) ORDER BY partnership_id, code"),
+        vec![partnerships.to_vec().into()],
+    )
+    .await
+}
+
+pub async fn area_in_scope<C: ConnectionTrait>(
+    conn: &C,
+    scope: &[Uuid],
+    id: Uuid,
+) -> AppResult<AreaRow> {
+    fetch_optional(
+        conn,
+        &format!("SELECT {COLUMNS} FROM areas WHERE id = $1 AND partnership_id = ANY($2)"),
+        vec![id.into(), scope.to_vec().into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("area"))
+}
+
+const CODE_TAKEN: (&str, &str) = (
+    "areas_partnership_id_code_key",
+    "the partnership already has an area with that code",
+);
+
+/// Inserts an area, or with `upsert` updates the one with the same code.
+pub async fn save_area<C: ConnectionTrait>(
+    conn: &C,
+    area: &AreaRow,
+    upsert: bool,
+) -> AppResult<AreaRow> {
+    let sql = format!(
+        "INSERT INTO areas (partnership_id, code, name, kind, postcode_districts) VALUES ($1, $2, $3, $4, $5) \
+         {} RETURNING {COLUMNS}",
+        if upsert {
+            "ON CONFLICT (partnership_id, code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, \
+             postcode_districts = EXCLUDED.postcode_districts, updated_at = now()"
+        } else {
+            ""
+        }
+    );
+    write_returning(
+        conn,
+        &sql,
+        vec![
+            area.partnership_id.into(),
+            area.code.clone().into(),
+            area.name.clone().into(),
+            area.kind.clone().into(),
+            area.postcode_districts.clone().into(),
+        ],
+        &[CODE_TAKEN],
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("area insert returned nothing")))
+}
+
+pub async fn update_area<C: ConnectionTrait>(conn: &C, area: &AreaRow) -> AppResult<()> {
+    execute(
+        conn,
+        "UPDATE areas SET name = $2, kind = $3, postcode_districts = $4, updated_at = now() WHERE id = $1",
+        vec![
+            area.id.into(),
+            area.name.clone().into(),
+            area.kind.clone().into(),
+            area.postcode_districts.clone().into(),
+        ],
+        &[],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,625 @@
+//! Incidents: the idempotent bulk upsert behind every push, and the reads (rows, statistics,
+//! freshness, export). A push is one transaction: all of its valid records or none.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait, Value};
+use uuid::Uuid;
+
+use super::{execute, fetch_all, fetch_optional, map_write_error};
+use crate::domain::incident::Incident;
+use crate::error::{AppError, AppResult};
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Who pushes: the agency is always the token's, never a field of the record.
+#[derive(Debug, Clone)]
+pub struct Pusher {
+    pub agency_id: Uuid,
+    pub sub: String,
+}
+
+/// The columns of a record as `jsonb_to_recordset` reads the serialised `Incident`s.
+const RECORDSET: &str = "jsonb_to_recordset($1::jsonb) AS t(external_ref text, partnership_id uuid, \
+    category text, occurred_at timestamptz, occurred_on date, reported_at timestamptz, area_id uuid, \
+    postcode_district text, domestic_abuse boolean, alcohol_related boolean, youth_related boolean, \
+    hate_strands text[], drug_class text, asb_type text, fire_type text, outcome text, status text, \
+    cancel_reason text, content_hash text)";
+
+#[derive(FromQueryResult)]
+struct Existing {
+    external_ref: String,
+    content_hash: String,
+}
+
+#[derive(FromQueryResult)]
+struct Ref {
+    external_ref: String,
+}
+
+fn batch_json(incidents: &[&Incident]) -> AppResult<Value> {
+    serde_json::to_value(incidents)
+        .map(Value::from)
+        .map_err(AppError::internal)
+}
+
+async fn lock_existing<C: ConnectionTrait>(
+    conn: &C,
+    agency: Uuid,
+    refs: &[String],
+) -> AppResult<Vec<Existing>> {
+    fetch_all(
+        conn,
+        "SELECT external_ref, content_hash FROM incidents \
+         WHERE source_agency_id = $1 AND external_ref = ANY($2) ORDER BY external_ref FOR UPDATE",
+        vec![agency.into(), refs.to_vec().into()],
+    )
+    .await
+}
+
+/// Applies checked records in one transaction: new refs are created, changed ones updated (the
+/// previous state kept as a revision), identical ones left alone. Safe to retry and to run
+/// concurrently with the same batch: rows are locked in ref order, inserts that lose a race are
+/// compared like any existing row, so there are no duplicates and no errors.
+pub async fn apply_push(
+    db: &DatabaseConnection,
+    pusher: &Pusher,
+    incidents: &[Incident],
+    received: usize,
+    rejected: usize,
+) -> AppResult<PushCounts> {
+    let mut sorted: Vec<&Incident> = incidents.iter().collect();
+    sorted.sort_by(|a, b| a.external_ref.cmp(&b.external_ref));
+    let txn = db.begin().await.map_err(AppError::internal)?;
+    let refs: Vec<String> = sorted.iter().map(|i| i.external_ref.clone()).collect();
+    let mut known: HashMap<String, String> = lock_existing(&txn, pusher.agency_id, &refs)
+        .await?
+        .into_iter()
+        .map(|e| (e.external_ref, e.content_hash))
+        .collect();
+    let mut counts = PushCounts::default();
+
+    let fresh: Vec<&Incident> = sorted
+        .iter()
+        .copied()
+        .filter(|i| !known.contains_key(&i.external_ref))
+        .collect();
+    if !fresh.is_empty() {
+        let inserted: Vec<Ref> = fetch_all_mapped(
+            &txn,
+            &format!(
+                "INSERT INTO incidents (source_agency_id, external_ref, partnership_id, category, occurred_at, \
+                   occurred_on, reported_at, area_id, postcode_district, domestic_abuse, alcohol_related, \
+                   youth_related, hate_strands, drug_class, asb_type, fire_type, outcome, status, cancel_reason, \
+                   content_hash, pushed_by_sub) \
+                 SELECT $2, t.external_ref, t.partnership_id, t.category, t.occurred_at, t.occurred_on, \
+                   t.reported_at, t.area_id, t.postcode_district, t.domestic_abuse, t.alcohol_related, \
+                   t.youth_related, t.hate_strands, t.drug_class, t.asb_type, t.fire_type, t.outcome, t.status, \
+                   t.cancel_reason, t.content_hash, $3 FROM {RECORDSET} \
+                 ON CONFLICT (source_agency_id, external_ref) DO NOTHING RETURNING external_ref"
+            ),
+            vec![batch_json(&fresh)?, pusher.agency_id.into(), pusher.sub.clone().into()],
+        )
+        .await?;
+        counts.created = inserted.len() as u64;
+        if inserted.len() < fresh.len() {
+            // Another request inserted some of these refs first: compare with what it wrote.
+            let done: HashSet<String> = inserted.into_iter().map(|r| r.external_ref).collect();
+            let raced: Vec<String> = fresh
+                .iter()
+                .map(|i| i.external_ref.clone())
+                .filter(|r| !done.contains(r))
+                .collect();
+            for e in lock_existing(&txn, pusher.agency_id, &raced).await? {
+                known.insert(e.external_ref, e.content_hash);
+            }
+        }
+    }
+
+    let changed: Vec<&Incident> = sorted
+        .iter()
+        .copied()
+        .filter(|i| {
+            known
+                .get(&i.external_ref)
+                .is_some_and(|h| *h != i.content_hash)
+        })
+        .collect();
+    counts.unchanged = sorted
+        .iter()
+        .filter(|i| {
+            known
+                .get(&i.external_ref)
+                .is_some_and(|h| *h == i.content_hash)
+        })
+        .count() as u64;
+    if !changed.is_empty() {
+        let changed_refs: Vec<String> = changed.iter().map(|i| i.external_ref.clone()).collect();
+        execute(
+            &txn,
+            "INSERT INTO incident_revisions (incident_id, revision, record, pushed_by_sub, pushed_at) \
+             SELECT id, revision, to_jsonb(i) - 'content_hash', pushed_by_sub, updated_at FROM incidents i \
+             WHERE source_agency_id = $1 AND external_ref = ANY($2)",
+            vec![pusher.agency_id.into(), changed_refs.into()],
+            &[],
+        )
+        .await?;
+        counts.updated = execute(
+            &txn,
+            &format!(
+                "UPDATE incidents i SET partnership_id = t.partnership_id, category = t.category, \
+                   occurred_at = t.occurred_at, occurred_on = t.occurred_on, reported_at = t.reported_at, \
+                   area_id = t.area_id, postcode_district = t.postcode_district, domestic_abuse = t.domestic_abuse, \
+                   alcohol_related = t.alcohol_related, youth_related = t.youth_related, \
+                   hate_strands = t.hate_strands, drug_class = t.drug_class, asb_type = t.asb_type, \
+                   fire_type = t.fire_type, outcome = t.outcome, status = t.status, \
+                   cancel_reason = t.cancel_reason, content_hash = t.content_hash, revision = i.revision + 1, \
+                   pushed_by_sub = $3, updated_at = now() \
+                 FROM {RECORDSET} WHERE i.source_agency_id = $2 AND i.external_ref = t.external_ref"
+            ),
+            vec![batch_json(&changed)?, pusher.agency_id.into(), pusher.sub.clone().into()],
+            &[],
+        )
+        .await?;
+    }
+    let partnerships: Vec<Uuid> = {
+        let mut p: Vec<Uuid> = sorted.iter().map(|i| i.partnership_id).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    execute(
+        &txn,
+        "INSERT INTO incident_pushes (agency_id, partnership_ids, pushed_by_sub, received, created, updated, unchanged, rejected) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            pusher.agency_id.into(),
+            partnerships.into(),
+            pusher.sub.clone().into(),
+            to_i32(received).into(),
+            to_i32(counts.created as usize).into(),
+            to_i32(counts.updated as usize).into(),
+            to_i32(counts.unchanged as usize).into(),
+            to_i32(rejected).into(),
+        ],
+        &[],
+    )
+    .await?;
+    txn.commit().await.map_err(AppError::internal)?;
+    Ok(counts)
+}
+
+fn to_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+async fn fetch_all_mapped<T, C>(conn: &C, sql: &str, values: Vec<Value>) -> AppResult<Vec<T>>
+where
+    T: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    T::find_by_statement(super::stmt(sql, values))
+        .all(conn)
+        .await
+        .map_err(|e| map_write_error(e, &[]))
+}
+
+// ---------------------------------------------------------------- reading
+
+/// Filters shared by the incidents query, the CSV export and the statistics.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub partnership_id: Uuid,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub categories: Vec<String>,
+    pub areas: Vec<String>,
+    pub source_agencies: Vec<String>,
+    pub domestic_abuse: Option<bool>,
+    pub alcohol_related: Option<bool>,
+    pub youth_related: Option<bool>,
+    pub hate_strand: Option<String>,
+    pub status: Option<String>,
+    /// Leave out domestic-abuse flagged records (the PCC's area breakdowns).
+    pub exclude_domestic_abuse: bool,
+}
+
+/// WHERE clauses and their values for a filter; parameters are numbered from `first`.
+pub struct Where {
+    pub sql: String,
+    pub values: Vec<Value>,
+}
+
+impl IncidentFilter {
+    pub fn to_where(&self) -> Where {
+        let mut clauses = vec!["i.partnership_id = $1".to_owned()];
+        let mut values: Vec<Value> = vec![self.partnership_id.into()];
+        let mut add = |clause: &str, value: Value| {
+            values.push(value);
+            clauses.push(clause.replace("$?", &format!("${}", values.len())));
+        };
+        if let Some(from) = self.from {
+            add("i.occurred_on >= $?", from.into());
+        }
+        if let Some(to) = self.to {
+            add("i.occurred_on <= $?", to.into());
+        }
+        if !self.categories.is_empty() {
+            add("i.category = ANY($?)", self.categories.clone().into());
+        }
+        if !self.areas.is_empty() {
+            add(
+                "i.area_id IN (SELECT id FROM areas WHERE partnership_id = i.partnership_id AND code = ANY($?))",
+                self.areas.clone().into(),
+            );
+        }
+        if !self.source_agencies.is_empty() {
+            add(
+                "i.source_agency_id IN (SELECT id FROM agencies WHERE slug = ANY($?))",
+                self.source_agencies.clone().into(),
+            );
+        }
+        if let Some(v) = self.domestic_abuse {
+            add("i.domestic_abuse = $?", v.into());
+        }
+        if let Some(v) = self.alcohol_related {
+            add("i.alcohol_related = $?", v.into());
+        }
+        if let Some(v) = self.youth_related {
+            add("i.youth_related = $?", v.into());
+        }
+        if let Some(s) = &self.hate_strand {
+            add("$? = ANY(i.hate_strands)", s.clone().into());
+        }
+        if let Some(s) = &self.status {
+            add("i.status = $?", s.clone().into());
+        }
+        if self.exclude_domestic_abuse {
+            clauses.push("NOT i.domestic_abuse".to_owned());
+        }
+        Where {
+            sql: clauses.join(" AND "),
+            values,
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct IncidentRow {
+    pub id: Uuid,
+    pub source_agency: String,
+    pub external_ref: String,
+    pub partnership: String,
+    pub category: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub area: String,
+    pub postcode_district: Option<String>,
+    pub domestic_abuse: bool,
+    pub alcohol_related: bool,
+    pub youth_related: bool,
+    pub hate_strands: Vec<String>,
+    pub drug_class: Option<String>,
+    pub asb_type: Option<String>,
+    pub fire_type: Option<String>,
+    pub outcome: Option<String>,
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slug AS partnership, i.category, \
+    i.occurred_at, i.reported_at, a.code AS area, i.postcode_district, i.domestic_abuse, i.alcohol_related, \
+    i.youth_related, i.hate_strands, i.drug_class, i.asb_type, i.fire_type, i.outcome, i.status, \
+    i.cancel_reason, i.revision, i.created_at, i.updated_at";
+
+const ROW_FROM: &str = "FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
+    JOIN partnerships p ON p.id = i.partnership_id JOIN areas a ON a.id = i.area_id";
+
+/// A page of incidents in (occurred_at, id) order after the cursor.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    filter: &IncidentFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> AppResult<Vec<IncidentRow>> {
+    let mut w = filter.to_where();
+    if let Some((at, id)) = after {
+        w.values.push(at.into());
+        w.values.push(id.into());
+        let n = w.values.len();
+        w.sql
+            .push_str(&format!(" AND (i.occurred_at, i.id) > (${}, ${n})", n - 1));
+    }
+    w.values
+        .push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} {ROW_FROM} WHERE {} ORDER BY i.occurred_at, i.id LIMIT ${}",
+        w.sql,
+        w.values.len()
+    );
+    fetch_all(conn, &sql, w.values).await
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    n: i64,
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C, filter: &IncidentFilter) -> AppResult<i64> {
+    let w = filter.to_where();
+    let row: Option<CountRow> = fetch_optional(
+        conn,
+        &format!("SELECT count(*) AS n FROM incidents i WHERE {}", w.sql),
+        w.values,
+    )
+    .await?;
+    Ok(row.map(|r| r.n).unwrap_or(0))
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct RevisionRow {
+    pub incident_id: Uuid,
+    pub revision: i32,
+    pub record: serde_json::Value,
+    pub pushed_by_sub: String,
+    pub pushed_at: DateTime<Utc>,
+    pub replaced_at: DateTime<Utc>,
+}
+
+pub async fn revisions_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> AppResult<Vec<RevisionRow>> {
+    fetch_all(
+        conn,
+        "SELECT incident_id, revision, record, pushed_by_sub, pushed_at, replaced_at FROM incident_revisions \
+         WHERE incident_id = ANY($1) ORDER BY incident_id, revision",
+        vec![ids.to_vec().into()],
+    )
+    .await
+}
+
+/// A dimension statistics can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Category,
+    Area,
+    Month,
+    Quarter,
+    FinancialYear,
+    SourceAgency,
+    Flag,
+}
+
+impl Dimension {
+    /// The inner (per-record) grouping expression.
+    fn inner(self) -> &'static str {
+        match self {
+            Dimension::Category => "i.category",
+            Dimension::Area => "(SELECT code FROM areas WHERE id = i.area_id)",
+            Dimension::Month | Dimension::Quarter | Dimension::FinancialYear => {
+                "date_trunc('month', i.occurred_on)::date"
+            }
+            Dimension::SourceAgency => "(SELECT slug FROM agencies WHERE id = i.source_agency_id)",
+            Dimension::Flag => "f.flag",
+        }
+    }
+
+    /// The outer expression over the inner column `c`, as text.
+    fn outer(self, c: &str) -> String {
+        let year =
+            format!("(extract(year from {c})::int - (extract(month from {c})::int < 4)::int)");
+        let fy = format!("({year}::text || '/' || lpad((({year} + 1) % 100)::text, 2, '0'))");
+        match self {
+            Dimension::Month => format!("to_char({c}, 'YYYY-MM')"),
+            Dimension::FinancialYear => fy,
+            Dimension::Quarter => {
+                format!(
+                    "({fy} || ' Q' || (((extract(month from {c})::int + 8) % 12) / 3 + 1)::text)"
+                )
+            }
+            _ => c.to_owned(),
+        }
+    }
+}
+
+const FLAGS: &str = "CROSS JOIN LATERAL unnest(array_remove(ARRAY[ \
+    CASE WHEN i.domestic_abuse THEN 'domestic-abuse' END, \
+    CASE WHEN i.alcohol_related THEN 'alcohol-related' END, \
+    CASE WHEN i.youth_related THEN 'youth-related' END, \
+    CASE WHEN i.drug_class IS NOT NULL THEN 'drug-class-' || i.drug_class END]::text[] \
+    || ARRAY(SELECT 'hate-' || s FROM unnest(i.hate_strands) s), NULL)) AS f(flag)";
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct GroupRow {
+    k0: Option<String>,
+    k1: Option<String>,
+    k2: Option<String>,
+    k3: Option<String>,
+    k4: Option<String>,
+    k5: Option<String>,
+    k6: Option<String>,
+    n: i64,
+}
+
+/// Counts of ACTIVE incidents grouped by the dimensions, in the filter's period.
+pub async fn grouped_counts<C: ConnectionTrait>(
+    conn: &C,
+    filter: &IncidentFilter,
+    dims: &[Dimension],
+) -> AppResult<Vec<(Vec<String>, i64)>> {
+    let mut filter = filter.clone();
+    filter.status = Some("ACTIVE".to_owned());
+    let w = filter.to_where();
+    let inner: Vec<String> = dims
+        .iter()
+        .enumerate()
+        .map(|(n, d)| format!("{} AS d{n}", d.inner()))
+        .collect();
+    let outer: Vec<String> = (0..7)
+        .map(|n| match dims.get(n) {
+            Some(d) => format!("{} AS k{n}", d.outer(&format!("d{n}"))),
+            None => format!("NULL::text AS k{n}"),
+        })
+        .collect();
+    let group_inner = if dims.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "GROUP BY {}",
+            (1..=dims.len())
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let group_outer = if dims.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "GROUP BY {}",
+            (1..=dims.len())
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let flags = if dims.contains(&Dimension::Flag) {
+        FLAGS
+    } else {
+        ""
+    };
+    let inner_select = if inner.is_empty() {
+        "count(*) AS n".to_owned()
+    } else {
+        format!("{}, count(*) AS n", inner.join(", "))
+    };
+    let sql = format!(
+        "SELECT {}, sum(n)::bigint AS n FROM (SELECT {inner_select} FROM incidents i {flags} WHERE {} {group_inner}) s {group_outer}",
+        outer.join(", "),
+        w.sql
+    );
+    let rows: Vec<GroupRow> = fetch_all(conn, &sql, w.values).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let keys = [r.k0, r.k1, r.k2, r.k3, r.k4, r.k5, r.k6];
+            (
+                keys.into_iter()
+                    .take(dims.len())
+                    .map(Option::unwrap_or_default)
+                    .collect(),
+                r.n,
+            )
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct FreshnessRow {
+    pub agency: String,
+    pub month: NaiveDate,
+    pub records: i64,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+/// Per source agency and month of occurrence: records held and when the latest arrived.
+pub async fn freshness<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<FreshnessRow>> {
+    fetch_all(
+        conn,
+        "SELECT ag.slug AS agency, date_trunc('month', i.occurred_on)::date AS month, count(*) AS records, \
+           max(i.updated_at) AS last_received_at \
+         FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
+         WHERE i.partnership_id = $1 AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2 ORDER BY 1, 2",
+        vec![partnership.into(), from.into(), to.into()],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct LastPushRow {
+    pub agency: String,
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub pushes: i64,
+}
+
+/// Every pushing member agency (police, fire, council) of the partnership and its last push.
+pub async fn last_pushes<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+) -> AppResult<Vec<LastPushRow>> {
+    fetch_all(
+        conn,
+        "SELECT a.slug AS agency, max(p.pushed_at) AS last_push_at, count(p.id) AS pushes \
+         FROM agencies a JOIN agency_partnerships ap ON ap.agency_id = a.id AND ap.partnership_id = $1 \
+         LEFT JOIN incident_pushes p ON p.agency_id = a.id AND $1 = ANY(p.partnership_ids) \
+         WHERE a.kind IN ('police', 'fire', 'council') GROUP BY a.slug ORDER BY a.slug",
+        vec![partnership.into()],
+    )
+    .await
+}
+
+/// The result of a push: what was applied and which records were rejected, and why.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PushReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: Vec<crate::domain::incident::Rejection>,
+}
+
+/// The one push path behind the REST endpoint, GraphQL `pushIncidents` and `csphub import`:
+/// checks every record against the vocabularies and the partnerships' areas, then applies the
+/// valid ones in one transaction.
+pub async fn push(
+    db: &DatabaseConnection,
+    pusher: &Pusher,
+    scope: &[crate::auth::ScopedPartnership],
+    records: Vec<Result<crate::domain::incident::IncidentInput, String>>,
+) -> AppResult<PushReport> {
+    use crate::domain::incident::{PushContext, PushTarget, check_batch};
+    let ids: Vec<Uuid> = scope.iter().map(|p| p.id).collect();
+    let areas = super::area::areas_in(db, &ids).await?;
+    let targets: Vec<PushTarget> = scope
+        .iter()
+        .map(|p| PushTarget {
+            id: p.id,
+            slug: p.slug.clone(),
+            areas: areas
+                .iter()
+                .filter(|a| a.partnership_id == p.id)
+                .map(|a| (a.code.clone(), a.id))
+                .collect(),
+        })
+        .collect();
+    let vocabularies = super::vocabulary::load(db).await?;
+    let received = records.len();
+    let ctx = PushContext {
+        targets: &targets,
+        vocabularies: &vocabularies,
+        now: Utc::now(),
+    };
+    let (valid, rejected) = check_batch(records, &ctx);
+    let counts = apply_push(db, pusher, &valid, received, rejected.len()).await?;
+    Ok(PushReport {
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        rejected,
+    })
+}

@@ -1,0 +1,580 @@
+//! Depersonalised incident records pushed by partner systems: the shape a partner sends, the
+//! checks each record passes, and the canonical form csphub stores. There is nowhere to put a
+//! name, free text or an address: unknown fields are rejected.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::vocabulary::{TermProblem, Vocabularies, Vocabulary};
+
+/// The longest external reference a partner may use.
+pub const MAX_REF_LEN: usize = 64;
+
+/// A record as a partner sends it (JSON, NDJSON, CSV or GraphQL all become this).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IncidentInput {
+    pub external_ref: String,
+    #[serde(default)]
+    pub partnership: Option<String>,
+    pub category: String,
+    pub occurred_at: String,
+    #[serde(default)]
+    pub reported_at: Option<String>,
+    pub area: String,
+    #[serde(default)]
+    pub postcode_district: Option<String>,
+    #[serde(default)]
+    pub domestic_abuse: bool,
+    #[serde(default)]
+    pub alcohol_related: bool,
+    #[serde(default)]
+    pub youth_related: bool,
+    #[serde(default)]
+    pub hate_strands: Vec<String>,
+    #[serde(default)]
+    pub drug_class: Option<String>,
+    #[serde(default)]
+    pub asb_type: Option<String>,
+    #[serde(default)]
+    pub fire_type: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+}
+
+/// Why one record of a push was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejection {
+    pub index: usize,
+    pub external_ref: Option<String>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A partnership a pushing agency may push into, with its areas by code.
+#[derive(Debug, Clone)]
+pub struct PushTarget {
+    pub id: Uuid,
+    pub slug: String,
+    pub areas: HashMap<String, Uuid>,
+}
+
+/// What the checks need: the partnerships in scope and the vocabularies.
+pub struct PushContext<'a> {
+    pub targets: &'a [PushTarget],
+    pub vocabularies: &'a Vocabularies,
+    pub now: DateTime<Utc>,
+}
+
+/// A checked record in canonical form.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub external_ref: String,
+    pub partnership_id: Uuid,
+    pub partnership: String,
+    pub category: String,
+    pub occurred_at: DateTime<Utc>,
+    pub occurred_on: NaiveDate,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub area_id: Uuid,
+    pub area: String,
+    pub postcode_district: Option<String>,
+    pub domestic_abuse: bool,
+    pub alcohol_related: bool,
+    pub youth_related: bool,
+    pub hate_strands: Vec<String>,
+    pub drug_class: Option<String>,
+    pub asb_type: Option<String>,
+    pub fire_type: Option<String>,
+    pub outcome: Option<String>,
+    pub status: &'static str,
+    pub cancel_reason: Option<String>,
+    pub content_hash: String,
+}
+
+/// The Europe/London calendar date of an instant: months, quarters and financial years of
+/// incidents count by it (2015-03-31T23:30:00Z is 1 April 2015 in London).
+pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&London).date_naive()
+}
+
+fn parse_instant(value: &str, field: &str) -> Result<DateTime<Utc>, (&'static str, String)> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            (
+                "INVALID_DATE",
+                format!(
+                    "{field} '{value}' is not an RFC 3339 date-time such as 2015-03-31T23:30:00Z"
+                ),
+            )
+        })
+}
+
+/// An outward postcode (the district, e.g. `SG1`), upper-cased. Anything finer is refused.
+pub fn outward_code(value: &str) -> Result<String, (&'static str, String)> {
+    let v = value.trim().to_ascii_uppercase();
+    let valid = |s: &str| {
+        let b = s.as_bytes();
+        let letters = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        (1..=2).contains(&letters)
+            && b.len() > letters
+            && b[letters].is_ascii_digit()
+            && b.len() <= letters + 2
+            && b[letters + 1..].iter().all(|c| c.is_ascii_alphanumeric())
+    };
+    if valid(&v) {
+        return Ok(v);
+    }
+    let outward = v.split_whitespace().next().unwrap_or_default();
+    if v.contains(' ') && valid(outward) || v.len() > 4 && valid(&v[..v.len() - 3]) {
+        return Err((
+            "POSTCODE_TOO_FINE",
+            format!(
+                "postcodeDistrict '{value}' is finer than an outward code: send only the district, such as {outward_hint}",
+                outward_hint = if valid(outward) { outward } else { "SG1" }
+            ),
+        ));
+    }
+    Err((
+        "INVALID_POSTCODE",
+        format!("postcodeDistrict '{value}' is not an outward postcode such as SG1"),
+    ))
+}
+
+fn optional_text(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn term(
+    ctx: &PushContext<'_>,
+    vocabulary: Vocabulary,
+    field: &str,
+    code: &str,
+    on: NaiveDate,
+) -> Result<(), (&'static str, String)> {
+    match ctx.vocabularies.check(vocabulary, code, on) {
+        Ok(()) => Ok(()),
+        Err(TermProblem::Unknown) if vocabulary == Vocabulary::CrimeCategory => Err((
+            "UNKNOWN_CATEGORY",
+            format!("category '{code}' is not a known crime category (see the vocabularies query)"),
+        )),
+        Err(TermProblem::Unknown) => Err((
+            "UNKNOWN_VALUE",
+            format!(
+                "{field} '{code}' is not in the {} vocabulary",
+                vocabulary.as_str()
+            ),
+        )),
+        Err(TermProblem::NotInForce { ranges }) if vocabulary == Vocabulary::CrimeCategory => {
+            Err((
+                "CATEGORY_NOT_IN_FORCE",
+                format!("category '{code}' was not in force on {on} (in force {ranges})"),
+            ))
+        }
+        Err(TermProblem::NotInForce { ranges }) => Err((
+            "VALUE_NOT_IN_FORCE",
+            format!("{field} '{code}' was not in force on {on} (in force {ranges})"),
+        )),
+    }
+}
+
+impl IncidentInput {
+    /// Checks the record and returns it in canonical form, or the first problem with it.
+    pub fn check(&self, ctx: &PushContext<'_>) -> Result<Incident, (&'static str, String)> {
+        let external_ref = self.external_ref.trim().to_owned();
+        if external_ref.is_empty() {
+            return Err(("MISSING_FIELD", "externalRef must not be blank".to_owned()));
+        }
+        if external_ref.chars().count() > MAX_REF_LEN {
+            return Err((
+                "REF_TOO_LONG",
+                format!(
+                    "externalRef is {} characters; at most {MAX_REF_LEN} are allowed",
+                    external_ref.chars().count()
+                ),
+            ));
+        }
+        let target = match self.partnership.as_deref().map(str::trim) {
+            Some(slug) if !slug.is_empty() => {
+                ctx.targets.iter().find(|t| t.slug == slug).ok_or_else(|| {
+                    (
+                        "UNKNOWN_PARTNERSHIP",
+                        format!("partnership '{slug}' is not one this token may push into"),
+                    )
+                })?
+            }
+            _ => match ctx.targets {
+                [only] => only,
+                _ => {
+                    return Err((
+                        "MISSING_FIELD",
+                        "partnership is required: the token names more than one partnership"
+                            .to_owned(),
+                    ));
+                }
+            },
+        };
+        let occurred_at = parse_instant(&self.occurred_at, "occurredAt")?;
+        let occurred_on = london_date(occurred_at);
+        if occurred_at > ctx.now + chrono::Duration::days(1) {
+            return Err((
+                "INVALID_DATE",
+                format!("occurredAt {occurred_at} is in the future"),
+            ));
+        }
+        let reported_at = match optional_text(&self.reported_at) {
+            Some(r) => Some(parse_instant(&r, "reportedAt")?),
+            None => None,
+        };
+        if reported_at.is_some_and(|r| r < occurred_at) {
+            return Err(("INVALID_DATE", "reportedAt is before occurredAt".to_owned()));
+        }
+        let category = self.category.trim().to_owned();
+        term(
+            ctx,
+            Vocabulary::CrimeCategory,
+            "category",
+            &category,
+            occurred_on,
+        )?;
+        let area_code = self.area.trim().to_owned();
+        let area_id = *target.areas.get(&area_code).ok_or_else(|| {
+            (
+                "UNKNOWN_AREA",
+                format!(
+                    "area '{area_code}' is not an area of partnership '{}'",
+                    target.slug
+                ),
+            )
+        })?;
+        let postcode_district = match optional_text(&self.postcode_district) {
+            Some(p) => Some(outward_code(&p)?),
+            None => None,
+        };
+        let mut hate_strands: Vec<String> = self
+            .hate_strands
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .collect();
+        hate_strands.sort();
+        hate_strands.dedup();
+        for s in &hate_strands {
+            term(ctx, Vocabulary::HateStrand, "hateStrands", s, occurred_on)?;
+        }
+        let drug_class = optional_text(&self.drug_class).map(|c| c.to_ascii_lowercase());
+        if let Some(c) = &drug_class {
+            term(ctx, Vocabulary::DrugClass, "drugClass", c, occurred_on)?;
+        }
+        let asb_type = optional_text(&self.asb_type);
+        match (&asb_type, category == "anti-social-behaviour") {
+            (Some(t), true) => term(ctx, Vocabulary::AsbType, "asbType", t, occurred_on)?,
+            (None, true) => {
+                return Err((
+                    "MISSING_FIELD",
+                    "asbType (personal, nuisance or environmental) is required for anti-social-behaviour".to_owned(),
+                ));
+            }
+            (Some(_), false) => {
+                return Err((
+                    "INCONSISTENT",
+                    "asbType applies only to anti-social-behaviour".to_owned(),
+                ));
+            }
+            (None, false) => {}
+        }
+        let fire_type = optional_text(&self.fire_type);
+        let fire_category = category == "deliberate-fire" || category == "criminal-damage-arson";
+        match (&fire_type, fire_category) {
+            (Some(t), true) => term(ctx, Vocabulary::FireType, "fireType", t, occurred_on)?,
+            (None, true) if category == "deliberate-fire" => {
+                return Err((
+                    "MISSING_FIELD",
+                    "fireType (primary, primary-vehicle or secondary) is required for deliberate-fire".to_owned(),
+                ));
+            }
+            (Some(_), false) => {
+                return Err((
+                    "INCONSISTENT",
+                    "fireType applies only to deliberate-fire and criminal-damage-arson".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+        let outcome = optional_text(&self.outcome);
+        if let Some(o) = &outcome {
+            term(ctx, Vocabulary::Outcome, "outcome", o, occurred_on)?;
+        }
+        let status = match optional_text(&self.status).as_deref() {
+            None | Some("ACTIVE") => "ACTIVE",
+            Some("CANCELLED") => "CANCELLED",
+            Some(other) => {
+                return Err((
+                    "UNKNOWN_VALUE",
+                    format!("status '{other}' must be ACTIVE or CANCELLED"),
+                ));
+            }
+        };
+        let cancel_reason = optional_text(&self.cancel_reason);
+        match (status, &cancel_reason) {
+            ("CANCELLED", None) => {
+                return Err((
+                    "MISSING_FIELD",
+                    "cancelReason is required when status is CANCELLED".to_owned(),
+                ));
+            }
+            ("ACTIVE", Some(_)) => {
+                return Err((
+                    "INCONSISTENT",
+                    "cancelReason applies only to CANCELLED records".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+        if cancel_reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 200)
+        {
+            return Err((
+                "INVALID_FIELD",
+                "cancelReason is limited to 200 characters".to_owned(),
+            ));
+        }
+        let mut incident = Incident {
+            external_ref,
+            partnership_id: target.id,
+            partnership: target.slug.clone(),
+            category,
+            occurred_at,
+            occurred_on,
+            reported_at,
+            area_id,
+            area: area_code,
+            postcode_district,
+            domestic_abuse: self.domestic_abuse,
+            alcohol_related: self.alcohol_related,
+            youth_related: self.youth_related,
+            hate_strands,
+            drug_class,
+            asb_type,
+            fire_type,
+            outcome,
+            status,
+            cancel_reason,
+            content_hash: String::new(),
+        };
+        incident.content_hash = incident.hash();
+        Ok(incident)
+    }
+}
+
+impl Incident {
+    /// A digest of everything a partner says about the record: equal digests mean an unchanged
+    /// record.
+    fn hash(&self) -> String {
+        let canonical = serde_json::json!([
+            self.partnership,
+            self.category,
+            self.occurred_at.timestamp_micros(),
+            self.reported_at.map(|r| r.timestamp_micros()),
+            self.area,
+            self.postcode_district,
+            self.domestic_abuse,
+            self.alcohol_related,
+            self.youth_related,
+            self.hate_strands,
+            self.drug_class,
+            self.asb_type,
+            self.fire_type,
+            self.outcome,
+            self.status,
+            self.cancel_reason,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Checks a batch: each record is applied or rejected on its own. A record whose
+/// `externalRef` repeats an earlier one in the same batch is rejected.
+pub fn check_batch(
+    records: Vec<Result<IncidentInput, String>>,
+    ctx: &PushContext<'_>,
+) -> (Vec<Incident>, Vec<Rejection>) {
+    let mut valid = Vec::with_capacity(records.len());
+    let mut rejected = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(records.len());
+    for (index, record) in records.into_iter().enumerate() {
+        let input = match record {
+            Ok(input) => input,
+            Err(message) => {
+                rejected.push(Rejection {
+                    index,
+                    external_ref: None,
+                    code: "INVALID_RECORD",
+                    message,
+                });
+                continue;
+            }
+        };
+        match input.check(ctx) {
+            Ok(incident) => {
+                if let Some(first) = seen.get(&incident.external_ref) {
+                    rejected.push(Rejection {
+                        index,
+                        external_ref: Some(incident.external_ref),
+                        code: "DUPLICATE_REF",
+                        message: format!("externalRef repeats record {first} of this request"),
+                    });
+                } else {
+                    seen.insert(incident.external_ref.clone(), index);
+                    valid.push(incident);
+                }
+            }
+            Err((code, message)) => rejected.push(Rejection {
+                index,
+                external_ref: Some(input.external_ref),
+                code,
+                message,
+            }),
+        }
+    }
+    (valid, rejected)
+}
+
+/// Reads one record from JSON, explaining what is wrong in partner terms.
+pub fn from_json(value: serde_json::Value) -> Result<IncidentInput, String> {
+    serde_json::from_value::<IncidentInput>(value).map_err(|e| {
+        let text = e.to_string();
+        if text.starts_with("unknown field") {
+            format!("{text}: incident records carry no names, free text or addresses")
+        } else {
+            text
+        }
+    })
+}
+
+/// The CSV columns of import and export, in order. An export re-imports unchanged.
+pub const CSV_COLUMNS: [&str; 17] = [
+    "external_ref",
+    "partnership",
+    "category",
+    "occurred_at",
+    "reported_at",
+    "area",
+    "postcode_district",
+    "domestic_abuse",
+    "alcohol_related",
+    "youth_related",
+    "hate_strands",
+    "drug_class",
+    "asb_type",
+    "fire_type",
+    "outcome",
+    "status",
+    "cancel_reason",
+];
+
+fn csv_bool(v: &str, column: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "" | "false" | "0" | "no" => Ok(false),
+        "true" | "1" | "yes" => Ok(true),
+        other => Err(format!("{column} '{other}' must be true or false")),
+    }
+}
+
+/// Reads one CSV row (with the header's column positions) into a record.
+pub fn from_csv_row(
+    header: &csv::StringRecord,
+    row: &csv::StringRecord,
+) -> Result<IncidentInput, String> {
+    let mut input = IncidentInput::default();
+    for (name, value) in header.iter().zip(row.iter()) {
+        let some = || Some(value.to_owned()).filter(|v| !v.trim().is_empty());
+        match name.trim() {
+            "external_ref" => input.external_ref = value.to_owned(),
+            "partnership" => input.partnership = some(),
+            "category" => input.category = value.to_owned(),
+            "occurred_at" => input.occurred_at = value.to_owned(),
+            "reported_at" => input.reported_at = some(),
+            "area" => input.area = value.to_owned(),
+            "postcode_district" => input.postcode_district = some(),
+            "domestic_abuse" => input.domestic_abuse = csv_bool(value, name)?,
+            "alcohol_related" => input.alcohol_related = csv_bool(value, name)?,
+            "youth_related" => input.youth_related = csv_bool(value, name)?,
+            "hate_strands" => {
+                input.hate_strands = value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            "drug_class" => input.drug_class = some(),
+            "asb_type" => input.asb_type = some(),
+            "fire_type" => input.fire_type = some(),
+            "outcome" => input.outcome = some(),
+            "status" => input.status = some(),
+            "cancel_reason" => input.cancel_reason = some(),
+            other => {
+                return Err(format!(
+                    "unknown column '{other}': incident records carry no names, free text or addresses"
+                ));
+            }
+        }
+    }
+    Ok(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn london_dates_follow_british_summer_time() {
+        let late = DateTime::parse_from_rfc3339("2015-03-31T23:30:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        assert_eq!(
+            london_date(late),
+            NaiveDate::from_ymd_opt(2015, 4, 1).expect("date")
+        );
+        let winter = DateTime::parse_from_rfc3339("2015-01-31T23:30:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        assert_eq!(
+            london_date(winter),
+            NaiveDate::from_ymd_opt(2015, 1, 31).expect("date")
+        );
+    }
+
+    #[test]
+    fn only_outward_postcodes_are_accepted() {
+        assert_eq!(outward_code("sg1").expect("ok"), "SG1");
+        assert_eq!(outward_code("SG19").expect("ok"), "SG19");
+        assert_eq!(outward_code("EC1A").expect("ok"), "EC1A");
+        assert_eq!(
+            outward_code("SG1 1HN").expect_err("finer").0,
+            "POSTCODE_TOO_FINE"
+        );
+        assert_eq!(
+            outward_code("SG11HN").expect_err("finer").0,
+            "POSTCODE_TOO_FINE"
+        );
+        assert_eq!(
+            outward_code("Stevenage").expect_err("bad").0,
+            "INVALID_POSTCODE"
+        );
+    }
+}

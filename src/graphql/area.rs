@@ -1,0 +1,235 @@
+//! Areas (wards, neighbourhoods) and the vocabularies incidents are recorded in.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use super::{parse_id, principal};
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::domain::incident::outward_code;
+use crate::domain::vocabulary::{Term, Vocabulary};
+use crate::error::AppError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AreaKind {
+    Ward,
+    Neighbourhood,
+}
+
+impl AreaKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            AreaKind::Ward => "ward",
+            AreaKind::Neighbourhood => "neighbourhood",
+        }
+    }
+}
+
+/// A ward or neighbourhood of a partnership's district.
+#[derive(SimpleObject, Clone)]
+pub struct Area {
+    pub id: ID,
+    /// The code incidents name, such as `old-town`.
+    pub code: String,
+    pub name: String,
+    pub kind: AreaKind,
+    /// The outward postcodes the area covers, such as `SG1`.
+    pub postcode_districts: Vec<String>,
+}
+
+impl From<db::area::AreaRow> for Area {
+    fn from(r: db::area::AreaRow) -> Self {
+        Self {
+            id: ID(r.id.to_string()),
+            code: r.code,
+            name: r.name,
+            kind: if r.kind == "neighbourhood" {
+                AreaKind::Neighbourhood
+            } else {
+                AreaKind::Ward
+            },
+            postcode_districts: r.postcode_districts,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Vocabulary")]
+pub enum VocabularyKind {
+    CrimeCategory,
+    AsbType,
+    FireType,
+    HateStrand,
+    Outcome,
+    DrugClass,
+}
+
+impl From<VocabularyKind> for Vocabulary {
+    fn from(v: VocabularyKind) -> Self {
+        match v {
+            VocabularyKind::CrimeCategory => Vocabulary::CrimeCategory,
+            VocabularyKind::AsbType => Vocabulary::AsbType,
+            VocabularyKind::FireType => Vocabulary::FireType,
+            VocabularyKind::HateStrand => Vocabulary::HateStrand,
+            VocabularyKind::Outcome => Vocabulary::Outcome,
+            VocabularyKind::DrugClass => Vocabulary::DrugClass,
+        }
+    }
+}
+
+impl From<Vocabulary> for VocabularyKind {
+    fn from(v: Vocabulary) -> Self {
+        match v {
+            Vocabulary::CrimeCategory => VocabularyKind::CrimeCategory,
+            Vocabulary::AsbType => VocabularyKind::AsbType,
+            Vocabulary::FireType => VocabularyKind::FireType,
+            Vocabulary::HateStrand => VocabularyKind::HateStrand,
+            Vocabulary::Outcome => VocabularyKind::Outcome,
+            Vocabulary::DrugClass => VocabularyKind::DrugClass,
+        }
+    }
+}
+
+/// A term of a vocabulary and the days it is in force (both ends included).
+#[derive(SimpleObject, Clone)]
+pub struct VocabularyTerm {
+    pub vocabulary: VocabularyKind,
+    /// What a record sends, such as `anti-social-behaviour`.
+    pub code: String,
+    pub label: String,
+    pub valid_from: NaiveDate,
+    /// Null while the term is in force.
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl From<Term> for VocabularyTerm {
+    fn from(t: Term) -> Self {
+        Self {
+            vocabulary: t.vocabulary.into(),
+            code: t.code,
+            label: t.label,
+            valid_from: t.from,
+            valid_to: t.to,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateAreaInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    pub code: String,
+    pub name: String,
+    pub kind: AreaKind,
+    #[graphql(default)]
+    pub postcode_districts: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAreaInput {
+    pub area_id: ID,
+    pub name: Option<String>,
+    pub kind: Option<AreaKind>,
+    pub postcode_districts: Option<Vec<String>>,
+}
+
+fn districts(list: &[String]) -> Result<Vec<String>, AppError> {
+    let mut out = list
+        .iter()
+        .map(|d| outward_code(d).map_err(|(_, m)| AppError::BadUserInput(m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn area_code(code: &str) -> Result<String, AppError> {
+    let c = code.trim();
+    let ok = !c.is_empty()
+        && c.len() <= 64
+        && c.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+        });
+    if ok {
+        Ok(c.to_owned())
+    } else {
+        Err(AppError::BadUserInput(format!(
+            "area code '{c}' must be lower-case words joined by hyphens, such as old-town"
+        )))
+    }
+}
+
+#[derive(Default)]
+pub struct AreaQuery;
+
+#[Object]
+impl AreaQuery {
+    /// A partnership's areas. Every role may read them.
+    async fn areas(&self, ctx: &Context<'_>, partnership: Option<String>) -> Result<Vec<Area>> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadReferenceData)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        let rows = db::area::areas_in(super::db(ctx)?, &[target.id]).await?;
+        Ok(rows.into_iter().map(Area::from).collect())
+    }
+
+    /// The vocabularies records are checked against, optionally one of them and only the terms
+    /// in force on a day. Every role may read them.
+    async fn vocabularies(
+        &self,
+        ctx: &Context<'_>,
+        vocabulary: Option<VocabularyKind>,
+        on: Option<NaiveDate>,
+    ) -> Result<Vec<VocabularyTerm>> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadReferenceData)?;
+        let terms = db::vocabulary::terms(super::db(ctx)?, vocabulary.map(Into::into), on).await?;
+        Ok(terms.into_iter().map(VocabularyTerm::from).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AreaMutation;
+
+#[Object]
+impl AreaMutation {
+    /// Registers an area of a partnership. Coordinators only.
+    async fn create_area(&self, ctx: &Context<'_>, input: CreateAreaInput) -> Result<Area> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        authorize(p, Operation::ManageAreas)?;
+        let row = db::area::AreaRow {
+            id: uuid::Uuid::nil(),
+            partnership_id: target.id,
+            code: area_code(&input.code)?,
+            name: crate::domain::plan::required_text(&input.name, "name")?,
+            kind: input.kind.as_str().to_owned(),
+            postcode_districts: districts(&input.postcode_districts)?,
+        };
+        Ok(db::area::save_area(super::db(ctx)?, &row, false)
+            .await?
+            .into())
+    }
+
+    /// Renames an area or changes its kind or postcodes (its code stays). Coordinators only.
+    async fn update_area(&self, ctx: &Context<'_>, input: UpdateAreaInput) -> Result<Area> {
+        let p = principal(ctx)?;
+        let conn = super::db(ctx)?;
+        let mut row =
+            db::area::area_in_scope(conn, &p.scope(), parse_id(&input.area_id, "area")?).await?;
+        authorize(p, Operation::ManageAreas)?;
+        if let Some(name) = &input.name {
+            row.name = crate::domain::plan::required_text(name, "name")?;
+        }
+        if let Some(kind) = input.kind {
+            row.kind = kind.as_str().to_owned();
+        }
+        if let Some(list) = &input.postcode_districts {
+            row.postcode_districts = districts(list)?;
+        }
+        db::area::update_area(conn, &row).await?;
+        Ok(row.into())
+    }
+}

@@ -1,0 +1,829 @@
+//! Incidents in GraphQL: the push (same path as `POST /api/v1/incidents`), the rows for
+//! partners, statistics for everyone (small numbers suppressed for the PCC) and data freshness.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::{LoadError, page_size, principal};
+use crate::auth::Principal;
+use crate::auth::policy::{Operation, authorize, exact_statistics};
+use crate::db;
+use crate::db::incident::{Dimension, IncidentFilter, IncidentRow, PushReport};
+use crate::domain::incident::IncidentInput as RecordInput;
+use crate::domain::stats::{Period, SMALL_COUNT_MAX, change_percent, suppress};
+use crate::error::AppError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum IncidentStatus {
+    Active,
+    Cancelled,
+}
+
+impl IncidentStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Active => "ACTIVE",
+            IncidentStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// A depersonalised incident record as a partner system pushes it. There is no field for a
+/// name, free text or an address.
+#[derive(InputObject)]
+pub struct IncidentInput {
+    /// The partner's own id, up to 64 characters, unique per agency.
+    pub external_ref: String,
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    /// A CRIME_CATEGORY code in force on the day it occurred.
+    pub category: String,
+    /// RFC 3339, e.g. 2015-03-31T23:30:00Z. Months and quarters count in Europe/London time.
+    pub occurred_at: String,
+    pub reported_at: Option<String>,
+    /// An area code of the partnership, e.g. old-town.
+    pub area: String,
+    /// An outward postcode only, e.g. SG1; anything finer is rejected.
+    pub postcode_district: Option<String>,
+    #[graphql(default)]
+    pub domestic_abuse: bool,
+    #[graphql(default)]
+    pub alcohol_related: bool,
+    #[graphql(default)]
+    pub youth_related: bool,
+    #[graphql(default)]
+    pub hate_strands: Vec<String>,
+    /// a, b or c.
+    pub drug_class: Option<String>,
+    /// Required for anti-social-behaviour: personal, nuisance or environmental.
+    pub asb_type: Option<String>,
+    /// Required for deliberate-fire: primary, primary-vehicle or secondary.
+    pub fire_type: Option<String>,
+    pub outcome: Option<String>,
+    pub status: Option<IncidentStatus>,
+    /// Required when CANCELLED.
+    pub cancel_reason: Option<String>,
+}
+
+impl From<IncidentInput> for RecordInput {
+    fn from(i: IncidentInput) -> Self {
+        RecordInput {
+            external_ref: i.external_ref,
+            partnership: i.partnership,
+            category: i.category,
+            occurred_at: i.occurred_at,
+            reported_at: i.reported_at,
+            area: i.area,
+            postcode_district: i.postcode_district,
+            domestic_abuse: i.domestic_abuse,
+            alcohol_related: i.alcohol_related,
+            youth_related: i.youth_related,
+            hate_strands: i.hate_strands,
+            drug_class: i.drug_class,
+            asb_type: i.asb_type,
+            fire_type: i.fire_type,
+            outcome: i.outcome,
+            status: i.status.map(|s| s.as_str().to_owned()),
+            cancel_reason: i.cancel_reason,
+        }
+    }
+}
+
+/// A record of a push that was not applied, by its position in the request.
+#[derive(SimpleObject, Clone)]
+pub struct PushRejection {
+    pub index: i32,
+    pub external_ref: Option<String>,
+    /// e.g. UNKNOWN_CATEGORY, CATEGORY_NOT_IN_FORCE, UNKNOWN_AREA, POSTCODE_TOO_FINE, REF_TOO_LONG.
+    pub code: String,
+    pub message: String,
+}
+
+/// What a push did. Pushing the same records again makes them `unchanged`.
+#[derive(SimpleObject, Clone)]
+pub struct PushResult {
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub rejected: Vec<PushRejection>,
+}
+
+fn int(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<PushReport> for PushResult {
+    fn from(r: PushReport) -> Self {
+        Self {
+            created: int(r.created),
+            updated: int(r.updated),
+            unchanged: int(r.unchanged),
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|x| PushRejection {
+                    index: i32::try_from(x.index).unwrap_or(i32::MAX),
+                    external_ref: x.external_ref,
+                    code: x.code.to_owned(),
+                    message: x.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A period: exactly one of a financial year, a quarter, a month, or from and to.
+#[derive(InputObject, Clone, Default)]
+pub struct PeriodInput {
+    /// e.g. 2015/16
+    pub financial_year: Option<String>,
+    /// e.g. 2015/16 Q1
+    pub quarter: Option<String>,
+    /// e.g. 2015-04
+    pub month: Option<String>,
+    /// First day (Europe/London), with `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day, included.
+    pub to: Option<NaiveDate>,
+}
+
+impl PeriodInput {
+    pub fn to_period(&self) -> Result<Period, AppError> {
+        let given = [
+            self.financial_year.is_some(),
+            self.quarter.is_some(),
+            self.month.is_some(),
+            self.from.is_some() || self.to.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given != 1 {
+            return Err(AppError::BadUserInput(
+                "give the period as exactly one of financialYear, quarter, month, or from and to"
+                    .to_owned(),
+            ));
+        }
+        match (
+            &self.financial_year,
+            &self.quarter,
+            &self.month,
+            self.from,
+            self.to,
+        ) {
+            (Some(y), ..) => Period::financial_year(y),
+            (_, Some(q), ..) => Period::quarter(q),
+            (_, _, Some(m), ..) => Period::month(m),
+            (_, _, _, Some(from), Some(to)) => Period::custom(from, to),
+            _ => Err(AppError::BadUserInput(
+                "a period needs both from and to".to_owned(),
+            )),
+        }
+    }
+}
+
+/// Filters for incident rows and statistics.
+#[derive(InputObject, Clone, Default)]
+pub struct IncidentFilterInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    pub period: Option<PeriodInput>,
+    #[graphql(default)]
+    pub categories: Vec<String>,
+    #[graphql(default)]
+    pub areas: Vec<String>,
+    #[graphql(default)]
+    pub source_agencies: Vec<String>,
+    pub domestic_abuse: Option<bool>,
+    pub alcohol_related: Option<bool>,
+    pub youth_related: Option<bool>,
+    pub hate_strand: Option<String>,
+    /// Rows only; statistics always count ACTIVE records.
+    pub status: Option<IncidentStatus>,
+}
+
+impl IncidentFilterInput {
+    pub fn to_filter(&self, p: &Principal) -> Result<(IncidentFilter, Option<Period>), AppError> {
+        let partnership = p.partnership_or_only(self.partnership.as_deref())?;
+        let period = self
+            .period
+            .as_ref()
+            .map(PeriodInput::to_period)
+            .transpose()?;
+        Ok((
+            IncidentFilter {
+                partnership_id: partnership.id,
+                from: period.map(|p| p.from),
+                to: period.map(|p| p.to),
+                categories: self.categories.clone(),
+                areas: self.areas.clone(),
+                source_agencies: self.source_agencies.clone(),
+                domestic_abuse: self.domestic_abuse,
+                alcohol_related: self.alcohol_related,
+                youth_related: self.youth_related,
+                hate_strand: self.hate_strand.clone(),
+                status: self.status.map(|s| s.as_str().to_owned()),
+                exclude_domestic_abuse: false,
+            },
+            period,
+        ))
+    }
+}
+
+/// An incident record as partners see it.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Incident {
+    pub id: ID,
+    /// The agency that pushed it.
+    pub source_agency: String,
+    pub external_ref: String,
+    pub partnership: String,
+    pub category: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub area: String,
+    pub postcode_district: Option<String>,
+    pub domestic_abuse: bool,
+    pub alcohol_related: bool,
+    pub youth_related: bool,
+    pub hate_strands: Vec<String>,
+    pub drug_class: Option<String>,
+    pub asb_type: Option<String>,
+    pub fire_type: Option<String>,
+    pub outcome: Option<String>,
+    pub status: IncidentStatus,
+    pub cancel_reason: Option<String>,
+    /// 1 for the first push; up by one with each change.
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub uuid: Uuid,
+}
+
+impl From<IncidentRow> for Incident {
+    fn from(r: IncidentRow) -> Self {
+        Self {
+            id: ID(r.id.to_string()),
+            uuid: r.id,
+            source_agency: r.source_agency,
+            external_ref: r.external_ref,
+            partnership: r.partnership,
+            category: r.category,
+            occurred_at: r.occurred_at,
+            reported_at: r.reported_at,
+            area: r.area,
+            postcode_district: r.postcode_district,
+            domestic_abuse: r.domestic_abuse,
+            alcohol_related: r.alcohol_related,
+            youth_related: r.youth_related,
+            hate_strands: r.hate_strands,
+            drug_class: r.drug_class,
+            asb_type: r.asb_type,
+            fire_type: r.fire_type,
+            outcome: r.outcome,
+            status: if r.status == "CANCELLED" {
+                IncidentStatus::Cancelled
+            } else {
+                IncidentStatus::Active
+            },
+            cancel_reason: r.cancel_reason,
+            revision: r.revision,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// An earlier state of an incident, kept when a push changed it.
+#[derive(SimpleObject, Clone)]
+pub struct IncidentRevision {
+    pub revision: i32,
+    /// The record as it stood (stored columns, as JSON).
+    pub record: async_graphql::Json<serde_json::Value>,
+    /// Who pushed that state, and when.
+    pub pushed_by: String,
+    pub pushed_at: DateTime<Utc>,
+    /// When a later push replaced it.
+    pub replaced_at: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl Incident {
+    /// Earlier states of the record, oldest first.
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<IncidentRevision>> {
+        let loader = ctx
+            .data_opt::<async_graphql::dataloader::DataLoader<IncidentLoader>>()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("no incident loader")))?;
+        let rows = loader
+            .load_one(RevisionsOf(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|r| IncidentRevision {
+                revision: r.revision,
+                record: async_graphql::Json(r.record),
+                pushed_by: r.pushed_by_sub,
+                pushed_at: r.pushed_at,
+                replaced_at: r.replaced_at,
+            })
+            .collect())
+    }
+}
+
+/// Batches incident relations per request.
+pub struct IncidentLoader {
+    db: DatabaseConnection,
+}
+
+impl IncidentLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RevisionsOf(pub Uuid);
+
+impl Loader<RevisionsOf> for IncidentLoader {
+    type Value = Vec<db::incident::RevisionRow>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[RevisionsOf],
+    ) -> Result<HashMap<RevisionsOf, Self::Value>, LoadError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut map: HashMap<RevisionsOf, Self::Value> = HashMap::new();
+        for r in db::incident::revisions_of(&self.db, &ids).await? {
+            map.entry(RevisionsOf(r.incident_id)).or_default().push(r);
+        }
+        Ok(map)
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    /// Pass as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of incidents, oldest first, with the number matching the filter.
+#[derive(SimpleObject, Clone)]
+pub struct IncidentConnection {
+    pub nodes: Vec<Incident>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
+    let bad = || AppError::BadUserInput("after is not a cursor this API gave out".to_owned());
+    let text =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// A dimension statistics can be grouped by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StatsDimension {
+    Category,
+    Area,
+    Month,
+    Quarter,
+    FinancialYear,
+    SourceAgency,
+    /// domestic-abuse, alcohol-related, youth-related, drug-class-a..c, hate-<strand>. A record
+    /// counts once under each flag it carries.
+    Flag,
+}
+
+impl From<StatsDimension> for Dimension {
+    fn from(d: StatsDimension) -> Self {
+        match d {
+            StatsDimension::Category => Dimension::Category,
+            StatsDimension::Area => Dimension::Area,
+            StatsDimension::Month => Dimension::Month,
+            StatsDimension::Quarter => Dimension::Quarter,
+            StatsDimension::FinancialYear => Dimension::FinancialYear,
+            StatsDimension::SourceAgency => Dimension::SourceAgency,
+            StatsDimension::Flag => Dimension::Flag,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StatsComparison {
+    /// The previous month, quarter or financial year (or as many days just before).
+    PreviousPeriod,
+    /// The same period a year earlier.
+    SamePeriodLastYear,
+}
+
+/// One group of the statistics. `count` is null when suppressed.
+#[derive(SimpleObject, Clone, Default)]
+pub struct StatsRow {
+    pub category: Option<String>,
+    pub area: Option<String>,
+    /// e.g. 2015-04
+    pub month: Option<String>,
+    /// e.g. 2015/16 Q1
+    pub quarter: Option<String>,
+    pub financial_year: Option<String>,
+    pub source_agency: Option<String>,
+    pub flag: Option<String>,
+    pub count: Option<i64>,
+    pub suppressed: bool,
+    pub previous_count: Option<i64>,
+    pub previous_suppressed: bool,
+    /// Change on the compared period, one decimal place; null when either count is suppressed
+    /// or the previous count is 0.
+    pub change_percent: Option<f64>,
+}
+
+/// A period as returned.
+#[derive(SimpleObject, Clone)]
+pub struct PeriodRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl From<Period> for PeriodRange {
+    fn from(p: Period) -> Self {
+        Self {
+            from: p.from,
+            to: p.to,
+        }
+    }
+}
+
+/// Counts of ACTIVE incidents.
+#[derive(SimpleObject, Clone)]
+pub struct IncidentStats {
+    pub period: PeriodRange,
+    pub compared_with: Option<PeriodRange>,
+    pub rows: Vec<StatsRow>,
+    /// All matching records, each counted once.
+    pub total: StatsRow,
+    /// True when small numbers were withheld (the PCC's figures).
+    pub suppression_applied: bool,
+    /// True when domestic-abuse flagged records were left out because the figures are broken
+    /// down by area for the PCC.
+    pub excludes_domestic_abuse: bool,
+}
+
+/// Per agency and month of occurrence: how many records are held and when the latest arrived.
+#[derive(SimpleObject, Clone)]
+pub struct MonthFreshness {
+    /// e.g. 2015-04
+    pub month: String,
+    /// Null when suppressed (PCC, 1 to 4).
+    pub records: Option<i64>,
+    pub suppressed: bool,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct AgencyFreshness {
+    pub agency: String,
+    /// The agency's latest push into this partnership, accepted records or not.
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub pushes: i64,
+    /// Every month of the range, months with no records included.
+    pub months: Vec<MonthFreshness>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct DataFreshness {
+    pub partnership: String,
+    pub from_month: String,
+    pub to_month: String,
+    pub agencies: Vec<AgencyFreshness>,
+}
+
+#[derive(Default)]
+pub struct IncidentQuery;
+
+fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut m = from.with_day(1).unwrap_or(from);
+    while m <= to && out.len() < 240 {
+        out.push(m);
+        m = m.checked_add_months(chrono::Months::new(1)).unwrap_or(to);
+        if out.last() == Some(&m) {
+            break;
+        }
+    }
+    out
+}
+
+#[Object]
+impl IncidentQuery {
+    /// Incident records, filtered and cursor-paginated (oldest first) with the total count.
+    /// Police, fire and council only: the PCC gets FORBIDDEN.
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: IncidentFilterInput,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<IncidentConnection> {
+        let p = principal(ctx)?;
+        let (filter, _) = filter.to_filter(p)?;
+        authorize(p, Operation::ReadIncidentRows)?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let conn = super::db(ctx)?;
+        let mut rows = db::incident::page(conn, &filter, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let end_cursor = rows.last().map(|r| encode_cursor(r.occurred_at, r.id));
+        let total_count = db::incident::count(conn, &filter).await?;
+        Ok(IncidentConnection {
+            nodes: rows.into_iter().map(Incident::from).collect(),
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+
+    /// Counts of ACTIVE incidents over a period, grouped by any dimensions, optionally compared
+    /// with an earlier period. Every role may ask; the PCC's figures have counts of 1 to 4
+    /// withheld (with further cells withheld so none can be worked out from the others) and
+    /// never break domestic abuse down by area.
+    async fn incident_stats(
+        &self,
+        ctx: &Context<'_>,
+        filter: IncidentFilterInput,
+        #[graphql(default)] group_by: Vec<StatsDimension>,
+        compare_with: Option<StatsComparison>,
+    ) -> Result<IncidentStats> {
+        let p = principal(ctx)?;
+        let (mut filter, period) = filter.to_filter(p)?;
+        authorize(p, Operation::ReadIncidentStats)?;
+        let period = period.ok_or_else(|| {
+            AppError::BadUserInput("incidentStats needs filter.period".to_owned())
+        })?;
+        let mut dims: Vec<Dimension> = Vec::new();
+        for d in group_by {
+            let d = Dimension::from(d);
+            if !dims.contains(&d) {
+                dims.push(d);
+            }
+        }
+        let exact = exact_statistics(p);
+        let by_area = dims.contains(&Dimension::Area) || !filter.areas.is_empty();
+        let mut excludes_domestic_abuse = false;
+        if !exact && by_area {
+            if filter.domestic_abuse == Some(true) {
+                return Err(AppError::Forbidden(
+                    "domestic abuse is never broken down by area for the PCC".to_owned(),
+                )
+                .into());
+            }
+            filter.exclude_domestic_abuse = true;
+            excludes_domestic_abuse = true;
+        }
+        let conn = super::db(ctx)?;
+        let compared = compare_with.map(|c| match c {
+            StatsComparison::PreviousPeriod => period.previous(),
+            StatsComparison::SamePeriodLastYear => period.year_earlier(),
+        });
+        let current = counts(conn, &filter, period, &dims).await?;
+        let previous = match compared {
+            Some(c) => Some(counts(conn, &filter, c, &dims).await?),
+            None => None,
+        };
+        let additive: Vec<bool> = dims.iter().map(|d| *d != Dimension::Flag).collect();
+        let (rows, total) = assemble(&dims, &additive, current, previous, exact);
+        Ok(IncidentStats {
+            period: period.into(),
+            compared_with: compared.map(Into::into),
+            rows,
+            total,
+            suppression_applied: !exact,
+            excludes_domestic_abuse,
+        })
+    }
+
+    /// Per source agency and month of occurrence, how many records are held and when the last
+    /// push was, so that a missing month shows before anyone reads a trend into it. Months as
+    /// `2015-04`; by default the twelve months to this one. Every role may ask; the PCC's
+    /// counts of 1 to 4 are withheld.
+    async fn data_freshness(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        from_month: Option<String>,
+        to_month: Option<String>,
+    ) -> Result<DataFreshness> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadIncidentStats)?;
+        let today = Utc::now().date_naive();
+        let to = match &to_month {
+            Some(m) => Period::month(m)?.to,
+            None => Period::month(&today.format("%Y-%m").to_string())?.to,
+        };
+        let from = match &from_month {
+            Some(m) => Period::month(m)?.from,
+            None => to
+                .with_day(1)
+                .unwrap_or(to)
+                .checked_sub_months(chrono::Months::new(11))
+                .unwrap_or(to),
+        };
+        if from > to || (to - from).num_days() > 3700 {
+            return Err(AppError::BadUserInput(
+                "fromMonth must be before toMonth and at most ten years earlier".to_owned(),
+            )
+            .into());
+        }
+        let conn = super::db(ctx)?;
+        let rows = db::incident::freshness(conn, target.id, from, to).await?;
+        let pushes = db::incident::last_pushes(conn, target.id).await?;
+        let months = months_between(from, to);
+        let exact = exact_statistics(p);
+        let mut agencies = Vec::new();
+        for push in pushes {
+            let held: HashMap<NaiveDate, &db::incident::FreshnessRow> = rows
+                .iter()
+                .filter(|r| r.agency == push.agency)
+                .map(|r| (r.month, r))
+                .collect();
+            let counts: Vec<i64> = months
+                .iter()
+                .map(|m| held.get(m).map_or(0, |r| r.records))
+                .collect();
+            let keys: Vec<Vec<String>> = months.iter().map(|m| vec![m.to_string()]).collect();
+            let hidden = if exact {
+                vec![false; counts.len()]
+            } else {
+                suppress(&keys, &counts, &[true])
+            };
+            agencies.push(AgencyFreshness {
+                agency: push.agency.clone(),
+                last_push_at: push.last_push_at,
+                pushes: push.pushes,
+                months: months
+                    .iter()
+                    .zip(counts.iter().zip(hidden))
+                    .map(|(m, (n, h))| MonthFreshness {
+                        month: m.format("%Y-%m").to_string(),
+                        records: (!h).then_some(*n),
+                        suppressed: h,
+                        last_received_at: held.get(m).and_then(|r| r.last_received_at),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(DataFreshness {
+            partnership: target.slug.clone(),
+            from_month: from.format("%Y-%m").to_string(),
+            to_month: to.format("%Y-%m").to_string(),
+            agencies,
+        })
+    }
+}
+
+struct Counted {
+    cells: Vec<(Vec<String>, i64)>,
+    total: i64,
+}
+
+async fn counts(
+    conn: &DatabaseConnection,
+    filter: &IncidentFilter,
+    period: Period,
+    dims: &[Dimension],
+) -> Result<Counted, AppError> {
+    let mut f = filter.clone();
+    f.from = Some(period.from);
+    f.to = Some(period.to);
+    let cells = if dims.is_empty() {
+        Vec::new()
+    } else {
+        db::incident::grouped_counts(conn, &f, dims).await?
+    };
+    let total = db::incident::grouped_counts(conn, &f, &[])
+        .await?
+        .first()
+        .map_or(0, |(_, n)| *n);
+    Ok(Counted { cells, total })
+}
+
+/// Joins current and previous counts by group and applies suppression for non-exact callers.
+fn assemble(
+    dims: &[Dimension],
+    additive: &[bool],
+    current: Counted,
+    previous: Option<Counted>,
+    exact: bool,
+) -> (Vec<StatsRow>, StatsRow) {
+    let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
+    for (k, n) in &current.cells {
+        groups.entry(k.clone()).or_default().0 = *n;
+    }
+    if let Some(prev) = &previous {
+        for (k, n) in &prev.cells {
+            groups.entry(k.clone()).or_default().1 = *n;
+        }
+    }
+    let keys: Vec<Vec<String>> = groups.keys().cloned().collect();
+    let now: Vec<i64> = groups.values().map(|v| v.0).collect();
+    let before: Vec<i64> = groups.values().map(|v| v.1).collect();
+    let small = |n: i64| !exact && (1..=SMALL_COUNT_MAX).contains(&n);
+    let (hide_now, hide_before) = if exact {
+        (vec![false; now.len()], vec![false; before.len()])
+    } else {
+        (
+            suppress(&keys, &now, additive),
+            suppress(&keys, &before, additive),
+        )
+    };
+    let has_previous = previous.is_some();
+    let row = |n: i64, hidden: bool, p: i64, p_hidden: bool| StatsRow {
+        count: (!hidden).then_some(n),
+        suppressed: hidden,
+        previous_count: (has_previous && !p_hidden).then_some(p),
+        previous_suppressed: has_previous && p_hidden,
+        change_percent: if has_previous && !hidden && !p_hidden {
+            change_percent(n, p)
+        } else {
+            None
+        },
+        ..Default::default()
+    };
+    let rows = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut r = row(now[i], hide_now[i], before[i], hide_before[i]);
+            for (d, value) in dims.iter().zip(k) {
+                let v = Some(value.clone());
+                match d {
+                    Dimension::Category => r.category = v,
+                    Dimension::Area => r.area = v,
+                    Dimension::Month => r.month = v,
+                    Dimension::Quarter => r.quarter = v,
+                    Dimension::FinancialYear => r.financial_year = v,
+                    Dimension::SourceAgency => r.source_agency = v,
+                    Dimension::Flag => r.flag = v,
+                }
+            }
+            r
+        })
+        .collect();
+    let prev_total = previous.as_ref().map_or(0, |p| p.total);
+    let total = row(
+        current.total,
+        small(current.total),
+        prev_total,
+        small(prev_total),
+    );
+    (rows, total)
+}
+
+#[derive(Default)]
+pub struct IncidentMutation;
+
+#[Object]
+impl IncidentMutation {
+    /// Pushes incident records as the token's agency: the same checks and result as
+    /// `POST /api/v1/incidents` (use that for large batches; this request's body is limited).
+    /// Police, fire and council; the PCC gets FORBIDDEN.
+    async fn push_incidents(
+        &self,
+        ctx: &Context<'_>,
+        incidents: Vec<IncidentInput>,
+    ) -> Result<PushResult> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::PushIncidents)?;
+        let pusher = db::incident::Pusher {
+            agency_id: p.agency_id,
+            sub: p.sub.clone(),
+        };
+        let records = incidents
+            .into_iter()
+            .map(|i| Ok(RecordInput::from(i)))
+            .collect();
+        let report = db::incident::push(super::db(ctx)?, &pusher, &p.partnerships, records).await?;
+        Ok(report.into())
+    }
+}

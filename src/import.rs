@@ -1,0 +1,81 @@
+//! `csphub import incidents FILE.csv --agency A --partnership P`: the push from a CSV file with
+//! the export's columns, through the same checks and upsert as `POST /api/v1/incidents`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::ScopedPartnership;
+use crate::db;
+use crate::domain::incident::{IncidentInput, Rejection, from_csv_row};
+
+/// Reads the file and pushes it in requests of at most `chunk` records, each all or nothing.
+/// Rejections carry the record's index in the file (0 for the first row after the header).
+pub async fn incidents_csv(
+    db: &DatabaseConnection,
+    path: &Path,
+    agency: &str,
+    partnership: &str,
+    chunk: usize,
+) -> anyhow::Result<db::incident::PushReport> {
+    let agency_row = db::partnership::agency_by_slug(db, agency)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .with_context(|| format!("agency '{agency}' is not registered"))?;
+    anyhow::ensure!(
+        matches!(agency_row.kind.as_str(), "police" | "fire" | "council"),
+        "agency '{agency}' is a {} agency: only police, fire and council agencies push incidents",
+        agency_row.kind
+    );
+    let scope: Vec<ScopedPartnership> =
+        db::partnership::agency_partnerships(db, agency_row.id, &[partnership.to_owned()])
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .into_iter()
+            .map(|p| ScopedPartnership {
+                id: p.id,
+                slug: p.slug,
+            })
+            .collect();
+    anyhow::ensure!(
+        !scope.is_empty(),
+        "agency '{agency}' does not belong to partnership '{partnership}'"
+    );
+
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let header = reader.headers().context("reading the CSV header")?.clone();
+    let records: Vec<Result<IncidentInput, String>> = reader
+        .records()
+        .map(|row| match row {
+            Ok(row) => from_csv_row(&header, &row),
+            Err(e) => Err(format!("unreadable CSV row: {e}")),
+        })
+        .collect();
+    let pusher = db::incident::Pusher {
+        agency_id: agency_row.id,
+        sub: format!("csphub-import:{agency}"),
+    };
+    let mut total = db::incident::PushReport::default();
+    let mut offset = 0;
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let batch: Vec<_> = records.by_ref().take(chunk.max(1)).collect();
+        let n = batch.len();
+        let report = db::incident::push(db, &pusher, &scope, batch)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        total.created += report.created;
+        total.updated += report.updated;
+        total.unchanged += report.unchanged;
+        total
+            .rejected
+            .extend(report.rejected.into_iter().map(|r| Rejection {
+                index: r.index + offset,
+                ..r
+            }));
+        offset += n;
+    }
+    Ok(total)
+}

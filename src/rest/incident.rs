@@ -1,0 +1,437 @@
+//! `POST /api/v1/incidents` (the partner push, JSON or NDJSON) and `GET /api/v1/incidents.csv`
+//! (the export, re-importable unchanged).
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::SecondsFormat;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+use crate::app::{AppState, authenticate};
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::domain::incident::{CSV_COLUMNS, from_json};
+use crate::error::AppError;
+use crate::graphql::incident::{IncidentFilterInput, IncidentStatus, PeriodInput};
+
+/// Why a push body could not be read.
+enum BodyProblem {
+    TooLarge(String),
+    Invalid(String),
+    Internal(anyhow::Error),
+}
+
+impl BodyProblem {
+    fn into_response(self) -> Response {
+        match self {
+            BodyProblem::TooLarge(message) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({"error": {"code": "PAYLOAD_TOO_LARGE", "message": message}})),
+            )
+                .into_response(),
+            BodyProblem::Invalid(message) => AppError::BadUserInput(message).into_response(),
+            BodyProblem::Internal(e) => AppError::internal(e).into_response(),
+        }
+    }
+}
+
+const TOO_MANY: &str = "csphub:too-many-records";
+
+/// `POST /api/v1/incidents`: `{"incidents": [...]}` as `application/json`, or one record per
+/// line as `application/x-ndjson`. Valid records are applied in one transaction; invalid ones
+/// are listed by position. Police, fire and council push as their own agency.
+pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = authorize(&principal, Operation::PushIncidents) {
+        return e.into_response();
+    }
+    let max_bytes = state.push_max_bytes;
+    let max_records = state.push_max_records;
+    let too_large = || {
+        BodyProblem::TooLarge(format!(
+            "the body is larger than {max_bytes} bytes: split the push into smaller requests"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max_bytes) {
+        return too_large().into_response();
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let overflow = Arc::new(AtomicBool::new(false));
+    let flag = overflow.clone();
+    let mut seen = 0usize;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(io::Error::other)?;
+        seen += chunk.len();
+        if seen > max_bytes {
+            flag.store(true, Ordering::SeqCst);
+            return Err(io::Error::other("request body too large"));
+        }
+        Ok(chunk)
+    });
+    let reader = StreamReader::new(stream);
+    let parsed = match content_type.as_str() {
+        "application/json" => read_json(reader, max_records).await,
+        "application/x-ndjson" | "application/ndjson" => read_ndjson(reader, max_records).await,
+        other => {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Json(json!({"error": {"code": "BAD_USER_INPUT", "message":
+                    format!("content type {other} is not accepted: send application/json or application/x-ndjson")}})),
+            )
+                .into_response();
+        }
+    };
+    let values = match parsed {
+        Ok(v) => v,
+        Err(_) if overflow.load(Ordering::SeqCst) => return too_large().into_response(),
+        Err(problem) => return problem.into_response(),
+    };
+    let records = values.into_iter().map(from_json).collect();
+    let pusher = db::incident::Pusher {
+        agency_id: principal.agency_id,
+        sub: principal.sub.clone(),
+    };
+    match db::incident::push(&state.db, &pusher, &principal.partnerships, records).await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn too_many(max: usize) -> BodyProblem {
+    BodyProblem::TooLarge(format!(
+        "a push carries at most {max} records: split it into smaller requests"
+    ))
+}
+
+async fn read_ndjson<R>(reader: R, max: usize) -> Result<Vec<Value>, BodyProblem>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    let mut lines = tokio::io::BufReader::new(reader).lines();
+    let mut out = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(out),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Err(BodyProblem::Invalid(format!(
+                    "line {}: the body is not UTF-8",
+                    line_no + 1
+                )));
+            }
+            Err(e) => return Err(BodyProblem::Internal(e.into())),
+        };
+        line_no += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if out.len() == max {
+            return Err(too_many(max));
+        }
+        let value: Value = serde_json::from_str(&line).map_err(|e| {
+            BodyProblem::Invalid(format!(
+                "invalid JSON at line {line_no}, column {}: {e}",
+                e.column()
+            ))
+        })?;
+        out.push(value);
+    }
+}
+
+async fn read_json<R>(reader: R, max: usize) -> Result<Vec<Value>, BodyProblem>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    let bridge = SyncIoBridge::new(reader);
+    let parsed = tokio::task::spawn_blocking(move || {
+        let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(bridge));
+        let records = Envelope { max }.deserialize(&mut de)?;
+        de.end()?;
+        Ok::<_, serde_json::Error>(records)
+    })
+    .await
+    .map_err(|e| BodyProblem::Internal(e.into()))?;
+    parsed.map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY) {
+            too_many(max)
+        } else if e.is_io() {
+            BodyProblem::Invalid(format!("the body could not be read: {e}"))
+        } else {
+            let text = e.to_string();
+            let detail = text.split(" at line ").next().unwrap_or(&text);
+            BodyProblem::Invalid(format!(
+                "invalid JSON at line {}, column {}: {detail}",
+                e.line(),
+                e.column()
+            ))
+        }
+    })
+}
+
+/// `{"incidents": [...]}`, stopping at the record past the limit.
+struct Envelope {
+    max: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Envelope {
+    type Value = Vec<Value>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Envelope {
+    type Value = Vec<Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {\"incidents\": [...]}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut records = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "incidents" && records.is_none() {
+                records = Some(map.next_value_seed(Records { max: self.max })?);
+            } else {
+                return Err(de::Error::custom(format!(
+                    "unexpected key `{key}`: the body is {{\"incidents\": [...]}}"
+                )));
+            }
+        }
+        records.ok_or_else(|| de::Error::missing_field("incidents"))
+    }
+}
+
+struct Records {
+    max: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Records {
+    type Value = Vec<Value>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Records {
+    type Value = Vec<Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of incident records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max));
+        while let Some(v) = seq.next_element::<Value>()? {
+            if out.len() == self.max {
+                return Err(de::Error::custom(TOO_MANY));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+/// The query string of the CSV export: the incidents query's filters. Lists are
+/// comma-separated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportParams {
+    partnership: Option<String>,
+    financial_year: Option<String>,
+    quarter: Option<String>,
+    month: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    category: Option<String>,
+    area: Option<String>,
+    source_agency: Option<String>,
+    domestic_abuse: Option<bool>,
+    alcohol_related: Option<bool>,
+    youth_related: Option<bool>,
+    hate_strand: Option<String>,
+    status: Option<String>,
+}
+
+fn list(v: &Option<String>) -> Vec<String> {
+    v.as_deref()
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl ExportParams {
+    fn to_filter_input(&self) -> Result<IncidentFilterInput, AppError> {
+        let period = PeriodInput {
+            financial_year: self.financial_year.clone(),
+            quarter: self.quarter.clone(),
+            month: self.month.clone(),
+            from: self.from,
+            to: self.to,
+        };
+        let any_period = period.financial_year.is_some()
+            || period.quarter.is_some()
+            || period.month.is_some()
+            || period.from.is_some()
+            || period.to.is_some();
+        let status = match self.status.as_deref() {
+            None => None,
+            Some("ACTIVE") => Some(IncidentStatus::Active),
+            Some("CANCELLED") => Some(IncidentStatus::Cancelled),
+            Some(other) => {
+                return Err(AppError::BadUserInput(format!(
+                    "status '{other}' must be ACTIVE or CANCELLED"
+                )));
+            }
+        };
+        Ok(IncidentFilterInput {
+            partnership: self.partnership.clone(),
+            period: any_period.then_some(period),
+            categories: list(&self.category),
+            areas: list(&self.area),
+            source_agencies: list(&self.source_agency),
+            domestic_abuse: self.domestic_abuse,
+            alcohol_related: self.alcohol_related,
+            youth_related: self.youth_related,
+            hate_strand: self.hate_strand.clone(),
+            status,
+        })
+    }
+}
+
+fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    let flag = |b: bool| if b { "true" } else { "false" };
+    let fields: [String; 17] = [
+        row.external_ref.clone(),
+        row.partnership.clone(),
+        row.category.clone(),
+        time(row.occurred_at),
+        row.reported_at.map(time).unwrap_or_default(),
+        row.area.clone(),
+        row.postcode_district.clone().unwrap_or_default(),
+        flag(row.domestic_abuse).to_owned(),
+        flag(row.alcohol_related).to_owned(),
+        flag(row.youth_related).to_owned(),
+        row.hate_strands.join(";"),
+        row.drug_class.clone().unwrap_or_default(),
+        row.asb_type.clone().unwrap_or_default(),
+        row.fire_type.clone().unwrap_or_default(),
+        row.outcome.clone().unwrap_or_default(),
+        row.status.clone(),
+        row.cancel_reason.clone().unwrap_or_default(),
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&fields).map_err(AppError::internal)?;
+    w.into_inner()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))
+}
+
+/// `GET /api/v1/incidents.csv`: the records matching the incidents query's filters, as CSV with
+/// the import's columns, streamed page by page. Police, fire and council only.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let Query(params) = match params {
+        Ok(p) => p,
+        Err(e) => return AppError::BadUserInput(e.body_text()).into_response(),
+    };
+    let filter = match params
+        .to_filter_input()
+        .and_then(|f| f.to_filter(&principal))
+    {
+        Ok((filter, _)) => filter,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = authorize(&principal, Operation::ReadIncidentRows) {
+        return e.into_response();
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, io::Error>>(4);
+    let conn = state.db.clone();
+    let request_id = crate::error::current_request_id().unwrap_or_default();
+    tokio::spawn(async move {
+        let header = CSV_COLUMNS.join(",") + "\n";
+        if tx.send(Ok(header.into_bytes())).await.is_err() {
+            return;
+        }
+        let mut after = None;
+        loop {
+            let rows = match db::incident::page(&conn, &filter, after, 2_000).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
+                    let _ = tx.send(Err(io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
+            let Some(last) = rows.last() else { return };
+            after = Some((last.occurred_at, last.id));
+            let mut chunk = Vec::new();
+            for row in &rows {
+                match csv_line(row) {
+                    Ok(line) => chunk.extend(line),
+                    Err(e) => {
+                        tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
+                        let _ = tx.send(Err(io::Error::other("export failed"))).await;
+                        return;
+                    }
+                }
+            }
+            if tx.send(Ok(chunk)).await.is_err() || rows.len() < 2_000 {
+                return;
+            }
+        }
+    });
+    let body = Body::from_stream(tokio_stream_from(rx));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"incidents.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
