@@ -342,3 +342,155 @@ async fn scope_is_the_token_partnerships_the_agency_belongs_to() {
         .await;
     assert_eq!(r.code(), "NOT_FOUND");
 }
+
+const PARTNERS: [&str; 6] = [
+    "police",
+    "police coordinator",
+    "fire",
+    "fire coordinator",
+    "council",
+    "council coordinator",
+];
+
+#[tokio::test]
+async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
+    let app = TestApp::spawn().await;
+    let queries = [
+        ("{ incidents(first: 1) { totalCount nodes { id } } }", false),
+        (
+            "{ incidentStats(filter: {period: {financialYear: \"2014/15\"}}, groupBy: [CATEGORY]) { total { count } } }",
+            true,
+        ),
+        (
+            "{ dataFreshness(fromMonth: \"2014-04\", toMonth: \"2015-03\") { agencies { agency } } }",
+            true,
+        ),
+        ("{ areas { code } }", true),
+        ("{ vocabularies(vocabulary: HATE_STRAND) { code } }", true),
+    ];
+    for (label, ..) in PRINCIPALS {
+        for (q, pcc_too) in queries {
+            let r = app.gql(q, json!({}), Some(&token(&app, label))).await;
+            if label.starts_with("pcc") && !pcc_too {
+                assert_eq!(r.code(), "FORBIDDEN", "{label}: {q}");
+            } else {
+                assert!(r.body.get("errors").is_none(), "{label}: {q}: {}", r.body);
+            }
+        }
+    }
+    // Exact for partners, suppressed for the PCC.
+    let q = "{ incidentStats(filter: {period: {month: \"2014-04\"}}, groupBy: [AREA, CATEGORY]) { suppressionApplied rows { suppressed } } }";
+    let exact = app.gql(q, json!({}), Some(&app.council())).await;
+    assert_eq!(exact.data()["incidentStats"]["suppressionApplied"], false);
+    assert!(
+        exact.data()["incidentStats"]["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["suppressed"] == false)
+    );
+    let pcc = app.gql(q, json!({}), Some(&app.pcc())).await;
+    assert_eq!(pcc.data()["incidentStats"]["suppressionApplied"], true);
+    assert!(
+        pcc.data()["incidentStats"]["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|r| r["suppressed"] == true)
+    );
+}
+
+#[tokio::test]
+async fn partners_push_incidents_and_the_pcc_does_not() {
+    let m = "mutation { pushIncidents(incidents: [{externalRef: \"ACC-1\", category: \"burglary\", occurredAt: \"2015-05-01T10:00:00Z\", area: \"old-town\"}]) { created } }";
+    let app = TestApp::spawn().await;
+    for (label, ..) in PRINCIPALS {
+        let r = app.gql(m, json!({}), Some(&token(&app, label))).await;
+        if PARTNERS.contains(&label) {
+            assert!(r.body.get("errors").is_none(), "{label}: {}", r.body);
+        } else {
+            assert_eq!(r.code(), "FORBIDDEN", "{label}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_coordinators_manage_areas() {
+    check("createArea", &COORDINATORS, |_| Box::pin(async {
+        ("mutation { createArea(input: {code: \"town-centre\", name: \"Town centre\", kind: NEIGHBOURHOOD, postcodeDistricts: [\"sg1\"]}) { code postcodeDistricts } }".to_owned(), json!({}))
+    }))
+    .await;
+    check("updateArea", &COORDINATORS, |app| Box::pin(async move {
+        let r = app.gql("{ areas { id code } }", json!({}), Some(&app.police())).await;
+        let id = r.data()["areas"][0]["id"].clone();
+        ("mutation($id: ID!) { updateArea(input: {areaId: $id, name: \"Renamed\"}) { name } }".to_owned(), json!({"id": id}))
+    }))
+    .await;
+    let app = TestApp::spawn().await;
+    let r = app
+        .gql("mutation { createArea(input: {code: \"Town Centre\", name: \"x\", kind: WARD}) { code } }", json!({}), Some(&app.coordinator()))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+    let r = app
+        .gql("mutation { createArea(input: {code: \"old-town\", name: \"Old Town again\", kind: WARD}) { code } }", json!({}), Some(&app.coordinator()))
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    let r = app
+        .gql("mutation { createArea(input: {code: \"tc\", name: \"TC\", kind: WARD, postcodeDistricts: [\"SG1 1HN\"]}) { code } }", json!({}), Some(&app.coordinator()))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn another_partnerships_incidents_are_invisible() {
+    let app = TestApp::spawn().await;
+    for q in [
+        "{ incidents(filter: {partnership: \"north-herts\"}) { totalCount } }",
+        "{ incidentStats(filter: {partnership: \"north-herts\", period: {financialYear: \"2014/15\"}}) { total { count } } }",
+        "{ dataFreshness(partnership: \"north-herts\") { partnership } }",
+        "{ areas(partnership: \"north-herts\") { code } }",
+    ] {
+        for label in ["police", "council coordinator", "pcc"] {
+            let r = app.gql(q, json!({}), Some(&token(&app, label))).await;
+            assert_eq!(r.code(), "NOT_FOUND", "{label}: {q}");
+        }
+    }
+    // Pushing into a partnership outside the token is a per-record rejection.
+    let r = app
+        .gql("mutation { pushIncidents(incidents: [{externalRef: \"X-1\", partnership: \"north-herts\", category: \"burglary\", occurredAt: \"2015-05-01T10:00:00Z\", area: \"old-town\"}]) { created rejected { code } } }", json!({}), Some(&app.police()))
+        .await;
+    assert_eq!(
+        r.data()["pushIncidents"],
+        json!({"created": 0, "rejected": [{"code": "UNKNOWN_PARTNERSHIP"}]})
+    );
+    // Herts Police belongs to both: Stevenage's figures never include North Herts records.
+    let both = app.token_for("police", "herts-police", &["stevenage", "north-herts"], &[]);
+    let r = app
+        .gql("mutation { createArea(input: {partnership: \"north-herts\", code: \"hitchin\", name: \"Hitchin\", kind: WARD}) { code } }", json!({}), Some(&app.token_for("police", "herts-police", &["north-herts"], &["coordinator"])))
+        .await;
+    r.data();
+    let r = app
+        .gql("mutation { pushIncidents(incidents: [{externalRef: \"NH-1\", partnership: \"north-herts\", category: \"burglary\", occurredAt: \"2015-05-01T10:00:00Z\", area: \"hitchin\"}]) { created } }", json!({}), Some(&both))
+        .await;
+    assert_eq!(r.data()["pushIncidents"]["created"], 1);
+    let r = app.gql("{ incidents(filter: {partnership: \"stevenage\", period: {month: \"2015-05\"}}) { nodes { externalRef } } }", json!({}), Some(&both)).await;
+    assert!(
+        r.data()["incidents"]["nodes"]
+            .as_array()
+            .expect("n")
+            .iter()
+            .all(|n| n["externalRef"] != "NH-1")
+    );
+    let r = app
+        .gql(
+            "{ incidents(first: 1) { totalCount } }",
+            json!({}),
+            Some(&both),
+        )
+        .await;
+    assert_eq!(
+        r.code(),
+        "BAD_USER_INPUT",
+        "with two partnerships the query must name one"
+    );
+}

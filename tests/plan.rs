@@ -648,36 +648,43 @@ async fn the_plan_query_returns_priorities_actions_and_history() {
 
 #[tokio::test]
 async fn loading_the_demo_data_twice_changes_nothing() {
+    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn().await;
-    let count = |sql: &'static str| {
-        let db = app.db.clone();
-        async move {
-            use sea_orm::ConnectionTrait;
-            let row = db
-                .query_one_raw(csphub::db::stmt(sql, []))
+    let tables = [
+        "actions",
+        "progress_records",
+        "plan_events",
+        "agencies",
+        "areas",
+        "incidents",
+        "incident_revisions",
+        "incident_pushes",
+    ];
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        let mut now = Vec::new();
+        for t in tables {
+            let sql = format!("SELECT count(*) AS n FROM {t}");
+            let row = app
+                .db
+                .query_one_raw(csphub::db::stmt(&sql, []))
                 .await
                 .expect("q")
                 .expect("row");
-            row.try_get::<i64>("", "n").expect("n")
+            now.push(row.try_get::<i64>("", "n").expect("n"));
         }
-    };
-    let before = (
-        count("SELECT count(*) AS n FROM actions").await,
-        count("SELECT count(*) AS n FROM progress_records").await,
-        count("SELECT count(*) AS n FROM agencies").await,
-    );
-    csphub::demo::load(&app.db).await.expect("reload");
-    let after = (
-        count("SELECT count(*) AS n FROM actions").await,
-        count("SELECT count(*) AS n FROM progress_records").await,
-        count("SELECT count(*) AS n FROM agencies").await,
-    );
-    assert_eq!(before, after);
+        counts.push(now);
+        csphub::demo::load(&app.db).await.expect("reload");
+    }
+    assert_eq!(counts[0], counts[1]);
     assert_eq!(
-        after.0,
+        counts[1][0],
         60 + 1 + 1,
         "60 demo actions, one carried over, one in North Herts"
     );
+    assert_eq!(counts[1][4], 13, "Stevenage's wards");
+    assert_eq!(counts[1][5], 1500, "demo incidents");
+    assert_eq!(counts[1][6], 0, "no revisions: nothing changed");
 }
 
 #[tokio::test]
