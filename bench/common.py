@@ -1,0 +1,86 @@
+"""Shared helpers of the benchmarks: a release csphub on its own database and port, tokens,
+HTTP and psql. Standard library only (python3 and psql are on every machine of this kind)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "csphub")
+PG = os.environ.get("CSPHUB_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SECRET = "bench-development-secret-0123456789abcdef"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def build():
+    log("building csphub (release)...")
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "csphub"], cwd=ROOT, check=True)
+
+
+def psql(db, sql=None, file=None, quiet=True):
+    cmd = ["psql", f"{PG}/{db}", "-v", "ON_ERROR_STOP=1", "-X", "-q", "-At"]
+    cmd += ["-f", file] if file else ["-c", sql]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def fresh_database(name):
+    psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Server:
+    """`csphub serve --demo` on a database and port of its own."""
+
+    def __init__(self, db, port):
+        self.db, self.port = db, port
+        env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", CSPHUB_BIND=f"127.0.0.1:{port}",
+                   CSPHUB_DEV_JWT_SECRET=SECRET, RUST_LOG="warn")
+        self.proc = subprocess.Popen([BIN, "serve", "--demo"], env=env, stdout=subprocess.DEVNULL)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise SystemExit("csphub did not become ready")
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def token(role, agency, partnership="stevenage"):
+    env = dict(os.environ, CSPHUB_DEV_JWT_SECRET=SECRET)
+    out = subprocess.run([BIN, "token", "--role", role, "--agency", agency, "--partnership", partnership],
+                         env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def post(url, body, token, content_type="application/json"):
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": content_type, "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"HTTP {e.code}: {e.read()[:500]!r}")
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
