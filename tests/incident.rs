@@ -54,6 +54,20 @@ async fn into(r: reqwest::Response) -> Resp {
     }
 }
 
+/// `(row[key], row[value])` of each row of a JSON array.
+fn pairs(rows: &Value, key: &str, value: &str) -> Vec<(String, Value)> {
+    rows.as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| {
+            (
+                r[key].as_str().expect("a string key").to_owned(),
+                r[value].clone(),
+            )
+        })
+        .collect()
+}
+
 fn counts(r: &Resp) -> (i64, i64, i64, usize) {
     assert_eq!(r.status, 200, "{}", r.body);
     (
@@ -584,17 +598,7 @@ async fn the_pcc_sees_small_numbers_suppressed_so_that_none_can_be_worked_out() 
     let exact = app
         .gql(STATS, json!({"f": f, "g": ["CATEGORY"]}), Some(&police))
         .await;
-    let rows: Vec<(String, Value)> = exact.data()["incidentStats"]["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            (
-                r["category"].as_str().expect("c").to_owned(),
-                r["count"].clone(),
-            )
-        })
-        .collect();
+    let rows = pairs(&exact.data()["incidentStats"]["rows"], "category", "count");
     assert_eq!(
         rows,
         [
@@ -700,17 +704,7 @@ async fn the_pcc_never_gets_domestic_abuse_by_area() {
         .await;
     let s = &r.data()["incidentStats"];
     assert_eq!(s["excludesDomesticAbuse"], true);
-    let by_area: Vec<(String, Value)> = s["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            (
-                r["area"].as_str().expect("a").to_owned(),
-                r["count"].clone(),
-            )
-        })
-        .collect();
+    let by_area = pairs(&s["rows"], "area", "count");
     assert_eq!(
         by_area,
         [("north".into(), json!(30)), ("south".into(), json!(25))]
@@ -909,17 +903,7 @@ async fn data_freshness_shows_missing_months() {
         .iter()
         .find(|a| a["agency"] == "herts-police")
         .expect("police");
-    let months: Vec<(String, Value)> = police_row["months"]
-        .as_array()
-        .expect("m")
-        .iter()
-        .map(|m| {
-            (
-                m["month"].as_str().expect("m").to_owned(),
-                m["records"].clone(),
-            )
-        })
-        .collect();
+    let months = pairs(&police_row["months"], "month", "records");
     assert_eq!(
         months,
         [
@@ -982,6 +966,17 @@ async fn the_graphql_push_gives_the_same_result_as_rest() {
     assert_eq!(r.code(), "FORBIDDEN");
 }
 
+/// Runs `csphub import incidents FILE --agency herts-police --partnership stevenage` against
+/// the test's database.
+fn import(app: &TestApp, file: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "incidents", file.to_str().expect("path")])
+        .args(["--agency", "herts-police", "--partnership", "stevenage"])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("import")
+}
+
 #[tokio::test]
 async fn an_export_reimports_unchanged() {
     let app = TestApp::spawn().await;
@@ -1010,19 +1005,7 @@ async fn an_export_reimports_unchanged() {
 
     let file = std::env::temp_dir().join(format!("csphub-export-{}.csv", uuid::Uuid::new_v4()));
     std::fs::write(&file, &csv).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
-        .args([
-            "import",
-            "incidents",
-            file.to_str().expect("path"),
-            "--agency",
-            "herts-police",
-            "--partnership",
-            "stevenage",
-        ])
-        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
-        .output()
-        .expect("import");
+    let out = import(&app, &file);
     assert!(
         out.status.success(),
         "{}",
@@ -1044,19 +1027,7 @@ async fn an_export_reimports_unchanged() {
             .to_owned(),
     );
     std::fs::write(&file, edited.join("\n") + "\n").expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
-        .args([
-            "import",
-            "incidents",
-            file.to_str().expect("path"),
-            "--agency",
-            "herts-police",
-            "--partnership",
-            "stevenage",
-        ])
-        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
-        .output()
-        .expect("import");
+    let out = import(&app, &file);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -1072,28 +1043,22 @@ async fn an_export_reimports_unchanged() {
     );
     let _ = std::fs::remove_file(&file);
 
-    let r = app
-        .client
-        .get(app.url("/api/v1/incidents.csv"))
-        .bearer_auth(app.pcc())
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(r.status().as_u16(), 403);
-    let r = app
-        .client
-        .get(app.url("/api/v1/incidents.csv?partnership=north-herts"))
-        .bearer_auth(&police)
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(r.status().as_u16(), 404);
-    let r = app
-        .client
-        .get(app.url("/api/v1/incidents.csv?colour=red"))
-        .bearer_auth(&police)
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(r.status().as_u16(), 400);
+    for (path, token, status) in [
+        ("/api/v1/incidents.csv", app.pcc(), 403),
+        (
+            "/api/v1/incidents.csv?partnership=north-herts",
+            police.clone(),
+            404,
+        ),
+        ("/api/v1/incidents.csv?colour=red", police.clone(), 400),
+    ] {
+        let r = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(r.status().as_u16(), status, "{path}");
+    }
 }
