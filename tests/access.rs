@@ -473,6 +473,19 @@ async fn another_partnerships_incidents_are_invisible() {
         .gql("mutation { pushIncidents(incidents: [{externalRef: \"NH-1\", partnership: \"north-herts\", category: \"burglary\", occurredAt: \"2015-05-01T10:00:00Z\", area: \"hitchin\"}]) { created } }", json!({}), Some(&both))
         .await;
     assert_eq!(r.data()["pushIncidents"]["created"], 1);
+    // A Stevenage-only token cannot move (or overwrite) the agency's North Herts record.
+    let r = app
+        .gql("mutation { pushIncidents(incidents: [{externalRef: \"NH-1\", category: \"robbery\", occurredAt: \"2015-05-01T10:00:00Z\", area: \"old-town\"}]) { created updated unchanged rejected { index code } } }", json!({}), Some(&app.police()))
+        .await;
+    assert_eq!(
+        r.data()["pushIncidents"],
+        json!({"created": 0, "updated": 0, "unchanged": 0, "rejected": [{"index": 0, "code": "UNKNOWN_PARTNERSHIP"}]})
+    );
+    let r = app.gql("{ incidents(filter: {partnership: \"north-herts\"}) { nodes { externalRef category } } }", json!({}), Some(&both)).await;
+    assert_eq!(
+        r.data()["incidents"]["nodes"],
+        json!([{"externalRef": "NH-1", "category": "burglary"}])
+    );
     let r = app.gql("{ incidents(filter: {partnership: \"stevenage\", period: {month: \"2015-05\"}}) { nodes { externalRef } } }", json!({}), Some(&both)).await;
     assert!(
         r.data()["incidents"]["nodes"]

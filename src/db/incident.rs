@@ -37,6 +37,7 @@ const RECORDSET: &str = "jsonb_to_recordset($1::jsonb) AS t(external_ref text, p
 struct Existing {
     external_ref: String,
     content_hash: String,
+    partnership_id: Uuid,
 }
 
 #[derive(FromQueryResult)]
@@ -57,7 +58,7 @@ async fn lock_existing<C: ConnectionTrait>(
 ) -> AppResult<Vec<Existing>> {
     fetch_all(
         conn,
-        "SELECT external_ref, content_hash FROM incidents \
+        "SELECT external_ref, content_hash, partnership_id FROM incidents \
          WHERE source_agency_id = $1 AND external_ref = ANY($2) ORDER BY external_ref FOR UPDATE",
         vec![agency.into(), refs.to_vec().into()],
     )
@@ -68,22 +69,36 @@ async fn lock_existing<C: ConnectionTrait>(
 /// previous state kept as a revision), identical ones left alone. Safe to retry and to run
 /// concurrently with the same batch: rows are locked in ref order, inserts that lose a race are
 /// compared like any existing row, so there are no duplicates and no errors.
+///
+/// A ref the agency already uses in a partnership outside `scope` is not touched: its index is
+/// returned, for the caller to reject.
 pub async fn apply_push(
     db: &DatabaseConnection,
     pusher: &Pusher,
+    scope: &[Uuid],
     incidents: &[Incident],
     received: usize,
     rejected: usize,
-) -> AppResult<PushCounts> {
+) -> AppResult<(PushCounts, Vec<usize>)> {
+    let txn = db.begin().await.map_err(AppError::internal)?;
     let mut sorted: Vec<&Incident> = incidents.iter().collect();
     sorted.sort_by(|a, b| a.external_ref.cmp(&b.external_ref));
-    let txn = db.begin().await.map_err(AppError::internal)?;
     let refs: Vec<String> = sorted.iter().map(|i| i.external_ref.clone()).collect();
-    let mut known: HashMap<String, String> = lock_existing(&txn, pusher.agency_id, &refs)
-        .await?
-        .into_iter()
-        .map(|e| (e.external_ref, e.content_hash))
+    let mut known: HashMap<String, String> = HashMap::new();
+    let mut elsewhere: HashSet<String> = HashSet::new();
+    for e in lock_existing(&txn, pusher.agency_id, &refs).await? {
+        if scope.contains(&e.partnership_id) {
+            known.insert(e.external_ref, e.content_hash);
+        } else {
+            elsewhere.insert(e.external_ref);
+        }
+    }
+    let blocked: Vec<usize> = sorted
+        .iter()
+        .filter(|i| elsewhere.contains(&i.external_ref))
+        .map(|i| i.index)
         .collect();
+    sorted.retain(|i| !elsewhere.contains(&i.external_ref));
     let mut counts = PushCounts::default();
 
     let fresh: Vec<&Incident> = sorted
@@ -118,7 +133,15 @@ pub async fn apply_push(
                 .filter(|r| !done.contains(r))
                 .collect();
             for e in lock_existing(&txn, pusher.agency_id, &raced).await? {
-                known.insert(e.external_ref, e.content_hash);
+                if scope.contains(&e.partnership_id) {
+                    known.insert(e.external_ref, e.content_hash);
+                } else {
+                    // Pushed into another partnership at the same moment: refuse it here.
+                    return Err(AppError::Conflict(format!(
+                        "externalRef {} was pushed into another partnership at the same moment: retry",
+                        e.external_ref
+                    )));
+                }
             }
         }
     }
@@ -187,13 +210,13 @@ pub async fn apply_push(
             to_i32(counts.created as usize).into(),
             to_i32(counts.updated as usize).into(),
             to_i32(counts.unchanged as usize).into(),
-            to_i32(rejected).into(),
+            to_i32(rejected + blocked.len()).into(),
         ],
         &[],
     )
     .await?;
     txn.commit().await.map_err(AppError::internal)?;
-    Ok(counts)
+    Ok((counts, blocked))
 }
 
 fn to_i32(n: usize) -> i32 {
@@ -621,8 +644,20 @@ pub async fn push(
         vocabularies: &vocabularies,
         now: Utc::now(),
     };
-    let (valid, rejected) = check_batch(records, &ctx);
-    let counts = apply_push(db, pusher, &valid, received, rejected.len()).await?;
+    let (valid, mut rejected) = check_batch(records, &ctx);
+    let (counts, blocked) = apply_push(db, pusher, &ids, &valid, received, rejected.len()).await?;
+    for index in blocked {
+        if let Some(i) = valid.iter().find(|i| i.index == index) {
+            rejected.push(crate::domain::incident::Rejection {
+                index,
+                external_ref: Some(i.external_ref.clone()),
+                code: "UNKNOWN_PARTNERSHIP",
+                message: "this agency already uses the externalRef in a partnership the token may not push into"
+                    .to_owned(),
+            });
+        }
+    }
+    rejected.sort_by_key(|r| r.index);
     Ok(PushReport {
         created: counts.created,
         updated: counts.updated,

@@ -79,6 +79,9 @@ pub struct PushContext<'a> {
 /// A checked record in canonical form.
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
+    /// The record's position in its request.
+    #[serde(skip)]
+    pub index: usize,
     pub external_ref: String,
     pub partnership_id: Uuid,
     pub partnership: String,
@@ -353,6 +356,7 @@ impl IncidentInput {
             ));
         }
         let mut incident = Incident {
+            index: 0,
             external_ref,
             partnership_id: target.id,
             partnership: target.slug.clone(),
@@ -429,7 +433,8 @@ pub fn check_batch(
             }
         };
         match input.check(ctx) {
-            Ok(incident) => {
+            Ok(mut incident) => {
+                incident.index = index;
                 if let Some(first) = seen.get(&incident.external_ref) {
                     rejected.push(Rejection {
                         index,
