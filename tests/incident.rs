@@ -641,6 +641,24 @@ async fn the_pcc_sees_small_numbers_suppressed_so_that_none_can_be_worked_out() 
     );
     assert_eq!(s["total"]["count"], 44);
 
+    // Day-level periods would allow differencing: the PCC's periods are whole months.
+    let days =
+        json!({"partnership": "testshire", "period": {"from": "2015-05-02", "to": "2015-05-31"}});
+    let r = app
+        .gql(STATS, json!({"f": days, "g": []}), Some(&pcc))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+    let half_year =
+        json!({"partnership": "testshire", "period": {"from": "2015-04-01", "to": "2015-09-30"}});
+    let r = app
+        .gql(STATS, json!({"f": half_year, "g": []}), Some(&pcc))
+        .await;
+    assert_eq!(r.data()["incidentStats"]["total"]["count"], 44);
+    let r = app
+        .gql(STATS, json!({"f": days, "g": []}), Some(&police))
+        .await;
+    assert_eq!(r.data()["incidentStats"]["total"]["count"], 40);
+
     // A small total is withheld too.
     let small = json!({"partnership": "testshire", "period": {"month": "2015-05"}, "categories": ["robbery"]});
     let r = app

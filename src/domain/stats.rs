@@ -91,6 +91,11 @@ impl Period {
         })
     }
 
+    /// Whether the period starts on the first of a month and ends on the last day of one.
+    pub fn whole_months(self) -> bool {
+        self.from.day() == 1 && self.to.succ_opt().is_some_and(|d| d.day() == 1)
+    }
+
     /// The period just before this one: the previous month, quarter or financial year, or as
     /// many days immediately before.
     pub fn previous(self) -> Period {
@@ -300,6 +305,7 @@ mod tests {
         );
         let feb15 = feb.year_earlier();
         assert_eq!(feb15.to.to_string(), "2015-02-28");
+        assert!(q.whole_months() && m.whole_months());
         let c = Period::custom(
             NaiveDate::from_ymd_opt(2015, 1, 11).expect("d"),
             NaiveDate::from_ymd_opt(2015, 1, 20).expect("d"),
@@ -310,5 +316,6 @@ mod tests {
             (before.from.to_string(), before.to.to_string()),
             ("2015-01-01".into(), "2015-01-10".into())
         );
+        assert!(!c.whole_months());
     }
 }

@@ -588,6 +588,14 @@ impl IncidentQuery {
             }
         }
         let exact = exact_statistics(p);
+        if !exact && !period.whole_months() {
+            // Two periods a day apart would give away a day's small count by difference.
+            return Err(AppError::BadUserInput(
+                "the PCC's figures cover whole months: start on the first of a month and end on the last day of one"
+                    .to_owned(),
+            )
+            .into());
+        }
         let by_area = dims.contains(&Dimension::Area) || !filter.areas.is_empty();
         let mut excludes_domestic_abuse = false;
         if !exact && by_area {
