@@ -183,11 +183,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
             "the token names no partnership".to_owned(),
         ));
     }
-    let agency = db::partnership::agency_by_slug(&state.db, &claims.agency)
-        .await?
-        .ok_or_else(|| {
-            AppError::Unauthenticated("the token's agency is not registered".to_owned())
-        })?;
+    // One round trip per request: the agency and the token's partnerships it belongs to.
+    let (agency, partnerships) =
+        db::partnership::agency_in(&state.db, &claims.agency, &claims.partnerships)
+            .await?
+            .ok_or_else(|| {
+                AppError::Unauthenticated("the token's agency is not registered".to_owned())
+            })?;
     if agency.kind != role.agency_kind() {
         return Err(AppError::Unauthenticated(format!(
             "the token's agency is a {} agency, which does not match the role {}",
@@ -195,15 +197,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
             role.as_str()
         )));
     }
-    let partnerships =
-        db::partnership::agency_partnerships(&state.db, agency.id, &claims.partnerships)
-            .await?
-            .into_iter()
-            .map(|p| ScopedPartnership {
-                id: p.id,
-                slug: p.slug,
-            })
-            .collect();
+    let partnerships = partnerships
+        .into_iter()
+        .map(|p| ScopedPartnership {
+            id: p.id,
+            slug: p.slug,
+        })
+        .collect();
     Ok(Principal {
         sub: claims.sub,
         role,

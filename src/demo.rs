@@ -549,6 +549,17 @@ async fn agency_id<C: ConnectionTrait>(conn: &C, slug: &str) -> Result<uuid::Uui
 }
 
 async fn seed_plans<C: ConnectionTrait>(conn: &C, partnership: uuid::Uuid) -> Result<(), AppError> {
+    // The lead agencies, looked up once rather than once per action.
+    let mut leads = std::collections::HashMap::new();
+    for slug in [P, F, C] {
+        leads.insert(slug, agency_id(conn, slug).await?);
+    }
+    let lead_id = |slug: &str| {
+        leads
+            .get(slug)
+            .copied()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("demo agency {slug} missing")))
+    };
     // 2014/15: signed off, ratified and tracked to the end of Q3.
     let plan = db::plan::insert_plan(
         conn,
@@ -610,7 +621,7 @@ async fn seed_plans<C: ConnectionTrait>(conn: &C, partnership: uuid::Uuid) -> Re
         let priority = db::plan::insert_priority(conn, plan, position, title, "").await?;
         for (j, action) in actions.iter().enumerate() {
             let action_ref = format!("{position}.{}", j + 1);
-            let lead = agency_id(conn, action.lead).await?;
+            let lead = lead_id(action.lead)?;
             let id = db::plan::insert_action(
                 conn,
                 &db::plan::NewAction {
@@ -701,7 +712,7 @@ async fn seed_plans<C: ConnectionTrait>(conn: &C, partnership: uuid::Uuid) -> Re
                 description: String::new(),
                 measure: String::new(),
                 target_date: None,
-                lead_agency_id: agency_id(conn, lead).await?,
+                lead_agency_id: lead_id(lead)?,
                 lead_officer: String::new(),
                 added_in_quarter: None,
                 carried_over_from_id: Some(source),

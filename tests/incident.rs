@@ -40,18 +40,7 @@ async fn push(app: &TestApp, token: &str, records: &[Value]) -> Resp {
         .send()
         .await
         .expect("push");
-    into(r).await
-}
-
-async fn into(r: reqwest::Response) -> Resp {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.expect("text");
-    Resp {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    into_resp(r).await
 }
 
 /// `(row[key], row[value])` of each row of a JSON array.
@@ -76,17 +65,6 @@ fn counts(r: &Resp) -> (i64, i64, i64, usize) {
         r.body["unchanged"].as_i64().expect("unchanged"),
         r.body["rejected"].as_array().expect("rejected").len(),
     )
-}
-
-async fn sql_count(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let row = app
-        .db
-        .query_one_raw(csphub::db::stmt(sql, []))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get::<i64>("", "n").expect("n")
 }
 
 fn batch(n: usize, prefix: &str) -> Vec<Value> {
@@ -118,11 +96,8 @@ async fn a_replayed_push_is_unchanged_and_a_changed_record_is_updated_with_its_r
     changed[8]["cancelReason"] = json!("no crime");
     assert_eq!(counts(&push(&app, &police, &changed).await), (0, 2, 48, 0));
     assert_eq!(
-        sql_count(
-            &app,
-            "SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'CR-%'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'CR-%'")
+            .await,
         50
     );
 
@@ -157,11 +132,8 @@ async fn two_pushes_of_the_same_batch_at_the_same_moment_make_no_duplicates_and_
     );
     assert_eq!((a.1, b.1, a.3, b.3), (0, 0, 0, 0));
     assert_eq!(
-        sql_count(
-            &app,
-            "SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'RACE-%'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'RACE-%'")
+            .await,
         500
     );
 }
@@ -322,6 +294,7 @@ async fn a_push_that_fails_part_way_applies_nothing_and_its_retry_lands_whole() 
         )
         .await
         .expect("trigger");
+    let pushes_before = app.count("SELECT count(*) AS n FROM incident_pushes").await;
     let police = t(&app, "police", "herts-police");
     let records = [
         record("AON-1", "burglary", "2015-05-01T10:00:00Z", "north"),
@@ -333,14 +306,15 @@ async fn a_push_that_fails_part_way_applies_nothing_and_its_retry_lands_whole() 
     assert_eq!(r.body["error"]["code"], "INTERNAL");
     assert!(!r.body.to_string().contains("disk on fire"));
     assert_eq!(
-        sql_count(
-            &app,
-            "SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'AON-%'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'AON-%'")
+            .await,
         0
     );
-    assert_eq!(sql_count(&app, "SELECT count(*) AS n FROM incident_pushes p JOIN agencies a ON a.id = p.agency_id WHERE 'AON' = 'AON' AND p.received = 3").await, 0);
+    // Not even the push log: the whole request rolled back.
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM incident_pushes").await,
+        pushes_before
+    );
     app.db
         .execute_unprepared("DROP TRIGGER boom ON incidents")
         .await
@@ -364,7 +338,7 @@ async fn bad_bodies_get_400_413_and_415() {
             .bearer_auth(police.clone())
             .header("content-type", content_type)
             .body(body);
-        async move { into(req.send().await.expect("send")).await }
+        async move { into_resp(req.send().await.expect("send")).await }
     };
     let r = send(
         "{\"incidents\": [\n  {\"externalRef\": \"A\",\n   \"category\": }\n]}".to_owned(),
@@ -428,7 +402,7 @@ async fn bad_bodies_get_400_413_and_415() {
 
     assert_eq!(send("a,b".to_owned(), "text/csv").await.status, 415);
     // Nothing of the refused requests was applied.
-    assert_eq!(sql_count(&app, "SELECT count(*) AS n FROM incidents i JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'testshire'").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM incidents i JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'testshire'").await, 0);
 }
 
 #[tokio::test]
@@ -436,7 +410,7 @@ async fn pushing_needs_a_token_of_a_pushing_agency() {
     let app = TestApp::spawn().await;
     testshire(&app).await;
     let records = batch(2, "AUTH");
-    let r = into(
+    let r = into_resp(
         app.client
             .post(app.url("/api/v1/incidents"))
             .json(&json!({"incidents": records}))
@@ -654,6 +628,18 @@ async fn the_pcc_sees_small_numbers_suppressed_so_that_none_can_be_worked_out() 
         .gql(STATS, json!({"f": half_year, "g": []}), Some(&pcc))
         .await;
     assert_eq!(r.data()["incidentStats"]["total"]["count"], 44);
+    // Compared with the six whole months before, not with as many days.
+    let r = app
+        .gql(
+            STATS,
+            json!({"f": half_year, "g": [], "c": "PREVIOUS_PERIOD"}),
+            Some(&pcc),
+        )
+        .await;
+    assert_eq!(
+        r.data()["incidentStats"]["comparedWith"],
+        json!({"from": "2014-10-01", "to": "2015-03-31"})
+    );
     let r = app
         .gql(STATS, json!({"f": days, "g": []}), Some(&police))
         .await;
@@ -1017,7 +1003,7 @@ async fn an_export_reimports_unchanged() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], csphub::domain::incident::CSV_COLUMNS.join(","));
     let exported = lines.len() - 1;
-    let held = sql_count(&app, "SELECT count(*) AS n FROM incidents i JOIN agencies a ON a.id = i.source_agency_id WHERE a.slug = 'herts-police' AND occurred_on BETWEEN '2014-04-01' AND '2015-03-31'").await;
+    let held = app.count("SELECT count(*) AS n FROM incidents i JOIN agencies a ON a.id = i.source_agency_id WHERE a.slug = 'herts-police' AND occurred_on BETWEEN '2014-04-01' AND '2015-03-31'").await;
     assert_eq!(exported as i64, held);
     assert!(exported > 500);
 

@@ -648,7 +648,6 @@ async fn the_plan_query_returns_priorities_actions_and_history() {
 
 #[tokio::test]
 async fn loading_the_demo_data_twice_changes_nothing() {
-    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn().await;
     let tables = [
         "actions",
@@ -664,14 +663,7 @@ async fn loading_the_demo_data_twice_changes_nothing() {
     for _ in 0..2 {
         let mut now = Vec::new();
         for t in tables {
-            let sql = format!("SELECT count(*) AS n FROM {t}");
-            let row = app
-                .db
-                .query_one_raw(csphub::db::stmt(&sql, []))
-                .await
-                .expect("q")
-                .expect("row");
-            now.push(row.try_get::<i64>("", "n").expect("n"));
+            now.push(app.count(&format!("SELECT count(*) AS n FROM {t}")).await);
         }
         counts.push(now);
         csphub::demo::load(&app.db).await.expect("reload");

@@ -95,10 +95,6 @@ impl Principal {
         self.partnerships.iter().map(|p| p.id).collect()
     }
 
-    pub fn in_scope(&self, partnership_id: Uuid) -> bool {
-        self.partnerships.iter().any(|p| p.id == partnership_id)
-    }
-
     /// The partnership a request names by slug, or NOT_FOUND when it is not in scope, exactly as
     /// for one that does not exist.
     pub fn partnership(&self, slug: &str) -> Result<&ScopedPartnership, AppError> {

@@ -23,10 +23,6 @@ impl FinancialYear {
         Ok(Self { start })
     }
 
-    pub fn start_year(self) -> i32 {
-        self.start
-    }
-
     /// The financial year a date falls in.
     pub fn containing(date: NaiveDate) -> Self {
         let start = if date.month() >= 4 {

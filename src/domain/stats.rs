@@ -103,6 +103,13 @@ impl Period {
             PeriodKind::Month => 1,
             PeriodKind::Quarter => 3,
             PeriodKind::FinancialYear => 12,
+            // A run of whole months (e.g. a half year for the PCC) compares with the same number
+            // of whole months before it, so the compared figures are whole months too.
+            PeriodKind::Custom if self.whole_months() => {
+                let next = self.to.succ_opt().unwrap_or(self.to);
+                (next.year() - self.from.year()) * 12 + next.month() as i32
+                    - self.from.month() as i32
+            }
             PeriodKind::Custom => {
                 let days = (self.to - self.from).num_days() + 1;
                 let to = self.from.pred_opt().unwrap_or(self.from);
@@ -317,5 +324,16 @@ mod tests {
             ("2015-01-01".into(), "2015-01-10".into())
         );
         assert!(!c.whole_months());
+        let half = Period::custom(
+            NaiveDate::from_ymd_opt(2015, 4, 1).expect("d"),
+            NaiveDate::from_ymd_opt(2015, 9, 30).expect("d"),
+        )
+        .expect("h");
+        let before = half.previous();
+        assert_eq!(
+            (before.from.to_string(), before.to.to_string()),
+            ("2014-10-01".into(), "2015-03-31".into())
+        );
+        assert!(before.whole_months());
     }
 }

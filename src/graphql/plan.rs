@@ -390,6 +390,7 @@ impl Action {
         quarter: Option<String>,
     ) -> Result<Option<ActionStatus>> {
         let quarter: Option<Quarter> = quarter.map(|q| q.parse()).transpose()?;
+        let until = quarter.map(|q| q.to_string());
         let rows = loader(ctx)?
             .load_one(ProgressOfAction(self.row.id))
             .await?
@@ -397,7 +398,7 @@ impl Action {
         let latest = rows
             .iter()
             .filter(|r| !r.superseded)
-            .filter(|r| quarter.is_none_or(|q| r.quarter <= q.to_string()))
+            .filter(|r| until.as_ref().is_none_or(|q| r.quarter <= *q))
             .max_by(|a, b| (&a.quarter, a.recorded_at).cmp(&(&b.quarter, b.recorded_at)))
             .map(|r| DomainProgress::parse(&r.status))
             .transpose()?;

@@ -316,6 +316,17 @@ impl TestApp {
         .await
     }
 
+    /// The single `n` a counting query returns.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(csphub::db::stmt(sql, []))
+            .await
+            .expect("query")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
     /// The id of the demo plan for a financial year.
     pub async fn plan_id(&self, year: &str) -> String {
         let r = self
@@ -378,7 +389,7 @@ impl TestApp {
     }
 }
 
-async fn into_resp(res: reqwest::Response) -> Resp {
+pub async fn into_resp(res: reqwest::Response) -> Resp {
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
