@@ -1,16 +1,20 @@
 //! The HTTP application: state, routes, the GraphQL endpoint and request ids.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::ServerError;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use uuid::Uuid;
 
@@ -18,8 +22,8 @@ use crate::auth::token::{Verifier, dev_issuer};
 use crate::auth::{Capability, Principal, Role, ScopedPartnership};
 use crate::config::Config;
 use crate::error::{AppError, REQUEST_ID};
-use crate::graphql::{CsphubSchema, build_schema, request_data};
-use crate::{db, rest};
+use crate::graphql::{CsphubSchema, build_schema, guard, request_data};
+use crate::{db, layers, rest};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_GRAPHQL_BODY: usize = 256 * 1024;
@@ -30,8 +34,16 @@ pub struct AppState {
     pub schema: CsphubSchema,
     pub verifier: Arc<Verifier>,
     pub graphiql: bool,
+    /// Answer introspection queries (`__schema`, `__type`).
+    pub introspection: bool,
     pub push_max_records: usize,
     pub push_max_bytes: usize,
+    /// The gate statistics, reports and pushes pass (shared by every request).
+    pub heavy: db::Heavy,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// Origins allowed to call from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -48,16 +60,23 @@ impl AppState {
                 config.jwt_leeway_secs,
             )),
             graphiql: config.graphiql_enabled(),
+            introspection: config.introspection_enabled(),
             push_max_records: config.push_max_records,
             push_max_bytes: config.push_max_bytes,
+            heavy: db::Heavy::new(&config.db),
+            body_timeout: config.body_timeout,
+            cors_origins: config.cors_origins.clone(),
             db,
         }
     }
 }
 
-/// The router production serves; tests serve exactly this.
+/// The router production serves; tests serve exactly this. The guards that protect the whole
+/// service are its layers (`crate::layers`), outermost last.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let body_timeout = state.body_timeout;
+    let cors = layers::cors(&state.cors_origins);
+    let mut router = Router::new()
         .route(
             "/graphql",
             get(rest::graphiql)
@@ -69,7 +88,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/incidents.csv", get(rest::incident::export_csv))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
+        .fallback(layers::not_found)
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            body_timeout,
+            layers::body_deadline,
+        ))
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn(layers::json_errors));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    router
+        .layer(middleware::from_fn(layers::security_headers))
         .layer(middleware::from_fn(request_id))
 }
 
@@ -99,6 +130,12 @@ fn graphql_error(err: AppError) -> Response {
         "errors": [{"message": err.client_message(), "extensions": {"code": err.code()}}]
     });
     let mut res = (status, axum::Json(body)).into_response();
+    if let AppError::Unavailable(_) = err {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+        );
+    }
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -109,19 +146,98 @@ fn graphql_error(err: AppError) -> Response {
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(p) => p,
         Err(e) => return graphql_error(e),
     };
-    let request = request_data(req.into_inner(), &state.db, principal);
+    let request = match read_graphql_request(&headers, body) {
+        Ok(r) => r,
+        Err(e) => return graphql_error(e),
+    };
+    let request = match guard::prepare(request, state.introspection) {
+        Ok(r) => r,
+        Err(errors) => {
+            let mut response = async_graphql::Response::from_errors(errors);
+            for err in &mut response.errors {
+                ensure_code(err);
+            }
+            return GraphQLResponse::from(response).into_response();
+        }
+    };
+    let request = request_data(request, &state.db, &state.heavy, principal);
     let mut response = state.schema.execute(request).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code.
     for err in &mut response.errors {
         ensure_code(err);
     }
-    GraphQLResponse::from(response).into_response()
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    });
+    let no_data = response.data == async_graphql::Value::Null;
+    let mut res = GraphQLResponse::from(response).into_response();
+    if unavailable {
+        // Worth retrying shortly; with nothing answered, the status says so too.
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+        );
+        if no_data {
+            *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
+    res
+}
+
+/// Reads one GraphQL request from a JSON body. Every failure is a GraphQL-shaped error with a
+/// code: a body over the limit (413), another content type (415), JSON that is malformed or
+/// nests too deep, a batch, or JSON that is not a request (400).
+fn read_graphql_request(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<async_graphql::Request, AppError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let essence = ct
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && essence != "application/graphql-response+json" {
+            return Err(AppError::UnsupportedMediaType(
+                "send GraphQL requests as application/json".to_owned(),
+            ));
+        }
+    }
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "a GraphQL request may be at most {MAX_GRAPHQL_BODY} bytes; push large batches \
+                 to POST /api/v1/incidents"
+            ))
+        } else {
+            AppError::BadUserInput("the request body could not be read".to_owned())
+        }
+    })?;
+    guard::check_json_nesting(&body)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadUserInput(format!("the body is not valid JSON: {e}")))?;
+    if value.is_array() {
+        return Err(AppError::BadUserInput(
+            "batched requests are not accepted: send one {\"query\": ...} per request".to_owned(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        AppError::BadUserInput(format!(
+            "the body is not a GraphQL request ({{\"query\", \"variables\", \"operationName\"}}): {e}"
+        ))
+    })
 }
 
 fn ensure_code(err: &mut ServerError) {
@@ -214,13 +330,49 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     })
 }
 
-/// Connects, migrates, optionally loads the demo data, and serves until Ctrl-C.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    config.check_for_serving()?;
-    let db = db::connect(&config.database_url).await?;
+/// Serves the router on a listener until the process ends (tests use this; `serve` adds the
+/// database and Ctrl-C).
+pub async fn serve_on_listener(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: Duration,
+) {
+    layers::serve_on(listener, router, header_timeout, std::future::pending()).await;
+}
+
+/// The longest wait between two attempts to reach the database at start-up.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Migrations, built-in vocabularies and (in demo mode) the demo data, on a connection of their
+/// own with no statement timeout.
+async fn prepare_database(config: &Config) -> anyhow::Result<()> {
+    let db = db::connect_for_maintenance(&config.database_url).await?;
     db::prepare(&db).await?;
     if config.demo {
         crate::demo::load(&db).await?;
+    }
+    db.close().await?;
+    Ok(())
+}
+
+/// Waits for the database (retrying with backoff, so the service can start before it), runs
+/// the migrations, optionally loads the demo data, and serves until Ctrl-C.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    config.check_for_serving()?;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match prepare_database(&config).await {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, "database not ready; retrying");
+                eprintln!("waiting for the database ({e:#}); retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+    let db = db::connect(&config.database_url, &config.db).await?;
+    if config.demo {
         crate::demo::print_tokens(&config)?;
     }
     let state = AppState::new(&config, db);
@@ -229,10 +381,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, graphiql = state.graphiql, demo = config.demo, "csphub is listening");
     eprintln!("csphub is listening on http://{}/graphql", config.bind);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    layers::serve_on(listener, router(state), config.header_timeout, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }

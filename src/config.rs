@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use secrecy::SecretString;
+use std::time::Duration;
+
+use crate::db::DbSettings;
 
 use crate::auth::token::{BUILTIN_DEV_SECRET, MAX_LEEWAY_SECS, TrustedIssuer};
 
@@ -29,14 +32,27 @@ pub struct Config {
     pub jwt_leeway_secs: u64,
     /// `CSPHUB_GRAPHIQL`: serve GraphiQL on `GET /graphql` (default: on in demo mode only).
     pub graphiql: Option<bool>,
+    /// `CSPHUB_INTROSPECTION`: answer introspection queries (default: on in demo mode only).
+    pub introspection: Option<bool>,
     /// `CSPHUB_PUSH_MAX_RECORDS`: most incident records one push may carry.
     pub push_max_records: usize,
     /// `CSPHUB_PUSH_MAX_BYTES`: largest push body.
     pub push_max_bytes: usize,
+    /// The request pool and statement budgets (`CSPHUB_DB_*`, `CSPHUB_*_TIMEOUT_MS`).
+    pub db: DbSettings,
+    /// `CSPHUB_HEADER_TIMEOUT_MS`: how long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// `CSPHUB_BODY_TIMEOUT_MS`: how long a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// `CSPHUB_CORS_ORIGINS`: origins (comma-separated) whose pages may call the API from a
+    /// browser; none by default.
+    pub cors_origins: Vec<String>,
     /// Demo mode (`serve --demo`): accept development tokens. Not an environment variable.
     pub demo: bool,
 }
 
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_PUSH_MAX_RECORDS: usize = 10_000;
 pub const DEFAULT_PUSH_MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -71,6 +87,13 @@ impl Config {
             ),
             None => None,
         };
+        let introspection = match var("CSPHUB_INTROSPECTION") {
+            Some(v) => Some(
+                v.parse::<bool>()
+                    .context("CSPHUB_INTROSPECTION must be true or false")?,
+            ),
+            None => None,
+        };
         let number = |name: &str, default: usize| -> anyhow::Result<usize> {
             match var(name) {
                 Some(v) => {
@@ -83,7 +106,42 @@ impl Config {
                 None => Ok(default),
             }
         };
+        let millis = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            let default_ms = usize::try_from(default.as_millis()).unwrap_or(usize::MAX);
+            Ok(Duration::from_millis(
+                u64::try_from(number(name, default_ms)?).unwrap_or(u64::MAX),
+            ))
+        };
+        let defaults = DbSettings::default();
+        let db = DbSettings {
+            pool_size: u32::try_from(number(
+                "CSPHUB_DB_POOL_SIZE",
+                usize::try_from(defaults.pool_size).unwrap_or(20),
+            )?)
+            .context("CSPHUB_DB_POOL_SIZE is too large")?,
+            acquire_timeout: millis("CSPHUB_DB_ACQUIRE_TIMEOUT_MS", defaults.acquire_timeout)?,
+            statement_timeout: millis("CSPHUB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout)?,
+            heavy_timeout: millis("CSPHUB_HEAVY_TIMEOUT_MS", defaults.heavy_timeout)?,
+            heavy_concurrency: number("CSPHUB_HEAVY_CONCURRENCY", defaults.heavy_concurrency)?,
+        };
+        anyhow::ensure!(
+            db.heavy_concurrency < usize::try_from(db.pool_size).unwrap_or(usize::MAX),
+            "CSPHUB_HEAVY_CONCURRENCY must be less than CSPHUB_DB_POOL_SIZE, so that heavy \
+             requests always leave connections for the rest"
+        );
+        let cors_origins = var("CSPHUB_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Self {
+            db,
+            header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
+            body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,
+            cors_origins,
             push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,
             push_max_bytes: number("CSPHUB_PUSH_MAX_BYTES", DEFAULT_PUSH_MAX_BYTES)?,
             database_url: SecretString::from(
@@ -97,12 +155,19 @@ impl Config {
             ),
             jwt_leeway_secs,
             graphiql,
+            introspection,
             demo: false,
         })
     }
 
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql.unwrap_or(self.demo)
+    }
+
+    /// Off outside demo mode unless asked for: front-end teams build on the published
+    /// `schema.graphql`, so a production service need not describe itself to every caller.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(self.demo)
     }
 
     /// Refuses configurations that must not serve: outside demo mode there must be trusted

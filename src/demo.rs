@@ -383,6 +383,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
             let pusher = db::incident::Pusher {
                 agency_id: agency_id(db, agency).await?,
                 sub: LOADER.to_owned(),
+                budget: None,
             };
             let records = records.into_iter().map(Ok).collect();
             let report = db::incident::push(db, &pusher, &scope, records).await?;

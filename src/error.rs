@@ -28,6 +28,19 @@ pub enum AppError {
     BadUserInput(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request body over a limit (HTTP 413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A request body of a content type that is not accepted (HTTP 415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The database cannot be reached, or no connection came free in time (HTTP 503 with
+    /// `Retry-After`): try again shortly.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A statement ran past its time budget and was cancelled (HTTP 503): ask for less.
+    #[error("{0}")]
+    Timeout(String),
     /// The cause is logged, never shown: clients see "internal error" and the request id.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -41,6 +54,10 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput(_) => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::UnsupportedMediaType(_) => "BAD_USER_INPUT",
+            AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Timeout(_) => "TIMEOUT",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -52,12 +69,24 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// An unexpected failure, except that a database which cannot be reached or a statement
+    /// cancelled by its timeout are told to the client as such (UNAVAILABLE, TIMEOUT).
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        AppError::Internal(cause.into())
+        let cause = cause.into();
+        if let Some(err) = cause
+            .downcast_ref::<sea_orm::DbErr>()
+            .and_then(classify_db_error)
+        {
+            return err;
+        }
+        AppError::Internal(cause)
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -103,11 +132,60 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// Seconds a client is asked to wait before retrying an UNAVAILABLE answer.
+pub const RETRY_AFTER_SECS: u64 = 2;
+
+/// The database errors a client can act on: the server or pool is unavailable, or a statement
+/// ran out of time, or a text held a character PostgreSQL cannot store (NUL).
+pub fn classify_db_error(err: &sea_orm::DbErr) -> Option<AppError> {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let unavailable = || {
+        AppError::Unavailable("the database is busy or unreachable; try again shortly".to_owned())
+    };
+    let sqlx_err = match err {
+        // No connection could be had: refused, reset, or the pool's wait ran out.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(unavailable()),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    match sqlx_err.as_ref() {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some(unavailable()),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // query_canceled: the statement timeout.
+            Some("57014") => Some(AppError::Timeout(
+                "the request took longer than its time budget and was stopped; ask for less \
+                 (a shorter period, fewer groups or a smaller page)"
+                    .to_owned(),
+            )),
+            // character_not_in_repertoire, untranslatable_character: a NUL byte.
+            Some("22021") | Some("22P05") => Some(AppError::BadUserInput(
+                "a text contains a character that cannot be stored (such as NUL, \\u0000)"
+                    .to_owned(),
+            )),
+            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+            Some("57P01") | Some("57P02") | Some("57P03") | Some("53300") => Some(unavailable()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = json!({"error": {"code": self.code(), "message": self.client_message()}});
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::Unavailable(_) = self {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+            );
+        }
+        res
     }
 }
 

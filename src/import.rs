@@ -56,6 +56,7 @@ pub async fn incidents_csv(
     let pusher = db::incident::Pusher {
         agency_id: agency_row.id,
         sub: format!("csphub-import:{agency}"),
+        budget: None,
     };
     let mut total = db::incident::PushReport::default();
     let mut offset = 0;

@@ -10,4 +10,5 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod import;
+pub mod layers;
 pub mod rest;

@@ -122,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { action } => {
             let config = Config::from_env()?;
-            let db = csphub::db::connect(&config.database_url).await?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
             match action {
                 MigrateAction::Up => Migrator::up(&db, None).await?,
                 MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
@@ -146,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let config = Config::from_env()?;
-            let db = csphub::db::connect(&config.database_url).await?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
             csphub::db::prepare(&db).await?;
             let report = csphub::import::incidents_csv(
                 &db,

@@ -93,7 +93,7 @@ async fn a_replayed_push_is_unchanged_and_a_changed_record_is_updated_with_its_r
     let mut changed = records.clone();
     changed[7]["outcome"] = json!("charged");
     changed[8]["status"] = json!("CANCELLED");
-    changed[8]["cancelReason"] = json!("no crime");
+    changed[8]["cancelReason"] = json!("no-crime");
     assert_eq!(counts(&push(&app, &police, &changed).await), (0, 2, 48, 0));
     assert_eq!(
         app.count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'CR-%'")

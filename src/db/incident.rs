@@ -24,6 +24,9 @@ pub struct PushCounts {
 pub struct Pusher {
     pub agency_id: Uuid,
     pub sub: String,
+    /// The statement budget inside the push's transaction (the heavy one for requests; none
+    /// for the demo loader and the command-line import).
+    pub budget: Option<std::time::Duration>,
 }
 
 /// The columns of a record as `jsonb_to_recordset` reads the serialised `Incident`s.
@@ -81,6 +84,14 @@ pub async fn apply_push(
     rejected: usize,
 ) -> AppResult<(PushCounts, Vec<usize>)> {
     let txn = db.begin().await.map_err(AppError::internal)?;
+    if let Some(budget) = pusher.budget {
+        txn.execute_unprepared(&format!(
+            "SET LOCAL statement_timeout = {}",
+            budget.as_millis()
+        ))
+        .await
+        .map_err(AppError::internal)?;
+    }
     let mut sorted: Vec<&Incident> = incidents.iter().collect();
     sorted.sort_by(|a, b| a.external_ref.cmp(&b.external_ref));
     let refs: Vec<String> = sorted.iter().map(|i| i.external_ref.clone()).collect();
@@ -404,15 +415,20 @@ pub struct RevisionRow {
     pub replaced_at: DateTime<Utc>,
 }
 
+/// The earlier states of incidents that were made in one of the `scope` partnerships: a
+/// record moved between partnerships shows nothing of its time in the other to callers with
+/// no scope there.
 pub async fn revisions_of<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
+    scope: &[Uuid],
 ) -> AppResult<Vec<RevisionRow>> {
     fetch_all(
         conn,
         "SELECT incident_id, revision, record, pushed_by_sub, pushed_at, replaced_at FROM incident_revisions \
-         WHERE incident_id = ANY($1) ORDER BY incident_id, revision",
-        vec![ids.to_vec().into()],
+         WHERE incident_id = ANY($1) AND (record->>'partnership_id')::uuid = ANY($2) \
+         ORDER BY incident_id, revision",
+        vec![ids.to_vec().into(), scope.to_vec().into()],
     )
     .await
 }

@@ -8,6 +8,9 @@ pub mod partnership;
 pub mod plan;
 pub mod vocabulary;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -16,6 +19,7 @@ use sea_orm::{
 };
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{AppError, AppResult};
 
@@ -92,14 +96,105 @@ pub fn map_write_error(err: DbErr, conflicts: &[(&str, &str)]) -> AppError {
     AppError::internal(err)
 }
 
-/// Connects, creating the database first when it does not exist.
-pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+/// How the request pool treats the database: its size, how long a request waits for a
+/// connection, and the time budgets of statements.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    /// `CSPHUB_DB_POOL_SIZE`: connections in the pool.
+    pub pool_size: u32,
+    /// `CSPHUB_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a free connection (or a
+    /// heavy-query slot) before it is answered UNAVAILABLE (503, `Retry-After`).
+    pub acquire_timeout: Duration,
+    /// `CSPHUB_STATEMENT_TIMEOUT_MS`: the budget of any one statement.
+    pub statement_timeout: Duration,
+    /// `CSPHUB_HEAVY_TIMEOUT_MS`: the budget of a statement of statistics, reports and pushes.
+    pub heavy_timeout: Duration,
+    /// `CSPHUB_HEAVY_CONCURRENCY`: how many statistics, report and push requests may hold a
+    /// connection at once, so that they can never take the whole pool from authentication and
+    /// small queries.
+    pub heavy_concurrency: usize,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        Self {
+            pool_size: 20,
+            acquire_timeout: Duration::from_millis(1_000),
+            statement_timeout: Duration::from_millis(5_000),
+            heavy_timeout: Duration::from_millis(20_000),
+            heavy_concurrency: 5,
+        }
+    }
+}
+
+/// The gate heavy work passes: at most `heavy_concurrency` at once, each waiting at most the
+/// acquire timeout for its turn. Shared by every request of one process.
+#[derive(Debug, Clone)]
+pub struct Heavy {
+    slots: Arc<Semaphore>,
+    wait: Duration,
+    /// The statement budget inside a heavy transaction.
+    pub timeout: Duration,
+}
+
+impl Heavy {
+    pub fn new(settings: &DbSettings) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(settings.heavy_concurrency.max(1))),
+            wait: settings.acquire_timeout,
+            timeout: settings.heavy_timeout,
+        }
+    }
+
+    /// A slot for one heavy request, held until the permit is dropped; UNAVAILABLE when none
+    /// comes free in time.
+    pub async fn slot(&self) -> AppResult<OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable(
+                "too many statistics and report requests are running; try again shortly".to_owned(),
+            )),
+        }
+    }
+
+    /// `SET LOCAL statement_timeout` to the heavy budget, inside a transaction.
+    pub async fn set_budget<C: ConnectionTrait>(&self, txn: &C) -> AppResult<()> {
+        txn.execute_unprepared(&format!(
+            "SET LOCAL statement_timeout = {}",
+            self.timeout.as_millis()
+        ))
+        .await
+        .map(|_| ())
+        .map_err(AppError::internal)
+    }
+}
+
+/// Connects the request pool, creating the database first when it does not exist. Every
+/// statement runs under the statement timeout, and a request that cannot have a connection
+/// within the acquire timeout fails with UNAVAILABLE instead of waiting.
+pub async fn connect(
+    url: &SecretString,
+    settings: &DbSettings,
+) -> anyhow::Result<DatabaseConnection> {
     ensure_database(url.expose_secret()).await?;
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
-        .max_connections(20)
+        .max_connections(settings.pool_size)
         .min_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout.max(Duration::from_secs(1)))
+        .statement_timeout(settings.statement_timeout)
         .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .context("connecting to the database")
+}
+
+/// One connection with no statement timeout, for migrations and loading data.
+pub async fn connect_for_maintenance(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    ensure_database(url.expose_secret()).await?;
+    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    options.max_connections(1).sqlx_logging(false);
     Database::connect(options)
         .await
         .context("connecting to the database")

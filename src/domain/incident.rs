@@ -14,6 +14,87 @@ use crate::domain::vocabulary::{TermProblem, Vocabularies, Vocabulary};
 
 /// The longest external reference a partner may use.
 pub const MAX_REF_LEN: usize = 64;
+/// The longest any other text of a record may be (codes, dates, areas, postcodes).
+pub const MAX_FIELD_LEN: usize = 64;
+/// How far ahead of the server's clock a partner's timestamp may be.
+pub const CLOCK_SKEW_MINUTES: i64 = 5;
+/// First characters that make a spreadsheet run a cell as a formula (OWASP, CSV injection).
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+impl IncidentInput {
+    /// Every text the record carries, by its field name.
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("externalRef", self.external_ref.as_str()),
+            ("category", self.category.as_str()),
+            ("occurredAt", self.occurred_at.as_str()),
+            ("area", self.area.as_str()),
+        ];
+        for (name, v) in [
+            ("partnership", &self.partnership),
+            ("reportedAt", &self.reported_at),
+            ("postcodeDistrict", &self.postcode_district),
+            ("drugClass", &self.drug_class),
+            ("asbType", &self.asb_type),
+            ("fireType", &self.fire_type),
+            ("outcome", &self.outcome),
+            ("status", &self.status),
+            ("cancelReason", &self.cancel_reason),
+        ] {
+            if let Some(v) = v {
+                out.push((name, v.as_str()));
+            }
+        }
+        out.extend(
+            self.hate_strands
+                .iter()
+                .map(|s| ("hateStrands", s.as_str())),
+        );
+        out
+    }
+
+    /// Refuses control characters (NUL above all, which PostgreSQL cannot store) and texts
+    /// longer than any valid value, before anything is echoed back in a message.
+    fn check_texts(&self) -> Result<(), (&'static str, String)> {
+        for (field, value) in self.texts() {
+            if value.chars().any(char::is_control) {
+                return Err((
+                    "INVALID_VALUE",
+                    format!("{field} contains a control character (such as NUL or a line break)"),
+                ));
+            }
+            let limit = if field == "externalRef" {
+                MAX_REF_LEN
+            } else {
+                MAX_FIELD_LEN
+            };
+            let len = value.trim().chars().count();
+            if len > limit {
+                let code = if field == "externalRef" {
+                    "REF_TOO_LONG"
+                } else {
+                    "INVALID_VALUE"
+                };
+                return Err((
+                    code,
+                    format!("{field} is {len} characters; at most {limit} are allowed"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A text shortened to at most `max` characters, for echoing back in a rejection.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut out: String = text.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
 
 /// A record as a partner sends it (JSON, NDJSON, CSV or GraphQL all become this).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -197,17 +278,17 @@ fn term(
 impl IncidentInput {
     /// Checks the record and returns it in canonical form, or the first problem with it.
     pub fn check(&self, ctx: &PushContext<'_>) -> Result<Incident, (&'static str, String)> {
+        self.check_texts()?;
         let external_ref = self.external_ref.trim().to_owned();
         if external_ref.is_empty() {
             return Err(("MISSING_FIELD", "externalRef must not be blank".to_owned()));
         }
-        if external_ref.chars().count() > MAX_REF_LEN {
+        if external_ref.starts_with(FORMULA_STARTS) {
             return Err((
-                "REF_TOO_LONG",
-                format!(
-                    "externalRef is {} characters; at most {MAX_REF_LEN} are allowed",
-                    external_ref.chars().count()
-                ),
+                "INVALID_REF",
+                "externalRef may not begin with =, +, -, @, a tab or a carriage return: a \
+                 spreadsheet opening the export would run it as a formula"
+                    .to_owned(),
             ));
         }
         let target = match self.partnership.as_deref().map(str::trim) {
@@ -232,7 +313,8 @@ impl IncidentInput {
         };
         let occurred_at = parse_instant(&self.occurred_at, "occurredAt")?;
         let occurred_on = london_date(occurred_at);
-        if occurred_at > ctx.now + chrono::Duration::days(1) {
+        let latest = ctx.now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES);
+        if occurred_at > latest {
             return Err((
                 "INVALID_DATE",
                 format!("occurredAt {occurred_at} is in the future"),
@@ -242,6 +324,9 @@ impl IncidentInput {
             Some(r) => Some(parse_instant(&r, "reportedAt")?),
             None => None,
         };
+        if let Some(r) = reported_at.filter(|r| *r > latest) {
+            return Err(("INVALID_DATE", format!("reportedAt {r} is in the future")));
+        }
         if reported_at.is_some_and(|r| r < occurred_at) {
             return Err(("INVALID_DATE", "reportedAt is before occurredAt".to_owned()));
         }
@@ -346,14 +431,14 @@ impl IncidentInput {
             }
             _ => {}
         }
-        if cancel_reason
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > 200)
-        {
-            return Err((
-                "INVALID_FIELD",
-                "cancelReason is limited to 200 characters".to_owned(),
-            ));
+        if let Some(r) = &cancel_reason {
+            term(
+                ctx,
+                Vocabulary::CancelReason,
+                "cancelReason",
+                r,
+                occurred_on,
+            )?;
         }
         let mut incident = Incident {
             index: 0,
@@ -438,7 +523,7 @@ pub fn check_batch(
                 if let Some(first) = seen.get(&incident.external_ref) {
                     rejected.push(Rejection {
                         index,
-                        external_ref: Some(incident.external_ref),
+                        external_ref: Some(clip(&incident.external_ref, MAX_REF_LEN)),
                         code: "DUPLICATE_REF",
                         message: format!("externalRef repeats record {first} of this request"),
                     });
@@ -449,7 +534,7 @@ pub fn check_batch(
             }
             Err((code, message)) => rejected.push(Rejection {
                 index,
-                external_ref: Some(input.external_ref),
+                external_ref: Some(clip(&input.external_ref, MAX_REF_LEN)),
                 code,
                 message,
             }),
@@ -506,6 +591,11 @@ pub fn from_csv_row(
 ) -> Result<IncidentInput, String> {
     let mut input = IncidentInput::default();
     for (name, value) in header.iter().zip(row.iter()) {
+        // The export's guard against spreadsheet formulas, taken off again.
+        let value = match value.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+            _ => value,
+        };
         let some = || Some(value.to_owned()).filter(|v| !v.trim().is_empty());
         match name.trim() {
             "external_ref" => input.external_ref = value.to_owned(),

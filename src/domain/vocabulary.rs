@@ -14,16 +14,18 @@ pub enum Vocabulary {
     HateStrand,
     Outcome,
     DrugClass,
+    CancelReason,
 }
 
 impl Vocabulary {
-    pub const ALL: [Vocabulary; 6] = [
+    pub const ALL: [Vocabulary; 7] = [
         Vocabulary::CrimeCategory,
         Vocabulary::AsbType,
         Vocabulary::FireType,
         Vocabulary::HateStrand,
         Vocabulary::Outcome,
         Vocabulary::DrugClass,
+        Vocabulary::CancelReason,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Vocabulary {
             Vocabulary::HateStrand => "HATE_STRAND",
             Vocabulary::Outcome => "OUTCOME",
             Vocabulary::DrugClass => "DRUG_CLASS",
+            Vocabulary::CancelReason => "CANCEL_REASON",
         }
     }
 
@@ -175,6 +178,16 @@ pub fn builtin() -> Vec<Term> {
     }
     for (code, label) in [("a", "Class A"), ("b", "Class B"), ("c", "Class C")] {
         add(DrugClass, code, label, feed, None);
+    }
+    // Why a partner withdrew a record: a code, never free text, since incident records carry no
+    // personal data.
+    for (code, label) in [
+        ("transferred", "Transferred to another force or agency"),
+        ("no-crime", "No crime: recorded, then found not to be one"),
+        ("duplicate", "Duplicate of another record"),
+        ("recorded-in-error", "Recorded in error"),
+    ] {
+        add(CancelReason, code, label, feed, None);
     }
     terms
 }

@@ -62,6 +62,8 @@ pub enum VocabularyKind {
     HateStrand,
     Outcome,
     DrugClass,
+    /// Why a record was withdrawn (`cancelReason`).
+    CancelReason,
 }
 
 impl From<VocabularyKind> for Vocabulary {
@@ -73,6 +75,7 @@ impl From<VocabularyKind> for Vocabulary {
             VocabularyKind::HateStrand => Vocabulary::HateStrand,
             VocabularyKind::Outcome => Vocabulary::Outcome,
             VocabularyKind::DrugClass => Vocabulary::DrugClass,
+            VocabularyKind::CancelReason => Vocabulary::CancelReason,
         }
     }
 }
@@ -86,6 +89,7 @@ impl From<Vocabulary> for VocabularyKind {
             Vocabulary::HateStrand => VocabularyKind::HateStrand,
             Vocabulary::Outcome => VocabularyKind::Outcome,
             Vocabulary::DrugClass => VocabularyKind::DrugClass,
+            Vocabulary::CancelReason => VocabularyKind::CancelReason,
         }
     }
 }
@@ -117,19 +121,24 @@ impl From<Term> for VocabularyTerm {
 #[derive(InputObject)]
 pub struct CreateAreaInput {
     /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub code: String,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub name: String,
     pub kind: AreaKind,
-    #[graphql(default)]
+    #[graphql(default, validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Vec<String>,
 }
 
 #[derive(InputObject)]
 pub struct UpdateAreaInput {
     pub area_id: ID,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub name: Option<String>,
     pub kind: Option<AreaKind>,
+    #[graphql(validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Option<Vec<String>>,
 }
 

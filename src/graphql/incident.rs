@@ -343,11 +343,13 @@ impl Incident {
 /// Batches incident relations per request.
 pub struct IncidentLoader {
     db: DatabaseConnection,
+    /// The caller's partnerships: revisions made elsewhere are not shown.
+    scope: Vec<Uuid>,
 }
 
 impl IncidentLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, scope: Vec<Uuid>) -> Self {
+        Self { db, scope }
     }
 }
 
@@ -363,7 +365,7 @@ impl Loader<RevisionsOf> for IncidentLoader {
     ) -> Result<HashMap<RevisionsOf, Self::Value>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let mut map: HashMap<RevisionsOf, Self::Value> = HashMap::new();
-        for r in db::incident::revisions_of(&self.db, &ids).await? {
+        for r in db::incident::revisions_of(&self.db, &ids, &self.scope).await? {
             map.entry(RevisionsOf(r.incident_id)).or_default().push(r);
         }
         Ok(map)
@@ -535,6 +537,7 @@ fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 impl IncidentQuery {
     /// Incident records, filtered and cursor-paginated (oldest first) with the total count.
     /// Police, fire and council only: the PCC gets FORBIDDEN.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
@@ -567,6 +570,9 @@ impl IncidentQuery {
     /// with an earlier period. Every role may ask; the PCC's figures have counts of 1 to 4
     /// withheld (with further cells withheld so none can be worked out from the others) and
     /// never break domestic abuse down by area.
+    #[graphql(
+        complexity = "crate::graphql::STATS_COST * (1 + usize::from(compare_with.is_some())) + child_complexity"
+    )]
     async fn incident_stats(
         &self,
         ctx: &Context<'_>,
@@ -609,6 +615,7 @@ impl IncidentQuery {
             excludes_domestic_abuse = true;
         }
         let conn = super::db(ctx)?;
+        let (heavy, _slot) = super::heavy_slot(ctx).await?;
         let compared = compare_with.map(|c| match c {
             StatsComparison::PreviousPeriod => period.previous(),
             StatsComparison::SamePeriodLastYear => period.year_earlier(),
@@ -622,6 +629,7 @@ impl IncidentQuery {
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await
             .map_err(AppError::internal)?;
+        heavy.set_budget(&txn).await?;
         let current = counts(&txn, &filter, period, &dims).await?;
         let previous = match compared {
             Some(c) => Some(counts(&txn, &filter, c, &dims).await?),
@@ -644,6 +652,7 @@ impl IncidentQuery {
     /// push was, so that a missing month shows before anyone reads a trend into it. Months as
     /// `2015-04`; by default the twelve months to this one. Every role may ask; the PCC's
     /// counts of 1 to 4 are withheld.
+    #[graphql(complexity = "crate::graphql::REPORT_COST + child_complexity")]
     async fn data_freshness(
         &self,
         ctx: &Context<'_>,
@@ -674,6 +683,7 @@ impl IncidentQuery {
             .into());
         }
         let conn = super::db(ctx)?;
+        let _slot = super::heavy_slot(ctx).await?;
         let rows = db::incident::freshness(conn, target.id, from, to).await?;
         let pushes = db::incident::last_pushes(conn, target.id).await?;
         let months = months_between(from, to);
@@ -844,6 +854,7 @@ impl IncidentMutation {
         let pusher = db::incident::Pusher {
             agency_id: p.agency_id,
             sub: p.sub.clone(),
+            budget: ctx.data_opt::<crate::db::Heavy>().map(|h| h.timeout),
         };
         let records = incidents
             .into_iter()

@@ -1,6 +1,7 @@
 //! The GraphQL API: the schema, its limits and the request context. One file per aggregate.
 
 pub mod area;
+pub mod guard;
 pub mod incident;
 pub mod partnership;
 pub mod plan;
@@ -15,10 +16,13 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::error::AppError;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 10;
-/// Most complex query accepted (each field counts 1, list fields count their page size).
+/// Most complex query accepted: each field counts 1, a paginated list counts what it selects
+/// times its page size, and the costly queries carry the weights below.
 pub const MAX_COMPLEXITY: usize = 2_000;
+/// What `incidentStats` counts: it scans every incident of its period (twice when compared).
+pub const STATS_COST: usize = 250;
+/// What `planProgress` and `dataFreshness` count: a few grouped queries each.
+pub const REPORT_COST: usize = 50;
 /// Largest page a list returns.
 pub const MAX_PAGE_SIZE: i32 = 100;
 /// Page size when a list is asked for without one.
@@ -44,7 +48,7 @@ pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Builds the schema exactly as production serves it (also used by `csphub schema`).
 pub fn build_schema(db: Option<DatabaseConnection>) -> CsphubSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
+        // Depth is checked by `guard` (data fields only, so introspection tools work).
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(8);
@@ -58,16 +62,19 @@ pub fn build_schema(db: Option<DatabaseConnection>) -> CsphubSchema {
 pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
+    heavy: &crate::db::Heavy,
     principal: Principal,
 ) -> async_graphql::Request {
+    let scope = principal.scope();
     request
         .data(principal)
+        .data(heavy.clone())
         .data(DataLoader::new(
             plan::PlanLoader::new(db.clone()),
             tokio::spawn,
         ))
         .data(DataLoader::new(
-            incident::IncidentLoader::new(db.clone()),
+            incident::IncidentLoader::new(db.clone(), scope),
             tokio::spawn,
         ))
 }
@@ -80,6 +87,16 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, AppError> {
     ctx.data_opt::<DatabaseConnection>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no database in the schema data")))
+}
+
+/// A slot for heavy work (statistics, reports): see `db::Heavy`.
+pub(crate) async fn heavy_slot<'a>(
+    ctx: &Context<'a>,
+) -> Result<(&'a crate::db::Heavy, tokio::sync::OwnedSemaphorePermit), AppError> {
+    let heavy = ctx
+        .data_opt::<crate::db::Heavy>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no heavy gate in the request data")))?;
+    Ok((heavy, heavy.slot().await?))
 }
 
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<plan::PlanLoader>, AppError> {
@@ -103,6 +120,40 @@ pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {
         )));
     }
     Ok(u64::try_from(first).unwrap_or(1))
+}
+
+/// The cost of a paginated list: one for the field, and what each item selects times the page
+/// size asked for (the default when none is given; within the cap, as `page_size` enforces).
+pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items =
+        usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)).unwrap_or(1);
+    1 + items.saturating_mul(child_complexity)
+}
+
+/// The check every free-text GraphQL input passes: at most `.0` characters and no control
+/// characters other than line breaks and tabs (a NUL cannot be stored, and the rest have no
+/// business in a title). Each input field documents its limit.
+pub struct Text(pub usize);
+
+impl async_graphql::CustomValidator<String> for Text {
+    fn check(&self, value: &String) -> Result<(), async_graphql::InputValueError<String>> {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(async_graphql::InputValueError::custom(
+                "contains a control character (such as NUL, \\u0000)",
+            ));
+        }
+        let len = value.chars().count();
+        if len > self.0 {
+            return Err(async_graphql::InputValueError::custom(format!(
+                "is {len} characters long; at most {} are allowed",
+                self.0
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// An error from a data loader: shared between the fields that waited on the same batch.

@@ -779,6 +779,7 @@ pub struct PlanQuery;
 impl PlanQuery {
     /// The plans of the partnerships in scope, or of one of them, by partnership and financial
     /// year. Every role may read plans.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn plans(
         &self,
         ctx: &Context<'_>,
@@ -826,6 +827,7 @@ impl PlanQuery {
 
     /// The plan as at the end of `quarter` (e.g. `2014/15 Q3`): counts by status per priority
     /// and in total, with the removed and incomplete actions. Every role may read it.
+    #[graphql(complexity = "crate::graphql::REPORT_COST + child_complexity")]
     async fn plan_progress(
         &self,
         ctx: &Context<'_>,
@@ -835,6 +837,7 @@ impl PlanQuery {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let conn = super::db(ctx)?;
+        let _slot = super::heavy_slot(ctx).await?;
         let plan =
             db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false).await?;
         let quarter: Quarter = quarter.parse()?;
@@ -929,15 +932,19 @@ fn progress_report(
 #[derive(InputObject)]
 pub struct CreatePlanInput {
     /// The partnership's slug.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: String,
     /// Such as `2015/16`.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub financial_year: String,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
 }
 
 #[derive(InputObject)]
 pub struct UpdatePlanInput {
     pub plan_id: ID,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
 }
 
@@ -945,6 +952,7 @@ pub struct UpdatePlanInput {
 pub struct SignOffPlanInput {
     pub plan_id: ID,
     /// Who signed it off, e.g. "RAG chair and vice chair".
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub signed_off_by: String,
     pub signed_off_on: NaiveDate,
 }
@@ -953,6 +961,7 @@ pub struct SignOffPlanInput {
 pub struct RatifyPlanInput {
     pub plan_id: ID,
     /// The meeting that ratified it, e.g. "RAG".
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub meeting: String,
     pub ratified_on: NaiveDate,
 }
@@ -961,8 +970,10 @@ pub struct RatifyPlanInput {
 pub struct AddPriorityInput {
     pub plan_id: ID,
     pub position: i32,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
     #[graphql(default)]
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
 }
 
@@ -970,7 +981,9 @@ pub struct AddPriorityInput {
 pub struct UpdatePriorityInput {
     pub priority_id: ID,
     pub position: Option<i32>,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: Option<String>,
 }
 
@@ -979,19 +992,26 @@ pub struct AddActionInput {
     pub priority_id: ID,
     /// Such as `2.3`: unique in the plan.
     #[graphql(name = "ref")]
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub action_ref: String,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
     #[graphql(default)]
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
     /// The SMART measure.
     #[graphql(default)]
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: String,
     pub target_date: Option<NaiveDate>,
     /// The lead agency's slug; it must belong to the partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: String,
     #[graphql(default)]
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub lead_officer: String,
     /// Required once the plan is in force (signed off or ratified): the quarter it is added in.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub added_in_quarter: Option<String>,
 }
 
@@ -1003,12 +1023,18 @@ pub struct UpdateActionInput {
     /// Move the action to another priority of the same plan (draft only).
     pub priority_id: Option<ID>,
     #[graphql(name = "ref")]
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub action_ref: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: Option<String>,
     pub target_date: Option<NaiveDate>,
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub lead_officer: Option<String>,
 }
 
@@ -1016,9 +1042,11 @@ pub struct UpdateActionInput {
 pub struct RecordProgressInput {
     pub action_id: ID,
     /// Such as `2014/15 Q3` (Q1 is April to June).
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub quarter: String,
     pub status: ProgressStatus,
     /// Required for INCOMPLETE.
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub commentary: Option<String>,
     /// 0 to 100.
     pub percent_complete: Option<i32>,
@@ -1027,8 +1055,10 @@ pub struct RecordProgressInput {
 #[derive(InputObject)]
 pub struct RemoveActionInput {
     pub action_id: ID,
+    #[graphql(validator(custom = "crate::graphql::Text(1000)"))]
     pub reason: String,
     /// The body that decided, e.g. RAG.
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub decided_by: String,
     pub decided_on: NaiveDate,
     /// The version that was read; when given, a stale version is a CONFLICT.
@@ -1043,8 +1073,10 @@ pub struct CarryOverActionInput {
     pub priority_id: ID,
     /// Its ref in the next year's plan.
     #[graphql(name = "ref")]
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub action_ref: String,
     /// Required when the next year's plan is already in force.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub added_in_quarter: Option<String>,
 }
 

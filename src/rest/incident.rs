@@ -116,6 +116,7 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
     let pusher = db::incident::Pusher {
         agency_id: principal.agency_id,
         sub: principal.sub.clone(),
+        budget: Some(state.heavy.timeout),
     };
     match db::incident::push(&state.db, &pusher, &principal.partnerships, records).await {
         Ok(report) => Json(report).into_response(),
@@ -327,6 +328,18 @@ impl ExportParams {
     }
 }
 
+/// A cell a spreadsheet would run as a formula (OWASP's CSV injection: it begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) gets a leading `'`, which spreadsheets show as text.
+/// Pushes refuse such references, so only rows stored before that rule can need it; the
+/// import takes the `'` off again, and then refuses the reference like any push.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(crate::domain::incident::FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let flag = |b: bool| if b { "true" } else { "false" };
@@ -350,7 +363,8 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
         row.cancel_reason.clone().unwrap_or_default(),
     ];
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&fields).map_err(AppError::internal)?;
+    w.write_record(fields.iter().map(|f| neutralise(f).into_owned()))
+        .map_err(AppError::internal)?;
     w.into_inner()
         .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))
 }

@@ -17,9 +17,16 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers and every migration is applied.
+/// How long `/readyz` waits for the database before it answers 503.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(900);
+
+/// `GET /readyz`: the database answers and every migration is applied; within a second either
+/// way.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match crate::db::pending_migrations(&state.db).await {
+    let check = tokio::time::timeout(READY_TIMEOUT, crate::db::pending_migrations(&state.db))
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {READY_TIMEOUT:?}")));
+    match check {
         Ok(pending) if pending.is_empty() => {
             (StatusCode::OK, Json(json!({"status": "ready", "database": "ok", "migrations": "current"})))
                 .into_response()
@@ -47,23 +54,14 @@ const GRAPHIQL_PAGE: &str = r#"<!doctype html>
   <title>csphub GraphiQL</title>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <link rel="stylesheet" href="/graphiql/assets/graphiql.min.css">
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="/graphiql/assets/page.css">
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
   <script src="/graphiql/assets/react.production.min.js"></script>
   <script src="/graphiql/assets/react-dom.production.min.js"></script>
   <script src="/graphiql/assets/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
-    const root = ReactDOM.createRoot(document.getElementById('graphiql'));
-    root.render(React.createElement(GraphiQL, {
-      fetcher,
-      defaultEditorToolsVisibility: 'headers',
-      defaultHeaders: '{\n  "Authorization": "Bearer PASTE-A-TOKEN-HERE"\n}',
-      shouldPersistHeaders: false,
-    }));
-  </script>
+  <script src="/graphiql/assets/init.js"></script>
 </body>
 </html>
 "#;
@@ -89,6 +87,14 @@ pub async fn graphiql_asset(State(state): State<AppState>, Path(file): Path<Stri
         "graphiql.min.js" => (
             include_bytes!("../../assets/graphiql/graphiql.min.js"),
             "text/javascript; charset=utf-8",
+        ),
+        "init.js" => (
+            include_bytes!("../../assets/graphiql/init.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "page.css" => (
+            b"body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }\n",
+            "text/css; charset=utf-8",
         ),
         "graphiql.min.css" => (
             include_bytes!("../../assets/graphiql/graphiql.min.css"),

@@ -166,8 +166,17 @@ pub fn test_config() -> Config {
         dev_jwt_secret: SecretString::from(DEV_SECRET.to_owned()),
         jwt_leeway_secs: 30,
         graphiql: None,
+        introspection: None,
         push_max_records: 10_000,
         push_max_bytes: 32 * 1024 * 1024,
+        db: csphub::db::DbSettings {
+            pool_size: 5,
+            heavy_concurrency: 2,
+            ..Default::default()
+        },
+        header_timeout: csphub::config::DEFAULT_HEADER_TIMEOUT,
+        body_timeout: csphub::config::DEFAULT_BODY_TIMEOUT,
+        cors_origins: Vec::new(),
         demo: true,
     }
 }
@@ -206,6 +215,13 @@ impl Resp {
             .to_owned()
     }
 
+    /// The code of the first GraphQL error, if there is one.
+    pub fn code_opt(&self) -> Option<String> {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
     pub fn message(&self) -> String {
         self.body["errors"][0]["message"]
             .as_str()
@@ -214,12 +230,36 @@ impl Resp {
     }
 }
 
+/// The production router on a real port, its pool connected exactly as `serve` connects it.
+async fn serve(config: &Config, url: &SecretString) -> SocketAddr {
+    let pool = csphub::db::connect(url, &config.db)
+        .await
+        .expect("connect the request pool");
+    let state = AppState::new(config, pool);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let header_timeout = config.header_timeout;
+    tokio::spawn(csphub::app::serve_on_listener(
+        listener,
+        router(state),
+        header_timeout,
+    ));
+    addr
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(test_config()).await
     }
 
     pub async fn spawn_with(mut config: Config) -> TestApp {
+        // The service's log lines, when RUST_LOG asks for them.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let template = template().await;
         let db_name = format!("csphub_test_{}", uuid::Uuid::new_v4().simple());
         let admin = admin().await;
@@ -230,14 +270,7 @@ impl TestApp {
         admin.close().await.expect("close");
         config.database_url = SecretString::from(format!("{}/{db_name}", server()));
         let db = connect(&db_name).await;
-        let state = AppState::new(&config, db.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            axum::serve(listener, router(state)).await.expect("serve");
-        });
+        let addr = serve(&config, &config.database_url).await;
         TestApp {
             addr,
             db,
@@ -245,6 +278,12 @@ impl TestApp {
             config,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// Serves the production router for this test's database through another URL (a proxy,
+    /// say), with the given configuration; returns its address.
+    pub async fn serve_via(&self, config: &Config, url: &str) -> SocketAddr {
+        serve(config, &SecretString::from(url.to_owned())).await
     }
 
     pub fn url(&self, path: &str) -> String {

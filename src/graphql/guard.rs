@@ -1,0 +1,350 @@
+//! Checks on a GraphQL request before async-graphql parses, validates or executes it.
+//!
+//! async-graphql's parser and validators recurse: a list nested 2,000 deep overflows the stack
+//! and aborts the process, and fragments spread into each other expand exponentially in the
+//! validators that inline them. So every document first passes a cheap, non-recursive scan of
+//! its text, then a walk of the parsed document that expands each fragment once (memoised) to
+//! count what execution would see. Only then does async-graphql get it, already parsed.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned, ServerError};
+
+use crate::error::AppError;
+
+/// Deepest nesting of brackets (`{`, `[`, `(`) in a query's text or a request's JSON. Far below
+/// what the parser's recursion can take on a 2 MiB stack, far above any real query (the
+/// standard introspection query nests 22 deep).
+pub const MAX_NESTING: usize = 64;
+/// Deepest nesting of data fields. Introspection (`__schema`, `__type`) is not counted: it
+/// reads the schema, not the database, and tools nest `ofType` nine levels deep.
+pub const MAX_DEPTH: usize = 10;
+/// Most fields a document may select once its fragments are expanded.
+pub const MAX_FIELDS: usize = 1_000;
+/// Most aliased fields a document may select once its fragments are expanded.
+pub const MAX_ALIASES: usize = 30;
+
+/// Refuses text that nests brackets deeper than `MAX_NESTING`. GraphQL lexing is followed
+/// only as far as needed: strings, block strings and comments do not count. Linear, no
+/// recursion, no allocation.
+pub fn check_query_nesting(text: &str) -> Result<(), AppError> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // An escaped triple quote inside a block string.
+                    if bytes[i..].starts_with(b"\\\"\"\"") {
+                        i += 4;
+                    } else {
+                        i += 1;
+                    }
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(too_deep("the query"));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Refuses JSON (a request body) that nests arrays and objects deeper than `MAX_NESTING`.
+pub fn check_json_nesting(body: &[u8]) -> Result<(), AppError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(too_deep("the request's JSON"));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn too_deep(what: &str) -> AppError {
+    AppError::BadUserInput(format!(
+        "{what} nests brackets more than {MAX_NESTING} deep"
+    ))
+}
+
+/// What a selection set amounts to once its fragments are expanded.
+#[derive(Clone, Copy, Default)]
+struct Size {
+    /// Deepest chain of data fields.
+    depth: usize,
+    /// Fields, introspection included.
+    fields: usize,
+    aliases: usize,
+    /// Whether `__schema` or `__type` is asked for.
+    introspection: bool,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.introspection |= other.introspection;
+        self.depth = self.depth.max(other.depth);
+        self.fields = self.fields.saturating_add(other.fields);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+    }
+}
+
+enum Memo {
+    Visiting,
+    Done(Size),
+}
+
+struct Walker<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    memo: HashMap<&'a str, Memo>,
+    /// Fragments being expanded, one inside another.
+    open: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn selection_set(
+        &mut self,
+        set: &'a SelectionSet,
+        introspection: bool,
+    ) -> Result<Size, AppError> {
+        let mut size = Size::default();
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let name = field.name.node.as_str();
+                    let inner = introspection || name == "__schema" || name == "__type";
+                    let child = self.selection_set(&field.selection_set.node, inner)?;
+                    size.add(Size {
+                        depth: if inner { 0 } else { child.depth + 1 },
+                        fields: child.fields.saturating_add(1),
+                        aliases: child.aliases + usize::from(field.alias.is_some()),
+                        introspection: inner,
+                    });
+                }
+                Selection::InlineFragment(fragment) => {
+                    size.add(self.selection_set(&fragment.node.selection_set.node, introspection)?);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    let mut inner = self.fragment(name)?;
+                    if introspection {
+                        inner.depth = 0;
+                    }
+                    size.add(inner);
+                }
+            }
+            if size.fields > MAX_FIELDS {
+                break;
+            }
+        }
+        Ok(size)
+    }
+
+    /// A fragment's size, computed once however often it is spread.
+    fn fragment(&mut self, name: &'a str) -> Result<Size, AppError> {
+        match self.memo.get(name) {
+            Some(Memo::Done(size)) => return Ok(*size),
+            Some(Memo::Visiting) => {
+                return Err(AppError::BadUserInput(format!(
+                    "fragment {name} spreads itself (directly or through other fragments)"
+                )));
+            }
+            None => {}
+        }
+        let Some(def) = self.fragments.get(name) else {
+            // Validation reports unknown fragments.
+            return Ok(Size::default());
+        };
+        if self.open >= MAX_NESTING {
+            return Err(AppError::BadUserInput(format!(
+                "fragments are spread inside each other more than {MAX_NESTING} deep"
+            )));
+        }
+        self.memo.insert(name, Memo::Visiting);
+        self.open += 1;
+        let size = self.selection_set(&def.node.selection_set.node, false);
+        self.open -= 1;
+        let size = size?;
+        self.memo.insert(name, Memo::Done(size));
+        Ok(size)
+    }
+}
+
+/// Refuses a parsed document whose data fields nest deeper than `MAX_DEPTH`, or that selects
+/// more than `MAX_FIELDS` fields or `MAX_ALIASES` aliases once fragments are expanded, or whose
+/// fragments spread themselves. Each fragment is walked once, so this is linear in the text.
+pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<(), AppError> {
+    // The recursion is bounded: braces nest at most MAX_NESTING deep (checked on the text),
+    // and so do fragments spread inside fragments (checked here).
+    let mut walker = Walker {
+        fragments: &doc.fragments,
+        memo: HashMap::new(),
+        open: 0,
+    };
+    for (_, op) in doc.operations.iter() {
+        let size = walker.selection_set(&op.node.selection_set.node, false)?;
+        if size.fields > MAX_FIELDS {
+            return Err(AppError::BadUserInput(format!(
+                "the query selects more than {MAX_FIELDS} fields once its fragments are expanded"
+            )));
+        }
+        if size.aliases > MAX_ALIASES {
+            return Err(AppError::BadUserInput(format!(
+                "the query uses {} aliases; at most {MAX_ALIASES} are allowed",
+                size.aliases
+            )));
+        }
+        if size.introspection && !introspection {
+            return Err(AppError::BadUserInput(
+                "introspection is off on this service (CSPHUB_INTROSPECTION): build clients on \
+                 the published schema.graphql"
+                    .to_owned(),
+            ));
+        }
+        if size.depth > MAX_DEPTH {
+            return Err(AppError::BadUserInput(format!(
+                "the query nests fields {} deep; at most {MAX_DEPTH} are allowed",
+                size.depth
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs every check on a request and hands async-graphql the parsed document, so that the
+/// text is parsed once and only after it has been found safe to parse. With introspection off,
+/// `__schema` and `__type` are refused.
+pub fn prepare(
+    mut request: async_graphql::Request,
+    introspection: bool,
+) -> Result<async_graphql::Request, Vec<ServerError>> {
+    let refuse = |e: AppError| {
+        let mut err = ServerError::new(e.to_string(), None);
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", e.code());
+        vec![err]
+    };
+    check_query_nesting(&request.query).map_err(refuse)?;
+    let doc = parse_query(&request.query).map_err(|e| vec![ServerError::from(e)])?;
+    check_document(&doc, introspection).map_err(refuse)?;
+    request.set_parsed_query(doc);
+    if !introspection {
+        // Refused above already; this keeps async-graphql from answering it too.
+        request = request.disable_introspection();
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(q: &str) -> Result<(), AppError> {
+        check_query_nesting(q)?;
+        let doc = parse_query(q).map_err(|e| AppError::BadUserInput(e.to_string()))?;
+        check_document(&doc, true)
+    }
+
+    #[test]
+    fn nesting_in_strings_and_comments_does_not_count() {
+        let deep = "[".repeat(500);
+        assert!(check_query_nesting(&format!("{{ a(x: \"{deep}\") }}")).is_ok());
+        assert!(check_query_nesting(&format!("{{ a(x: \"\"\"{deep}\"\"\") }}")).is_ok());
+        assert!(check_query_nesting(&format!("# {deep}\n{{ a }}")).is_ok());
+        assert!(check_query_nesting(&format!("{{ a(x: {deep}) }}")).is_err());
+        assert!(check_json_nesting(format!("{{\"q\": \"{deep}\"}}").as_bytes()).is_ok());
+        assert!(check_json_nesting(deep.as_bytes()).is_err());
+        let ok = "[".repeat(MAX_NESTING);
+        assert!(check_json_nesting(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn an_exponential_fragment_bomb_is_refused_quickly() {
+        let mut q = String::from("{ ...F30 }\nfragment F0 on Query { me { sub } }\n");
+        for i in 1..=30 {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+                i - 1,
+                i - 1
+            ));
+        }
+        let err = check(&q).expect_err("refused");
+        assert!(err.to_string().contains("more than 1000 fields"), "{err}");
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused() {
+        let err = check("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+            .expect_err("refused");
+        assert!(err.to_string().contains("spreads itself"), "{err}");
+    }
+
+    #[test]
+    fn depth_counts_data_fields_only() {
+        let deep_data = format!("{}{}", "{ a ".repeat(11), "}".repeat(11));
+        assert!(check(&deep_data).is_err());
+        let ten = format!("{}{}", "{ a ".repeat(10), "}".repeat(10));
+        assert!(check(&ten).is_ok());
+        let deep_introspection = format!(
+            "{{ __schema {{ types {}{} }} }}",
+            "{ ofType ".repeat(15),
+            "}".repeat(15)
+        );
+        assert!(check(&deep_introspection).is_ok());
+    }
+
+    #[test]
+    fn aliases_are_capped() {
+        let many: String = (0..31).map(|i| format!("a{i}: me {{ sub }} ")).collect();
+        let err = check(&format!("{{ {many} }}")).expect_err("refused");
+        assert!(err.to_string().contains("31 aliases"), "{err}");
+    }
+}

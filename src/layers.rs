@@ -1,0 +1,271 @@
+//! The guards that protect the whole service, in one place: the HTTP server with its header
+//! timeout, the body deadline, security headers, CORS, the JSON shape of every error however
+//! early, and panics turned into INTERNAL answers.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::AppError;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// in-flight requests finish (for at most 30 s). HTTP/1.1 only. A client that has not sent a
+/// request's headers within `header_timeout` is disconnected, so slow clients cannot hold
+/// connections open.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait a moment rather than spin.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
+    }
+}
+
+/// Marks a request whose body did not arrive in time.
+#[derive(Clone, Default)]
+struct BodyTimedOut(Arc<AtomicBool>);
+
+/// Gives the request body a deadline: a client that has not sent the whole body within the
+/// limit is answered 408 (TIMEOUT) and disconnected, however slowly it trickles.
+pub async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    let flag = BodyTimedOut::default();
+    let timed_out = flag.0.clone();
+    let deadline = tokio::time::Instant::now() + limit;
+    let (parts, body) = req.into_parts();
+    let stream = futures_util::stream::unfold(
+        (body.into_data_stream(), false),
+        move |(mut stream, done)| {
+            let timed_out = timed_out.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(Some(chunk)) => Some((chunk, (stream, false))),
+                    Ok(None) => None,
+                    Err(_) => {
+                        timed_out.store(true, Ordering::SeqCst);
+                        Some((
+                            Err(axum::Error::new(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "the request body did not arrive in time",
+                            ))),
+                            (stream, true),
+                        ))
+                    }
+                }
+            }
+        },
+    );
+    let req = Request::from_parts(parts, Body::from_stream(stream));
+    let res = next.run(req).await;
+    if flag.0.load(Ordering::SeqCst) {
+        let mut res = AppError::Timeout(format!(
+            "the request body did not arrive within {} s",
+            limit.as_secs()
+        ))
+        .into_response();
+        *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    res
+}
+
+/// The policy GraphiQL's page runs under: its scripts and styles come from csphub itself, it
+/// talks only to csphub, and no other site may frame it.
+pub const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'none'";
+/// The policy of every other answer (JSON, CSV): nothing may run or load from it.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The usual security headers on every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if html { GRAPHIQL_CSP } else { API_CSP }),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// CORS: closed (no `Access-Control-Allow-*` at all) unless origins are configured; then those
+/// origins, and only them, may call the API from a browser with a bearer token.
+pub fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(list))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::HeaderName::from_static("x-request-id")])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Any error answer that is not already JSON (the router's 404 and 405, a body limit's 413, a
+/// timeout) becomes `{"error":{"code","message"}}` with its status, so that no answer, however
+/// early it is made, lacks a code.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/") && v.contains("json"));
+    if is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("NOT_FOUND", format!("there is nothing at {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "BAD_USER_INPUT",
+            format!("{method} is not allowed on {path}"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PAYLOAD_TOO_LARGE",
+            "the request body is larger than this endpoint accepts".to_owned(),
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request did not arrive in time".to_owned()),
+        StatusCode::UNAUTHORIZED => ("UNAUTHENTICATED", "a bearer token is required".to_owned()),
+        StatusCode::FORBIDDEN => ("FORBIDDEN", "forbidden".to_owned()),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "UNAVAILABLE",
+            "the service is unavailable; try again shortly".to_owned(),
+        ),
+        s if s.is_server_error() => ("INTERNAL", "internal error".to_owned()),
+        s => (
+            "BAD_USER_INPUT",
+            s.canonical_reason().unwrap_or("bad request").to_owned(),
+        ),
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // GraphQL clients read `errors`; everyone else the REST shape.
+    let body = if path == "/graphql" {
+        serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]})
+    } else {
+        serde_json::json!({"error": {"code": code, "message": message}})
+    }
+    .to_string();
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// A panic in a handler is answered INTERNAL (and logged) instead of a dropped connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::internal(anyhow::anyhow!("a handler panicked: {detail}")).into_response()
+}
+
+/// The router's answer for a path it does not know.
+pub async fn not_found() -> Result<Response, Infallible> {
+    Ok(
+        AppError::NotFound("there is nothing at this path; the API is POST /graphql".to_owned())
+            .into_response(),
+    )
+}
