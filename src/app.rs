@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(rest::graphiql_asset))
         .route("/api/v1/incidents", post(rest::incident::push))
         .route("/api/v1/incidents.csv", get(rest::incident::export_csv))
+        .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
         .fallback(layers::not_found)

@@ -621,7 +621,7 @@ pub async fn last_pushes<C: ConnectionTrait>(
 }
 
 /// The result of a push: what was applied and which records were rejected, and why.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct PushReport {
     pub created: u64,
     pub updated: u64,

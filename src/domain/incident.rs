@@ -97,7 +97,7 @@ pub fn clip(text: &str, max: usize) -> String {
 }
 
 /// A record as a partner sends it (JSON, NDJSON, CSV or GraphQL all become this).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IncidentInput {
     pub external_ref: String,
@@ -133,7 +133,7 @@ pub struct IncidentInput {
 }
 
 /// Why one record of a push was not applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     pub index: usize,

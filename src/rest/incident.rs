@@ -48,9 +48,35 @@ impl BodyProblem {
 
 const TOO_MANY: &str = "csphub:too-many-records";
 
+/// The body of a JSON push.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PushBody {
+    /// At most `CSPHUB_PUSH_MAX_RECORDS` (10,000) records.
+    incidents: Vec<crate::domain::incident::IncidentInput>,
+}
+
 /// `POST /api/v1/incidents`: `{"incidents": [...]}` as `application/json`, or one record per
 /// line as `application/x-ndjson`. Valid records are applied in one transaction; invalid ones
 /// are listed by position. Police, fire and council push as their own agency.
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents",
+    tag = "incidents",
+    security(("bearer" = [])),
+    request_body(content = PushBody, content_type = "application/json",
+        description = "Depersonalised incident records (also accepted as application/x-ndjson, one record per line)"),
+    responses(
+        (status = 200, description = "Valid records applied in one transaction; invalid ones listed by position", body = crate::db::incident::PushReport),
+        (status = 400, description = "Unparseable JSON, naming the line and column", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 403, description = "The PCC may not push", body = super::ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = super::ErrorBody),
+        (status = 413, description = "Too many records or too large a body", body = super::ErrorBody),
+        (status = 415, description = "Another content type", body = super::ErrorBody),
+        (status = 503, description = "The database is unavailable; retry after Retry-After", body = super::ErrorBody),
+    )
+)]
 pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(p) => p,
@@ -371,6 +397,36 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
 
 /// `GET /api/v1/incidents.csv`: the records matching the incidents query's filters, as CSV with
 /// the import's columns, streamed page by page. Police, fire and council only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents.csv",
+    tag = "incidents",
+    security(("bearer" = [])),
+    params(
+        ("partnership" = Option<String>, Query, description = "a partnership slug"),
+        ("financialYear" = Option<String>, Query, description = "e.g. 2015/16"),
+        ("quarter" = Option<String>, Query, description = "e.g. 2015/16 Q1"),
+        ("month" = Option<String>, Query, description = "e.g. 2015-04"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "first day, with to"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "last day, with from"),
+        ("category" = Option<String>, Query, description = "comma-separated categories"),
+        ("area" = Option<String>, Query, description = "comma-separated area codes"),
+        ("sourceAgency" = Option<String>, Query, description = "comma-separated agency slugs"),
+        ("domesticAbuse" = Option<bool>, Query),
+        ("alcoholRelated" = Option<bool>, Query),
+        ("youthRelated" = Option<bool>, Query),
+        ("hateStrand" = Option<String>, Query),
+        ("status" = Option<String>, Query, description = "ACTIVE or CANCELLED"),
+    ),
+    responses(
+        (status = 200, description = "CSV with the import's columns", content_type = "text/csv", body = String),
+        (status = 400, description = "A bad filter", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 403, description = "The PCC may not read rows", body = super::ErrorBody),
+        (status = 404, description = "A partnership out of scope", body = super::ErrorBody),
+        (status = 503, description = "The database is unavailable", body = super::ErrorBody),
+    )
+)]
 pub async fn export_csv(
     State(state): State<AppState>,
     headers: HeaderMap,

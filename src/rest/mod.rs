@@ -12,7 +12,57 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::error::AppError;
 
+/// The REST error shape: `{"error": {"code", "message"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, PAYLOAD_TOO_LARGE,
+    /// UNAVAILABLE, TIMEOUT or INTERNAL.
+    code: String,
+    message: String,
+}
+
+/// The OpenAPI document of the plain-HTTP endpoints (GraphQL is described by
+/// `schema.graphql`), generated from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "csphub REST API", description = "The partner push, the CSV export and health checks. The GraphQL API at POST /graphql is described by schema.graphql."),
+    paths(incident::push, incident::export_csv, healthz, readyz),
+    modifiers(&BearerAuth),
+    tags((name = "incidents", description = "Depersonalised incident records"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`: the OpenAPI document of the REST endpoints.
+pub async fn openapi() -> Response {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi()).into_response()
+}
+
 /// `GET /healthz`: the process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is alive")))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
@@ -22,6 +72,10 @@ pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(
 
 /// `GET /readyz`: the database answers and every migration is applied; within a second either
 /// way.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "The database answers and migrations are current"),
+    (status = 503, description = "Not ready: the database is unreachable or migrations are pending"),
+))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let check = tokio::time::timeout(READY_TIMEOUT, crate::db::pending_migrations(&state.db))
         .await
