@@ -331,16 +331,6 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     })
 }
 
-/// Serves the router on a listener until the process ends (tests use this; `serve` adds the
-/// database and Ctrl-C).
-pub async fn serve_on_listener(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    header_timeout: Duration,
-) {
-    layers::serve_on(listener, router, header_timeout, std::future::pending()).await;
-}
-
 /// The longest wait between two attempts to reach the database at start-up.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 

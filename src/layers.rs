@@ -2,7 +2,6 @@
 //! timeout, the body deadline, security headers, CORS, the JSON shape of every error however
 //! early, and panics turned into INTERNAL answers.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,15 +73,11 @@ pub async fn serve_on(
     }
 }
 
-/// Marks a request whose body did not arrive in time.
-#[derive(Clone, Default)]
-struct BodyTimedOut(Arc<AtomicBool>);
-
 /// Gives the request body a deadline: a client that has not sent the whole body within the
 /// limit is answered 408 (TIMEOUT) and disconnected, however slowly it trickles.
 pub async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
-    let flag = BodyTimedOut::default();
-    let timed_out = flag.0.clone();
+    let flag = Arc::new(AtomicBool::new(false));
+    let timed_out = flag.clone();
     let deadline = tokio::time::Instant::now() + limit;
     let (parts, body) = req.into_parts();
     let stream = futures_util::stream::unfold(
@@ -112,7 +107,7 @@ pub async fn body_deadline(State(limit): State<Duration>, req: Request, next: Ne
     );
     let req = Request::from_parts(parts, Body::from_stream(stream));
     let res = next.run(req).await;
-    if flag.0.load(Ordering::SeqCst) {
+    if flag.load(Ordering::SeqCst) {
         let mut res = AppError::Timeout(format!(
             "the request body did not arrive within {} s",
             limit.as_secs()
@@ -263,9 +258,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 }
 
 /// The router's answer for a path it does not know.
-pub async fn not_found() -> Result<Response, Infallible> {
-    Ok(
-        AppError::NotFound("there is nothing at this path; the API is POST /graphql".to_owned())
-            .into_response(),
-    )
+pub async fn not_found() -> Response {
+    AppError::NotFound("there is nothing at this path; the API is POST /graphql".to_owned())
+        .into_response()
 }

@@ -85,12 +85,7 @@ pub async fn apply_push(
 ) -> AppResult<(PushCounts, Vec<usize>)> {
     let txn = db.begin().await.map_err(AppError::internal)?;
     if let Some(budget) = pusher.budget {
-        txn.execute_unprepared(&format!(
-            "SET LOCAL statement_timeout = {}",
-            budget.as_millis()
-        ))
-        .await
-        .map_err(AppError::internal)?;
+        super::set_statement_budget(&txn, budget).await?;
     }
     let mut sorted: Vec<&Incident> = incidents.iter().collect();
     sorted.sort_by(|a, b| a.external_ref.cmp(&b.external_ref));

@@ -109,9 +109,10 @@ pub struct DbSettings {
     pub statement_timeout: Duration,
     /// `CSPHUB_HEAVY_TIMEOUT_MS`: the budget of a statement of statistics, reports and pushes.
     pub heavy_timeout: Duration,
-    /// `CSPHUB_HEAVY_CONCURRENCY`: how many statistics, report and push requests may hold a
-    /// connection at once, so that they can never take the whole pool from authentication and
-    /// small queries.
+    /// `CSPHUB_HEAVY_CONCURRENCY`: how many statistics, report and CSV export requests may
+    /// hold a connection at once, so that they can never take the whole pool from
+    /// authentication and small queries. Pushes get the heavy budget but no slot: a partner's
+    /// push must not wait behind a front-end's statistics.
     pub heavy_concurrency: usize,
 }
 
@@ -152,21 +153,27 @@ impl Heavy {
         match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(AppError::Unavailable(
-                "too many statistics and report requests are running; try again shortly".to_owned(),
+                "too many statistics, report and export requests are running; try again shortly"
+                    .to_owned(),
             )),
         }
     }
 
-    /// `SET LOCAL statement_timeout` to the heavy budget, inside a transaction.
+    /// The heavy budget for the statements of a transaction.
     pub async fn set_budget<C: ConnectionTrait>(&self, txn: &C) -> AppResult<()> {
-        txn.execute_unprepared(&format!(
-            "SET LOCAL statement_timeout = {}",
-            self.timeout.as_millis()
-        ))
-        .await
-        .map(|_| ())
-        .map_err(AppError::internal)
+        set_statement_budget(txn, self.timeout).await
     }
+}
+
+/// `SET LOCAL statement_timeout`: the budget of every further statement of the transaction.
+pub async fn set_statement_budget<C: ConnectionTrait>(txn: &C, budget: Duration) -> AppResult<()> {
+    txn.execute_unprepared(&format!(
+        "SET LOCAL statement_timeout = {}",
+        budget.as_millis()
+    ))
+    .await
+    .map(|_| ())
+    .map_err(AppError::internal)
 }
 
 /// Connects the request pool, creating the database first when it does not exist. Every

@@ -21,70 +21,6 @@ pub const CLOCK_SKEW_MINUTES: i64 = 5;
 /// First characters that make a spreadsheet run a cell as a formula (OWASP, CSV injection).
 pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-impl IncidentInput {
-    /// Every text the record carries, by its field name.
-    fn texts(&self) -> Vec<(&'static str, &str)> {
-        let mut out = vec![
-            ("externalRef", self.external_ref.as_str()),
-            ("category", self.category.as_str()),
-            ("occurredAt", self.occurred_at.as_str()),
-            ("area", self.area.as_str()),
-        ];
-        for (name, v) in [
-            ("partnership", &self.partnership),
-            ("reportedAt", &self.reported_at),
-            ("postcodeDistrict", &self.postcode_district),
-            ("drugClass", &self.drug_class),
-            ("asbType", &self.asb_type),
-            ("fireType", &self.fire_type),
-            ("outcome", &self.outcome),
-            ("status", &self.status),
-            ("cancelReason", &self.cancel_reason),
-        ] {
-            if let Some(v) = v {
-                out.push((name, v.as_str()));
-            }
-        }
-        out.extend(
-            self.hate_strands
-                .iter()
-                .map(|s| ("hateStrands", s.as_str())),
-        );
-        out
-    }
-
-    /// Refuses control characters (NUL above all, which PostgreSQL cannot store) and texts
-    /// longer than any valid value, before anything is echoed back in a message.
-    fn check_texts(&self) -> Result<(), (&'static str, String)> {
-        for (field, value) in self.texts() {
-            if value.chars().any(char::is_control) {
-                return Err((
-                    "INVALID_VALUE",
-                    format!("{field} contains a control character (such as NUL or a line break)"),
-                ));
-            }
-            let limit = if field == "externalRef" {
-                MAX_REF_LEN
-            } else {
-                MAX_FIELD_LEN
-            };
-            let len = value.trim().chars().count();
-            if len > limit {
-                let code = if field == "externalRef" {
-                    "REF_TOO_LONG"
-                } else {
-                    "INVALID_VALUE"
-                };
-                return Err((
-                    code,
-                    format!("{field} is {len} characters; at most {limit} are allowed"),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
 /// A text shortened to at most `max` characters, for echoing back in a rejection.
 pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -276,6 +212,68 @@ fn term(
 }
 
 impl IncidentInput {
+    /// Every text the record carries, by its field name.
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("externalRef", self.external_ref.as_str()),
+            ("category", self.category.as_str()),
+            ("occurredAt", self.occurred_at.as_str()),
+            ("area", self.area.as_str()),
+        ];
+        for (name, v) in [
+            ("partnership", &self.partnership),
+            ("reportedAt", &self.reported_at),
+            ("postcodeDistrict", &self.postcode_district),
+            ("drugClass", &self.drug_class),
+            ("asbType", &self.asb_type),
+            ("fireType", &self.fire_type),
+            ("outcome", &self.outcome),
+            ("status", &self.status),
+            ("cancelReason", &self.cancel_reason),
+        ] {
+            if let Some(v) = v {
+                out.push((name, v.as_str()));
+            }
+        }
+        out.extend(
+            self.hate_strands
+                .iter()
+                .map(|s| ("hateStrands", s.as_str())),
+        );
+        out
+    }
+
+    /// Refuses control characters (NUL above all, which PostgreSQL cannot store) and texts
+    /// longer than any valid value, before anything is echoed back in a message.
+    fn check_texts(&self) -> Result<(), (&'static str, String)> {
+        for (field, value) in self.texts() {
+            if value.chars().any(char::is_control) {
+                return Err((
+                    "INVALID_VALUE",
+                    format!("{field} contains a control character (such as NUL or a line break)"),
+                ));
+            }
+            let limit = if field == "externalRef" {
+                MAX_REF_LEN
+            } else {
+                MAX_FIELD_LEN
+            };
+            let len = value.trim().chars().count();
+            if len > limit {
+                let code = if field == "externalRef" {
+                    "REF_TOO_LONG"
+                } else {
+                    "INVALID_VALUE"
+                };
+                return Err((
+                    code,
+                    format!("{field} is {len} characters; at most {limit} are allowed"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the record and returns it in canonical form, or the first problem with it.
     pub fn check(&self, ctx: &PushContext<'_>) -> Result<Incident, (&'static str, String)> {
         self.check_texts()?;
@@ -635,6 +633,12 @@ pub fn from_csv_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_are_clipped_for_echoing_back() {
+        assert_eq!(clip("short", 8), "short");
+        assert_eq!(clip("ééééé", 3), "ééé…");
+    }
 
     #[test]
     fn london_dates_follow_british_summer_time() {

@@ -450,10 +450,16 @@ pub async fn export_csv(
     if let Err(e) = authorize(&principal, Operation::ReadIncidentRows) {
         return e.into_response();
     }
+    // An export reads page after page: it holds a heavy slot until the last page is sent.
+    let slot = match state.heavy.slot().await {
+        Ok(slot) => slot,
+        Err(e) => return e.into_response(),
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, io::Error>>(4);
     let conn = state.db.clone();
     let request_id = crate::error::current_request_id().unwrap_or_default();
     tokio::spawn(async move {
+        let _slot = slot;
         let header = CSV_COLUMNS.join(",") + "\n";
         if tx.send(Ok(header.into_bytes())).await.is_err() {
             return;

@@ -55,9 +55,16 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// `GET /api/v1/openapi.json`: the OpenAPI document of the REST endpoints.
-pub async fn openapi() -> Response {
+/// `GET /api/v1/openapi.json`: the OpenAPI document of the REST endpoints, served when
+/// introspection is (the same choice: a service describes itself only where that is wanted).
+pub async fn openapi(State(state): State<AppState>) -> Response {
     use utoipa::OpenApi;
+    if !state.introspection {
+        return AppError::NotFound(
+            "the OpenAPI document is served only with CSPHUB_INTROSPECTION=true".to_owned(),
+        )
+        .into_response();
+    }
     Json(ApiDoc::openapi()).into_response()
 }
 

@@ -241,10 +241,11 @@ async fn serve(config: &Config, url: &SecretString) -> SocketAddr {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let header_timeout = config.header_timeout;
-    tokio::spawn(csphub::app::serve_on_listener(
+    tokio::spawn(csphub::layers::serve_on(
         listener,
         router(state),
         header_timeout,
+        std::future::pending(),
     ));
     addr
 }
@@ -460,6 +461,12 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+/// A query document asking for `field` `n` times, under the aliases `a0`, `a1`, ...
+pub fn aliased(n: usize, field: &str) -> String {
+    let fields: Vec<String> = (0..n).map(|i| format!("a{i}: {field}")).collect();
+    format!("{{ {} }}", fields.join(" "))
 }
 
 /// Signs a token with one of the test keys.
