@@ -38,11 +38,11 @@ def fresh_database(name):
 class Server:
     """`csphub serve --demo` on a database and port of its own."""
 
-    def __init__(self, db, port):
+    def __init__(self, db, port, binary=BIN, extra_env=None):
         self.db, self.port = db, port
         env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", CSPHUB_BIND=f"127.0.0.1:{port}",
-                   CSPHUB_DEV_JWT_SECRET=SECRET, RUST_LOG="warn")
-        self.proc = subprocess.Popen([BIN, "serve", "--demo"], env=env, stdout=subprocess.DEVNULL)
+                   CSPHUB_DEV_JWT_SECRET=SECRET, RUST_LOG="warn", **(extra_env or {}))
+        self.proc = subprocess.Popen([binary, "serve", "--demo"], env=env, stdout=subprocess.DEVNULL)
         for _ in range(600):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
