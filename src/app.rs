@@ -22,7 +22,7 @@ use crate::auth::token::{Verifier, dev_issuer};
 use crate::auth::{Capability, Principal, Role, ScopedPartnership};
 use crate::config::Config;
 use crate::error::{AppError, REQUEST_ID};
-use crate::graphql::{CsphubSchema, build_schema, guard, request_data};
+use crate::graphql::{self, CsphubSchema, build_schema, guard, request_data};
 use crate::{db, layers, rest};
 
 /// Largest GraphQL request body accepted.
@@ -53,7 +53,7 @@ impl AppState {
             issuers.push(dev_issuer(&config.dev_jwt_secret));
         }
         Self {
-            schema: build_schema(Some(db.clone())),
+            schema: build_schema(),
             verifier: Arc::new(Verifier::new(
                 issuers,
                 &config.audience,
@@ -144,20 +144,24 @@ fn graphql_error(err: AppError) -> Response {
     res
 }
 
+/// The GraphQL request path: the token is verified and the request checked before anything
+/// waits; a heavy request then takes its slot; then the request takes one connection and one
+/// transaction, whose first statement resolves the caller (`db::request`), and everything it
+/// asks runs there. The answer is sent once the transaction has committed.
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(p) => p,
+    let token = match verify_token(&state, &headers) {
+        Ok(t) => t,
         Err(e) => return graphql_error(e),
     };
     let request = match read_graphql_request(&headers, body) {
         Ok(r) => r,
         Err(e) => return graphql_error(e),
     };
-    let request = match guard::prepare(request, state.introspection) {
+    let (request, checked) = match guard::prepare(request, state.introspection) {
         Ok(r) => r,
         Err(errors) => {
             let mut response = async_graphql::Response::from_errors(errors);
@@ -167,8 +171,39 @@ async fn graphql_handler(
             return GraphQLResponse::from(response).into_response();
         }
     };
-    let request = request_data(request, &state.db, &state.heavy, principal);
-    let mut response = state.schema.execute(request).await;
+    // Heavy requests wait for their slot before they hold a connection, so that waiting ones
+    // cannot take the pool from everyone else.
+    let _slot = if checked.heavy {
+        match state.heavy.slot().await {
+            Ok(permit) => Some(permit),
+            Err(e) => return graphql_error(e),
+        }
+    } else {
+        None
+    };
+    let budget = checked.heavy.then_some(state.heavy.timeout);
+    let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
+    let run = async move {
+        let txn = Arc::new(db::request::begin(&db).await?);
+        let principal = match resolve_caller(&txn, &token, budget).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = db::request::finish(txn, false).await;
+                return Err(e);
+            }
+        };
+        let (tasks, queue) = tokio::sync::mpsc::unbounded_channel();
+        let request = request_data(request, &txn, &heavy, checked, principal, &tasks);
+        drop(tasks);
+        let response = graphql::with_loaders(schema.execute(request), queue).await;
+        // Nothing of the request is kept if this fails: say so rather than answer with data.
+        db::request::finish(txn, true).await?;
+        Ok(response)
+    };
+    let mut response = match run_to_completion(run).await {
+        Ok(r) => r,
+        Err(e) => return graphql_error(e),
+    };
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code.
     for err in &mut response.errors {
         ensure_code(err);
@@ -192,6 +227,26 @@ async fn graphql_handler(
         }
     }
     res
+}
+
+/// Runs a request's database work in a task of its own and waits for it. A client that hangs
+/// up cancels the wait, not the work: the transaction still ends with COMMIT or ROLLBACK, and
+/// its connection goes back to the pool clean (a statement cut off half-way would leave it in
+/// a state nobody should inherit). A panic in it is INTERNAL, like one in a handler.
+pub async fn run_to_completion<T, F>(work: F) -> Result<T, AppError>
+where
+    F: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let id = crate::error::current_request_id().unwrap_or_default();
+    let span = tracing::Span::current();
+    let task = tokio::spawn(REQUEST_ID.scope(id, tracing::Instrument::instrument(work, span)));
+    match task.await {
+        Ok(result) => result,
+        Err(e) => Err(AppError::internal(anyhow::anyhow!(
+            "a request's task failed: {e}"
+        ))),
+    }
 }
 
 /// Reads one GraphQL request from a JSON body. Every failure is a GraphQL-shaped error with a
@@ -253,8 +308,33 @@ fn ensure_code(err: &mut ServerError) {
     }
 }
 
-/// Verifies the bearer token and resolves the caller's agency and partnerships.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+/// A token whose signature and claims have been checked, with its role and capabilities
+/// parsed; the agency and partnerships it names are resolved in the request's transaction.
+pub struct VerifiedToken {
+    pub claims: crate::auth::token::Claims,
+    pub role: Role,
+    pub caps: Vec<Capability>,
+}
+
+impl VerifiedToken {
+    /// The caller as far as the token alone tells: for the checks that depend on the role and
+    /// capabilities only, made before the request takes a connection. It has no agency id and no
+    /// partnerships; the real one comes from `resolve_caller`.
+    pub fn provisional_principal(&self) -> Principal {
+        Principal {
+            sub: self.claims.sub.clone(),
+            role: self.role,
+            agency_id: uuid::Uuid::nil(),
+            agency: self.claims.agency.clone(),
+            partnerships: Vec::new(),
+            caps: self.caps.clone(),
+        }
+    }
+}
+
+/// Verifies the bearer token: signature, issuer, audience, times and the claims csphub needs.
+/// No database work: a bad token costs nothing but the check.
+pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedToken, AppError> {
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         AppError::Unauthenticated(
             "a bearer token is required: send Authorization: Bearer <JWT>".to_owned(),
@@ -300,18 +380,33 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
             "the token names no partnership".to_owned(),
         ));
     }
-    // One round trip per request: the agency and the token's partnerships it belongs to.
-    let (agency, partnerships) =
-        db::partnership::agency_in(&state.db, &claims.agency, &claims.partnerships)
-            .await?
-            .ok_or_else(|| {
-                AppError::Unauthenticated("the token's agency is not registered".to_owned())
-            })?;
-    if agency.kind != role.agency_kind() {
+    Ok(VerifiedToken { claims, role, caps })
+}
+
+/// Resolves the token's agency and the partnerships it belongs to, as the first statement of
+/// the request's transaction (which also sets the caller's transaction-local settings and, for
+/// heavy work, its statement budget: `db::request::open_as`).
+pub async fn resolve_caller(
+    txn: &sea_orm::DatabaseTransaction,
+    token: &VerifiedToken,
+    heavy_budget: Option<Duration>,
+) -> Result<Principal, AppError> {
+    let claims = &token.claims;
+    let caller = db::request::Caller {
+        sub: &claims.sub,
+        role: token.role.as_str(),
+        agency: &claims.agency,
+        partnerships: &claims.partnerships,
+        heavy_budget,
+    };
+    let (agency, partnerships) = db::request::open_as(txn, &caller).await?.ok_or_else(|| {
+        AppError::Unauthenticated("the token's agency is not registered".to_owned())
+    })?;
+    if agency.kind != token.role.agency_kind() {
         return Err(AppError::Unauthenticated(format!(
             "the token's agency is a {} agency, which does not match the role {}",
             agency.kind,
-            role.as_str()
+            token.role.as_str()
         )));
     }
     let partnerships = partnerships
@@ -322,12 +417,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         })
         .collect();
     Ok(Principal {
-        sub: claims.sub,
-        role,
+        sub: claims.sub.clone(),
+        role: token.role,
         agency_id: agency.id,
         agency: agency.slug,
         partnerships,
-        caps,
+        caps: token.caps.clone(),
     })
 }
 

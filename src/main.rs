@@ -179,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schema => {
-            print!("{}", csphub::graphql::build_schema(None).sdl());
+            print!("{}", csphub::graphql::build_schema().sdl());
             Ok(())
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession, TransactionTrait, Value};
 use uuid::Uuid;
 
 use super::{execute, fetch_all, fetch_optional, map_write_error};
@@ -75,8 +75,8 @@ async fn lock_existing<C: ConnectionTrait>(
 ///
 /// A ref the agency already uses in a partnership outside `scope` is not touched: its index is
 /// returned, for the caller to reject.
-pub async fn apply_push(
-    db: &DatabaseConnection,
+pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     pusher: &Pusher,
     scope: &[Uuid],
     incidents: &[Incident],
@@ -627,8 +627,8 @@ pub struct PushReport {
 /// The one push path behind the REST endpoint, GraphQL `pushIncidents` and `csphub import`:
 /// checks every record against the vocabularies and the partnerships' areas, then applies the
 /// valid ones in one transaction.
-pub async fn push(
-    db: &DatabaseConnection,
+pub async fn push<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     pusher: &Pusher,
     scope: &[crate::auth::ScopedPartnership],
     records: Vec<Result<crate::domain::incident::IncidentInput, String>>,

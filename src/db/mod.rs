@@ -6,6 +6,7 @@ pub mod area;
 pub mod incident;
 pub mod partnership;
 pub mod plan;
+pub mod request;
 pub mod vocabulary;
 
 use std::sync::Arc;
@@ -187,14 +188,48 @@ pub async fn connect(
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
         .max_connections(settings.pool_size)
-        .min_connections(1)
+        .min_connections(settings.pool_size.min(4))
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout.max(Duration::from_secs(1)))
         .statement_timeout(settings.statement_timeout)
+        // A ping on every checkout is a round trip per request for nothing: a connection that
+        // broke is found by its first statement, which fails as UNAVAILABLE (503, retry).
+        // One idle for a while (the database may have restarted meanwhile) is pinged first.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
+        .map_sqlx_postgres_opts(tls_setting(url.expose_secret()))
         .sqlx_logging(false);
     Database::connect(options)
         .await
         .context("connecting to the database")
+}
+
+/// How long a pooled connection may sit idle before a checkout pings it first.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
+/// TLS to a database on the same machine (127.0.0.1, ::1, localhost or a Unix socket) protects
+/// nothing and costs CPU on every statement, so it is off there unless the URL (or `PGSSLMODE`)
+/// names an `sslmode`. Any other host keeps the URL's mode (by default `prefer`).
+fn tls_setting(
+    url: &str,
+) -> impl Fn(sea_orm::sqlx::postgres::PgConnectOptions) -> sea_orm::sqlx::postgres::PgConnectOptions
++ Send
++ Sync
++ 'static {
+    let chosen = url.contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
+    move |options| {
+        let host = options.get_host();
+        let loopback = host == "localhost"
+            || host.starts_with('/')
+            || host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback && !chosen {
+            options.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+        } else {
+            options
+        }
+    }
 }
 
 /// One connection with no statement timeout, for migrations and loading data.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{fetch_all, fetch_optional};
 use crate::error::AppResult;
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct AgencyRow {
     pub id: Uuid,
     pub slug: String,

@@ -25,7 +25,7 @@ const PROGRESS_COLUMNS: &str = "r.id, r.action_id, r.quarter, r.status, r.commen
     r.percent_complete, r.supersedes_id, r.recorded_by_sub, r.recorded_by_agency, r.recorded_at, \
     EXISTS (SELECT 1 FROM progress_records s WHERE s.supersedes_id = r.id) AS superseded";
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct PlanRow {
     pub id: Uuid,
     pub partnership_id: Uuid,
@@ -54,7 +54,7 @@ pub struct PlanEventRow {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct PriorityRow {
     pub id: Uuid,
     pub plan_id: Uuid,
@@ -63,7 +63,7 @@ pub struct PriorityRow {
     pub description: String,
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct ActionRow {
     pub id: Uuid,
     pub plan_id: Uuid,
@@ -88,7 +88,7 @@ pub struct ActionRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct ProgressRow {
     pub id: Uuid,
     pub action_id: Uuid,
@@ -168,6 +168,68 @@ pub async fn plan_in_scope<C: ConnectionTrait>(
     fetch_optional(conn, &sql, vec![id.into(), scope_value(scope)])
         .await?
         .ok_or_else(|| AppError::not_found("plan"))
+}
+
+/// A plan with everything its page shows, read by one statement.
+pub struct PlanTree {
+    pub plan: PlanRow,
+    /// In position order.
+    pub priorities: Vec<PriorityRow>,
+    /// In ref order.
+    pub actions: Vec<ActionRow>,
+    /// Each action's latest standing record (`latest_progress_of_actions`).
+    pub latest: Vec<ProgressRow>,
+    /// The actions' lead agencies.
+    pub agencies: Vec<super::partnership::AgencyRow>,
+}
+
+/// A plan in scope with its priorities, actions, their latest progress and lead agencies, as
+/// one statement: the database builds each list as JSON, so a plan page costs one round trip
+/// however many priorities and actions it has. NOT_FOUND as `plan_in_scope`.
+pub async fn plan_tree<C: ConnectionTrait>(
+    conn: &C,
+    scope: &[Uuid],
+    id: Uuid,
+) -> AppResult<PlanTree> {
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS}, \
+           (SELECT coalesce(json_agg(t ORDER BY t.position), '[]') FROM \
+              (SELECT id, plan_id, position, title, description FROM priorities \
+               WHERE plan_id = p.id) t)::text AS priorities_json, \
+           (SELECT coalesce(json_agg(t ORDER BY t.o1, t.o2), '[]') FROM \
+              (SELECT {ACTION_COLUMNS}, split_part(a.ref, '.', 1)::int AS o1, \
+                 split_part(a.ref, '.', 2)::int AS o2 FROM actions a WHERE a.plan_id = p.id) t)::text \
+             AS actions_json, \
+           (SELECT coalesce(json_agg(t), '[]') FROM \
+              ({LATEST_PROGRESS} WHERE r.action_id IN (SELECT id FROM actions WHERE plan_id = p.id) \
+               {LATEST_PROGRESS_ORDER}) t)::text AS latest_json, \
+           (SELECT coalesce(json_agg(t), '[]') FROM \
+              (SELECT id, slug, name, kind FROM agencies \
+               WHERE id IN (SELECT lead_agency_id FROM actions WHERE plan_id = p.id)) t)::text \
+             AS agencies_json \
+         FROM plans p JOIN partnerships pa ON pa.id = p.partnership_id \
+         WHERE p.id = $1 AND p.partnership_id = ANY($2)"
+    );
+    let row = conn
+        .query_one_raw(super::stmt(&sql, vec![id.into(), scope_value(scope)]))
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found("plan"))?;
+    let plan = PlanRow::from_query_result(&row, "").map_err(AppError::internal)?;
+    let list = |column: &str| -> AppResult<String> {
+        row.try_get::<String>("", column)
+            .map_err(AppError::internal)
+    };
+    fn parse<T: serde::de::DeserializeOwned>(json: &str) -> AppResult<Vec<T>> {
+        serde_json::from_str(json).map_err(AppError::internal)
+    }
+    Ok(PlanTree {
+        plan,
+        priorities: parse(&list("priorities_json")?)?,
+        actions: parse(&list("actions_json")?)?,
+        latest: parse(&list("latest_json")?)?,
+        agencies: parse(&list("agencies_json")?)?,
+    })
 }
 
 pub async fn plans_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<PlanRow>> {
@@ -651,6 +713,25 @@ pub async fn progress_of_actions<C: ConnectionTrait>(
     );
     fetch_all(conn, &sql, vec![ids.to_vec().into()]).await
 }
+
+/// Each action's latest record that no correction replaced (by quarter, then time): what its
+/// status is now. Actions without one are not in the list.
+pub async fn latest_progress_of_actions<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> AppResult<Vec<ProgressRow>> {
+    let sql = format!("{LATEST_PROGRESS} WHERE r.action_id = ANY($1) {LATEST_PROGRESS_ORDER}");
+    fetch_all(conn, &sql, vec![ids.to_vec().into()]).await
+}
+
+/// The latest standing record per action (see `latest_progress_of_actions`), before its
+/// `WHERE` on the actions.
+const LATEST_PROGRESS: &str = "SELECT DISTINCT ON (r.action_id) r.id, r.action_id, r.quarter, \
+    r.status, r.commentary, r.percent_complete, r.supersedes_id, r.recorded_by_sub, \
+    r.recorded_by_agency, r.recorded_at, false AS superseded FROM progress_records r \
+    LEFT JOIN progress_records s ON s.supersedes_id = r.id";
+const LATEST_PROGRESS_ORDER: &str =
+    "AND s.id IS NULL ORDER BY r.action_id, r.quarter DESC, r.recorded_at DESC";
 
 pub async fn progress_by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<ProgressRow> {
     let sql = format!("SELECT {PROGRESS_COLUMNS} FROM progress_records r WHERE r.id = $1");

@@ -124,11 +124,14 @@ struct Size {
     aliases: usize,
     /// Whether `__schema` or `__type` is asked for.
     introspection: bool,
+    /// Whether a heavy field (`super::HEAVY_FIELDS`) is asked for.
+    heavy: bool,
 }
 
 impl Size {
     fn add(&mut self, other: Size) {
         self.introspection |= other.introspection;
+        self.heavy |= other.heavy;
         self.depth = self.depth.max(other.depth);
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
@@ -166,6 +169,7 @@ impl<'a> Walker<'a> {
                         fields: child.fields.saturating_add(1),
                         aliases: child.aliases + usize::from(field.alias.is_some()),
                         introspection: inner,
+                        heavy: child.heavy || super::HEAVY_FIELDS.contains(&name),
                     });
                 }
                 Selection::InlineFragment(fragment) => {
@@ -220,7 +224,8 @@ impl<'a> Walker<'a> {
 /// Refuses a parsed document whose data fields nest deeper than `MAX_DEPTH`, or that selects
 /// more than `MAX_FIELDS` fields or `MAX_ALIASES` aliases once fragments are expanded, or whose
 /// fragments spread themselves. Each fragment is walked once, so this is linear in the text.
-pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<(), AppError> {
+/// Says whether the document asks for heavy work.
+pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<Checked, AppError> {
     // The recursion is bounded: braces nest at most MAX_NESTING deep (checked on the text),
     // and so do fragments spread inside fragments (checked here).
     let mut walker = Walker {
@@ -228,8 +233,11 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<(
         memo: HashMap::new(),
         open: 0,
     };
+    let mut checked = Checked::default();
     for (_, op) in doc.operations.iter() {
+        checked.mutation |= op.node.ty == async_graphql::parser::types::OperationType::Mutation;
         let size = walker.selection_set(&op.node.selection_set.node, false)?;
+        checked.heavy |= size.heavy;
         if size.fields > MAX_FIELDS {
             return Err(AppError::BadUserInput(format!(
                 "the query selects more than {MAX_FIELDS} fields once its fragments are expanded"
@@ -255,7 +263,18 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<(
             )));
         }
     }
-    Ok(())
+    Ok(checked)
+}
+
+/// What the checks found out about a document that the request path needs before it runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Some operation of the document selects a heavy field (statistics, reports): the request
+    /// takes a heavy slot before it takes a connection.
+    pub heavy: bool,
+    /// Some operation of the document is a mutation: its data loaders keep no cache, so that
+    /// what one mutation wrote is what the next one reads.
+    pub mutation: bool,
 }
 
 /// Runs every check on a request and hands async-graphql the parsed document, so that the
@@ -264,7 +283,7 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<(
 pub fn prepare(
     mut request: async_graphql::Request,
     introspection: bool,
-) -> Result<async_graphql::Request, Vec<ServerError>> {
+) -> Result<(async_graphql::Request, Checked), Vec<ServerError>> {
     let refuse = |e: AppError| {
         let mut err = ServerError::new(e.to_string(), None);
         err.extensions
@@ -274,13 +293,13 @@ pub fn prepare(
     };
     check_query_nesting(&request.query).map_err(refuse)?;
     let doc = parse_query(&request.query).map_err(|e| vec![ServerError::from(e)])?;
-    check_document(&doc, introspection).map_err(refuse)?;
+    let checked = check_document(&doc, introspection).map_err(refuse)?;
     request.set_parsed_query(doc);
     if !introspection {
         // Refused above already; this keeps async-graphql from answering it too.
         request = request.disable_introspection();
     }
-    Ok(request)
+    Ok((request, checked))
 }
 
 #[cfg(test)]
@@ -290,7 +309,7 @@ mod tests {
     fn check(q: &str) -> Result<(), AppError> {
         check_query_nesting(q)?;
         let doc = parse_query(q).map_err(|e| AppError::BadUserInput(e.to_string()))?;
-        check_document(&doc, true)
+        check_document(&doc, true).map(|_| ())
     }
 
     #[test]

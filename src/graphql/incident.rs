@@ -8,7 +8,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::ConnectionTrait;
+
+use crate::db::request::RequestTxn;
 use uuid::Uuid;
 
 use super::{LoadError, page_size, principal};
@@ -342,13 +344,13 @@ impl Incident {
 
 /// Batches incident relations per request.
 pub struct IncidentLoader {
-    db: DatabaseConnection,
+    db: RequestTxn,
     /// The caller's partnerships: revisions made elsewhere are not shown.
     scope: Vec<Uuid>,
 }
 
 impl IncidentLoader {
-    pub fn new(db: DatabaseConnection, scope: Vec<Uuid>) -> Self {
+    pub fn new(db: RequestTxn, scope: Vec<Uuid>) -> Self {
         Self { db, scope }
     }
 }
@@ -365,7 +367,7 @@ impl Loader<RevisionsOf> for IncidentLoader {
     ) -> Result<HashMap<RevisionsOf, Self::Value>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let mut map: HashMap<RevisionsOf, Self::Value> = HashMap::new();
-        for r in db::incident::revisions_of(&self.db, &ids, &self.scope).await? {
+        for r in db::incident::revisions_of(&*self.db, &ids, &self.scope).await? {
             map.entry(RevisionsOf(r.incident_id)).or_default().push(r);
         }
         Ok(map)
@@ -614,28 +616,20 @@ impl IncidentQuery {
             filter.exclude_domestic_abuse = true;
             excludes_domestic_abuse = true;
         }
-        let conn = super::db(ctx)?;
-        let (heavy, _slot) = super::heavy_slot(ctx).await?;
+        // The request's transaction already has the heavy budget and plans made for these
+        // values (a generic plan for a prepared statement guesses a few thousand rows and scans
+        // an index for a whole year): `db::request::open_as`.
+        let txn = super::db(ctx)?;
+        super::heavy_granted(ctx)?;
         let compared = compare_with.map(|c| match c {
             StatsComparison::PreviousPeriod => period.previous(),
             StatsComparison::SamePeriodLastYear => period.year_earlier(),
         });
-        // One snapshot for both periods, and plans made for these values: a generic plan for
-        // a prepared statement guesses a few thousand rows and scans an index for a whole year.
-        let txn = conn
-            .begin_with_config(None, Some(sea_orm::AccessMode::ReadOnly))
-            .await
-            .map_err(AppError::internal)?;
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await
-            .map_err(AppError::internal)?;
-        heavy.set_budget(&txn).await?;
-        let current = counts(&txn, &filter, period, &dims).await?;
+        let current = counts(txn, &filter, period, &dims).await?;
         let previous = match compared {
-            Some(c) => Some(counts(&txn, &filter, c, &dims).await?),
+            Some(c) => Some(counts(txn, &filter, c, &dims).await?),
             None => None,
         };
-        txn.commit().await.map_err(AppError::internal)?;
         let additive: Vec<bool> = dims.iter().map(|d| *d != Dimension::Flag).collect();
         let (rows, total) = assemble(&dims, &additive, current, previous, exact);
         Ok(IncidentStats {
@@ -683,7 +677,7 @@ impl IncidentQuery {
             .into());
         }
         let conn = super::db(ctx)?;
-        let _slot = super::heavy_slot(ctx).await?;
+        super::heavy_granted(ctx)?;
         let rows = db::incident::freshness(conn, target.id, from, to).await?;
         let pushes = db::incident::last_pushes(conn, target.id).await?;
         let months = months_between(from, to);

@@ -8,12 +8,15 @@ pub mod plan;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
+use std::time::Duration;
+
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
-use sea_orm::DatabaseConnection;
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::request::RequestTxn;
 use crate::error::AppError;
 
 /// Most complex query accepted: each field counts 1, a paginated list counts what it selects
@@ -46,37 +49,107 @@ pub struct Mutation(
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema exactly as production serves it (also used by `csphub schema`).
-pub fn build_schema(db: Option<DatabaseConnection>) -> CsphubSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+/// The database is not in the schema's data: each request brings its own transaction.
+pub fn build_schema() -> CsphubSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         // Depth is checked by `guard` (data fields only, so introspection tools work).
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
-        .limit_directives(8);
-    if let Some(db) = db {
-        builder = builder.data(db);
-    }
-    builder.finish()
+        .limit_directives(8)
+        .finish()
 }
 
-/// The per-request data: the verified caller and fresh data loaders (no cache crosses users).
+/// Root fields that do heavy work (statistics, reports). A request that asks for one takes a
+/// heavy slot (`db::Heavy`) before it takes a connection, and its transaction gets the heavy
+/// statement budget; the resolvers check that it did (`heavy_granted`).
+pub const HEAVY_FIELDS: &[&str] = &["incidentStats", "planProgress", "dataFreshness"];
+
+/// Marks a request that holds a heavy slot (in the request data).
+#[derive(Clone, Copy)]
+pub struct HeavyGranted;
+
+/// A batch of a data loader, run inside the request's own task (see `with_loaders`).
+pub type LoaderTask = futures_util::future::BoxFuture<'static, ()>;
+
+/// The per-request data: the verified caller, the request's transaction, and fresh data
+/// loaders over that transaction (no cache crosses users). The loaders never wait on a timer:
+/// their batches go to `tasks` and run when the request's resolvers have all asked.
 pub fn request_data(
     request: async_graphql::Request,
-    db: &DatabaseConnection,
+    txn: &RequestTxn,
     heavy: &crate::db::Heavy,
+    checked: guard::Checked,
     principal: Principal,
+    tasks: &tokio::sync::mpsc::UnboundedSender<LoaderTask>,
 ) -> async_graphql::Request {
     let scope = principal.scope();
-    request
+    let spawner = |tasks: tokio::sync::mpsc::UnboundedSender<LoaderTask>| {
+        move |task: LoaderTask| {
+            // The receiver lives until the request's execution ends; nothing loads after it.
+            let _ = tasks.send(task);
+        }
+    };
+    let mut request = request
         .data(principal)
         .data(heavy.clone())
-        .data(DataLoader::new(
-            plan::PlanLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            incident::IncidentLoader::new(db.clone(), scope),
-            tokio::spawn,
-        ))
+        .data(txn.clone())
+        .data({
+            // Cached for the request, so that `plan(id)` can hand its one-statement page to the
+            // fields below it (`plan::PlanQuery::plan`); never across requests.
+            let plans = DataLoader::with_cache(
+                plan::PlanLoader::new(txn.clone()),
+                spawner(tasks.clone()),
+                HashMapCache::default(),
+            )
+            .delay(Duration::ZERO);
+            plans.enable_all_cache(!checked.mutation);
+            plans
+        })
+        .data(
+            DataLoader::new(
+                incident::IncidentLoader::new(txn.clone(), scope),
+                spawner(tasks.clone()),
+            )
+            .delay(Duration::ZERO),
+        );
+    if checked.heavy {
+        request = request.data(HeavyGranted);
+    }
+    request
+}
+
+/// Runs `execution` with the data loaders' batches in the same task: whenever the execution
+/// waits, the batches its resolvers queued run, each with every key asked for by then. A level
+/// of the query is one statement, with no timer, no thread hop and no batch split in two.
+pub async fn with_loaders<F: Future>(
+    execution: F,
+    mut tasks: tokio::sync::mpsc::UnboundedReceiver<LoaderTask>,
+) -> F::Output {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+    use std::task::Poll;
+
+    let mut execution = std::pin::pin!(execution);
+    let mut running: FuturesUnordered<LoaderTask> = FuturesUnordered::new();
+    std::future::poll_fn(move |cx| {
+        loop {
+            if let Poll::Ready(out) = execution.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            while let Poll::Ready(Some(task)) = tasks.poll_recv(cx) {
+                running.push(task);
+            }
+            let mut finished = false;
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {
+                finished = true;
+            }
+            // A finished batch has answered its resolvers: let them go on at once.
+            if !finished {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
 }
 
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError> {
@@ -84,23 +157,28 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError
         .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".to_owned()))
 }
 
-pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, AppError> {
-    ctx.data_opt::<DatabaseConnection>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no database in the schema data")))
+/// The request's transaction: every statement of a request runs on it.
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseTransaction, AppError> {
+    ctx.data_opt::<RequestTxn>()
+        .map(|t| &**t)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no transaction in the request data")))
 }
 
-/// A slot for heavy work (statistics, reports): see `db::Heavy`.
-pub(crate) async fn heavy_slot<'a>(
-    ctx: &Context<'a>,
-) -> Result<(&'a crate::db::Heavy, tokio::sync::OwnedSemaphorePermit), AppError> {
-    let heavy = ctx
-        .data_opt::<crate::db::Heavy>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no heavy gate in the request data")))?;
-    Ok((heavy, heavy.slot().await?))
+/// Heavy resolvers call this: the request must have taken a heavy slot before its connection
+/// (the field is in `HEAVY_FIELDS`), or it fails rather than take the pool from others.
+pub(crate) fn heavy_granted(ctx: &Context<'_>) -> Result<(), AppError> {
+    ctx.data_opt::<HeavyGranted>().map(|_| ()).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "a heavy field ran without a heavy slot: add it to HEAVY_FIELDS"
+        ))
+    })
 }
 
-pub(crate) fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<plan::PlanLoader>, AppError> {
-    ctx.data_opt::<DataLoader<plan::PlanLoader>>()
+/// The plan loader of the request.
+pub type PlanLoaders = DataLoader<plan::PlanLoader, HashMapCache>;
+
+pub(crate) fn loader<'a>(ctx: &Context<'a>) -> Result<&'a PlanLoaders, AppError> {
+    ctx.data_opt::<PlanLoaders>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no data loader in the request data")))
 }
 

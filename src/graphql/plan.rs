@@ -7,7 +7,9 @@ use std::hash::Hash;
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::TransactionTrait;
+
+use crate::db::request::RequestTxn;
 use uuid::Uuid;
 
 use super::{LoadError, loader, page_size, parse_id, principal};
@@ -390,18 +392,28 @@ impl Action {
         quarter: Option<String>,
     ) -> Result<Option<ActionStatus>> {
         let quarter: Option<Quarter> = quarter.map(|q| q.parse()).transpose()?;
-        let until = quarter.map(|q| q.to_string());
-        let rows = loader(ctx)?
-            .load_one(ProgressOfAction(self.row.id))
-            .await?
-            .unwrap_or_default();
-        let latest = rows
-            .iter()
-            .filter(|r| !r.superseded)
-            .filter(|r| until.as_ref().is_none_or(|q| r.quarter <= *q))
-            .max_by(|a, b| (&a.quarter, a.recorded_at).cmp(&(&b.quarter, b.recorded_at)))
-            .map(|r| DomainProgress::parse(&r.status))
-            .transpose()?;
+        let latest = match quarter {
+            // Now: the latest standing record, which the plan page brings with it.
+            None => loader(ctx)?
+                .load_one(LatestProgressOf(self.row.id))
+                .await?
+                .flatten()
+                .map(|r| DomainProgress::parse(&r.status))
+                .transpose()?,
+            // At a quarter's end: the latest standing record up to then, from the history.
+            Some(q) => {
+                let until = q.to_string();
+                loader(ctx)?
+                    .load_one(ProgressOfAction(self.row.id))
+                    .await?
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|r| !r.superseded && r.quarter <= until)
+                    .max_by(|a, b| (&a.quarter, a.recorded_at).cmp(&(&b.quarter, b.recorded_at)))
+                    .map(|r| DomainProgress::parse(&r.status))
+                    .transpose()?
+            }
+        };
         let added = parse_quarter_opt(self.row.added_in_quarter.as_deref())?;
         let removed = parse_quarter_opt(self.row.removal_quarter.as_deref())?;
         // Without a quarter: the latest standing on record, whenever that was.
@@ -593,11 +605,11 @@ pub struct PlanProgress {
 
 /// Batches the plan's relations per request, so no query runs once per row.
 pub struct PlanLoader {
-    db: DatabaseConnection,
+    db: RequestTxn,
 }
 
 impl PlanLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: RequestTxn) -> Self {
         Self { db }
     }
 }
@@ -618,6 +630,8 @@ pub struct ActionsOfPriority(pub Uuid);
 pub struct CarriedOverTo(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProgressOfAction(pub Uuid);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LatestProgressOf(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventsOfPlan(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -643,7 +657,7 @@ impl Loader<PlanById> for PlanLoader {
     type Value = PlanRow;
     type Error = LoadError;
     async fn load(&self, keys: &[PlanById]) -> Result<HashMap<PlanById, PlanRow>, LoadError> {
-        let rows = db::plan::plans_by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::plans_by_ids(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(one_each(rows, |r| PlanById(r.id)))
     }
 }
@@ -655,7 +669,7 @@ impl Loader<PrioritiesOfPlan> for PlanLoader {
         &self,
         keys: &[PrioritiesOfPlan],
     ) -> Result<HashMap<PrioritiesOfPlan, Vec<PriorityRow>>, LoadError> {
-        let rows = db::plan::priorities_of_plans(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::priorities_of_plans(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |r| PrioritiesOfPlan(r.plan_id)))
     }
 }
@@ -667,7 +681,7 @@ impl Loader<PriorityById> for PlanLoader {
         &self,
         keys: &[PriorityById],
     ) -> Result<HashMap<PriorityById, PriorityRow>, LoadError> {
-        let rows = db::plan::priorities_by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::priorities_by_ids(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(one_each(rows, |r| PriorityById(r.id)))
     }
 }
@@ -676,7 +690,7 @@ impl Loader<ActionById> for PlanLoader {
     type Value = ActionRow;
     type Error = LoadError;
     async fn load(&self, keys: &[ActionById]) -> Result<HashMap<ActionById, ActionRow>, LoadError> {
-        let rows = db::plan::actions_where(&self.db, ActionKey::Id, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::actions_where(&*self.db, ActionKey::Id, &ids(keys, |k| k.0)).await?;
         Ok(one_each(rows, |r| ActionById(r.id)))
     }
 }
@@ -688,7 +702,7 @@ impl Loader<ActionsOfPlan> for PlanLoader {
         &self,
         keys: &[ActionsOfPlan],
     ) -> Result<HashMap<ActionsOfPlan, Vec<ActionRow>>, LoadError> {
-        let rows = db::plan::actions_where(&self.db, ActionKey::Plan, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::actions_where(&*self.db, ActionKey::Plan, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |r| ActionsOfPlan(r.plan_id)))
     }
 }
@@ -701,7 +715,7 @@ impl Loader<ActionsOfPriority> for PlanLoader {
         keys: &[ActionsOfPriority],
     ) -> Result<HashMap<ActionsOfPriority, Vec<ActionRow>>, LoadError> {
         let rows =
-            db::plan::actions_where(&self.db, ActionKey::Priority, &ids(keys, |k| k.0)).await?;
+            db::plan::actions_where(&*self.db, ActionKey::Priority, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |r| ActionsOfPriority(r.priority_id)))
     }
 }
@@ -714,7 +728,7 @@ impl Loader<CarriedOverTo> for PlanLoader {
         keys: &[CarriedOverTo],
     ) -> Result<HashMap<CarriedOverTo, ActionRow>, LoadError> {
         let rows =
-            db::plan::actions_where(&self.db, ActionKey::CarriedOverFrom, &ids(keys, |k| k.0))
+            db::plan::actions_where(&*self.db, ActionKey::CarriedOverFrom, &ids(keys, |k| k.0))
                 .await?;
         let mut map = HashMap::new();
         for r in rows {
@@ -733,8 +747,26 @@ impl Loader<ProgressOfAction> for PlanLoader {
         &self,
         keys: &[ProgressOfAction],
     ) -> Result<HashMap<ProgressOfAction, Vec<ProgressRow>>, LoadError> {
-        let rows = db::plan::progress_of_actions(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::progress_of_actions(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |r| ProgressOfAction(r.action_id)))
+    }
+}
+
+impl Loader<LatestProgressOf> for PlanLoader {
+    /// `None` for an action with no standing record, so that the answer is cached too.
+    type Value = Option<ProgressRow>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[LatestProgressOf],
+    ) -> Result<HashMap<LatestProgressOf, Option<ProgressRow>>, LoadError> {
+        let rows = db::plan::latest_progress_of_actions(&*self.db, &ids(keys, |k| k.0)).await?;
+        let mut map: HashMap<LatestProgressOf, Option<ProgressRow>> =
+            keys.iter().map(|k| (*k, None)).collect();
+        for r in rows {
+            map.insert(LatestProgressOf(r.action_id), Some(r));
+        }
+        Ok(map)
     }
 }
 
@@ -745,7 +777,7 @@ impl Loader<EventsOfPlan> for PlanLoader {
         &self,
         keys: &[EventsOfPlan],
     ) -> Result<HashMap<EventsOfPlan, Vec<PlanEventRow>>, LoadError> {
-        let rows = db::plan::events_of_plans(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::plan::events_of_plans(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |r| EventsOfPlan(r.plan_id)))
     }
 }
@@ -757,9 +789,61 @@ impl Loader<AgencyById> for PlanLoader {
         &self,
         keys: &[AgencyById],
     ) -> Result<HashMap<AgencyById, db::partnership::AgencyRow>, LoadError> {
-        let rows = db::partnership::agencies_by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = db::partnership::agencies_by_ids(&*self.db, &ids(keys, |k| k.0)).await?;
         Ok(one_each(rows, |r| AgencyById(r.id)))
     }
+}
+
+/// Puts a plan's page into the request's loader cache, with an empty list for every priority
+/// without actions and every action without progress, so that no field below asks again
+/// (a progress history, which the page does not show, is loaded if asked for).
+async fn prime(loader: &crate::graphql::PlanLoaders, tree: &db::plan::PlanTree) {
+    let plan = tree.plan.id;
+    loader
+        .feed_many([(PlanById(plan), tree.plan.clone())])
+        .await;
+    loader
+        .feed_many([(PrioritiesOfPlan(plan), tree.priorities.clone())])
+        .await;
+    loader
+        .feed_many(
+            tree.priorities
+                .iter()
+                .map(|r| (PriorityById(r.id), r.clone())),
+        )
+        .await;
+    loader
+        .feed_many([(ActionsOfPlan(plan), tree.actions.clone())])
+        .await;
+    let mut of_priority: HashMap<Uuid, Vec<ActionRow>> =
+        tree.priorities.iter().map(|r| (r.id, Vec::new())).collect();
+    for a in &tree.actions {
+        of_priority
+            .entry(a.priority_id)
+            .or_default()
+            .push(a.clone());
+    }
+    loader
+        .feed_many(
+            of_priority
+                .into_iter()
+                .map(|(k, v)| (ActionsOfPriority(k), v)),
+        )
+        .await;
+    loader
+        .feed_many(tree.actions.iter().map(|r| (ActionById(r.id), r.clone())))
+        .await;
+    let mut latest: HashMap<Uuid, Option<ProgressRow>> =
+        tree.actions.iter().map(|r| (r.id, None)).collect();
+    for r in &tree.latest {
+        latest.insert(r.action_id, Some(r.clone()));
+    }
+    loader
+        .feed_many(latest.into_iter().map(|(k, v)| (LatestProgressOf(k), v)))
+        .await;
+    loader
+        .feed_many(tree.agencies.iter().map(|r| (AgencyById(r.id), r.clone())))
+        .await;
 }
 
 async fn load_plan(ctx: &Context<'_>, id: Uuid) -> Result<Plan> {
@@ -809,10 +893,17 @@ impl PlanQuery {
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Plan> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
-        let row =
-            db::plan::plan_in_scope(super::db(ctx)?, &p.scope(), parse_id(&id, "plan")?, false)
-                .await?;
-        Ok(Plan::try_from(row)?)
+        let id = parse_id(&id, "plan")?;
+        let conn = super::db(ctx)?;
+        let look = ctx.look_ahead();
+        if !(look.field("priorities").exists() || look.field("actions").exists()) {
+            let row = db::plan::plan_in_scope(conn, &p.scope(), id, false).await?;
+            return Ok(Plan::try_from(row)?);
+        }
+        // The page: one statement, handed to the fields below through the loaders' cache.
+        let tree = db::plan::plan_tree(conn, &p.scope(), id).await?;
+        prime(loader(ctx)?, &tree).await;
+        Ok(Plan::try_from(tree.plan)?)
     }
 
     /// One action (expected outcome).
@@ -837,7 +928,7 @@ impl PlanQuery {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let conn = super::db(ctx)?;
-        let _slot = super::heavy_slot(ctx).await?;
+        super::heavy_granted(ctx)?;
         let plan =
             db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false).await?;
         let quarter: Quarter = quarter.parse()?;
@@ -1095,13 +1186,21 @@ async fn plan_for_change<C: sea_orm::ConnectionTrait>(
     Ok((plan, status))
 }
 
-async fn reload_plan(conn: &DatabaseConnection, p: &Principal, id: Uuid) -> Result<Plan> {
+async fn reload_plan<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: Uuid,
+) -> Result<Plan> {
     Ok(Plan::try_from(
         db::plan::plan_in_scope(conn, &p.scope(), id, false).await?,
     )?)
 }
 
-async fn reload_action(conn: &DatabaseConnection, p: &Principal, id: Uuid) -> Result<Action> {
+async fn reload_action<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: Uuid,
+) -> Result<Action> {
     Ok(db::plan::action_in_scope(conn, &p.scope(), id, false)
         .await?
         .into())

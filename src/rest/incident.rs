@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use crate::app::{AppState, authenticate};
+use crate::app::{AppState, resolve_caller, run_to_completion, verify_token};
 use crate::auth::policy::{Operation, authorize};
 use crate::db;
 use crate::domain::incident::{CSV_COLUMNS, from_json};
@@ -78,11 +78,12 @@ pub struct PushBody {
     )
 )]
 pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(p) => p,
+    let token = match verify_token(&state, &headers) {
+        Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = authorize(&principal, Operation::PushIncidents) {
+    // Whether the role may push at all is known from the token: refuse before the upload.
+    if let Err(e) = authorize(&token.provisional_principal(), Operation::PushIncidents) {
         return e.into_response();
     }
     let max_bytes = state.push_max_bytes;
@@ -139,12 +140,29 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Err(problem) => return problem.into_response(),
     };
     let records = values.into_iter().map(from_json).collect();
-    let pusher = db::incident::Pusher {
-        agency_id: principal.agency_id,
-        sub: principal.sub.clone(),
-        budget: Some(state.heavy.timeout),
+    // The body is in: only now does the request take a connection, so a slow upload holds
+    // none. The push gets the heavy statement budget but no slot (see `db::DbSettings`).
+    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    let work = async move {
+        let txn = Arc::new(db::request::begin(&conn).await?);
+        let applied = async {
+            let principal = resolve_caller(&txn, &token, Some(budget)).await?;
+            authorize(&principal, Operation::PushIncidents)?;
+            let pusher = db::incident::Pusher {
+                agency_id: principal.agency_id,
+                sub: principal.sub.clone(),
+                budget: None,
+            };
+            db::incident::push(&*txn, &pusher, &principal.partnerships, records).await
+        }
+        .await;
+        let finished = db::request::finish(txn, applied.is_ok()).await;
+        let report = applied?;
+        finished?;
+        Ok(report)
     };
-    match db::incident::push(&state.db, &pusher, &principal.partnerships, records).await {
+    // Acknowledged only once committed; a client that hangs up does not cut the push in two.
+    match run_to_completion(work).await {
         Ok(report) => Json(report).into_response(),
         Err(e) => e.into_response(),
     }
@@ -432,41 +450,87 @@ pub async fn export_csv(
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers).await {
-        Ok(p) => p,
+    let token = match verify_token(&state, &headers) {
+        Ok(t) => t,
         Err(e) => return e.into_response(),
     };
     let Query(params) = match params {
         Ok(p) => p,
         Err(e) => return AppError::BadUserInput(e.body_text()).into_response(),
     };
-    let filter = match params
-        .to_filter_input()
-        .and_then(|f| f.to_filter(&principal))
-    {
-        Ok((filter, _)) => filter,
+    let input = match params.to_filter_input() {
+        Ok(input) => input,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = authorize(&principal, Operation::ReadIncidentRows) {
+    if let Err(e) = authorize(&token.provisional_principal(), Operation::ReadIncidentRows) {
         return e.into_response();
     }
-    // An export reads page after page: it holds a heavy slot until the last page is sent.
+    // An export reads page after page in the request's transaction: it holds a heavy slot and
+    // its connection until the last page is sent.
     let slot = match state.heavy.slot().await {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
+    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    let opened = run_to_completion(async move {
+        let txn = Arc::new(db::request::begin(&conn).await?);
+        let prepared = async {
+            let principal = resolve_caller(&txn, &token, Some(budget)).await?;
+            authorize(&principal, Operation::ReadIncidentRows)?;
+            input.to_filter(&principal).map(|(filter, _)| filter)
+        }
+        .await;
+        match prepared {
+            Ok(filter) => Ok((txn, filter)),
+            Err(e) => {
+                let _ = db::request::finish(txn, false).await;
+                Err(e)
+            }
+        }
+    })
+    .await;
+    let (txn, filter) = match opened {
+        Ok(opened) => opened,
+        Err(e) => return e.into_response(),
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, io::Error>>(4);
-    let conn = state.db.clone();
     let request_id = crate::error::current_request_id().unwrap_or_default();
     tokio::spawn(async move {
         let _slot = slot;
+        export_pages(&txn, &filter, &tx, &request_id).await;
+        // Read-only: ROLLBACK ends it as well as COMMIT would.
+        let _ = db::request::finish(txn, false).await;
+    });
+    let body = Body::from_stream(tokio_stream_from(rx));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"incidents.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Sends the export's header and pages to `tx`, page after page, until the last one or until
+/// the client has gone.
+async fn export_pages(
+    conn: &sea_orm::DatabaseTransaction,
+    filter: &db::incident::IncidentFilter,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
+    request_id: &str,
+) {
+    {
         let header = CSV_COLUMNS.join(",") + "\n";
         if tx.send(Ok(header.into_bytes())).await.is_err() {
             return;
         }
         let mut after = None;
         loop {
-            let rows = match db::incident::page(&conn, &filter, after, 2_000).await {
+            let rows = match db::incident::page(conn, filter, after, 2_000).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
@@ -491,19 +555,7 @@ pub async fn export_csv(
                 return;
             }
         }
-    });
-    let body = Body::from_stream(tokio_stream_from(rx));
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"incidents.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    }
 }
 
 fn tokio_stream_from(

@@ -5,6 +5,7 @@
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use csphub::app::{AppState, router};
@@ -187,6 +188,8 @@ pub struct TestApp {
     pub db_name: String,
     pub config: Config,
     pub client: reqwest::Client,
+    /// Every statement the server ran (`take_statements`).
+    pub statements: Statements,
 }
 
 /// A response: HTTP status, headers and JSON body.
@@ -231,10 +234,23 @@ impl Resp {
 }
 
 /// The production router on a real port, its pool connected exactly as `serve` connects it.
+/// The statements a test server ran, in order (what sea-orm executes: BEGIN, COMMIT and
+/// savepoints are not in it).
+pub type Statements = Arc<Mutex<Vec<String>>>;
+
 async fn serve(config: &Config, url: &SecretString) -> SocketAddr {
-    let pool = csphub::db::connect(url, &config.db)
+    serve_recording(config, url, Statements::default()).await
+}
+
+async fn serve_recording(config: &Config, url: &SecretString, log: Statements) -> SocketAddr {
+    let mut pool = csphub::db::connect(url, &config.db)
         .await
         .expect("connect the request pool");
+    pool.set_metric_callback(move |info| {
+        if let Ok(mut log) = log.lock() {
+            log.push(info.statement.sql.clone());
+        }
+    });
     let state = AppState::new(config, pool);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -271,14 +287,21 @@ impl TestApp {
         admin.close().await.expect("close");
         config.database_url = SecretString::from(format!("{}/{db_name}", server()));
         let db = connect(&db_name).await;
-        let addr = serve(&config, &config.database_url).await;
+        let statements = Statements::default();
+        let addr = serve_recording(&config, &config.database_url, statements.clone()).await;
         TestApp {
             addr,
             db,
             db_name,
             config,
             client: reqwest::Client::new(),
+            statements,
         }
+    }
+
+    /// The statements the server ran since the last call (and forgets them).
+    pub fn take_statements(&self) -> Vec<String> {
+        std::mem::take(&mut *self.statements.lock().expect("statement log"))
     }
 
     /// Serves the production router for this test's database through another URL (a proxy,

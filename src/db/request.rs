@@ -1,0 +1,148 @@
+//! One request, one connection, one transaction.
+//!
+//! A request takes one connection from the pool and opens one transaction on it (`BEGIN`); every
+//! statement of the request runs there, and the request ends with `COMMIT` (or `ROLLBACK` when
+//! it fails before its answer is ready). Writes nest inside it as savepoints, so a mutation that
+//! fails leaves the others of the same request as they were.
+//!
+//! The first statement of the transaction is the caller's identity lookup (`open_as`), and it
+//! also writes the caller into transaction-local settings, for row-level-security policies to
+//! read with `current_setting('csphub.agency_id', true)`:
+//!
+//! | setting | value |
+//! |---|---|
+//! | `csphub.sub` | the token's subject |
+//! | `csphub.role` | police, fire, council or pcc |
+//! | `csphub.agency_id` | the caller's agency (uuid) |
+//! | `csphub.partnership_ids` | the partnerships in scope, comma-separated uuids |
+//!
+//! Being `SET LOCAL` settings they vanish at `COMMIT`: a connection goes back to the pool with no
+//! identity on it, and a statement run outside a request's transaction sees none (empty).
+//! Heavy requests get their statement budget and custom plans the same way, in the same
+//! statement, so none of this costs a round trip.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, FromQueryResult, TransactionTrait};
+use uuid::Uuid;
+
+use super::fetch_all;
+use super::partnership::{AgencyRow, PartnershipRow};
+use crate::error::{AppError, AppResult};
+
+/// The transaction of one request, shared by its resolvers and data loaders.
+pub type RequestTxn = Arc<DatabaseTransaction>;
+
+/// What the opening statement needs to know about the caller, from a verified token.
+pub struct Caller<'a> {
+    pub sub: &'a str,
+    pub role: &'a str,
+    pub agency: &'a str,
+    pub partnerships: &'a [String],
+    /// The statement budget for the rest of the request, when it is not the pool's default
+    /// (statistics, reports and pushes), with plans made for each statement's values.
+    pub heavy_budget: Option<Duration>,
+}
+
+/// Takes a connection and begins the request's transaction. A pool with no free connection
+/// within the acquire timeout is UNAVAILABLE.
+pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    db.begin().await.map_err(AppError::internal)
+}
+
+#[derive(FromQueryResult)]
+struct OpenRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    kind: String,
+    partnership_id: Option<Uuid>,
+    partnership_slug: Option<String>,
+    partnership_name: Option<String>,
+    county: Option<String>,
+}
+
+/// The caller's agency with the partnerships among the token's that it belongs to, in one
+/// statement that also sets the transaction-local settings above. `None` when the agency is
+/// not registered (nothing is set then).
+pub async fn open_as(
+    txn: &DatabaseTransaction,
+    caller: &Caller<'_>,
+) -> AppResult<Option<(AgencyRow, Vec<PartnershipRow>)>> {
+    let (budget, plan_mode) = match caller.heavy_budget {
+        Some(b) => (Some(b.as_millis().to_string()), Some("force_custom_plan")),
+        None => (None, None),
+    };
+    // `scope` is computed once for the agency; the settings are evaluated once per row with
+    // the same values. A NULL budget leaves the pool's statement timeout in force.
+    let rows: Vec<OpenRow> = fetch_all(
+        txn,
+        "WITH ag AS (SELECT a.id, a.slug, a.name, a.kind FROM agencies a WHERE a.slug = $1), \
+         scope AS ( \
+           SELECT p.id, p.slug, p.name, p.county FROM ag \
+           JOIN agency_partnerships ap ON ap.agency_id = ag.id \
+           JOIN partnerships p ON p.id = ap.partnership_id AND p.slug = ANY($2)), \
+         settings AS ( \
+           SELECT set_config('csphub.sub', $3, true) AS sub, \
+                  set_config('csphub.role', $4, true) AS role, \
+                  set_config('csphub.agency_id', ag.id::text, true) AS agency, \
+                  set_config('csphub.partnership_ids', \
+                    coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM scope), ''), true) AS scope, \
+                  CASE WHEN $5::text IS NULL THEN '' \
+                       ELSE set_config('statement_timeout', $5::text, true) END AS budget, \
+                  CASE WHEN $6::text IS NULL THEN '' \
+                       ELSE set_config('plan_cache_mode', $6::text, true) END AS plans \
+           FROM ag) \
+         SELECT ag.id, ag.slug, ag.name, ag.kind, s.id AS partnership_id, \
+           s.slug AS partnership_slug, s.name AS partnership_name, s.county \
+         FROM ag CROSS JOIN settings LEFT JOIN scope s ON true \
+         WHERE settings.sub IS NOT NULL ORDER BY s.slug",
+        vec![
+            caller.agency.into(),
+            caller.partnerships.to_vec().into(),
+            caller.sub.into(),
+            caller.role.into(),
+            budget.into(),
+            plan_mode.map(str::to_owned).into(),
+        ],
+    )
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let agency = AgencyRow {
+        id: first.id,
+        slug: first.slug.clone(),
+        name: first.name.clone(),
+        kind: first.kind.clone(),
+    };
+    let partnerships = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(PartnershipRow {
+                id: r.partnership_id?,
+                slug: r.partnership_slug?,
+                name: r.partnership_name?,
+                county: r.county?,
+            })
+        })
+        .collect();
+    Ok(Some((agency, partnerships)))
+}
+
+/// Ends the request's transaction: COMMIT when `commit`, ROLLBACK otherwise. Every resolver
+/// and loader must have let go of it by now; if one has not (a bug), the transaction is rolled
+/// back when the last holder drops it, and the request fails rather than claim a write.
+pub async fn finish(txn: RequestTxn, commit: bool) -> AppResult<()> {
+    let txn = Arc::try_unwrap(txn).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "the request's transaction is still shared after the request"
+        ))
+    })?;
+    if commit {
+        txn.commit().await.map_err(AppError::internal)
+    } else {
+        txn.rollback().await.map_err(AppError::internal)
+    }
+}

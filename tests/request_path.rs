@@ -1,0 +1,215 @@
+//! The request path: one connection and one transaction per request, the caller in
+//! transaction-local settings, and no more statements than a query has levels.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, test_config};
+use csphub::db::request::{Caller, begin, finish, open_as};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use serde_json::json;
+
+const PAGE: &str = "query($id: ID!) { plan(id: $id) { title priorities { position title \
+    actions { ref title leadAgency { name } status } } } }";
+
+async fn setting(txn: &DatabaseTransaction, sql: &str) -> Option<String> {
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT ({sql})::text AS v"),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get::<Option<String>>("", "v").expect("value")
+}
+
+#[tokio::test]
+async fn the_plan_page_is_one_statement_after_the_caller_and_matches_the_level_by_level_answer() {
+    let app = TestApp::spawn().await;
+    let id = app.plan_id("2014/15").await;
+    app.take_statements();
+    let page = app.gql(PAGE, json!({"id": id}), Some(&app.police())).await;
+    let statements = app.take_statements();
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert!(statements[0].contains("set_config('csphub.agency_id'"));
+    assert!(statements[1].contains("priorities_json"));
+
+    let plan = &page.data()["plan"];
+    let priorities = plan["priorities"].as_array().expect("priorities");
+    assert_eq!(priorities.len(), 6);
+    let actions: Vec<&serde_json::Value> = priorities
+        .iter()
+        .flat_map(|p| p["actions"].as_array().expect("actions"))
+        .collect();
+    assert!(actions.len() > 30, "{}", actions.len());
+    assert!(actions.iter().all(|a| a["leadAgency"]["name"].is_string()));
+    assert_eq!(priorities[0]["actions"][0]["ref"], "1.1");
+
+    // The same fields through the loaders (a list of plans, level by level) agree exactly.
+    let listed = app
+        .gql(
+            "{ plans { id title priorities { position title actions { ref title \
+             leadAgency { name } status } } } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    let same = listed.data()["plans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .find(|p| p["id"] == id.as_str())
+        .expect("the plan is listed")
+        .clone();
+    assert_eq!(same["priorities"], plan["priorities"]);
+    assert_eq!(same["title"], plan["title"]);
+}
+
+#[tokio::test]
+async fn nested_lists_cost_one_statement_per_level_however_many_plans() {
+    let app = TestApp::spawn().await;
+    app.take_statements();
+    let r = app
+        .gql(
+            "{ plans { title priorities { title actions { ref leadAgency { name } status } } } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    let plans = r.data()["plans"].as_array().expect("plans");
+    assert_eq!(plans.len(), 2, "both demo plans");
+    assert!(
+        plans
+            .iter()
+            .all(|p| !p["priorities"].as_array().expect("p").is_empty())
+    );
+    let statements = app.take_statements();
+    // The caller, the plans, their priorities, the priorities' actions, and the actions' lead
+    // agencies and progress (one statement each, whatever the number of rows).
+    assert_eq!(statements.len(), 6, "{statements:#?}");
+}
+
+#[tokio::test]
+async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
+    let app = TestApp::spawn().await;
+    // One connection, so the second transaction runs on the very same one.
+    let mut settings = test_config().db;
+    settings.pool_size = 1;
+    let pool = csphub::db::connect(&app.config.database_url, &settings)
+        .await
+        .expect("pool");
+    let partnerships = vec!["stevenage".to_owned(), "elsewhere".to_owned()];
+    let caller = Caller {
+        sub: "officer-1",
+        role: "police",
+        agency: "herts-police",
+        partnerships: &partnerships,
+        heavy_budget: Some(Duration::from_secs(20)),
+    };
+    let txn = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    let (agency, scope) = open_as(&txn, &caller)
+        .await
+        .expect("open")
+        .expect("a registered agency");
+    assert_eq!(agency.slug, "herts-police");
+    assert_eq!(scope.len(), 1, "only the partnerships the agency is in");
+    let stevenage = scope[0].id.to_string();
+    assert_eq!(
+        setting(&txn, "current_setting('csphub.agency_id', true)").await,
+        Some(agency.id.to_string())
+    );
+    assert_eq!(
+        setting(&txn, "current_setting('csphub.partnership_ids', true)").await,
+        Some(stevenage)
+    );
+    assert_eq!(
+        setting(&txn, "current_setting('csphub.sub', true)").await,
+        Some("officer-1".to_owned())
+    );
+    assert_eq!(
+        setting(&txn, "current_setting('csphub.role', true)").await,
+        Some("police".to_owned())
+    );
+    assert_eq!(
+        setting(&txn, "current_setting('statement_timeout')").await,
+        Some("20s".to_owned())
+    );
+    finish(txn, true).await.expect("commit");
+
+    let next = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    for name in ["agency_id", "partnership_ids", "sub", "role"] {
+        let left = setting(&next, &format!("current_setting('csphub.{name}', true)")).await;
+        assert!(left.as_deref().unwrap_or("").is_empty(), "{name}: {left:?}");
+    }
+    let budget = setting(&next, "current_setting('statement_timeout')").await;
+    assert_ne!(
+        budget.as_deref(),
+        Some("20s"),
+        "the heavy budget ended with its request"
+    );
+    assert_ne!(budget.as_deref(), Some("0"), "the pool's budget is back");
+    finish(next, false).await.expect("rollback");
+
+    // An unregistered agency sets nothing.
+    let txn = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    let nobody = Caller {
+        agency: "no-such-agency",
+        ..caller
+    };
+    assert!(open_as(&txn, &nobody).await.expect("open").is_none());
+    let left = setting(&txn, "current_setting('csphub.sub', true)").await;
+    assert!(left.as_deref().unwrap_or("").is_empty(), "{left:?}");
+    finish(txn, false).await.expect("rollback");
+}
+
+#[tokio::test]
+async fn each_mutation_of_a_request_reads_what_the_one_before_wrote() {
+    let app = TestApp::spawn().await;
+    let (id, version) = app.action("2014/15", "6.10").await;
+    let r = app
+        .gql(
+            "mutation($id: ID!, $v: Int!, $w: Int!) {
+               a: updateAction(input: {actionId: $id, version: $v, leadOfficer: \"First\"}) { status progressHistory { quarter } }
+               b: recordProgress(input: {actionId: $id, quarter: \"2014/15 Q4\", status: COMPLETE}) { id }
+               c: updateAction(input: {actionId: $id, version: $w, leadOfficer: \"Second\"}) { leadOfficer status progressHistory { quarter } }
+             }",
+            json!({"id": id, "v": version, "w": version + 1}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    let d = r.data();
+    assert_ne!(d["a"]["status"], "COMPLETE");
+    assert_eq!(d["c"]["leadOfficer"], "Second");
+    assert_eq!(d["c"]["status"], "COMPLETE");
+    assert_eq!(
+        d["c"]["progressHistory"].as_array().expect("history").len(),
+        d["a"]["progressHistory"].as_array().expect("history").len() + 1
+    );
+}
+
+#[tokio::test]
+async fn a_failed_mutation_leaves_the_earlier_ones_of_its_request_in_place() {
+    let app = TestApp::spawn().await;
+    let (id, version) = app.action("2014/15", "6.10").await;
+    let r = app
+        .gql(
+            "mutation($id: ID!, $v: Int!) {
+               a: updateAction(input: {actionId: $id, version: $v, leadOfficer: \"Kept\"}) { leadOfficer }
+               b: updateAction(input: {actionId: $id, version: $v, leadOfficer: \"Stale\"}) { leadOfficer }
+             }",
+            json!({"id": id, "v": version}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert_eq!(r.body["data"]["a"]["leadOfficer"], "Kept", "{}", r.body);
+    assert_eq!(r.code(), "CONFLICT");
+    let title = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM actions WHERE id = '{id}' AND lead_officer = 'Kept'"
+        ))
+        .await;
+    assert_eq!(title, 1);
+}
