@@ -10,7 +10,8 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "csphub")
+# CSPHUB_BENCH_BIN measures another build (an older one, say) instead of this checkout's.
+BIN = os.environ.get("CSPHUB_BENCH_BIN") or os.path.join(ROOT, "target", "release", "csphub")
 PG = os.environ.get("CSPHUB_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 SECRET = "bench-development-secret-0123456789abcdef"
 
@@ -20,6 +21,9 @@ def log(*args):
 
 
 def build():
+    if os.environ.get("CSPHUB_BENCH_BIN"):
+        log(f"measuring {BIN} (CSPHUB_BENCH_BIN)")
+        return
     log("building csphub (release)...")
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "csphub"], cwd=ROOT, check=True)
 

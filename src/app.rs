@@ -44,6 +44,8 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Origins allowed to call from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// GraphQL documents already parsed and checked, by text.
+    pub documents: Arc<guard::DocumentCache>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             heavy: db::Heavy::new(&config.db),
             body_timeout: config.body_timeout,
             cors_origins: config.cors_origins.clone(),
+            documents: Arc::default(),
             db,
         }
     }
@@ -161,7 +164,7 @@ async fn graphql_handler(
         Ok(r) => r,
         Err(e) => return graphql_error(e),
     };
-    let (request, checked) = match guard::prepare(request, state.introspection) {
+    let (request, checked) = match guard::prepare(request, state.introspection, &state.documents) {
         Ok(r) => r,
         Err(errors) => {
             let mut response = async_graphql::Response::from_errors(errors);

@@ -18,8 +18,8 @@
 //!
 //! Being `SET LOCAL` settings they vanish at `COMMIT`: a connection goes back to the pool with no
 //! identity on it, and a statement run outside a request's transaction sees none (empty).
-//! Heavy requests get their statement budget and custom plans the same way, in the same
-//! statement, so none of this costs a round trip.
+//! Heavy requests get their statement budget the same way, in the same statement, so none of
+//! this costs a round trip.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ pub struct Caller<'a> {
     pub agency: &'a str,
     pub partnerships: &'a [String],
     /// The statement budget for the rest of the request, when it is not the pool's default
-    /// (statistics, reports and pushes), with plans made for each statement's values.
+    /// (statistics, reports and pushes).
     pub heavy_budget: Option<Duration>,
 }
 
@@ -70,10 +70,7 @@ pub async fn open_as(
     txn: &DatabaseTransaction,
     caller: &Caller<'_>,
 ) -> AppResult<Option<(AgencyRow, Vec<PartnershipRow>)>> {
-    let (budget, plan_mode) = match caller.heavy_budget {
-        Some(b) => (Some(b.as_millis().to_string()), Some("force_custom_plan")),
-        None => (None, None),
-    };
+    let budget = caller.heavy_budget.map(|b| b.as_millis().to_string());
     // `scope` is computed once for the agency; the settings are evaluated once per row with
     // the same values. A NULL budget leaves the pool's statement timeout in force.
     let rows: Vec<OpenRow> = fetch_all(
@@ -90,9 +87,7 @@ pub async fn open_as(
                   set_config('csphub.partnership_ids', \
                     coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM scope), ''), true) AS scope, \
                   CASE WHEN $5::text IS NULL THEN '' \
-                       ELSE set_config('statement_timeout', $5::text, true) END AS budget, \
-                  CASE WHEN $6::text IS NULL THEN '' \
-                       ELSE set_config('plan_cache_mode', $6::text, true) END AS plans \
+                       ELSE set_config('statement_timeout', $5::text, true) END AS budget \
            FROM ag) \
          SELECT ag.id, ag.slug, ag.name, ag.kind, s.id AS partnership_id, \
            s.slug AS partnership_slug, s.name AS partnership_name, s.county \
@@ -104,7 +99,6 @@ pub async fn open_as(
             caller.sub.into(),
             caller.role.into(),
             budget.into(),
-            plan_mode.map(str::to_owned).into(),
         ],
     )
     .await?;

@@ -279,27 +279,74 @@ pub struct Checked {
 
 /// Runs every check on a request and hands async-graphql the parsed document, so that the
 /// text is parsed once and only after it has been found safe to parse. With introspection off,
-/// `__schema` and `__type` are refused.
+/// `__schema` and `__type` are refused. A text seen before is not parsed or checked again: its
+/// document comes from `cache` (the same text always gives the same document and verdict).
 pub fn prepare(
     mut request: async_graphql::Request,
     introspection: bool,
+    cache: &DocumentCache,
 ) -> Result<(async_graphql::Request, Checked), Vec<ServerError>> {
-    let refuse = |e: AppError| {
-        let mut err = ServerError::new(e.to_string(), None);
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", e.code());
-        vec![err]
+    let (doc, checked) = match cache.get(&request.query) {
+        Some(hit) => hit,
+        None => {
+            let refuse = |e: AppError| {
+                let mut err = ServerError::new(e.to_string(), None);
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", e.code());
+                vec![err]
+            };
+            check_query_nesting(&request.query).map_err(refuse)?;
+            let doc = parse_query(&request.query).map_err(|e| vec![ServerError::from(e)])?;
+            let checked = check_document(&doc, introspection).map_err(refuse)?;
+            cache.put(&request.query, &doc, checked);
+            (doc, checked)
+        }
     };
-    check_query_nesting(&request.query).map_err(refuse)?;
-    let doc = parse_query(&request.query).map_err(|e| vec![ServerError::from(e)])?;
-    let checked = check_document(&doc, introspection).map_err(refuse)?;
     request.set_parsed_query(doc);
     if !introspection {
         // Refused above already; this keeps async-graphql from answering it too.
         request = request.disable_introspection();
     }
     Ok((request, checked))
+}
+
+/// Documents that passed every check, by their exact text, so that the few queries a
+/// front-end sends over and over are parsed once. Bounded in entries and in the length of a
+/// text kept; a flood of distinct queries only evicts, and refused documents are never kept.
+pub struct DocumentCache {
+    entries: std::sync::Mutex<lru::LruCache<String, (ExecutableDocument, Checked)>>,
+}
+
+/// Documents kept by the cache.
+pub const CACHED_DOCUMENTS: usize = 512;
+/// Longest text the cache keeps.
+pub const CACHED_TEXT: usize = 16 * 1024;
+
+impl Default for DocumentCache {
+    fn default() -> Self {
+        Self {
+            entries: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(CACHED_DOCUMENTS)
+                    .unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+        }
+    }
+}
+
+impl DocumentCache {
+    fn get(&self, text: &str) -> Option<(ExecutableDocument, Checked)> {
+        self.entries.lock().ok()?.get(text).cloned()
+    }
+
+    fn put(&self, text: &str, doc: &ExecutableDocument, checked: Checked) {
+        if text.len() > CACHED_TEXT {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.put(text.to_owned(), (doc.clone(), checked));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -365,5 +412,48 @@ mod tests {
         let many: String = (0..31).map(|i| format!("a{i}: me {{ sub }} ")).collect();
         let err = check(&format!("{{ {many} }}")).expect_err("refused");
         assert!(err.to_string().contains("31 aliases"), "{err}");
+    }
+
+    #[test]
+    fn the_document_cache_keeps_what_passed_and_nothing_else() {
+        let cache = DocumentCache::default();
+        let ok = "{ plans { title } incidentStats { total { count } } }";
+        let (_, first) = prepare(async_graphql::Request::new(ok), false, &cache).expect("passes");
+        assert!(first.heavy);
+        let (doc, again) = cache.get(ok).expect("kept");
+        assert_eq!(again, first);
+        assert_eq!(doc.operations.iter().count(), 1);
+        let (_, hit) = prepare(async_graphql::Request::new(ok), false, &cache).expect("passes");
+        assert_eq!(hit, first);
+
+        let refused = "{ __schema { types { name } } }";
+        assert!(prepare(async_graphql::Request::new(refused), false, &cache).is_err());
+        assert!(cache.get(refused).is_none());
+        assert!(prepare(async_graphql::Request::new(refused), false, &cache).is_err());
+
+        let long = format!("{{ plans {{ title }} }} #{}", "x".repeat(CACHED_TEXT));
+        assert!(prepare(async_graphql::Request::new(long.as_str()), false, &cache).is_ok());
+        assert!(cache.get(&long).is_none());
+    }
+
+    #[test]
+    fn heavy_fields_are_found_through_aliases_and_fragments() {
+        let heavy = |q: &str| {
+            let doc = parse_query(q).expect("parses");
+            check_document(&doc, false).expect("passes").heavy
+        };
+        assert!(heavy(
+            "{ a: planProgress(planId: \"x\", quarter: \"q\") { quarter } }"
+        ));
+        assert!(heavy(
+            "query Q { ...F } fragment F on Query { dataFreshness { months } }"
+        ));
+        assert!(heavy(
+            "{ ... on Query { incidentStats { total { count } } } }"
+        ));
+        assert!(!heavy("{ plans { title } }"));
+        assert!(heavy(
+            "mutation M { x } query Q { incidentStats { total { count } } }"
+        ));
     }
 }

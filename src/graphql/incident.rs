@@ -616,11 +616,14 @@ impl IncidentQuery {
             filter.exclude_domestic_abuse = true;
             excludes_domestic_abuse = true;
         }
-        // The request's transaction already has the heavy budget and plans made for these
-        // values (a generic plan for a prepared statement guesses a few thousand rows and scans
-        // an index for a whole year): `db::request::open_as`.
+        // The request's transaction already has the heavy budget (`db::request::open_as`).
+        // Plans are made for these values: a generic plan for a prepared statement guesses a
+        // few thousand rows and scans an index for a whole year.
         let txn = super::db(ctx)?;
         super::heavy_granted(ctx)?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await
+            .map_err(AppError::internal)?;
         let compared = compare_with.map(|c| match c {
             StatsComparison::PreviousPeriod => period.previous(),
             StatsComparison::SamePeriodLastYear => period.year_earlier(),

@@ -395,10 +395,10 @@ impl Action {
         let latest = match quarter {
             // Now: the latest standing record, which the plan page brings with it.
             None => loader(ctx)?
-                .load_one(LatestProgressOf(self.row.id))
+                .load_one(LatestStatusOf(self.row.id))
                 .await?
                 .flatten()
-                .map(|r| DomainProgress::parse(&r.status))
+                .map(|s| DomainProgress::parse(&s))
                 .transpose()?,
             // At a quarter's end: the latest standing record up to then, from the history.
             Some(q) => {
@@ -631,7 +631,7 @@ pub struct CarriedOverTo(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProgressOfAction(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LatestProgressOf(pub Uuid);
+pub struct LatestStatusOf(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventsOfPlan(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -752,21 +752,19 @@ impl Loader<ProgressOfAction> for PlanLoader {
     }
 }
 
-impl Loader<LatestProgressOf> for PlanLoader {
+impl Loader<LatestStatusOf> for PlanLoader {
     /// `None` for an action with no standing record, so that the answer is cached too.
-    type Value = Option<ProgressRow>;
+    type Value = Option<String>;
     type Error = LoadError;
     async fn load(
         &self,
-        keys: &[LatestProgressOf],
-    ) -> Result<HashMap<LatestProgressOf, Option<ProgressRow>>, LoadError> {
-        let rows = db::plan::latest_progress_of_actions(&*self.db, &ids(keys, |k| k.0)).await?;
-        let mut map: HashMap<LatestProgressOf, Option<ProgressRow>> =
-            keys.iter().map(|k| (*k, None)).collect();
-        for r in rows {
-            map.insert(LatestProgressOf(r.action_id), Some(r));
-        }
-        Ok(map)
+        keys: &[LatestStatusOf],
+    ) -> Result<HashMap<LatestStatusOf, Option<String>>, LoadError> {
+        let rows = db::plan::latest_status_of_actions(&*self.db, &ids(keys, |k| k.0)).await?;
+        Ok(one_each(rows, |r| LatestStatusOf(r.action_id))
+            .into_iter()
+            .map(|(k, r)| (k, r.status))
+            .collect())
     }
 }
 
@@ -833,13 +831,12 @@ async fn prime(loader: &crate::graphql::PlanLoaders, tree: &db::plan::PlanTree) 
     loader
         .feed_many(tree.actions.iter().map(|r| (ActionById(r.id), r.clone())))
         .await;
-    let mut latest: HashMap<Uuid, Option<ProgressRow>> =
-        tree.actions.iter().map(|r| (r.id, None)).collect();
-    for r in &tree.latest {
-        latest.insert(r.action_id, Some(r.clone()));
-    }
     loader
-        .feed_many(latest.into_iter().map(|(k, v)| (LatestProgressOf(k), v)))
+        .feed_many(
+            tree.latest
+                .iter()
+                .map(|r| (LatestStatusOf(r.action_id), r.status.clone())),
+        )
         .await;
     loader
         .feed_many(tree.agencies.iter().map(|r| (AgencyById(r.id), r.clone())))
