@@ -792,55 +792,62 @@ impl Loader<AgencyById> for PlanLoader {
     }
 }
 
-/// Puts a plan's page into the request's loader cache, with an empty list for every priority
-/// without actions and every action without progress, so that no field below asks again
-/// (a progress history, which the page does not show, is loaded if asked for).
-async fn prime(loader: &crate::graphql::PlanLoaders, tree: &db::plan::PlanTree) {
-    let plan = tree.plan.id;
-    loader
-        .feed_many([(PlanById(plan), tree.plan.clone())])
-        .await;
-    loader
-        .feed_many([(PrioritiesOfPlan(plan), tree.priorities.clone())])
-        .await;
-    loader
-        .feed_many(
-            tree.priorities
-                .iter()
-                .map(|r| (PriorityById(r.id), r.clone())),
-        )
-        .await;
-    loader
-        .feed_many([(ActionsOfPlan(plan), tree.actions.clone())])
-        .await;
-    let mut of_priority: HashMap<Uuid, Vec<ActionRow>> =
-        tree.priorities.iter().map(|r| (r.id, Vec::new())).collect();
-    for a in &tree.actions {
-        of_priority
-            .entry(a.priority_id)
-            .or_default()
-            .push(a.clone());
+/// Puts a plan's page into the request's loader cache for the lists the query selects (the
+/// plan's `priorities`, its `actions`, or both), with an empty list for every priority without
+/// actions and a status (perhaps none) for every action, so that no field below asks again.
+/// Anything else (a progress history, an action's priority) loads as usual if asked for.
+async fn prime(
+    loader: &crate::graphql::PlanLoaders,
+    tree: db::plan::PlanTree,
+    priorities: bool,
+    actions: bool,
+) -> PlanRow {
+    let db::plan::PlanTree {
+        plan: row,
+        priorities: priority_rows,
+        actions: action_rows,
+        latest,
+        agencies,
+    } = tree;
+    let plan = row.id;
+    loader.feed_many([(PlanById(plan), row.clone())]).await;
+    let (for_plan, for_priorities) = match (actions, priorities) {
+        (true, true) => (Some(action_rows.clone()), Some(action_rows)),
+        (true, false) => (Some(action_rows), None),
+        (false, true) => (None, Some(action_rows)),
+        (false, false) => (None, None),
+    };
+    if let Some(all) = for_plan {
+        loader.feed_many([(ActionsOfPlan(plan), all)]).await;
+    }
+    if let Some(all) = for_priorities {
+        let mut of_priority: HashMap<Uuid, Vec<ActionRow>> =
+            priority_rows.iter().map(|r| (r.id, Vec::new())).collect();
+        for a in all {
+            of_priority.entry(a.priority_id).or_default().push(a);
+        }
+        loader
+            .feed_many([(PrioritiesOfPlan(plan), priority_rows)])
+            .await;
+        loader
+            .feed_many(
+                of_priority
+                    .into_iter()
+                    .map(|(k, v)| (ActionsOfPriority(k), v)),
+            )
+            .await;
     }
     loader
         .feed_many(
-            of_priority
+            latest
                 .into_iter()
-                .map(|(k, v)| (ActionsOfPriority(k), v)),
+                .map(|r| (LatestStatusOf(r.action_id), r.status)),
         )
         .await;
     loader
-        .feed_many(tree.actions.iter().map(|r| (ActionById(r.id), r.clone())))
+        .feed_many(agencies.into_iter().map(|r| (AgencyById(r.id), r)))
         .await;
-    loader
-        .feed_many(
-            tree.latest
-                .iter()
-                .map(|r| (LatestStatusOf(r.action_id), r.status.clone())),
-        )
-        .await;
-    loader
-        .feed_many(tree.agencies.iter().map(|r| (AgencyById(r.id), r.clone())))
-        .await;
+    row
 }
 
 async fn load_plan(ctx: &Context<'_>, id: Uuid) -> Result<Plan> {
@@ -899,8 +906,14 @@ impl PlanQuery {
         }
         // The page: one statement, handed to the fields below through the loaders' cache.
         let tree = db::plan::plan_tree(conn, &p.scope(), id).await?;
-        prime(loader(ctx)?, &tree).await;
-        Ok(Plan::try_from(tree.plan)?)
+        let row = prime(
+            loader(ctx)?,
+            tree,
+            look.field("priorities").exists(),
+            look.field("actions").exists(),
+        )
+        .await;
+        Ok(Plan::try_from(row)?)
     }
 
     /// One action (expected outcome).
