@@ -181,7 +181,7 @@ pub struct PlanTree {
     pub priorities: Vec<PriorityRow>,
     /// In ref order.
     pub actions: Vec<ActionRow>,
-    /// Each action's status now (`latest_status_of_actions`).
+    /// The status now of each action that has one (`latest_status_of_actions`).
     pub latest: Vec<LatestStatusRow>,
     /// The actions' lead agencies.
     pub agencies: Vec<super::partnership::AgencyRow>,
@@ -197,6 +197,7 @@ pub async fn plan_tree<C: ConnectionTrait>(
 ) -> AppResult<PlanTree> {
     // Each row is a JSON array in the order of its struct's fields (serde reads a struct from
     // an array): no keys to write and read, half the work of JSON objects for the database.
+    let latest = latest_status("r.action_id IN (SELECT id FROM actions WHERE plan_id = p.id)");
     let sql = format!(
         "SELECT {PLAN_COLUMNS}, \
            (SELECT coalesce(json_agg(json_build_array(pr.id, pr.plan_id, pr.position, pr.title, \
@@ -204,8 +205,8 @@ pub async fn plan_tree<C: ConnectionTrait>(
             FROM priorities pr WHERE pr.plan_id = p.id)::text AS priorities_json, \
            (SELECT coalesce(json_agg(json_build_array({ACTION_FIELDS}) ORDER BY {ACTION_ORDER}), '[]') \
             FROM actions a WHERE a.plan_id = p.id)::text AS actions_json, \
-           (SELECT coalesce(json_agg(json_build_array(a.id, {LATEST_STATUS})), '[]') \
-            FROM actions a WHERE a.plan_id = p.id)::text AS latest_json, \
+           (SELECT coalesce(json_agg(json_build_array(l.action_id, l.status)), '[]') \
+            FROM ({latest}) l)::text AS latest_json, \
            (SELECT coalesce(json_agg(json_build_array(g.id, g.slug, g.name, g.kind)), '[]') \
             FROM agencies g WHERE g.id IN (SELECT lead_agency_id FROM actions WHERE plan_id = p.id))::text \
              AS agencies_json \
@@ -717,27 +718,33 @@ pub async fn progress_of_actions<C: ConnectionTrait>(
 }
 
 /// Each action's status now: that of its latest record that no correction replaced (by
-/// quarter, then time); none for an action without one.
+/// quarter, then time). Actions without one are not in the list.
 pub async fn latest_status_of_actions<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
 ) -> AppResult<Vec<LatestStatusRow>> {
-    let sql = format!(
-        "SELECT a.id AS action_id, {LATEST_STATUS} AS status FROM actions a WHERE a.id = ANY($1)"
-    );
+    let sql = latest_status("r.action_id = ANY($1)");
     fetch_all(conn, &sql, vec![ids.to_vec().into()]).await
 }
 
 #[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct LatestStatusRow {
     pub action_id: Uuid,
-    pub status: Option<String>,
+    pub status: String,
 }
 
-/// The status of action `a` now (see `latest_status_of_actions`).
-const LATEST_STATUS: &str = "(SELECT r.status FROM progress_records r WHERE r.action_id = a.id \
-    AND NOT EXISTS (SELECT 1 FROM progress_records s WHERE s.supersedes_id = r.id) \
-    ORDER BY r.quarter DESC, r.recorded_at DESC LIMIT 1)";
+/// The latest standing record's status per action among the records `which` selects (a
+/// condition on `r`). One pass over the records with an anti-join, not a subquery per action:
+/// a generic plan for a prepared statement, made once statistics say the tables are small,
+/// would otherwise scan every record once for every record.
+fn latest_status(which: &str) -> String {
+    format!(
+        "SELECT DISTINCT ON (r.action_id) r.action_id, r.status FROM progress_records r \
+         LEFT JOIN progress_records s ON s.supersedes_id = r.id \
+         WHERE s.id IS NULL AND {which} \
+         ORDER BY r.action_id, r.quarter DESC, r.recorded_at DESC"
+    )
+}
 
 pub async fn progress_by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<ProgressRow> {
     let sql = format!("SELECT {PROGRESS_COLUMNS} FROM progress_records r WHERE r.id = $1");
@@ -805,11 +812,12 @@ pub async fn report_rows<C: ConnectionTrait>(
             a.removal_quarter, a.removal_reason, a.removal_decided_by, a.removal_decided_on, \
             lp.status, lp.quarter AS status_quarter, lp.commentary \
          FROM actions a \
-         LEFT JOIN LATERAL ( \
-            SELECT r.status, r.quarter, r.commentary FROM progress_records r \
-            WHERE r.action_id = a.id AND r.quarter <= $2 \
-              AND NOT EXISTS (SELECT 1 FROM progress_records s WHERE s.supersedes_id = r.id) \
-            ORDER BY r.quarter DESC, r.recorded_at DESC LIMIT 1) lp ON true \
+         LEFT JOIN ( \
+            SELECT DISTINCT ON (r.action_id) r.action_id, r.status, r.quarter, r.commentary \
+            FROM progress_records r JOIN actions pa ON pa.id = r.action_id AND pa.plan_id = $1 \
+            LEFT JOIN progress_records s ON s.supersedes_id = r.id \
+            WHERE s.id IS NULL AND r.quarter <= $2 \
+            ORDER BY r.action_id, r.quarter DESC, r.recorded_at DESC) lp ON lp.action_id = a.id \
          WHERE a.plan_id = $1 ORDER BY {ACTION_ORDER}"
     );
     fetch_all(conn, &sql, vec![plan_id.into(), quarter.into()]).await

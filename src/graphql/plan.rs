@@ -761,10 +761,12 @@ impl Loader<LatestStatusOf> for PlanLoader {
         keys: &[LatestStatusOf],
     ) -> Result<HashMap<LatestStatusOf, Option<String>>, LoadError> {
         let rows = db::plan::latest_status_of_actions(&*self.db, &ids(keys, |k| k.0)).await?;
-        Ok(one_each(rows, |r| LatestStatusOf(r.action_id))
-            .into_iter()
-            .map(|(k, r)| (k, r.status))
-            .collect())
+        let mut map: HashMap<LatestStatusOf, Option<String>> =
+            keys.iter().map(|k| (*k, None)).collect();
+        for r in rows {
+            map.insert(LatestStatusOf(r.action_id), Some(r.status));
+        }
+        Ok(map)
     }
 }
 
@@ -811,6 +813,7 @@ async fn prime(
     } = tree;
     let plan = row.id;
     loader.feed_many([(PlanById(plan), row.clone())]).await;
+    let for_status: Vec<Uuid> = action_rows.iter().map(|a| a.id).collect();
     let (for_plan, for_priorities) = match (actions, priorities) {
         (true, true) => (Some(action_rows.clone()), Some(action_rows)),
         (true, false) => (Some(action_rows), None),
@@ -837,12 +840,13 @@ async fn prime(
             )
             .await;
     }
+    let mut status: HashMap<Uuid, Option<String>> =
+        for_status.into_iter().map(|id| (id, None)).collect();
+    for r in latest {
+        status.insert(r.action_id, Some(r.status));
+    }
     loader
-        .feed_many(
-            latest
-                .into_iter()
-                .map(|r| (LatestStatusOf(r.action_id), r.status)),
-        )
+        .feed_many(status.into_iter().map(|(k, v)| (LatestStatusOf(k), v)))
         .await;
     loader
         .feed_many(agencies.into_iter().map(|r| (AgencyById(r.id), r)))
