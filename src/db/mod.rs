@@ -161,11 +161,6 @@ impl Heavy {
             )),
         }
     }
-
-    /// The heavy budget for the statements of a transaction.
-    pub async fn set_budget<C: ConnectionTrait>(&self, txn: &C) -> AppResult<()> {
-        set_statement_budget(txn, self.timeout).await
-    }
 }
 
 /// `SET LOCAL statement_timeout`: the budget of every further statement of the transaction.

@@ -46,58 +46,6 @@ pub async fn agencies_by_ids<C: ConnectionTrait>(
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct AgencyScopeRow {
-    id: Uuid,
-    slug: String,
-    name: String,
-    kind: String,
-    partnership_id: Option<Uuid>,
-    partnership_slug: Option<String>,
-    partnership_name: Option<String>,
-    county: Option<String>,
-}
-
-/// An agency by slug with the partnerships among `slugs` that it belongs to, in one query.
-pub async fn agency_in<C: ConnectionTrait>(
-    conn: &C,
-    agency: &str,
-    slugs: &[String],
-) -> AppResult<Option<(AgencyRow, Vec<PartnershipRow>)>> {
-    let rows: Vec<AgencyScopeRow> = fetch_all(
-        conn,
-        "SELECT a.id, a.slug, a.name, a.kind, p.id AS partnership_id, p.slug AS partnership_slug, \
-           p.name AS partnership_name, p.county \
-         FROM agencies a \
-         LEFT JOIN agency_partnerships ap ON ap.agency_id = a.id \
-         LEFT JOIN partnerships p ON p.id = ap.partnership_id AND p.slug = ANY($2) \
-         WHERE a.slug = $1 ORDER BY p.slug",
-        vec![agency.into(), slugs.to_vec().into()],
-    )
-    .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let agency = AgencyRow {
-        id: first.id,
-        slug: first.slug.clone(),
-        name: first.name.clone(),
-        kind: first.kind.clone(),
-    };
-    let partnerships = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(PartnershipRow {
-                id: r.partnership_id?,
-                slug: r.partnership_slug?,
-                name: r.partnership_name?,
-                county: r.county?,
-            })
-        })
-        .collect();
-    Ok(Some((agency, partnerships)))
-}
-
 /// The partnerships among `slugs` that the agency belongs to.
 pub async fn agency_partnerships<C: ConnectionTrait>(
     conn: &C,
