@@ -313,15 +313,17 @@ pub fn prepare(
 
 /// Documents that passed every check, by their exact text, so that the few queries a
 /// front-end sends over and over are parsed once. Bounded in entries and in the length of a
-/// text kept; a flood of distinct queries only evicts, and refused documents are never kept.
+/// text kept (so a parsed document kept is small: a caller who sends distinct large queries
+/// cannot fill memory with them); a flood of distinct queries only evicts, and refused
+/// documents are never kept.
 pub struct DocumentCache {
     entries: std::sync::Mutex<lru::LruCache<String, (ExecutableDocument, Checked)>>,
 }
 
 /// Documents kept by the cache.
-pub const CACHED_DOCUMENTS: usize = 512;
+pub const CACHED_DOCUMENTS: usize = 256;
 /// Longest text the cache keeps.
-pub const CACHED_TEXT: usize = 16 * 1024;
+pub const CACHED_TEXT: usize = 4 * 1024;
 
 impl Default for DocumentCache {
     fn default() -> Self {
