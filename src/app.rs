@@ -175,8 +175,9 @@ async fn graphql_handler(
         }
     };
     // Heavy requests wait for their slot before they hold a connection, so that waiting ones
-    // cannot take the pool from everyone else.
-    let _slot = if checked.heavy {
+    // cannot take the pool from everyone else. The slot goes with the work, which outlives a
+    // client that hangs up.
+    let slot = if checked.heavy {
         match state.heavy.slot().await {
             Ok(permit) => Some(permit),
             Err(e) => return graphql_error(e),
@@ -187,6 +188,7 @@ async fn graphql_handler(
     let budget = checked.heavy.then_some(state.heavy.timeout);
     let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
     let run = async move {
+        let _slot = slot;
         let txn = Arc::new(db::request::begin(&db).await?);
         let principal = match resolve_caller(&txn, &token, budget).await {
             Ok(p) => p,
