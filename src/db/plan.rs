@@ -31,7 +31,7 @@ const PROGRESS_COLUMNS: &str = "r.id, r.action_id, r.quarter, r.status, r.commen
     r.percent_complete, r.supersedes_id, r.recorded_by_sub, r.recorded_by_agency, r.recorded_at, \
     EXISTS (SELECT 1 FROM progress_records s WHERE s.supersedes_id = r.id) AS superseded";
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct PlanRow {
     pub id: Uuid,
     pub partnership_id: Uuid,
@@ -92,7 +92,7 @@ pub struct ActionRow {
     pub carried_over_from_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct ProgressRow {
     pub id: Uuid,
     pub action_id: Uuid,
