@@ -1066,3 +1066,42 @@ async fn an_export_reimports_unchanged() {
         assert_eq!(r.status().as_u16(), status, "{path}");
     }
 }
+
+/// Found by fuzzing: a filter holding a NUL byte reached PostgreSQL only after the 200 and the
+/// CSV header had gone out, so the client saw a broken chunked stream and no error code. Every
+/// error of the first page must be an answer of its own, with a JSON code.
+#[tokio::test]
+async fn an_export_with_a_filter_postgresql_cannot_read_is_refused_with_a_code() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    for query in [
+        "youthRelated=true&hateStrand=%11%23%16&category=%00%18%00%F2%A2%8D%AF%01rgl",
+        "category=%00",
+        "area=a%00b",
+        "hateStrand=%00",
+        "sourceAgency=%00",
+        "partnership=stevenage&category=burglary%00",
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/incidents.csv?{query}")))
+            .bearer_auth(&police)
+            .send()
+            .await
+            .expect("export");
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or_else(|e| panic!("{query}: {e}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{query}: {body}");
+    }
+    // The service is still whole: an ordinary export answers.
+    let r = app
+        .client
+        .get(app.url("/api/v1/incidents.csv?partnership=stevenage&month=2015-05"))
+        .bearer_auth(&police)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.expect("body").starts_with("external_ref,"));
+}

@@ -472,16 +472,21 @@ pub async fn export_csv(
         Err(e) => return e.into_response(),
     };
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    // The first page is read before the answer starts: an error of the query itself (a filter
+    // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a
+    // 200 whose stream breaks off after the header.
     let opened = run_to_completion(async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let prepared = async {
             let principal = resolve_caller(&txn, &token, Some(budget)).await?;
             authorize(&principal, Operation::ReadIncidentRows)?;
-            input.to_filter(&principal).map(|(filter, _)| filter)
+            let (filter, _) = input.to_filter(&principal)?;
+            let first = db::incident::page(&*txn, &filter, None, EXPORT_PAGE).await?;
+            Ok::<_, AppError>((filter, first))
         }
         .await;
         match prepared {
-            Ok(filter) => Ok((txn, filter)),
+            Ok((filter, first)) => Ok((txn, filter, first)),
             Err(e) => {
                 let _ = db::request::finish(txn, false).await;
                 Err(e)
@@ -489,7 +494,7 @@ pub async fn export_csv(
         }
     })
     .await;
-    let (txn, filter) = match opened {
+    let (txn, filter, first) = match opened {
         Ok(opened) => opened,
         Err(e) => return e.into_response(),
     };
@@ -497,7 +502,7 @@ pub async fn export_csv(
     let request_id = crate::error::current_request_id().unwrap_or_default();
     tokio::spawn(async move {
         let _slot = slot;
-        export_pages(&txn, &filter, &tx, &request_id).await;
+        export_pages(&txn, &filter, first, &tx, &request_id).await;
         // Read-only: ROLLBACK ends it as well as COMMIT would.
         let _ = db::request::finish(txn, false).await;
     });
@@ -515,46 +520,52 @@ pub async fn export_csv(
         .into_response()
 }
 
-/// Sends the export's header and pages to `tx`, page after page, until the last one or until
-/// the client has gone.
+/// Rows per page of the CSV export.
+const EXPORT_PAGE: u64 = 2_000;
+
+/// Sends the export's header, the first page (already read) and the pages after it to `tx`,
+/// until the last one or until the client has gone. A failure after the first page (the
+/// database gone, the statement timeout) can only break the stream off: the status has gone.
 async fn export_pages(
     conn: &sea_orm::DatabaseTransaction,
     filter: &db::incident::IncidentFilter,
+    first: Vec<db::incident::IncidentRow>,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
     request_id: &str,
 ) {
-    {
-        let header = CSV_COLUMNS.join(",") + "\n";
-        if tx.send(Ok(header.into_bytes())).await.is_err() {
-            return;
-        }
-        let mut after = None;
-        loop {
-            let rows = match db::incident::page(conn, filter, after, 2_000).await {
-                Ok(rows) => rows,
+    let failed = |e: &dyn std::fmt::Debug| {
+        tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
+    };
+    let header = CSV_COLUMNS.join(",") + "\n";
+    if tx.send(Ok(header.into_bytes())).await.is_err() {
+        return;
+    }
+    let mut rows = first;
+    loop {
+        let Some(last) = rows.last() else { return };
+        let after = Some((last.occurred_at, last.id));
+        let mut chunk = Vec::new();
+        for row in &rows {
+            match csv_line(row) {
+                Ok(line) => chunk.extend(line),
                 Err(e) => {
-                    tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
+                    failed(&e);
                     let _ = tx.send(Err(io::Error::other("export failed"))).await;
                     return;
                 }
-            };
-            let Some(last) = rows.last() else { return };
-            after = Some((last.occurred_at, last.id));
-            let mut chunk = Vec::new();
-            for row in &rows {
-                match csv_line(row) {
-                    Ok(line) => chunk.extend(line),
-                    Err(e) => {
-                        tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
-                        let _ = tx.send(Err(io::Error::other("export failed"))).await;
-                        return;
-                    }
-                }
-            }
-            if tx.send(Ok(chunk)).await.is_err() || rows.len() < 2_000 {
-                return;
             }
         }
+        if tx.send(Ok(chunk)).await.is_err() || (rows.len() as u64) < EXPORT_PAGE {
+            return;
+        }
+        rows = match db::incident::page(conn, filter, after, EXPORT_PAGE).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                failed(&e);
+                let _ = tx.send(Err(io::Error::other("export failed"))).await;
+                return;
+            }
+        };
     }
 }
 
