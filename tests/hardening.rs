@@ -988,15 +988,25 @@ async fn a_csv_export_holds_a_heavy_slot_until_it_ends() {
     config.db.acquire_timeout = Duration::from_millis(300);
     let app = TestApp::spawn_with(config).await;
     let lock = lock_table(&app, "incidents").await;
-    // The export's first page waits on the lock: it holds the only slot meanwhile.
-    let export = app
-        .client
-        .get(app.url("/api/v1/incidents.csv?partnership=stevenage"))
-        .bearer_auth(app.police())
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(export.status().as_u16(), 200);
+    // The export's first page waits on the lock: it holds the only slot meanwhile. (The first
+    // page is read before the answer starts, so the request itself waits.)
+    let export = {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/incidents.csv?partnership=stevenage"),
+            app.police(),
+        );
+        tokio::spawn(async move {
+            let r = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("export");
+            (r.status().as_u16(), r.text().await.expect("csv"))
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stats =
         "{ incidentStats(filter: {period: {financialYear: \"2014/15\"}}) { total { count } } }";
     let r = app.gql(stats, json!({}), Some(&app.police())).await;
@@ -1013,7 +1023,8 @@ async fn a_csv_export_holds_a_heavy_slot_until_it_ends() {
     assert_eq!(r.status, 503);
     assert_eq!(r.body["error"]["code"], "UNAVAILABLE");
     drop(lock);
-    let csv = export.text().await.expect("csv");
+    let (status, csv) = export.await.expect("export task");
+    assert_eq!(status, 200, "{csv}");
     assert!(csv.lines().count() > 1_000, "the export completes");
     // With the export done, the slot is free again.
     let r = app.gql(stats, json!({}), Some(&app.police())).await;

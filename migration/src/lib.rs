@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_incidents;
 mod m20261127_000001_cancel_reasons;
+mod m20261128_000001_cases;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_incidents::Migration),
             Box::new(m20261127_000001_cancel_reasons::Migration),
+            Box::new(m20261128_000001_cases::Migration),
         ]
     }
 }

@@ -193,11 +193,31 @@ pub async fn connect(
         // broke is found by its first statement, which fails as UNAVAILABLE (503, retry).
         // One idle for a while (the database may have restarted meanwhile) is pinged first.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
-        .map_sqlx_postgres_opts(tls_setting(url.expose_secret()))
+        .map_sqlx_postgres_opts(service_connection(url.expose_secret()))
         .sqlx_logging(false);
     Database::connect(options)
         .await
-        .context("connecting to the database")
+        .context("connecting to the database (as the csphub_service role)")
+}
+
+/// The database role every request runs as: not a superuser, owner of nothing, with only the
+/// privileges its migration grants, and the one row-level-security policies are written for.
+/// The pool asks for it at connection start (`-c role=...`), so even on a development URL
+/// naming a superuser every statement of a request runs as this role; a login that may not
+/// act as it cannot connect at all. A deployment gives the service a login role of its own
+/// that is a member of it (`CREATE ROLE csphub_app LOGIN PASSWORD '...' IN ROLE
+/// csphub_service`), and runs migrations with the owner's URL (README, "Database roles").
+pub const SERVICE_ROLE: &str = "csphub_service";
+
+/// The request pool's connection options: the service role, and TLS as `tls_setting` says.
+fn service_connection(
+    url: &str,
+) -> impl Fn(sea_orm::sqlx::postgres::PgConnectOptions) -> sea_orm::sqlx::postgres::PgConnectOptions
++ Send
++ Sync
++ 'static {
+    let tls = tls_setting(url);
+    move |options| tls(options).options([("role", SERVICE_ROLE)])
 }
 
 /// How long a pooled connection may sit idle before a checkout pings it first.
@@ -300,12 +320,26 @@ pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("writing the built-in vocabularies: {e:?}"))
 }
 
-/// The migrations not yet applied.
+/// The migrations not yet applied. Reads the migration table only (the service role may read
+/// it and create nothing), so it works on the request pool.
 pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-    Ok(Migrator::get_pending_migrations(db)
-        .await?
+    #[derive(FromQueryResult)]
+    struct Applied {
+        version: String,
+    }
+    let applied: Vec<Applied> = Applied::find_by_statement(stmt(
+        "SELECT version FROM seaql_migrations",
+        Vec::<Value>::new(),
+    ))
+    .all(db)
+    .await
+    .context("reading the applied migrations")?;
+    let applied: std::collections::HashSet<String> =
+        applied.into_iter().map(|a| a.version).collect();
+    Ok(Migrator::migrations()
         .iter()
         .map(|m| m.name().to_owned())
+        .filter(|name| !applied.contains(name))
         .collect())
 }
 
