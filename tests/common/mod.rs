@@ -267,6 +267,13 @@ async fn serve_recording(config: &Config, url: &SecretString, log: Statements) -
 }
 
 impl TestApp {
+    /// A pool connected to the test's database exactly as the server's request pool is.
+    pub async fn server_db(&self) -> DatabaseConnection {
+        csphub::db::connect(&self.config.database_url, &self.config.db)
+            .await
+            .expect("connect as the server does")
+    }
+
     pub async fn spawn() -> TestApp {
         Self::spawn_with(test_config()).await
     }
