@@ -26,6 +26,11 @@ pub enum Operation {
     ReadReferenceData,
     /// Create or edit a partnership's areas.
     ManageAreas,
+    /// Open, read, search and work cases, their people and notes (which cases: the sharing
+    /// rules, held by the queries and by row-level security). Never the PCC.
+    WorkCases,
+    /// Read the audit log: the own agency's entries, or with `coordinator` the partnership's.
+    ReadAuditLog,
 }
 
 /// Whether the caller sees exact incident statistics; the PCC's figures have small numbers
@@ -47,6 +52,8 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::PushIncidents | Operation::ReadIncidentRows => partner,
         Operation::ReadIncidentStats | Operation::ReadReferenceData => true,
         Operation::ManageAreas => partner && coordinator,
+        Operation::WorkCases => partner && principal.has(Capability::Caseworker),
+        Operation::ReadAuditLog => partner,
     };
     if allowed {
         return Ok(());
@@ -66,6 +73,9 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ReadIncidentStats | Operation::ReadReferenceData => "not allowed",
         Operation::ManageAreas if !partner => "the PCC does not manage areas",
         Operation::ManageAreas => "managing areas needs the coordinator capability",
+        Operation::WorkCases if !partner => "the PCC never sees case data",
+        Operation::WorkCases => "working cases needs the caseworker capability",
+        Operation::ReadAuditLog => "the PCC does not read the audit log",
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

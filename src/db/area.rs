@@ -96,3 +96,23 @@ pub async fn update_area<C: ConnectionTrait>(conn: &C, area: &AreaRow) -> AppRes
     .await?;
     Ok(())
 }
+
+/// Whether a partnership has an area with this code.
+pub async fn exists<C: ConnectionTrait>(
+    conn: &C,
+    partnership_id: Uuid,
+    code: &str,
+) -> AppResult<bool> {
+    #[derive(FromQueryResult)]
+    struct One {
+        #[allow(dead_code)]
+        one: i32,
+    }
+    Ok(fetch_optional::<One, _>(
+        conn,
+        "SELECT 1 AS one FROM areas WHERE partnership_id = $1 AND code = $2",
+        vec![partnership_id.into(), code.to_owned().into()],
+    )
+    .await?
+    .is_some())
+}

@@ -3,6 +3,8 @@
 //! `AppError` only: database text never reaches a client.
 
 pub mod area;
+pub mod audit;
+pub mod case;
 pub mod incident;
 pub mod partnership;
 pub mod plan;

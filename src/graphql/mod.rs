@@ -1,6 +1,7 @@
 //! The GraphQL API: the schema, its limits and the request context. One file per aggregate.
 
 pub mod area;
+pub mod case;
 pub mod guard;
 pub mod incident;
 pub mod partnership;
@@ -37,6 +38,7 @@ pub struct Query(
     plan::PlanQuery,
     area::AreaQuery,
     incident::IncidentQuery,
+    case::CaseQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,6 +46,7 @@ pub struct Mutation(
     plan::PlanMutation,
     area::AreaMutation,
     incident::IncidentMutation,
+    case::CaseMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -1,0 +1,1185 @@
+//! Cases in GraphQL: multi-agency casework, shared agency by agency. Every operation needs the
+//! `caseworker` capability and is never open to the PCC; a case the caller's agency is not
+//! shared with is NOT_FOUND, as if it did not exist. Every read, search and write leaves its
+//! audit entry in the request's own transaction.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Text, page_size, parse_id, principal};
+use crate::auth::Principal;
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::db::audit::{self, Action};
+use crate::db::case::{CaseRow, NoteRow, PersonMatch as PersonMatchRow, ShareRow, SubjectRow};
+use crate::error::AppError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseType {
+    Asb,
+    DomesticAbuse,
+    Hate,
+    Vulnerability,
+    Other,
+}
+
+impl CaseType {
+    fn as_str(self) -> &'static str {
+        match self {
+            CaseType::Asb => "ASB",
+            CaseType::DomesticAbuse => "DOMESTIC_ABUSE",
+            CaseType::Hate => "HATE",
+            CaseType::Vulnerability => "VULNERABILITY",
+            CaseType::Other => "OTHER",
+        }
+    }
+
+    /// The reference's prefix: ASB-2015-0042.
+    fn prefix(self) -> &'static str {
+        match self {
+            CaseType::Asb => "ASB",
+            CaseType::DomesticAbuse => "DA",
+            CaseType::Hate => "HATE",
+            CaseType::Vulnerability => "VUL",
+            CaseType::Other => "OTH",
+        }
+    }
+
+    fn parse(s: &str) -> Result<CaseType, AppError> {
+        [
+            CaseType::Asb,
+            CaseType::DomesticAbuse,
+            CaseType::Hate,
+            CaseType::Vulnerability,
+            CaseType::Other,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown case type {s}")))
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, PartialOrd, Ord)]
+pub enum RiskLevel {
+    Standard,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Standard => "STANDARD",
+            RiskLevel::Medium => "MEDIUM",
+            RiskLevel::High => "HIGH",
+        }
+    }
+
+    fn parse(s: &str) -> Result<RiskLevel, AppError> {
+        match s {
+            "STANDARD" => Ok(RiskLevel::Standard),
+            "MEDIUM" => Ok(RiskLevel::Medium),
+            "HIGH" => Ok(RiskLevel::High),
+            other => Err(AppError::internal(anyhow::anyhow!(
+                "unknown risk level {other}"
+            ))),
+        }
+    }
+
+    /// The level a DASH score implies: 14 and over high, 10 to 13 medium, below standard.
+    pub fn from_dash(score: i32) -> RiskLevel {
+        match score {
+            14.. => RiskLevel::High,
+            10..=13 => RiskLevel::Medium,
+            _ => RiskLevel::Standard,
+        }
+    }
+}
+
+/// The part a person plays in a case.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SubjectPart {
+    Victim,
+    Perpetrator,
+    Complainant,
+    Witness,
+    Other,
+}
+
+impl SubjectPart {
+    fn as_str(self) -> &'static str {
+        match self {
+            SubjectPart::Victim => "VICTIM",
+            SubjectPart::Perpetrator => "PERPETRATOR",
+            SubjectPart::Complainant => "COMPLAINANT",
+            SubjectPart::Witness => "WITNESS",
+            SubjectPart::Other => "OTHER",
+        }
+    }
+
+    fn parse(s: &str) -> Result<SubjectPart, AppError> {
+        [
+            SubjectPart::Victim,
+            SubjectPart::Perpetrator,
+            SubjectPart::Complainant,
+            SubjectPart::Witness,
+            SubjectPart::Other,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown part {s}")))
+    }
+}
+
+/// Whether a person agreed to their data being shared.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Consent {
+    Given,
+    Refused,
+    NotAsked,
+}
+
+impl Consent {
+    fn as_str(self) -> &'static str {
+        match self {
+            Consent::Given => "GIVEN",
+            Consent::Refused => "REFUSED",
+            Consent::NotAsked => "NOT_ASKED",
+        }
+    }
+
+    fn parse(s: &str) -> Consent {
+        match s {
+            "GIVEN" => Consent::Given,
+            "REFUSED" => Consent::Refused,
+            _ => Consent::NotAsked,
+        }
+    }
+}
+
+/// The legal basis a case is shared on.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LegalBasis {
+    /// The owning agency's own access (not chosen: every case has it).
+    Owner,
+    /// s.115 Crime and Disorder Act 1998.
+    #[graphql(name = "S115_CDA_1998")]
+    S115Cda1998,
+    Consent,
+    Safeguarding,
+    /// Any other basis, stated in `basisText`.
+    Other,
+}
+
+impl LegalBasis {
+    fn as_str(self) -> &'static str {
+        match self {
+            LegalBasis::Owner => "OWNER",
+            LegalBasis::S115Cda1998 => "S115_CDA_1998",
+            LegalBasis::Consent => "CONSENT",
+            LegalBasis::Safeguarding => "SAFEGUARDING",
+            LegalBasis::Other => "OTHER",
+        }
+    }
+
+    fn parse(s: &str) -> LegalBasis {
+        match s {
+            "OWNER" => LegalBasis::Owner,
+            "S115_CDA_1998" => LegalBasis::S115Cda1998,
+            "CONSENT" => LegalBasis::Consent,
+            "SAFEGUARDING" => LegalBasis::Safeguarding,
+            _ => LegalBasis::Other,
+        }
+    }
+}
+
+/// Who may read a note.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NoteVisibility {
+    /// Every agency the case is shared with.
+    Shared,
+    /// The author's agency only.
+    Agency,
+}
+
+impl NoteVisibility {
+    fn as_str(self) -> &'static str {
+        match self {
+            NoteVisibility::Shared => "SHARED",
+            NoteVisibility::Agency => "AGENCY",
+        }
+    }
+}
+
+/// A domestic-abuse risk assessment (DASH) and the level it implies.
+#[derive(SimpleObject, Clone)]
+pub struct Dash {
+    /// 0 to 24.
+    pub score: i32,
+    /// What the score implies: 14+ HIGH, 10-13 MEDIUM, otherwise STANDARD.
+    pub scored_level: RiskLevel,
+    /// A professional judgement that raised the level, with its reason.
+    pub override_level: Option<RiskLevel>,
+    pub override_reason: Option<String>,
+}
+
+/// A multi-agency case.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Case {
+    pub id: ID,
+    /// e.g. ASB-2015-0042: type prefix, year opened, number within the partnership's year.
+    pub r#ref: String,
+    pub partnership: String,
+    pub case_type: CaseType,
+    pub status: CaseStatus,
+    pub summary: String,
+    /// The owning agency's slug: it shares and unshares the case.
+    pub owning_agency: String,
+    pub lead_officer: String,
+    pub risk_level: RiskLevel,
+    pub area: Option<String>,
+    pub opened_on: NaiveDate,
+    /// Dates the case was discussed at the Operational Delivery Group.
+    pub odg_dates: Vec<NaiveDate>,
+    pub dash: Option<Dash>,
+    pub marac_referred_on: Option<NaiveDate>,
+    pub marac_outcome: Option<String>,
+    /// HIGH risk and no MARAC referral recorded.
+    pub marac_referral_missing: bool,
+    /// A CASE_OUTCOME code, when closed.
+    pub outcome: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+    /// When a closed case is due for retention review.
+    pub review_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+    #[graphql(skip)]
+    pub row: CaseRow,
+}
+
+impl TryFrom<CaseRow> for Case {
+    type Error = AppError;
+
+    fn try_from(r: CaseRow) -> Result<Self, AppError> {
+        let risk_level = RiskLevel::parse(&r.risk_level)?;
+        let dash = match r.dash_score {
+            Some(score) => Some(Dash {
+                score,
+                scored_level: RiskLevel::from_dash(score),
+                override_level: r
+                    .dash_override_level
+                    .as_deref()
+                    .map(RiskLevel::parse)
+                    .transpose()?,
+                override_reason: r.dash_override_reason.clone(),
+            }),
+            None => None,
+        };
+        let odg_dates = r
+            .odg_dates
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<NaiveDate>().map_err(AppError::internal))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Case {
+            id: ID(r.id.to_string()),
+            r#ref: r.r#ref.clone(),
+            partnership: r.partnership.clone(),
+            case_type: CaseType::parse(&r.case_type)?,
+            status: if r.status == "CLOSED" {
+                CaseStatus::Closed
+            } else {
+                CaseStatus::Open
+            },
+            summary: r.summary.clone(),
+            owning_agency: r.owning_agency.clone(),
+            lead_officer: r.lead_officer.clone(),
+            risk_level,
+            area: r.area_code.clone(),
+            opened_on: r.opened_on,
+            odg_dates,
+            dash,
+            marac_referred_on: r.marac_referred_on,
+            marac_outcome: r.marac_outcome.clone(),
+            marac_referral_missing: risk_level == RiskLevel::High && r.marac_referred_on.is_none(),
+            outcome: r.outcome.clone(),
+            closed_on: r.closed_on,
+            review_on: r.review_on,
+            created_at: r.created_at,
+            version: r.version,
+            row: r,
+        })
+    }
+}
+
+/// A person in a case, with their part.
+#[derive(SimpleObject, Clone)]
+pub struct Subject {
+    pub person_id: ID,
+    pub part: SubjectPart,
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    pub consent: Consent,
+    pub consent_on: Option<NaiveDate>,
+    pub added_at: DateTime<Utc>,
+}
+
+impl TryFrom<SubjectRow> for Subject {
+    type Error = AppError;
+
+    fn try_from(r: SubjectRow) -> Result<Self, AppError> {
+        Ok(Subject {
+            person_id: ID(r.person_id.to_string()),
+            part: SubjectPart::parse(&r.part)?,
+            full_name: r.full_name,
+            date_of_birth: r.date_of_birth,
+            address: r.address,
+            contact: r.contact,
+            consent: Consent::parse(&r.consent),
+            consent_on: r.consent_on,
+            added_at: r.added_at,
+        })
+    }
+}
+
+/// An agency a case is shared with, on what basis, by whom and when.
+#[derive(SimpleObject, Clone)]
+pub struct Share {
+    pub agency: String,
+    pub agency_name: String,
+    pub legal_basis: LegalBasis,
+    pub basis_text: Option<String>,
+    pub shared_by: String,
+    pub shared_at: DateTime<Utc>,
+}
+
+impl From<ShareRow> for Share {
+    fn from(r: ShareRow) -> Self {
+        Share {
+            agency: r.agency,
+            agency_name: r.agency_name,
+            legal_basis: LegalBasis::parse(&r.legal_basis),
+            basis_text: r.basis_text,
+            shared_by: r.shared_by,
+            shared_at: r.shared_at,
+        }
+    }
+}
+
+/// A case note: never edited; a correction is a later note that supersedes it.
+#[derive(SimpleObject, Clone)]
+pub struct CaseNote {
+    pub id: ID,
+    /// The author's `sub`.
+    pub author: String,
+    pub agency: String,
+    pub visibility: NoteVisibility,
+    pub text: String,
+    /// The earlier note this one corrects.
+    pub supersedes: Option<ID>,
+    /// The latest note (that the caller may read) correcting this one.
+    pub superseded_by: Option<ID>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<NoteRow> for CaseNote {
+    fn from(r: NoteRow) -> Self {
+        CaseNote {
+            id: ID(r.id.to_string()),
+            author: r.author,
+            agency: r.agency,
+            visibility: if r.visibility == "AGENCY" {
+                NoteVisibility::Agency
+            } else {
+                NoteVisibility::Shared
+            },
+            text: r.body,
+            supersedes: r.supersedes_id.map(|i| ID(i.to_string())),
+            superseded_by: r.superseded_by.map(|i| ID(i.to_string())),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct CasePageInfo {
+    pub has_next_page: bool,
+    /// Pass as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of cases, newest first, with how many match.
+#[derive(SimpleObject, Clone)]
+pub struct CaseConnection {
+    pub nodes: Vec<Case>,
+    pub page_info: CasePageInfo,
+    pub total_count: i64,
+}
+
+/// A page of a case's notes, newest first, with how many the caller may read.
+#[derive(SimpleObject, Clone)]
+pub struct CaseNoteConnection {
+    pub nodes: Vec<CaseNote>,
+    pub page_info: CasePageInfo,
+    pub total_count: i64,
+}
+
+/// A person search finds, with how close the name is (0 to 1) and the references of the
+/// caller's visible cases that hold them.
+#[derive(SimpleObject, Clone)]
+pub struct PersonMatch {
+    pub person_id: ID,
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub score: f64,
+    pub case_refs: Vec<String>,
+}
+
+impl From<PersonMatchRow> for PersonMatch {
+    fn from(r: PersonMatchRow) -> Self {
+        PersonMatch {
+            person_id: ID(r.id.to_string()),
+            full_name: r.full_name,
+            date_of_birth: r.date_of_birth,
+            score: (f64::from(r.score) * 1000.0).round() / 1000.0,
+            case_refs: r
+                .case_refs
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
+    let bad = || AppError::BadUserInput("after is not a cursor this API gave out".to_owned());
+    let text =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// Today's date in England.
+fn today_in_london() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive()
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("no such case".to_owned())
+}
+
+/// The caller, allowed to work cases.
+fn caseworker<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError> {
+    let p = principal(ctx)?;
+    authorize(p, Operation::WorkCases)?;
+    Ok(p)
+}
+
+#[ComplexObject]
+impl Case {
+    /// The people in the case and their parts.
+    async fn subjects(&self, ctx: &Context<'_>) -> Result<Vec<Subject>> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        Ok(db::case::subjects(conn, p, &[self.row.id])
+            .await?
+            .into_iter()
+            .map(Subject::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The agencies the case is shared with (the owner's included).
+    async fn shares(&self, ctx: &Context<'_>) -> Result<Vec<Share>> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        Ok(db::case::shares(conn, p, &[self.row.id])
+            .await?
+            .into_iter()
+            .map(Share::from)
+            .collect())
+    }
+
+    /// The notes the caller may read (SHARED ones, and its own agency's AGENCY ones), newest
+    /// first. Each page read is audited with the notes' ids.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseNoteConnection> {
+        let p = caseworker(ctx)?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let conn = super::db(ctx)?;
+        let mut rows = db::case::notes(conn, p, self.row.id, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total_count = db::case::note_count(conn, p, self.row.id).await?;
+        let ids: Vec<String> = rows.iter().map(|n| n.id.to_string()).collect();
+        audit::record(
+            conn,
+            p,
+            Some(self.row.partnership_id),
+            Action::NotesViewed,
+            Some(("case", self.row.id.to_string())),
+            json!({"notes": ids}),
+        )
+        .await?;
+        let end_cursor = rows.last().map(|n| encode_cursor(n.created_at, n.id));
+        Ok(CaseNoteConnection {
+            nodes: rows.into_iter().map(CaseNote::from).collect(),
+            page_info: CasePageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+}
+
+/// Filters for `cases`.
+#[derive(InputObject, Default)]
+pub struct CaseFilterInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    pub case_type: Option<CaseType>,
+    pub status: Option<CaseStatus>,
+    pub risk_level: Option<RiskLevel>,
+    /// The owning agency's slug.
+    pub owning_agency: Option<String>,
+    /// An area code.
+    pub area: Option<String>,
+    /// Part of the reference, e.g. "2015-00".
+    #[graphql(validator(custom = "Text(40)"))]
+    pub ref_contains: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// The cases shared with the caller's agency, newest first, filtered and cursor-paginated,
+    /// with the total count. Needs `caseworker`; never the PCC. Audited (with the ids listed).
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: CaseFilterInput,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseConnection> {
+        let p = caseworker(ctx)?;
+        let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let f = db::case::CaseFilter {
+            partnership_id: partnership.id,
+            case_type: filter.case_type.map(|t| t.as_str().to_owned()),
+            status: filter.status.map(|s| {
+                match s {
+                    CaseStatus::Open => "OPEN",
+                    CaseStatus::Closed => "CLOSED",
+                }
+                .to_owned()
+            }),
+            risk_level: filter.risk_level.map(|r| r.as_str().to_owned()),
+            owning_agency: filter.owning_agency.clone(),
+            area: filter.area.clone(),
+            ref_contains: filter.ref_contains.clone(),
+        };
+        let conn = super::db(ctx)?;
+        let mut rows = db::case::page(conn, p, &f, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total_count = db::case::count(conn, p, &f).await?;
+        let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
+        audit::record(
+            conn,
+            p,
+            Some(partnership.id),
+            Action::CasesListed,
+            None,
+            json!({
+                "filter": {
+                    "caseType": f.case_type, "status": f.status, "riskLevel": f.risk_level,
+                    "owningAgency": f.owning_agency, "area": f.area, "refContains": f.ref_contains,
+                },
+                "cases": ids,
+            }),
+        )
+        .await?;
+        let end_cursor = rows.last().map(|c| encode_cursor(c.created_at, c.id));
+        Ok(CaseConnection {
+            nodes: rows
+                .into_iter()
+                .map(Case::try_from)
+                .collect::<Result<_, _>>()?,
+            page_info: CasePageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+
+    /// One case shared with the caller's agency. NOT_FOUND otherwise, whether it exists or
+    /// not. Audited.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let row = db::case::by_id(conn, p, parse_id(&id, "case")?)
+            .await?
+            .ok_or_else(not_found)?;
+        viewed(conn, p, &row).await?;
+        Ok(Case::try_from(row)?)
+    }
+
+    /// One case by its reference (e.g. ASB-2015-0042), as `case`.
+    async fn case_by_ref(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the partnership's slug; may be left out when the token names one")]
+        partnership: Option<String>,
+        #[graphql(validator(custom = "Text(40)"))] r#ref: String,
+    ) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let scope = p.partnership_or_only(partnership.as_deref())?;
+        let conn = super::db(ctx)?;
+        let row = db::case::by_ref(conn, p, scope.id, &r#ref)
+            .await?
+            .ok_or_else(not_found)?;
+        viewed(conn, p, &row).await?;
+        Ok(Case::try_from(row)?)
+    }
+
+    /// People held in cases shared with the caller's agency whose name is like `name` (a
+    /// misspelt surname finds them: trigram similarity), optionally with a date of birth, best
+    /// first. People of other cases are never found. Audited with the search terms.
+    async fn search_people(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        #[graphql(validator(custom = "Text(200)"))] name: String,
+        date_of_birth: Option<NaiveDate>,
+        #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
+    ) -> Result<Vec<PersonMatch>> {
+        let p = caseworker(ctx)?;
+        let scope = p.partnership_or_only(partnership.as_deref())?;
+        let name = name.trim();
+        if name.chars().count() < 2 {
+            return Err(
+                AppError::BadUserInput("name must have at least 2 characters".to_owned()).into(),
+            );
+        }
+        let limit = page_size(Some(first.unwrap_or(20)))?;
+        let conn = super::db(ctx)?;
+        let found = db::case::search_people(conn, p, scope.id, name, date_of_birth, limit).await?;
+        audit::record(
+            conn,
+            p,
+            Some(scope.id),
+            Action::PeopleSearched,
+            None,
+            json!({
+                "name": name, "dateOfBirth": date_of_birth,
+                "found": found.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
+        Ok(found.into_iter().map(PersonMatch::from).collect())
+    }
+}
+
+async fn viewed(
+    conn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
+    row: &CaseRow,
+) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        p,
+        Some(row.partnership_id),
+        Action::CaseViewed,
+        Some(("case", row.id.to_string())),
+        json!({"ref": row.r#ref}),
+    )
+    .await
+}
+
+/// Opening a case.
+#[derive(InputObject)]
+pub struct OpenCaseInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    pub case_type: CaseType,
+    /// What the case is about, up to 2,000 characters.
+    #[graphql(validator(custom = "Text(2000)"), default)]
+    pub summary: String,
+    /// The officer leading it, up to 200 characters.
+    #[graphql(validator(custom = "Text(200)"))]
+    pub lead_officer: String,
+    pub risk_level: RiskLevel,
+    /// An area code of the partnership.
+    pub area: Option<String>,
+    /// Defaults to today.
+    pub opened_on: Option<NaiveDate>,
+    /// Domestic abuse: the DASH score, 0 to 24. The case's risk level may not be below what it
+    /// implies.
+    pub dash_score: Option<i32>,
+}
+
+/// Adding a person to a case: an existing person (`personId`, one the caller can already see)
+/// or a new one (`person`).
+#[derive(InputObject)]
+pub struct AddSubjectInput {
+    pub case_id: ID,
+    pub part: SubjectPart,
+    pub person_id: Option<ID>,
+    pub person: Option<PersonInput>,
+}
+
+#[derive(InputObject)]
+pub struct PersonInput {
+    #[graphql(validator(custom = "Text(200)"))]
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    #[graphql(validator(custom = "Text(1000)"))]
+    pub address: Option<String>,
+    /// Telephone, email: up to 1,000 characters.
+    #[graphql(validator(custom = "Text(1000)"))]
+    pub contact: Option<String>,
+    #[graphql(default_with = "Consent::NotAsked")]
+    pub consent: Consent,
+    /// When consent was given or refused.
+    pub consent_on: Option<NaiveDate>,
+}
+
+/// The subject added, with people the caller can already see who may be the same person (the
+/// same date of birth and a similar name). Nothing is merged: the caseworker decides.
+#[derive(SimpleObject)]
+pub struct AddSubjectResult {
+    pub subject: Subject,
+    pub possible_duplicates: Vec<PersonMatch>,
+}
+
+#[derive(InputObject)]
+pub struct ShareCaseInput {
+    pub case_id: ID,
+    /// The agency's slug: one of the case's partnership.
+    pub agency: String,
+    pub legal_basis: LegalBasis,
+    /// Required for OTHER (and only then): the basis in words, up to 2,000 characters.
+    #[graphql(validator(custom = "Text(2000)"))]
+    pub basis_text: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddCaseNoteInput {
+    pub case_id: ID,
+    /// Up to 20,000 characters.
+    #[graphql(validator(custom = "Text(20000)"))]
+    pub text: String,
+    pub visibility: NoteVisibility,
+    /// A note of the caller's own agency in the same case that this one corrects.
+    pub supersedes: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct CaseMutation;
+
+fn begin_err(e: sea_orm::DbErr) -> AppError {
+    AppError::internal(e)
+}
+
+/// The case, for a change by any agency it is shared with; NOT_FOUND otherwise.
+async fn case_for_change<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: &ID,
+) -> Result<CaseRow, AppError> {
+    db::case::by_id(conn, p, parse_id(id, "case")?)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The case, for a change only its owning agency may make: FORBIDDEN for another agency it is
+/// shared with.
+async fn owned_case<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    id: &ID,
+) -> Result<CaseRow, AppError> {
+    let row = case_for_change(conn, p, id).await?;
+    if row.owning_agency_id != p.agency_id {
+        return Err(AppError::Forbidden(
+            "only the owning agency shares and unshares a case".to_owned(),
+        ));
+    }
+    Ok(row)
+}
+
+async fn reload(
+    conn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
+    id: Uuid,
+) -> Result<Case, AppError> {
+    Case::try_from(db::case::by_id(conn, p, id).await?.ok_or_else(not_found)?)
+}
+
+#[Object]
+impl CaseMutation {
+    /// Opens a case owned by the caller's agency, with the next reference of its partnership's
+    /// year. Needs `caseworker`. Audited.
+    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let scope = p.partnership_or_only(input.partnership.as_deref())?;
+        if input.lead_officer.trim().is_empty() {
+            return Err(AppError::BadUserInput("leadOfficer must not be empty".to_owned()).into());
+        }
+        if let Some(score) = input.dash_score {
+            if !(0..=24).contains(&score) {
+                return Err(AppError::BadUserInput(format!(
+                    "dashScore must be between 0 and 24, not {score}"
+                ))
+                .into());
+            }
+            if input.case_type != CaseType::DomesticAbuse {
+                return Err(AppError::BadUserInput(
+                    "a DASH score belongs to a DOMESTIC_ABUSE case".to_owned(),
+                )
+                .into());
+            }
+            let scored = RiskLevel::from_dash(score);
+            if input.risk_level < scored {
+                return Err(AppError::BadUserInput(format!(
+                    "a DASH score of {score} means {} risk at least; riskLevel may not be lower",
+                    scored.as_str()
+                ))
+                .into());
+            }
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        if let Some(area) = &input.area
+            && !db::area::exists(&txn, scope.id, area).await?
+        {
+            return Err(AppError::BadUserInput(format!(
+                "area '{area}' is not an area of the partnership"
+            ))
+            .into());
+        }
+        let id = db::case::open(
+            &txn,
+            p,
+            &db::case::NewCase {
+                partnership_id: scope.id,
+                case_type: input.case_type.as_str(),
+                prefix: input.case_type.prefix(),
+                summary: input.summary.trim().to_owned(),
+                lead_officer: input.lead_officer.trim().to_owned(),
+                risk_level: input.risk_level.as_str(),
+                area_code: input.area.clone(),
+                opened_on: input.opened_on.unwrap_or_else(today_in_london),
+                dash_score: input.dash_score,
+            },
+        )
+        .await?;
+        let case = reload(&txn, p, id).await?;
+        audit::record(
+            &txn,
+            p,
+            Some(scope.id),
+            Action::CaseOpened,
+            Some(("case", id.to_string())),
+            json!({"ref": case.r#ref}),
+        )
+        .await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(case)
+    }
+
+    /// Shares a case with another agency of its partnership, on a legal basis. The owning
+    /// agency only (FORBIDDEN for others it is shared with). Sharing again keeps the first
+    /// share. Audited.
+    async fn share_case(&self, ctx: &Context<'_>, input: ShareCaseInput) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        match (input.legal_basis, &input.basis_text) {
+            (LegalBasis::Owner, _) => {
+                return Err(AppError::BadUserInput(
+                    "OWNER is the owning agency's own access, not a basis to share on".to_owned(),
+                )
+                .into());
+            }
+            (LegalBasis::Other, None) => {
+                return Err(AppError::BadUserInput(
+                    "basisText is required when the legal basis is OTHER".to_owned(),
+                )
+                .into());
+            }
+            (LegalBasis::Other, Some(t)) if t.trim().is_empty() => {
+                return Err(AppError::BadUserInput(
+                    "basisText is required when the legal basis is OTHER".to_owned(),
+                )
+                .into());
+            }
+            (b, Some(_)) if b != LegalBasis::Other => {
+                return Err(AppError::BadUserInput(
+                    "basisText is only for the legal basis OTHER".to_owned(),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_case(&txn, p, &input.case_id).await?;
+        let agency = db::case::agency_in_partnership(&txn, &input.agency, case.partnership_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::BadUserInput(format!(
+                    "agency '{}' is not an agency of the case's partnership that works cases",
+                    input.agency
+                ))
+            })?;
+        let added = db::case::share(
+            &txn,
+            p,
+            &case,
+            agency,
+            input.legal_basis.as_str(),
+            input.basis_text.map(|t| t.trim().to_owned()),
+        )
+        .await?;
+        if added {
+            audit::record(
+                &txn,
+                p,
+                Some(case.partnership_id),
+                Action::CaseShared,
+                Some(("case", case.id.to_string())),
+                json!({"agency": input.agency, "legalBasis": input.legal_basis.as_str()}),
+            )
+            .await?;
+        }
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Takes a share away; the agency loses the case from its next request on. The owning
+    /// agency only; its own access cannot be taken away. Audited.
+    async fn unshare_case(&self, ctx: &Context<'_>, case_id: ID, agency: String) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_case(&txn, p, &case_id).await?;
+        let agency_id = db::case::agency_in_partnership(&txn, &agency, case.partnership_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::BadUserInput(format!(
+                    "agency '{agency}' is not an agency of the case's partnership"
+                ))
+            })?;
+        if agency_id == case.owning_agency_id {
+            return Err(AppError::BadUserInput(
+                "the owning agency's own access cannot be taken away".to_owned(),
+            )
+            .into());
+        }
+        if !db::case::unshare(&txn, &case, agency_id).await? {
+            return Err(
+                AppError::NotFound(format!("the case is not shared with '{agency}'")).into(),
+            );
+        }
+        audit::record(
+            &txn,
+            p,
+            Some(case.partnership_id),
+            Action::CaseUnshared,
+            Some(("case", case.id.to_string())),
+            json!({"agency": agency}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Appends a note to a case shared with the caller's agency. Notes are never edited: to
+    /// correct one, add a note that `supersedes` it (both are kept). Audited.
+    async fn add_case_note(&self, ctx: &Context<'_>, input: AddCaseNoteInput) -> Result<CaseNote> {
+        let p = caseworker(ctx)?;
+        if input.text.trim().is_empty() {
+            return Err(AppError::BadUserInput("text must not be empty".to_owned()).into());
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &input.case_id).await?;
+        let supersedes = match &input.supersedes {
+            None => None,
+            Some(id) => {
+                let note_id = parse_id(id, "note")?;
+                let (agency, _) = db::case::note(&txn, p, case.id, note_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("no such note in the case".to_owned()))?;
+                if agency != p.agency_id {
+                    return Err(AppError::Forbidden(
+                        "a note is corrected by its own agency".to_owned(),
+                    )
+                    .into());
+                }
+                Some(note_id)
+            }
+        };
+        let id = db::case::add_note(
+            &txn,
+            p,
+            case.id,
+            input.visibility.as_str(),
+            &input.text,
+            supersedes,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            p,
+            Some(case.partnership_id),
+            Action::NoteAdded,
+            Some(("case", case.id.to_string())),
+            json!({"note": id.to_string(), "visibility": input.visibility.as_str(),
+                   "supersedes": supersedes.map(|s| s.to_string())}),
+        )
+        .await?;
+        let note = db::case::notes(&txn, p, case.id, None, 100)
+            .await?
+            .into_iter()
+            .find(|n| n.id == id)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the new note is not readable")))?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(CaseNote::from(note))
+    }
+
+    /// Adds a person to a case shared with the caller's agency: one the caller can already see
+    /// (`personId`) or a new one (`person`). Warns of likely duplicates among the people the
+    /// caller can see, never others. Audited.
+    async fn add_subject(
+        &self,
+        ctx: &Context<'_>,
+        input: AddSubjectInput,
+    ) -> Result<AddSubjectResult> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &input.case_id).await?;
+        let (person_id, duplicates) = match (&input.person_id, &input.person) {
+            (Some(id), None) => {
+                let id = parse_id(id, "person")?;
+                if !db::case::person_visible(&txn, p, case.partnership_id, id).await? {
+                    return Err(AppError::NotFound("no such person".to_owned()).into());
+                }
+                (id, Vec::new())
+            }
+            (None, Some(person)) => {
+                let full_name = person.full_name.trim().to_owned();
+                if full_name.is_empty() {
+                    return Err(
+                        AppError::BadUserInput("fullName must not be empty".to_owned()).into(),
+                    );
+                }
+                if person.consent == Consent::NotAsked && person.consent_on.is_some() {
+                    return Err(AppError::BadUserInput(
+                        "consentOn goes with consent GIVEN or REFUSED".to_owned(),
+                    )
+                    .into());
+                }
+                let id = db::case::add_person(
+                    &txn,
+                    p,
+                    case.partnership_id,
+                    &db::case::NewPerson {
+                        full_name: full_name.clone(),
+                        date_of_birth: person.date_of_birth,
+                        address: person.address.clone(),
+                        contact: person.contact.clone(),
+                        consent: person.consent.as_str(),
+                        consent_on: person.consent_on,
+                    },
+                )
+                .await?;
+                let duplicates = match person.date_of_birth {
+                    Some(dob) => {
+                        db::case::likely_duplicates(
+                            &txn,
+                            p,
+                            case.partnership_id,
+                            &full_name,
+                            dob,
+                            id,
+                        )
+                        .await?
+                    }
+                    None => Vec::new(),
+                };
+                (id, duplicates)
+            }
+            _ => {
+                return Err(AppError::BadUserInput(
+                    "give either personId or person, not both".to_owned(),
+                )
+                .into());
+            }
+        };
+        if !db::case::add_subject(&txn, p, case.id, person_id, input.part.as_str()).await? {
+            return Err(AppError::Conflict(
+                "the person already has that part in the case".to_owned(),
+            )
+            .into());
+        }
+        audit::record(
+            &txn,
+            p,
+            Some(case.partnership_id),
+            Action::SubjectAdded,
+            Some(("case", case.id.to_string())),
+            json!({"person": person_id.to_string(), "part": input.part.as_str(),
+                   "possibleDuplicates": duplicates.iter().map(|d| d.id.to_string()).collect::<Vec<_>>()}),
+        )
+        .await?;
+        let subject = db::case::subjects(&txn, p, &[case.id])
+            .await?
+            .into_iter()
+            .find(|s| s.person_id == person_id && s.part == input.part.as_str())
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("the new subject is not readable"))
+            })?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(AddSubjectResult {
+            subject: Subject::try_from(subject)?,
+            possible_duplicates: duplicates.into_iter().map(PersonMatch::from).collect(),
+        })
+    }
+}

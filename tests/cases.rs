@@ -1,0 +1,808 @@
+//! Cases and case notes over real HTTP with real tokens: the access matrix (each role with and
+//! without `caseworker`, shared and not shared, AGENCY notes of another agency, another
+//! partnership), the NOT_FOUND rule everywhere, duplicate warnings, and the audit entries each
+//! operation leaves.
+
+mod common;
+
+use common::*;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+
+/// (label, role, agency, caps)
+const PRINCIPALS: [(&str, &str, &str, &[&str]); 8] = [
+    ("police", "police", "herts-police", &[]),
+    (
+        "police caseworker",
+        "police",
+        "herts-police",
+        &["caseworker"],
+    ),
+    ("fire", "fire", "herts-fire", &[]),
+    ("fire caseworker", "fire", "herts-fire", &["caseworker"]),
+    ("council", "council", "stevenage-council", &[]),
+    (
+        "council caseworker",
+        "council",
+        "stevenage-council",
+        &["caseworker"],
+    ),
+    ("pcc", "pcc", "herts-pcc", &[]),
+    (
+        "pcc claiming caseworker",
+        "pcc",
+        "herts-pcc",
+        &["caseworker", "coordinator"],
+    ),
+];
+
+fn token(app: &TestApp, label: &str) -> String {
+    let (_, role, agency, caps) = PRINCIPALS.iter().find(|p| p.0 == label).expect("principal");
+    app.token(role, agency, caps)
+}
+
+const OPEN: &str =
+    "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref owningAgency status riskLevel } }";
+const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { agency legalBasis basisText sharedBy } } }";
+const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { agency } } }";
+const NOTE: &str = "mutation($i: AddCaseNoteInput!) { addCaseNote(input: $i) { id author agency visibility text supersedes } }";
+const SUBJECT: &str = "mutation($i: AddSubjectInput!) { addSubject(input: $i) { subject { personId fullName part } possibleDuplicates { personId fullName caseRefs } } }";
+const CASE: &str = "query($id: ID!) { case(id: $id) { id ref subjects { fullName part } shares { agency } notes { totalCount nodes { text visibility agency supersededBy } } } }";
+
+/// A police case (Stevenage) shared with the council under s.115, with a SHARED and an AGENCY
+/// police note and a victim, John Smith born 1990-01-01. Returns the case id.
+async fn police_case(app: &TestApp) -> String {
+    let police = token(app, "police caseworker");
+    let r = app
+        .gql(
+            OPEN,
+            json!({"i": {"caseType": "ASB", "leadOfficer": "PC Able", "riskLevel": "MEDIUM",
+                          "summary": "Repeat ASB at the parade", "openedOn": "2015-05-01", "area": "bedwell"}}),
+            Some(&police),
+        )
+        .await;
+    let id = r.data()["openCase"]["id"].as_str().expect("id").to_owned();
+    let r = app
+        .gql(
+            SHARE,
+            json!({"i": {"caseId": id, "agency": "stevenage-council", "legalBasis": "S115_CDA_1998"}}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    for (text, vis) in [
+        ("Visited the parade", "SHARED"),
+        ("Intelligence: police only", "AGENCY"),
+    ] {
+        let r = app
+            .gql(
+                NOTE,
+                json!({"i": {"caseId": id, "text": text, "visibility": vis}}),
+                Some(&police),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+    }
+    let r = app
+        .gql(
+            SUBJECT,
+            json!({"i": {"caseId": id, "part": "VICTIM",
+                          "person": {"fullName": "John Smith", "dateOfBirth": "1990-01-01", "consent": "GIVEN", "consentOn": "2015-05-01"}}}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    id
+}
+
+async fn fire_case(app: &TestApp) -> String {
+    let r = app
+        .gql(
+            OPEN,
+            json!({"i": {"caseType": "VULNERABILITY", "leadOfficer": "WM Baker", "riskLevel": "HIGH", "openedOn": "2015-06-01"}}),
+            Some(&token(app, "fire caseworker")),
+        )
+        .await;
+    r.data()["openCase"]["id"].as_str().expect("id").to_owned()
+}
+
+fn outcome(r: &Resp) -> String {
+    match r.body.get("errors") {
+        None => "ok".to_owned(),
+        Some(_) => r.code(),
+    }
+}
+
+/// Runs `query` as every principal and checks each outcome: "ok" or an error code.
+async fn matrix(app: &TestApp, name: &str, query: &str, vars: Value, expect: &[(&str, &str)]) {
+    for (label, ..) in PRINCIPALS {
+        let want = expect
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map_or("FORBIDDEN", |(_, w)| *w);
+        let r = app.gql(query, vars.clone(), Some(&token(app, label))).await;
+        assert_eq!(outcome(&r), want, "{name} as {label}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_case_access_matrix() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let note_id = {
+        let r = app
+            .gql(
+                NOTE,
+                json!({"i": {"caseId": case, "text": "to correct", "visibility": "SHARED"}}),
+                Some(&token(&app, "police caseworker")),
+            )
+            .await;
+        r.data()["addCaseNote"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let shared_readers = [
+        ("police caseworker", "ok"),
+        ("council caseworker", "ok"),
+        ("fire caseworker", "NOT_FOUND"),
+    ];
+    let every_caseworker = [
+        ("police caseworker", "ok"),
+        ("council caseworker", "ok"),
+        ("fire caseworker", "ok"),
+    ];
+    let owner_only = [
+        ("police caseworker", "ok"),
+        ("council caseworker", "FORBIDDEN"),
+        ("fire caseworker", "NOT_FOUND"),
+    ];
+    matrix(&app, "case", CASE, json!({"id": case}), &shared_readers).await;
+    matrix(
+        &app,
+        "caseByRef",
+        "query($r: String!) { caseByRef(ref: $r) { id } }",
+        json!({"r": "ASB-2015-0001"}),
+        &shared_readers,
+    )
+    .await;
+    matrix(
+        &app,
+        "cases",
+        "{ cases { totalCount nodes { id } } }",
+        json!({}),
+        &every_caseworker,
+    )
+    .await;
+    matrix(
+        &app,
+        "searchPeople",
+        "{ searchPeople(name: \"Smyth\") { personId } }",
+        json!({}),
+        &every_caseworker,
+    )
+    .await;
+    matrix(
+        &app,
+        "openCase",
+        OPEN,
+        json!({"i": {"caseType": "OTHER", "leadOfficer": "Someone", "riskLevel": "STANDARD"}}),
+        &every_caseworker,
+    )
+    .await;
+    matrix(
+        &app,
+        "addCaseNote",
+        NOTE,
+        json!({"i": {"caseId": case, "text": "a note", "visibility": "SHARED"}}),
+        &shared_readers,
+    )
+    .await;
+    // Only the note's own agency corrects it.
+    matrix(
+        &app,
+        "addCaseNote superseding",
+        NOTE,
+        json!({"i": {"caseId": case, "text": "corrected", "visibility": "SHARED", "supersedes": note_id}}),
+        &[
+            ("police caseworker", "ok"),
+            ("council caseworker", "FORBIDDEN"),
+            ("fire caseworker", "NOT_FOUND"),
+        ],
+    )
+    .await;
+    matrix(
+        &app,
+        "addSubject",
+        SUBJECT,
+        json!({"i": {"caseId": case, "part": "WITNESS", "person": {"fullName": "Wendy Witness"}}}),
+        &shared_readers,
+    )
+    .await;
+    // Sharing with fire is the owner's decision: the council, shared with, may not. (Police
+    // goes first and shares it, so fire, shared with by its turn, is FORBIDDEN too; the
+    // unshare below has fire asking after it has lost the case.)
+    matrix(
+        &app,
+        "shareCase",
+        SHARE,
+        json!({"i": {"caseId": case, "agency": "herts-fire", "legalBasis": "SAFEGUARDING"}}),
+        &[
+            ("police caseworker", "ok"),
+            ("council caseworker", "FORBIDDEN"),
+            ("fire caseworker", "FORBIDDEN"),
+        ],
+    )
+    .await;
+    // Never with the PCC.
+    let r = app
+        .gql(
+            SHARE,
+            json!({"i": {"caseId": case, "agency": "herts-pcc", "legalBasis": "CONSENT"}}),
+            Some(&token(&app, "police caseworker")),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+    // Not shared: NOT_FOUND for fire, whatever it asks.
+    let fire_case = fire_case(&app).await;
+    matrix(
+        &app,
+        "shareCase (fire's case)",
+        SHARE,
+        json!({"i": {"caseId": fire_case, "agency": "stevenage-council", "legalBasis": "CONSENT"}}),
+        &owner_only.map(|(l, w)| match l {
+            "police caseworker" => (l, "NOT_FOUND"),
+            "fire caseworker" => (l, "ok"),
+            _ => (l, w),
+        }),
+    )
+    .await;
+    // Now shared with fire too; unsharing the council is again the owner's alone.
+    matrix(
+        &app,
+        "unshareCase",
+        UNSHARE,
+        json!({"c": case, "a": "herts-fire"}),
+        &[
+            ("police caseworker", "ok"),
+            ("council caseworker", "FORBIDDEN"),
+            ("fire caseworker", "NOT_FOUND"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let police = token(&app, "police caseworker");
+    let council = token(&app, "council caseworker");
+
+    let r = app.gql(CASE, json!({"id": case}), Some(&police)).await;
+    let notes = &r.data()["case"]["notes"];
+    assert_eq!(notes["totalCount"], 2);
+    assert_eq!(notes["nodes"][0]["text"], "Intelligence: police only");
+    assert_eq!(notes["nodes"][1]["text"], "Visited the parade");
+    assert_eq!(r.data()["case"]["subjects"][0]["fullName"], "John Smith");
+
+    let r = app.gql(CASE, json!({"id": case}), Some(&council)).await;
+    let notes = &r.data()["case"]["notes"];
+    assert_eq!(notes["totalCount"], 1, "{}", r.body);
+    assert_eq!(notes["nodes"][0]["text"], "Visited the parade");
+    assert_eq!(
+        r.data()["case"]["shares"],
+        json!([{"agency": "herts-police"}, {"agency": "stevenage-council"}])
+    );
+
+    // The council's own AGENCY note: police cannot read it.
+    app.gql(
+        NOTE,
+        json!({"i": {"caseId": case, "text": "council only", "visibility": "AGENCY"}}),
+        Some(&council),
+    )
+    .await;
+    let r = app.gql(CASE, json!({"id": case}), Some(&police)).await;
+    let texts: Vec<&str> = r.data()["case"]["notes"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["text"].as_str().expect("text"))
+        .collect();
+    assert!(!texts.contains(&"council only"), "{texts:?}");
+
+    let r = app
+        .gql(
+            UNSHARE,
+            json!({"c": case, "a": "stevenage-council"}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(
+        r.data()["unshareCase"]["shares"],
+        json!([{"agency": "herts-police"}])
+    );
+    // The very next request of the council: gone, as if it never existed, everywhere.
+    let r = app.gql(CASE, json!({"id": case}), Some(&council)).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let r = app
+        .gql(
+            "{ cases { totalCount nodes { id } } }",
+            json!({}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.data()["cases"]["totalCount"], 0);
+    let r = app
+        .gql(
+            "{ searchPeople(name: \"Smith\") { personId } }",
+            json!({}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.data()["searchPeople"], json!([]));
+    let r = app
+        .gql(
+            NOTE,
+            json!({"i": {"caseId": case, "text": "x", "visibility": "SHARED"}}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // A case that does not exist answers the same.
+    let r = app
+        .gql(
+            CASE,
+            json!({"id": "00000000-0000-0000-0000-000000000001"}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    assert_eq!(r.body["errors"][0]["message"], "no such case");
+}
+
+#[tokio::test]
+async fn another_partnership_cannot_see_or_reach_a_case() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    // Police, but with a token for North Herts only.
+    let nh_police = app.token_for("police", "herts-police", &["north-herts"], &["caseworker"]);
+    let r = app.gql(CASE, json!({"id": case}), Some(&nh_police)).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let r = app
+        .gql("{ cases { totalCount } }", json!({}), Some(&nh_police))
+        .await;
+    assert_eq!(r.data()["cases"]["totalCount"], 0);
+    let nh_council = app.token_for(
+        "council",
+        "north-herts-council",
+        &["north-herts"],
+        &["caseworker"],
+    );
+    let r = app.gql(CASE, json!({"id": case}), Some(&nh_council)).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // The owner cannot share with an agency outside the case's partnership.
+    let r = app
+        .gql(
+            SHARE,
+            json!({"i": {"caseId": case, "agency": "north-herts-council", "legalBasis": "CONSENT"}}),
+            Some(&token(&app, "police caseworker")),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn references_count_per_partnership_and_year() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let mut refs = Vec::new();
+    for (t, on) in [
+        ("ASB", "2015-05-01"),
+        ("DOMESTIC_ABUSE", "2015-06-01"),
+        ("HATE", "2015-12-31"),
+        ("ASB", "2016-01-01"),
+    ] {
+        let r = app
+            .gql(
+                OPEN,
+                json!({"i": {"caseType": t, "leadOfficer": "PC Able", "riskLevel": "HIGH", "openedOn": on}}),
+                Some(&police),
+            )
+            .await;
+        refs.push(
+            r.data()["openCase"]["ref"]
+                .as_str()
+                .expect("ref")
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        refs,
+        [
+            "ASB-2015-0001",
+            "DA-2015-0002",
+            "HATE-2015-0003",
+            "ASB-2016-0001"
+        ]
+    );
+    let r = app
+        .gql(
+            "query($r: String!) { caseByRef(ref: $r) { ref caseType } }",
+            json!({"r": "da-2015-0002"}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["caseByRef"]["caseType"], "DOMESTIC_ABUSE");
+    // Filtered and paginated, newest first.
+    let r = app
+        .gql(
+            "{ cases(filter: {caseType: ASB}, first: 1) { totalCount nodes { ref } pageInfo { hasNextPage endCursor } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["cases"]["totalCount"], 2);
+    assert_eq!(r.data()["cases"]["nodes"][0]["ref"], "ASB-2016-0001");
+    let cursor = r.data()["cases"]["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let r = app
+        .gql(
+            "query($a: String) { cases(filter: {caseType: ASB}, first: 1, after: $a) { nodes { ref } pageInfo { hasNextPage } } }",
+            json!({"a": cursor}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["cases"]["nodes"][0]["ref"], "ASB-2015-0001");
+    assert_eq!(r.data()["cases"]["pageInfo"]["hasNextPage"], false);
+    let r = app
+        .gql(
+            "{ cases(filter: {refContains: \"2015-000\"}) { totalCount } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["cases"]["totalCount"], 3);
+}
+
+#[tokio::test]
+async fn dash_scores_imply_a_level_that_the_risk_level_may_only_raise() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let open = |score: i32, risk: &str| json!({"i": {"caseType": "DOMESTIC_ABUSE", "leadOfficer": "DC Dash", "riskLevel": risk, "dashScore": score}});
+    let q = "mutation($i: OpenCaseInput!) { openCase(input: $i) { riskLevel maracReferralMissing dash { score scoredLevel } } }";
+    for (score, risk, want) in [
+        (14, "HIGH", Some("HIGH")),
+        (13, "MEDIUM", Some("MEDIUM")),
+        (10, "MEDIUM", Some("MEDIUM")),
+        (9, "STANDARD", Some("STANDARD")),
+        (9, "HIGH", Some("STANDARD")),
+        (14, "MEDIUM", None),
+        (10, "STANDARD", None),
+        (25, "HIGH", None),
+        (-1, "HIGH", None),
+    ] {
+        let r = app.gql(q, open(score, risk), Some(&police)).await;
+        match want {
+            Some(level) => {
+                assert_eq!(
+                    r.data()["openCase"]["dash"]["scoredLevel"],
+                    level,
+                    "{score}"
+                );
+                assert_eq!(r.data()["openCase"]["riskLevel"], risk);
+                assert_eq!(
+                    r.data()["openCase"]["maracReferralMissing"],
+                    risk == "HIGH",
+                    "{score} {risk}"
+                );
+            }
+            None => assert_eq!(r.code(), "BAD_USER_INPUT", "{score} {risk}: {}", r.body),
+        }
+    }
+}
+
+#[tokio::test]
+async fn duplicate_warnings_and_search_never_reveal_people_of_cases_the_caller_cannot_see() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await; // John Smith, 1990-01-01, shared with the council
+    let fire_case = fire_case(&app).await;
+    let fire = token(&app, "fire caseworker");
+    // Fire adds "John Smyth", same birthday, to its own case: police's John Smith is not
+    // shared with fire, so no warning names him.
+    let r = app
+        .gql(
+            SUBJECT,
+            json!({"i": {"caseId": fire_case, "part": "VICTIM", "person": {"fullName": "John Smyth", "dateOfBirth": "1990-01-01"}}}),
+            Some(&fire),
+        )
+        .await;
+    assert_eq!(
+        r.data()["addSubject"]["possibleDuplicates"],
+        json!([]),
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "{ searchPeople(name: \"Smith\") { fullName } }",
+            json!({}),
+            Some(&fire),
+        )
+        .await;
+    assert_eq!(
+        r.data()["searchPeople"],
+        json!([{"fullName": "John Smyth"}])
+    );
+
+    // The council sees police's case: its "Jon Smyth" of the same birthday is flagged.
+    let council = token(&app, "council caseworker");
+    let r = app
+        .gql(
+            SUBJECT,
+            json!({"i": {"caseId": case, "part": "COMPLAINANT", "person": {"fullName": "Jon Smyth", "dateOfBirth": "1990-01-01"}}}),
+            Some(&council),
+        )
+        .await;
+    let dups = &r.data()["addSubject"]["possibleDuplicates"];
+    assert_eq!(dups.as_array().map(Vec::len), Some(1), "{}", r.body);
+    assert_eq!(dups[0]["fullName"], "John Smith");
+    assert_eq!(dups[0]["caseRefs"], json!(["ASB-2015-0001"]));
+    // A misspelt surname finds both people the council can see, best first, never fire's.
+    let r = app
+        .gql(
+            "{ searchPeople(name: \"Smyth\") { fullName caseRefs } }",
+            json!({}),
+            Some(&council),
+        )
+        .await;
+    let names: Vec<&str> = r.data()["searchPeople"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| m["fullName"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Jon Smyth", "John Smith"]);
+    // Another person's id the council cannot see cannot be added to its case.
+    let fire_person = {
+        let r = app
+            .gql(
+                "query($id: ID!) { case(id: $id) { subjects { fullName } } }",
+                json!({"id": fire_case}),
+                Some(&fire),
+            )
+            .await;
+        assert_eq!(r.data()["case"]["subjects"][0]["fullName"], "John Smyth");
+        let r = app
+            .gql(
+                "{ searchPeople(name: \"John Smyth\") { personId } }",
+                json!({}),
+                Some(&fire),
+            )
+            .await;
+        r.data()["searchPeople"][0]["personId"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let r = app
+        .gql(
+            SUBJECT,
+            json!({"i": {"caseId": case, "part": "WITNESS", "personId": fire_person}}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+}
+
+/// The audit entries since `from` (an id), as (sub, action, record_type).
+async fn audit_since(app: &TestApp, from: i64) -> Vec<(String, String, Option<String>)> {
+    app.db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT sub, action, record_type FROM audit_log WHERE id > $1 ORDER BY id",
+            [from.into()],
+        ))
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "sub").expect("sub"),
+                r.try_get::<String>("", "action").expect("action"),
+                r.try_get::<Option<String>>("", "record_type")
+                    .expect("type"),
+            )
+        })
+        .collect()
+}
+
+async fn last_audit_id(app: &TestApp) -> i64 {
+    app.db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT coalesce(max(id), 0) AS n FROM audit_log",
+        ))
+        .await
+        .expect("max")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+}
+
+#[tokio::test]
+async fn each_operation_leaves_exactly_its_audit_entries() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let entry = |action: &str, t: Option<&str>| {
+        (
+            "police-officer@herts-police".to_owned(),
+            action.to_owned(),
+            t.map(str::to_owned),
+        )
+    };
+    let start = last_audit_id(&app).await;
+    let case = police_case(&app).await;
+    assert_eq!(
+        audit_since(&app, start).await,
+        vec![
+            entry("CASE_OPENED", Some("case")),
+            entry("CASE_SHARED", Some("case")),
+            entry("NOTE_ADDED", Some("case")),
+            entry("NOTE_ADDED", Some("case")),
+            entry("SUBJECT_ADDED", Some("case")),
+        ]
+    );
+    for (query, vars, want) in [
+        (
+            CASE,
+            json!({"id": case}),
+            vec![
+                entry("CASE_VIEWED", Some("case")),
+                entry("NOTES_VIEWED", Some("case")),
+            ],
+        ),
+        (
+            "query($id: ID!) { case(id: $id) { ref } }",
+            json!({"id": case}),
+            vec![entry("CASE_VIEWED", Some("case"))],
+        ),
+        (
+            "{ cases { totalCount } }",
+            json!({}),
+            vec![entry("CASES_LISTED", None)],
+        ),
+        (
+            "{ searchPeople(name: \"Smith\") { fullName } }",
+            json!({}),
+            vec![entry("PEOPLE_SEARCHED", None)],
+        ),
+        (
+            UNSHARE,
+            json!({"c": case, "a": "stevenage-council"}),
+            vec![entry("CASE_UNSHARED", Some("case"))],
+        ),
+        // Refused: nothing happened, nothing is recorded as having happened.
+        (
+            UNSHARE,
+            json!({"c": case, "a": "stevenage-council"}),
+            vec![],
+        ),
+    ] {
+        let before = last_audit_id(&app).await;
+        let r = app.gql(query, vars, Some(&police)).await;
+        let _ = r;
+        assert_eq!(audit_since(&app, before).await, want, "{query}");
+    }
+    // The entries carry the agency, the partnership and the request id of the request.
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT a.slug, p.slug AS partnership, l.request_id, l.detail->>'name' AS name \
+             FROM audit_log l JOIN agencies a ON a.id = l.agency_id JOIN partnerships p ON p.id = l.partnership_id \
+             WHERE l.action = 'PEOPLE_SEARCHED'",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        row.try_get::<String>("", "slug").expect("slug"),
+        "herts-police"
+    );
+    assert_eq!(
+        row.try_get::<String>("", "partnership").expect("p"),
+        "stevenage"
+    );
+    assert_eq!(row.try_get::<String>("", "name").expect("name"), "Smith");
+    assert!(
+        !row.try_get::<Option<String>>("", "request_id")
+            .expect("rid")
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_note_is_corrected_by_a_later_note_and_both_are_kept() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let police = token(&app, "police caseworker");
+    let r = app
+        .gql(
+            NOTE,
+            json!({"i": {"caseId": case, "text": "Seen on the 3rd", "visibility": "SHARED"}}),
+            Some(&police),
+        )
+        .await;
+    let first = r.data()["addCaseNote"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = app
+        .gql(
+            NOTE,
+            json!({"i": {"caseId": case, "text": "Correction: seen on the 4th", "visibility": "SHARED", "supersedes": first}}),
+            Some(&police),
+        )
+        .await;
+    let second = r.data()["addCaseNote"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(r.data()["addCaseNote"]["supersedes"], first.as_str());
+    let r = app.gql(CASE, json!({"id": case}), Some(&police)).await;
+    let nodes = r.data()["case"]["notes"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(nodes[0]["text"], "Correction: seen on the 4th");
+    assert_eq!(nodes[1]["text"], "Seen on the 3rd");
+    assert_eq!(nodes[1]["supersededBy"], second.as_str());
+    // Bad input is refused with a code and changes nothing.
+    for (vars, code) in [
+        (
+            json!({"i": {"caseId": case, "text": "", "visibility": "SHARED"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": case, "text": "x".repeat(20_001), "visibility": "SHARED"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": case, "text": "nul \u{0} byte", "visibility": "SHARED"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": "not-a-uuid", "text": "x", "visibility": "SHARED"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": case, "text": "x", "visibility": "SHARED", "supersedes": "00000000-0000-0000-0000-000000000001"}}),
+            "NOT_FOUND",
+        ),
+    ] {
+        let r = app.gql(NOTE, vars, Some(&police)).await;
+        assert_eq!(r.code(), code, "{}", r.body);
+    }
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { notes { totalCount } } }",
+            json!({"id": case}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["case"]["notes"]["totalCount"], 4);
+    // 20,000 characters exactly are accepted.
+    let r = app
+        .gql(
+            NOTE,
+            json!({"i": {"caseId": case, "text": "y".repeat(20_000), "visibility": "AGENCY"}}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+}
