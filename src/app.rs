@@ -434,6 +434,24 @@ pub async fn resolve_caller(
 /// The longest wait between two attempts to reach the database at start-up.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// Seals the audit log's new entries every `every`, as the service role (which may read the
+/// log and insert seals, nothing more). Several instances may run it: one seals at a time and
+/// the others skip that round. Sealing only reads the log, so requests never wait on it.
+async fn seal_audit_log(db: sea_orm::DatabaseConnection, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match db::audit::seal(&db).await {
+            Ok(db::audit::Sealed::Entries { seq, count }) => {
+                tracing::info!(seal = seq, entries = count, "sealed audit entries");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "sealing the audit log failed; will retry"),
+        }
+    }
+}
+
 /// Migrations, built-in vocabularies and (in demo mode) the demo data, on a connection of their
 /// own with no statement timeout.
 async fn prepare_database(config: &Config) -> anyhow::Result<()> {
@@ -465,6 +483,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = db::connect(&config.database_url, &config.db).await?;
     if config.demo {
         crate::demo::print_tokens(&config)?;
+    }
+    if !config.audit_seal_every.is_zero() {
+        tokio::spawn(seal_audit_log(db.clone(), config.audit_seal_every));
     }
     let state = AppState::new(&config, db);
     let listener = tokio::net::TcpListener::bind(config.bind)

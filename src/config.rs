@@ -44,6 +44,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// `CSPHUB_BODY_TIMEOUT_MS`: how long a client may take to send a request's body.
     pub body_timeout: Duration,
+    /// `CSPHUB_AUDIT_SEAL_MS`: how often the server seals the audit log's new entries (default
+    /// every 5 minutes; 0 turns it off, e.g. where `csphub audit seal` runs from cron).
+    pub audit_seal_every: Duration,
     /// `CSPHUB_CORS_ORIGINS`: origins (comma-separated) whose pages may call the API from a
     /// browser; none by default.
     pub cors_origins: Vec<String>,
@@ -53,6 +56,7 @@ pub struct Config {
 
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_AUDIT_SEAL_EVERY: Duration = Duration::from_secs(300);
 pub const DEFAULT_PUSH_MAX_RECORDS: usize = 10_000;
 pub const DEFAULT_PUSH_MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -141,6 +145,7 @@ impl Config {
             db,
             header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,
+            audit_seal_every: millis("CSPHUB_AUDIT_SEAL_MS", DEFAULT_AUDIT_SEAL_EVERY)?,
             cors_origins,
             push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,
             push_max_bytes: number("CSPHUB_PUSH_MAX_BYTES", DEFAULT_PUSH_MAX_BYTES)?,

@@ -63,6 +63,19 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Seal the audit log's new entries, or verify that no sealed entry was altered.
+    Audit {
+        #[arg(value_enum)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AuditAction {
+    /// Seal the entries of every transaction that has ended since the last seal.
+    Seal,
+    /// Recompute every seal; exit 1 and name the first entry that no longer matches.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -180,6 +193,42 @@ async fn main() -> anyhow::Result<()> {
             }
             if !report.rejected.is_empty() {
                 std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Audit { action } => {
+            let config = Config::from_env()?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            match action {
+                AuditAction::Seal => match csphub::db::audit::seal(&db)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("sealing: {e:?}"))?
+                {
+                    csphub::db::audit::Sealed::Entries { seq, count } => {
+                        println!("sealed {count} entries as seal {seq}");
+                    }
+                    csphub::db::audit::Sealed::Nothing => println!("nothing new to seal"),
+                    csphub::db::audit::Sealed::Busy => println!("another process is sealing"),
+                },
+                AuditAction::Verify => match csphub::db::audit::verify(&db)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("verifying: {e:?}"))?
+                {
+                    csphub::db::audit::Verified::Intact {
+                        seals,
+                        entries,
+                        unsealed,
+                    } => println!(
+                        "intact: {seals} seals over {entries} entries; {unsealed} entries not sealed yet"
+                    ),
+                    csphub::db::audit::Verified::Broken { seal, entry, what } => {
+                        match entry {
+                            Some(id) => println!("BROKEN at entry {id} (seal {seal}): {what}"),
+                            None => println!("BROKEN at seal {seal}: {what}"),
+                        }
+                        std::process::exit(1);
+                    }
+                },
             }
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! The GraphQL API: the schema, its limits and the request context. One file per aggregate.
 
 pub mod area;
+pub mod audit;
 pub mod case;
 pub mod guard;
 pub mod incident;
@@ -39,6 +40,7 @@ pub struct Query(
     area::AreaQuery,
     incident::IncidentQuery,
     case::CaseQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

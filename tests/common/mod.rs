@@ -177,6 +177,7 @@ pub fn test_config() -> Config {
         },
         header_timeout: csphub::config::DEFAULT_HEADER_TIMEOUT,
         body_timeout: csphub::config::DEFAULT_BODY_TIMEOUT,
+        audit_seal_every: Duration::ZERO,
         cors_origins: Vec::new(),
         demo: true,
     }

@@ -1,0 +1,150 @@
+//! The audit log in GraphQL: who saw, searched and changed which case data, and when. An
+//! agency's users read their own agency's entries; coordinators read their partnership's; the
+//! PCC never. Reading the log is itself recorded.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{Text, page_size, principal};
+use crate::auth::Capability;
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
+use crate::error::AppError;
+
+/// One audit entry.
+#[derive(SimpleObject, Clone)]
+pub struct AuditEntry {
+    pub id: ID,
+    pub at: DateTime<Utc>,
+    /// Who acted: the token's `sub`.
+    pub sub: String,
+    pub agency: Option<String>,
+    pub partnership: Option<String>,
+    /// e.g. CASE_VIEWED, NOTES_VIEWED, PEOPLE_SEARCHED, NOTE_ADDED, CASE_SHARED.
+    pub action: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+    /// What else the entry records: search terms, the ids listed or read, a share's basis.
+    pub detail: Json<serde_json::Value>,
+    /// The request it was written in (the `x-request-id` the response carried).
+    pub request_id: Option<String>,
+}
+
+impl From<LogRow> for AuditEntry {
+    fn from(r: LogRow) -> Self {
+        AuditEntry {
+            id: ID(r.id.to_string()),
+            at: r.at,
+            sub: r.sub,
+            agency: r.agency,
+            partnership: r.partnership,
+            action: r.action,
+            record_type: r.record_type,
+            record_id: r.record_id,
+            detail: Json(r.detail),
+            request_id: r.request_id,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct AuditPageInfo {
+    pub has_next_page: bool,
+    /// Pass as `after` for the next (older) page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of audit entries, newest first, with how many match.
+#[derive(SimpleObject, Clone)]
+pub struct AuditConnection {
+    pub nodes: Vec<AuditEntry>,
+    pub page_info: AuditPageInfo,
+    pub total_count: i64,
+}
+
+#[derive(InputObject, Default)]
+pub struct AuditFilterInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    #[graphql(validator(custom = "Text(40)"))]
+    pub action: Option<String>,
+    #[graphql(validator(custom = "Text(200)"))]
+    pub sub: Option<String>,
+    /// A record's id, e.g. a case's.
+    #[graphql(validator(custom = "Text(100)"))]
+    pub record_id: Option<String>,
+    /// From this moment (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Up to this moment (exclusive).
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Audit entries, newest first, cursor-paginated with the total count: the caller's own
+    /// agency's, or with `coordinator` every agency's in the partnership. Not the PCC.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: AuditFilterInput,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditConnection> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadAuditLog)?;
+        let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
+        let limit = page_size(first)?;
+        let before = match after.as_deref() {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
+            })?),
+        };
+        let scope = if p.has(Capability::Coordinator) {
+            LogScope::Partnerships(vec![partnership.id])
+        } else {
+            LogScope::Agency {
+                agency_id: p.agency_id,
+                partnerships: vec![partnership.id],
+            }
+        };
+        let f = LogFilter {
+            action: filter.action.clone(),
+            sub: filter.sub.clone(),
+            record_id: filter.record_id.clone(),
+            from: filter.from,
+            to: filter.to,
+        };
+        let conn = super::db(ctx)?;
+        let (mut rows, total_count) =
+            db::audit::log_page(conn, &scope, &f, before, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        db::audit::record(
+            conn,
+            p,
+            Some(partnership.id),
+            Action::AuditLogViewed,
+            None,
+            json!({"filter": {"action": f.action, "sub": f.sub, "recordId": f.record_id,
+                              "from": f.from, "to": f.to},
+                   "entries": rows.len()}),
+        )
+        .await?;
+        let end_cursor = rows.last().map(|r| r.id.to_string());
+        Ok(AuditConnection {
+            nodes: rows.into_iter().map(AuditEntry::from).collect(),
+            page_info: AuditPageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! The audit log: who may read which entries, sealing (even around a transaction still open),
+//! and `csphub audit verify` finding the first entry altered after it was sealed.
+
+mod common;
+
+use common::*;
+use csphub::db::audit::{Sealed, Verified};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use serde_json::json;
+
+const LOG: &str = "{ auditLog(first: 100) { totalCount nodes { sub agency action recordType } } }";
+
+async fn some_activity(app: &TestApp) -> String {
+    let police = app.token("police", "herts-police", &["caseworker"]);
+    let council = app.token("council", "stevenage-council", &["caseworker"]);
+    let r = app
+        .gql(
+            "mutation { openCase(input: {caseType: ASB, leadOfficer: \"PC Able\", riskLevel: STANDARD}) { id } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    let id = r.data()["openCase"]["id"].as_str().expect("id").to_owned();
+    app.gql(
+        "mutation($c: ID!) { shareCase(input: {caseId: $c, agency: \"stevenage-council\", legalBasis: S115_CDA_1998}) { id } }",
+        json!({"c": id}),
+        Some(&police),
+    )
+    .await;
+    let r = app
+        .gql(
+            "query($c: ID!) { case(id: $c) { ref } }",
+            json!({"c": id}),
+            Some(&council),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    id
+}
+
+fn actions(r: &Resp) -> Vec<(String, String)> {
+    r.data()["auditLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            (
+                n["agency"].as_str().expect("agency").to_owned(),
+                n["action"].as_str().expect("action").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_agency_reads_its_own_entries_a_coordinator_the_partnerships_the_pcc_none() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    // Police (no caseworker needed to read its own agency's log).
+    let r = app.gql(LOG, json!({}), Some(&app.police())).await;
+    assert_eq!(
+        actions(&r),
+        pairs(&[
+            ("herts-police", "CASE_SHARED"),
+            ("herts-police", "CASE_OPENED")
+        ])
+    );
+    let r = app.gql(LOG, json!({}), Some(&app.council())).await;
+    assert_eq!(actions(&r), pairs(&[("stevenage-council", "CASE_VIEWED")]));
+    // A coordinator: every agency's entries in the partnership, including the reads of the
+    // log just made.
+    let r = app.gql(LOG, json!({}), Some(&app.coordinator())).await;
+    assert_eq!(
+        actions(&r),
+        pairs(&[
+            ("stevenage-council", "AUDIT_LOG_VIEWED"),
+            ("herts-police", "AUDIT_LOG_VIEWED"),
+            ("stevenage-council", "CASE_VIEWED"),
+            ("herts-police", "CASE_SHARED"),
+            ("herts-police", "CASE_OPENED"),
+        ])
+    );
+    for token in [
+        app.pcc(),
+        app.token("pcc", "herts-pcc", &["coordinator", "caseworker"]),
+    ] {
+        let r = app.gql(LOG, json!({}), Some(&token)).await;
+        assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    }
+    // Another partnership's coordinator sees none of Stevenage's.
+    let nh = app.token_for(
+        "council",
+        "north-herts-council",
+        &["north-herts"],
+        &["coordinator"],
+    );
+    let r = app.gql(LOG, json!({}), Some(&nh)).await;
+    assert_eq!(r.data()["auditLog"]["totalCount"], 0);
+    // Filtered and paginated.
+    let r = app
+        .gql(
+            "{ auditLog(filter: {action: \"CASE_OPENED\"}) { totalCount nodes { action } } }",
+            json!({}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert_eq!(r.data()["auditLog"]["totalCount"], 1);
+    let r = app
+        .gql(
+            "{ auditLog(first: 2) { nodes { id } pageInfo { hasNextPage endCursor } } }",
+            json!({}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert_eq!(r.data()["auditLog"]["pageInfo"]["hasNextPage"], true);
+    let cursor = r.data()["auditLog"]["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let r = app
+        .gql(
+            "query($a: String) { auditLog(first: 100, after: $a) { nodes { id } } }",
+            json!({"a": cursor}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert!(
+        r.data()["auditLog"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .all(|n| n["id"].as_str().expect("id").parse::<i64>().expect("n")
+                < cursor.parse::<i64>().expect("c"))
+    );
+    let r = app
+        .gql(
+            "{ auditLog(after: \"x\") { totalCount } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    app.db.execute_unprepared(sql).await.expect(sql);
+}
+
+#[tokio::test]
+async fn seals_cover_only_ended_transactions_and_verify_finds_the_first_altered_entry() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let service = app.server_db().await;
+
+    // A transaction still open with an entry of its own: the seal must not cover it.
+    let open = app.db.begin().await.expect("begin");
+    open.execute_unprepared("INSERT INTO audit_log (sub, action) VALUES ('late', 'CASE_VIEWED')")
+        .await
+        .expect("insert");
+    // Sealing runs as the service role, as the server does it.
+    assert_eq!(
+        csphub::db::audit::seal(&service).await.expect("seal"),
+        Sealed::Entries { seq: 1, count: 3 }
+    );
+    assert_eq!(
+        csphub::db::audit::seal(&service).await.expect("seal"),
+        Sealed::Nothing
+    );
+    open.commit().await.expect("commit");
+    assert_eq!(
+        csphub::db::audit::verify(&app.db).await.expect("verify"),
+        Verified::Intact {
+            seals: 1,
+            entries: 3,
+            unsealed: 1
+        }
+    );
+    assert_eq!(
+        csphub::db::audit::seal(&service).await.expect("seal"),
+        Sealed::Entries { seq: 2, count: 1 }
+    );
+    assert_eq!(
+        csphub::db::audit::verify(&app.db).await.expect("verify"),
+        Verified::Intact {
+            seals: 2,
+            entries: 4,
+            unsealed: 0
+        }
+    );
+
+    // Someone with the owner's powers turns the trigger off and rewrites an entry.
+    let second: i64 = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get("", "id")
+        .expect("id");
+    exec(
+        &app,
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+    )
+    .await;
+    exec(
+        &app,
+        &format!("UPDATE audit_log SET sub = 'someone else' WHERE id = {second}"),
+    )
+    .await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("run verify");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "BROKEN at entry {second} (seal 1): the entry was changed"
+        )),
+        "{stdout}"
+    );
+    // Deleted instead: named as removed.
+    exec(&app, &format!("DELETE FROM audit_log WHERE id = {second}")).await;
+    assert_eq!(
+        csphub::db::audit::verify(&app.db).await.expect("verify"),
+        Verified::Broken {
+            seal: 1,
+            entry: Some(second),
+            what: "the entry was removed after it was sealed".to_owned()
+        }
+    );
+    // A seal rewritten to match is caught by the chain.
+    exec(
+        &app,
+        "ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_append_only",
+    )
+    .await;
+    exec(&app, "DELETE FROM audit_seals WHERE seq = 1").await;
+    assert!(matches!(
+        csphub::db::audit::verify(&app.db).await.expect("verify"),
+        Verified::Broken {
+            seal: 2,
+            entry: None,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn the_cli_seals_and_verifies_an_intact_log() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+            .args(args)
+            .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+            .output()
+            .expect("run")
+    };
+    let out = run(&["audit", "seal"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "sealed 3 entries as seal 1"
+    );
+    let out = run(&["audit", "verify"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "intact: 1 seals over 3 entries; 0 entries not sealed yet"
+    );
+}
