@@ -457,6 +457,9 @@ async fn seal_audit_log(db: sea_orm::DatabaseConnection, every: std::time::Durat
 async fn prepare_database(config: &Config) -> anyhow::Result<()> {
     let db = db::connect_for_maintenance(&config.database_url).await?;
     db::prepare(&db).await?;
+    db::case::set_retention(&db, &config.retention_years)
+        .await
+        .map_err(|e| anyhow::anyhow!("writing the retention schedule: {e:?}"))?;
     if config.demo {
         crate::demo::load(&db).await?;
     }

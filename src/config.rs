@@ -47,6 +47,10 @@ pub struct Config {
     /// `CSPHUB_AUDIT_SEAL_MS`: how often the server seals the audit log's new entries (default
     /// every 5 minutes; 0 turns it off, e.g. where `csphub audit seal` runs from cron).
     pub audit_seal_every: Duration,
+    /// `CSPHUB_RETENTION_YEARS`: years after closing that a case of a type is due for review
+    /// and deletion, e.g. `ASB=5,DOMESTIC_ABUSE=6`; types not named keep what the database has
+    /// (6 years unless set before). Written to the database at start, so every instance agrees.
+    pub retention_years: Vec<(String, i32)>,
     /// `CSPHUB_CORS_ORIGINS`: origins (comma-separated) whose pages may call the API from a
     /// browser; none by default.
     pub cors_origins: Vec<String>,
@@ -146,6 +150,7 @@ impl Config {
             header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,
             audit_seal_every: millis("CSPHUB_AUDIT_SEAL_MS", DEFAULT_AUDIT_SEAL_EVERY)?,
+            retention_years: retention_years(var("CSPHUB_RETENTION_YEARS").as_deref())?,
             cors_origins,
             push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,
             push_max_bytes: number("CSPHUB_PUSH_MAX_BYTES", DEFAULT_PUSH_MAX_BYTES)?,
@@ -188,4 +193,36 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Parses `CSPHUB_RETENTION_YEARS`: `TYPE=YEARS` pairs, comma-separated.
+pub fn retention_years(value: Option<&str>) -> anyhow::Result<Vec<(String, i32)>> {
+    const TYPES: [&str; 5] = ["ASB", "DOMESTIC_ABUSE", "HATE", "VULNERABILITY", "OTHER"];
+    let mut out = Vec::new();
+    for pair in value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (t, y) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("CSPHUB_RETENTION_YEARS: '{pair}' is not TYPE=YEARS"))?;
+        let t = t.trim().to_ascii_uppercase();
+        anyhow::ensure!(
+            TYPES.contains(&t.as_str()),
+            "CSPHUB_RETENTION_YEARS: '{t}' is not a case type ({})",
+            TYPES.join(", ")
+        );
+        let years: i32 = y
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (1..=100).contains(y))
+            .ok_or_else(|| {
+                anyhow::anyhow!("CSPHUB_RETENTION_YEARS: '{y}' is not 1 to 100 years")
+            })?;
+        out.push((t, years));
+    }
+    Ok(out)
 }

@@ -806,3 +806,386 @@ async fn a_note_is_corrected_by_a_later_note_and_both_are_kept() {
         .await;
     assert!(r.body.get("errors").is_none(), "{}", r.body);
 }
+
+const UPDATE: &str = "mutation($i: UpdateCaseInput!) { updateCase(input: $i) { version riskLevel leadOfficer odgDates maracReferredOn maracOutcome maracReferralMissing } }";
+const DASH: &str = "mutation($i: RecordDashInput!) { recordDash(input: $i) { version riskLevel maracReferralMissing dash { score scoredLevel overrideLevel overrideReason } } }";
+const CLOSE: &str = "mutation($i: CloseCaseInput!) { closeCase(input: $i) { version status outcome closedOn reviewOn } }";
+
+async fn version(app: &TestApp, case: &str) -> i64 {
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { version } }",
+            json!({"id": case}),
+            Some(&token(app, "police caseworker")),
+        )
+        .await;
+    r.data()["case"]["version"].as_i64().expect("version")
+}
+
+#[tokio::test]
+async fn the_owner_updates_assesses_and_closes_others_shared_with_may_not() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let v = version(&app, &case).await;
+    let vars = json!({"i": {"caseId": case, "version": v, "leadOfficer": "PC Baker", "odgDates": ["2015-06-10", "2015-05-12", "2015-06-10"]}});
+    matrix(
+        &app,
+        "updateCase",
+        UPDATE,
+        vars.clone(),
+        &[
+            ("police caseworker", "ok"),
+            ("council caseworker", "FORBIDDEN"),
+            ("fire caseworker", "NOT_FOUND"),
+        ],
+    )
+    .await;
+    // The same version again: changed since.
+    let r = app
+        .gql(UPDATE, vars, Some(&token(&app, "police caseworker")))
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { leadOfficer odgDates } }",
+            json!({"id": case}),
+            Some(&token(&app, "council caseworker")),
+        )
+        .await;
+    assert_eq!(r.data()["case"]["leadOfficer"], "PC Baker");
+    assert_eq!(
+        r.data()["case"]["odgDates"],
+        json!(["2015-05-12", "2015-06-10"])
+    );
+
+    // Closing: an outcome from the vocabulary; the review date 6 years on (the default).
+    let v = version(&app, &case).await;
+    let police = token(&app, "police caseworker");
+    for (vars, code) in [
+        (
+            json!({"i": {"caseId": case, "version": v, "outcome": "made-up", "closedOn": "2016-01-31"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": case, "version": v, "outcome": "behaviour-stopped", "closedOn": "2015-04-30"}}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({"i": {"caseId": case, "version": v, "outcome": "behaviour-stopped", "closedOn": "2099-01-01"}}),
+            "BAD_USER_INPUT",
+        ),
+    ] {
+        let r = app.gql(CLOSE, vars, Some(&police)).await;
+        assert_eq!(r.code(), code, "{}", r.body);
+    }
+    let vars = json!({"i": {"caseId": case, "version": v, "outcome": "behaviour-stopped", "closedOn": "2016-01-31"}});
+    let r = app
+        .gql(
+            CLOSE,
+            vars.clone(),
+            Some(&token(&app, "council caseworker")),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = app.gql(CLOSE, vars, Some(&police)).await;
+    assert_eq!(
+        r.data()["closeCase"],
+        json!({"version": v + 1, "status": "CLOSED", "outcome": "behaviour-stopped", "closedOn": "2016-01-31", "reviewOn": "2022-01-31"})
+    );
+    // Closed: filtered as such; reopened, the outcome and review date go.
+    let r = app
+        .gql(
+            "{ cases(filter: {status: CLOSED}) { totalCount } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["cases"]["totalCount"], 1);
+    let r = app
+        .gql(
+            "mutation($c: ID!, $v: Int!) { reopenCase(caseId: $c, version: $v) { status outcome reviewOn } }",
+            json!({"c": case, "v": v + 1}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(
+        r.data()["reopenCase"],
+        json!({"status": "OPEN", "outcome": null, "reviewOn": null})
+    );
+}
+
+#[tokio::test]
+async fn a_dash_override_only_raises_the_level_and_needs_a_reason() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let r = app
+        .gql(
+            OPEN,
+            json!({"i": {"caseType": "DOMESTIC_ABUSE", "leadOfficer": "DC Dash", "riskLevel": "STANDARD", "openedOn": "2015-05-01"}}),
+            Some(&police),
+        )
+        .await;
+    let case = r.data()["openCase"]["id"].as_str().expect("id").to_owned();
+    let mut v = version(&app, &case).await;
+    let dash = |v: i64, score: i32, level: Option<&str>, reason: Option<&str>| json!({"i": {"caseId": case, "version": v, "score": score, "overrideLevel": level, "overrideReason": reason}});
+    for (score, level, reason) in [
+        (12, Some("MEDIUM"), Some("same as scored")),
+        (12, Some("STANDARD"), Some("lower")),
+        (12, Some("HIGH"), None),
+        (12, None, Some("reason without a level")),
+        (25, None, None),
+    ] {
+        let r = app
+            .gql(DASH, dash(v, score, level, reason), Some(&police))
+            .await;
+        assert_eq!(r.code(), "BAD_USER_INPUT", "{score} {level:?}: {}", r.body);
+    }
+    let r = app.gql(DASH, dash(v, 12, None, None), Some(&police)).await;
+    assert_eq!(r.data()["recordDash"]["riskLevel"], "MEDIUM");
+    assert_eq!(r.data()["recordDash"]["maracReferralMissing"], false);
+    v += 1;
+    let r = app
+        .gql(
+            DASH,
+            dash(v, 12, Some("HIGH"), Some("Escalating stalking")),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(
+        r.data()["recordDash"],
+        json!({"version": v + 1, "riskLevel": "HIGH", "maracReferralMissing": true,
+               "dash": {"score": 12, "scoredLevel": "MEDIUM", "overrideLevel": "HIGH", "overrideReason": "Escalating stalking"}})
+    );
+    v += 1;
+    // The MARAC referral clears the flag; the risk level cannot go below the DASH level.
+    let r = app
+        .gql(
+            UPDATE,
+            json!({"i": {"caseId": case, "version": v, "riskLevel": "STANDARD"}}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+    let r = app
+        .gql(
+            UPDATE,
+            json!({"i": {"caseId": case, "version": v, "maracReferredOn": "2015-05-20", "maracOutcome": "Safety plan agreed"}}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["updateCase"]["maracReferralMissing"], false);
+    assert_eq!(r.data()["updateCase"]["maracOutcome"], "Safety plan agreed");
+    // Not a domestic-abuse case: no DASH.
+    let other = police_case(&app).await;
+    let v = version(&app, &other).await;
+    let r = app
+        .gql(
+            DASH,
+            json!({"i": {"caseId": other, "version": v, "score": 5}}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn interventions_follow_their_vocabulary_dates_and_referrals_their_states() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let council = token(&app, "council caseworker");
+    let q = "mutation($i: RecordInterventionInput!) { recordIntervention(input: $i) { intervention label agency startsOn } }";
+    // A community protection notice exists from 20 October 2014; an ASBO until the day before.
+    for (code, on, ok) in [
+        ("community-protection-notice", "2014-10-20", true),
+        ("community-protection-notice", "2014-10-19", false),
+        ("anti-social-behaviour-order", "2014-10-19", true),
+        ("anti-social-behaviour-order", "2014-10-20", false),
+        ("made-up", "2015-01-01", false),
+    ] {
+        let r = app
+            .gql(
+                q,
+                json!({"i": {"caseId": case, "intervention": code, "startsOn": on}}),
+                Some(&council),
+            )
+            .await;
+        if ok {
+            assert_eq!(
+                r.data()["recordIntervention"]["agency"],
+                "stevenage-council",
+                "{}",
+                r.body
+            );
+        } else {
+            assert_eq!(r.code(), "BAD_USER_INPUT", "{code} {on}: {}", r.body);
+        }
+    }
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { interventions { intervention label startsOn } } }",
+            json!({"id": case}),
+            Some(&token(&app, "police caseworker")),
+        )
+        .await;
+    assert_eq!(
+        r.data()["case"]["interventions"],
+        json!([
+            {"intervention": "anti-social-behaviour-order", "label": "Anti-social behaviour order (ASBO)", "startsOn": "2014-10-19"},
+            {"intervention": "community-protection-notice", "label": "Community protection notice", "startsOn": "2014-10-20"},
+        ])
+    );
+    // Referrals: REFERRED -> ACCEPTED -> COMPLETED; nothing else.
+    let r = app
+        .gql(
+            "mutation($c: ID!) { referCase(input: {caseId: $c, toProgramme: \"Family Intervention Project\", referredOn: \"2015-06-01\"}) { id status version } }",
+            json!({"c": case}),
+            Some(&council),
+        )
+        .await;
+    let id = r.data()["referCase"]["id"].as_str().expect("id").to_owned();
+    let upd = "mutation($i: UpdateReferralInput!) { updateReferral(input: $i) { status version decidedOn completedOn } }";
+    let r = app
+        .gql(upd, json!({"i": {"referralId": id, "version": 1, "status": "COMPLETED", "on": "2015-06-02"}}), Some(&council))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+    let r = app
+        .gql(upd, json!({"i": {"referralId": id, "version": 1, "status": "ACCEPTED", "on": "2015-06-02"}}), Some(&token(&app, "police caseworker")))
+        .await;
+    assert_eq!(
+        r.data()["updateReferral"],
+        json!({"status": "ACCEPTED", "version": 2, "decidedOn": "2015-06-02", "completedOn": null})
+    );
+    let r = app
+        .gql(
+            upd,
+            json!({"i": {"referralId": id, "version": 1, "status": "COMPLETED"}}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    let r = app
+        .gql(upd, json!({"i": {"referralId": id, "version": 2, "status": "COMPLETED", "on": "2015-09-30"}}), Some(&token(&app, "fire caseworker")))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let r = app
+        .gql(upd, json!({"i": {"referralId": id, "version": 2, "status": "COMPLETED", "on": "2015-09-30"}}), Some(&council))
+        .await;
+    assert_eq!(r.data()["updateReferral"]["completedOn"], "2015-09-30");
+}
+
+/// Pushes ASB incidents on the given days (London noon) as police, returning their ids.
+async fn asb_reports(app: &TestApp, days: &[&str]) -> Vec<String> {
+    let records: Vec<serde_json::Value> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({"externalRef": format!("CR-{i}-{d}"), "category": "anti-social-behaviour", "asbType": "personal",
+                   "occurredAt": format!("{d}T12:00:00Z"), "area": "bedwell"})
+        })
+        .collect();
+    let r = app
+        .gql(
+            "mutation($i: [IncidentInput!]!) { pushIncidents(incidents: $i) { created rejected { code message } } }",
+            json!({"i": records}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(
+        r.data()["pushIncidents"]["created"],
+        days.len(),
+        "{}",
+        r.body
+    );
+    let mut ids = Vec::new();
+    for d in days {
+        ids.push(ids_for(app, d).await);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn the_case_review_threshold_is_three_reports_within_six_months() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let review = "query($id: ID!) { case(id: $id) { incidents { externalRef } caseReview { thresholdMet firstMetOn qualifyingReports } } }";
+    // 1 January, 1 April, 2 July: the third is six months and a day after the first.
+    let ids = asb_reports(
+        &app,
+        &["2015-01-01", "2015-04-01", "2015-07-02", "2015-07-01"],
+    )
+    .await;
+    assert_eq!(ids.len(), 4);
+    let case = police_case(&app).await;
+    let link = "mutation($c: ID!, $i: ID!) { linkIncident(caseId: $c, incidentId: $i) { id } }";
+    for day in ["2015-01-01", "2015-04-01", "2015-07-02"] {
+        let id = ids_for(&app, day).await;
+        let r = app
+            .gql(link, json!({"c": case, "i": id}), Some(&police))
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+    }
+    let r = app.gql(review, json!({"id": case}), Some(&police)).await;
+    assert_eq!(
+        r.data()["case"]["caseReview"],
+        json!({"thresholdMet": false, "firstMetOn": null, "qualifyingReports": 3})
+    );
+    // 1 July: exactly six months after 1 January.
+    let id = ids_for(&app, "2015-07-01").await;
+    app.gql(link, json!({"c": case, "i": id}), Some(&police))
+        .await;
+    let r = app.gql(review, json!({"id": case}), Some(&police)).await;
+    assert_eq!(
+        r.data()["case"]["caseReview"],
+        json!({"thresholdMet": true, "firstMetOn": "2015-07-01", "qualifyingReports": 4})
+    );
+    // Unlinked again: back below. An incident of another partnership cannot be linked.
+    let r = app
+        .gql(
+            "mutation($c: ID!, $i: ID!) { unlinkIncident(caseId: $c, incidentId: $i) { caseReview { thresholdMet } } }",
+            json!({"c": case, "i": id}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(
+        r.data()["unlinkIncident"]["caseReview"]["thresholdMet"],
+        false
+    );
+    let r = app
+        .gql(
+            link,
+            json!({"c": case, "i": "00000000-0000-0000-0000-000000000001"}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // Fire (not shared) cannot link to it.
+    let r = app
+        .gql(
+            link,
+            json!({"c": case, "i": id}),
+            Some(&token(&app, "fire caseworker")),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+}
+
+async fn ids_for(app: &TestApp, day: &str) -> String {
+    let r = app
+        .gql(
+            "query($d: NaiveDate!) { incidents(first: 100, filter: {categories: [\"anti-social-behaviour\"], period: {from: $d, to: $d}}) { nodes { id externalRef } } }",
+            json!({"d": day}),
+            Some(&app.police()),
+        )
+        .await;
+    r.data()["incidents"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| {
+            n["externalRef"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("CR-") && e.ends_with(day))
+        })
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .expect("the pushed report")
+}

@@ -44,6 +44,14 @@ CREATE FUNCTION csphub_partnerships() RETURNS uuid[] LANGUAGE sql STABLE AS $f$
     SELECT string_to_array(NULLIF(current_setting('csphub.partnership_ids', true), ''), ',')::uuid[]
 $f$;
 
+-- How long after closing a case of each type is due for retention review (and deletion).
+-- Written at start from CSPHUB_RETENTION_YEARS; 6 years unless configured.
+CREATE TABLE case_retention (
+    case_type text PRIMARY KEY CHECK (case_type IN ('ASB', 'DOMESTIC_ABUSE', 'HATE', 'VULNERABILITY', 'OTHER')),
+    years     int NOT NULL CHECK (years BETWEEN 1 AND 100)
+);
+INSERT INTO case_retention VALUES ('ASB', 6), ('DOMESTIC_ABUSE', 6), ('HATE', 6), ('VULNERABILITY', 6), ('OTHER', 6);
+
 -- Reference numbers: per partnership and year, across case types.
 CREATE TABLE case_ref_counters (
     partnership_id uuid NOT NULL REFERENCES partnerships (id),
@@ -250,7 +258,7 @@ GRANT USAGE ON SCHEMA public TO csphub_service;
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     partnerships, agencies, agency_partnerships, plans, plan_events, priorities, actions,
     progress_records, areas, vocabulary_terms, incidents, incident_revisions, incident_pushes,
-    case_ref_counters
+    case_ref_counters, case_retention
     TO csphub_service;
 GRANT SELECT ON seaql_migrations TO csphub_service;
 GRANT SELECT, INSERT, UPDATE ON cases, people, case_referrals TO csphub_service;
@@ -331,7 +339,7 @@ END $$;
 "#;
 
 const DOWN: &str = r#"
-DROP TABLE IF EXISTS audit_seals, audit_log, case_incidents, case_referrals, case_interventions,
+DROP TABLE IF EXISTS case_retention, audit_seals, audit_log, case_incidents, case_referrals, case_interventions,
     case_notes, case_subjects, people, case_shares, cases, case_ref_counters CASCADE;
 DROP FUNCTION IF EXISTS csphub_sees_case(uuid), csphub_owns_case(uuid), csphub_agency(), csphub_partnerships(),
     csphub_refuse_change();

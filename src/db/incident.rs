@@ -676,3 +676,36 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
         rejected,
     })
 }
+
+/// The incidents linked to a case (the caller has already been found to see the case), in the
+/// order they occurred. Incidents are never personal data; the link is case data and goes
+/// through the case's row-level security.
+pub async fn linked_to_case<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+) -> AppResult<Vec<IncidentRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {ROW_COLUMNS} {ROW_FROM} JOIN case_incidents ci ON ci.incident_id = i.id \
+             WHERE ci.case_id = $1 ORDER BY i.occurred_at, i.id"
+        ),
+        vec![case_id.into()],
+    )
+    .await
+}
+
+/// An incident of a partnership, by id: whether it exists there.
+pub async fn exists_in<C: ConnectionTrait>(
+    conn: &C,
+    partnership_id: Uuid,
+    id: Uuid,
+) -> AppResult<bool> {
+    let row: Option<CountRow> = fetch_optional(
+        conn,
+        "SELECT count(*) AS n FROM incidents WHERE id = $1 AND partnership_id = $2",
+        vec![id.into(), partnership_id.into()],
+    )
+    .await?;
+    Ok(row.is_some_and(|r| r.n > 0))
+}

@@ -15,10 +15,12 @@ pub enum Vocabulary {
     Outcome,
     DrugClass,
     CancelReason,
+    CaseOutcome,
+    Intervention,
 }
 
 impl Vocabulary {
-    pub const ALL: [Vocabulary; 7] = [
+    pub const ALL: [Vocabulary; 9] = [
         Vocabulary::CrimeCategory,
         Vocabulary::AsbType,
         Vocabulary::FireType,
@@ -26,6 +28,8 @@ impl Vocabulary {
         Vocabulary::Outcome,
         Vocabulary::DrugClass,
         Vocabulary::CancelReason,
+        Vocabulary::CaseOutcome,
+        Vocabulary::Intervention,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,8 @@ impl Vocabulary {
             Vocabulary::Outcome => "OUTCOME",
             Vocabulary::DrugClass => "DRUG_CLASS",
             Vocabulary::CancelReason => "CANCEL_REASON",
+            Vocabulary::CaseOutcome => "CASE_OUTCOME",
+            Vocabulary::Intervention => "INTERVENTION",
         }
     }
 
@@ -188,6 +194,124 @@ pub fn builtin() -> Vec<Term> {
         ("recorded-in-error", "Recorded in error"),
     ] {
         add(CancelReason, code, label, feed, None);
+    }
+    // How a case ended.
+    for (code, label) in [
+        ("behaviour-stopped", "Behaviour stopped or problem resolved"),
+        (
+            "risk-reduced",
+            "Risk reduced to a level managed by one agency",
+        ),
+        ("enforcement-completed", "Enforcement action completed"),
+        ("moved-away", "Subject moved out of the area"),
+        ("no-engagement", "Victim or subject declined to engage"),
+        (
+            "transferred",
+            "Transferred to another partnership or service",
+        ),
+        ("no-further-action", "No further action required"),
+        ("subject-deceased", "Subject deceased"),
+    ] {
+        add(CaseOutcome, code, label, feed, None);
+    }
+    // Tools and powers of the Anti-social Behaviour, Crime and Policing Act 2014 (in force
+    // 20 October 2014) and the orders it replaced (ASBOs, ASB injunctions, dispersal orders
+    // under the 2003 Act), with the dates each was in force.
+    let act_2014 = d(2014, 10, 20);
+    let before_2014 = Some(d(2014, 10, 19));
+    for (code, label, from, to) in [
+        ("warning-letter", "Warning letter", feed, None),
+        (
+            "acceptable-behaviour-contract",
+            "Acceptable behaviour contract",
+            feed,
+            None,
+        ),
+        ("mediation", "Mediation", feed, None),
+        ("parenting-order", "Parenting order", feed, None),
+        (
+            "anti-social-behaviour-order",
+            "Anti-social behaviour order (ASBO)",
+            feed,
+            before_2014,
+        ),
+        (
+            "asb-injunction",
+            "Anti-social behaviour injunction (Housing Act 1996)",
+            feed,
+            before_2014,
+        ),
+        (
+            "dispersal-order-2003",
+            "Dispersal order (Anti-social Behaviour Act 2003)",
+            feed,
+            before_2014,
+        ),
+        (
+            "premises-closure-order-2003",
+            "Premises closure order (Anti-social Behaviour Act 2003)",
+            feed,
+            before_2014,
+        ),
+        (
+            "community-protection-notice",
+            "Community protection notice",
+            act_2014,
+            None,
+        ),
+        (
+            "community-protection-warning",
+            "Community protection warning",
+            act_2014,
+            None,
+        ),
+        (
+            "dispersal-direction",
+            "Dispersal direction (2014 Act, s.35)",
+            act_2014,
+            None,
+        ),
+        (
+            "civil-injunction",
+            "Civil injunction (2014 Act, Part 1)",
+            act_2014,
+            None,
+        ),
+        (
+            "criminal-behaviour-order",
+            "Criminal behaviour order",
+            act_2014,
+            None,
+        ),
+        ("closure-notice", "Closure notice", act_2014, None),
+        ("closure-order", "Closure order", act_2014, None),
+        (
+            "public-spaces-protection-order",
+            "Public spaces protection order",
+            act_2014,
+            None,
+        ),
+        (
+            "absolute-ground-for-possession",
+            "Absolute ground for possession",
+            act_2014,
+            None,
+        ),
+        ("family-intervention", "Family intervention", feed, None),
+        (
+            "target-hardening",
+            "Target hardening (security measures at the home)",
+            feed,
+            None,
+        ),
+        (
+            "home-fire-safety-visit",
+            "Home fire safety visit",
+            feed,
+            None,
+        ),
+    ] {
+        add(Intervention, code, label, from, to);
     }
     terms
 }

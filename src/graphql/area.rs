@@ -64,6 +64,10 @@ pub enum VocabularyKind {
     DrugClass,
     /// Why a record was withdrawn (`cancelReason`).
     CancelReason,
+    /// How a case ended (`closeCase`).
+    CaseOutcome,
+    /// Tools and powers used in a case (`recordIntervention`).
+    Intervention,
 }
 
 impl From<VocabularyKind> for Vocabulary {
@@ -76,6 +80,8 @@ impl From<VocabularyKind> for Vocabulary {
             VocabularyKind::Outcome => Vocabulary::Outcome,
             VocabularyKind::DrugClass => Vocabulary::DrugClass,
             VocabularyKind::CancelReason => Vocabulary::CancelReason,
+            VocabularyKind::CaseOutcome => Vocabulary::CaseOutcome,
+            VocabularyKind::Intervention => Vocabulary::Intervention,
         }
     }
 }
@@ -90,6 +96,8 @@ impl From<Vocabulary> for VocabularyKind {
             Vocabulary::Outcome => VocabularyKind::Outcome,
             Vocabulary::DrugClass => VocabularyKind::DrugClass,
             Vocabulary::CancelReason => VocabularyKind::CancelReason,
+            Vocabulary::CaseOutcome => VocabularyKind::CaseOutcome,
+            Vocabulary::Intervention => VocabularyKind::Intervention,
         }
     }
 }

@@ -415,6 +415,152 @@ impl From<NoteRow> for CaseNote {
     }
 }
 
+/// An intervention (a tool or power) used in a case.
+#[derive(SimpleObject, Clone)]
+pub struct Intervention {
+    pub id: ID,
+    /// An INTERVENTION code, e.g. community-protection-notice.
+    pub intervention: String,
+    pub label: Option<String>,
+    /// The agency that used it.
+    pub agency: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<db::case::InterventionRow> for Intervention {
+    fn from(r: db::case::InterventionRow) -> Self {
+        Intervention {
+            id: ID(r.id.to_string()),
+            intervention: r.intervention,
+            label: r.label,
+            agency: r.agency,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            notes: r.notes,
+            recorded_by: r.recorded_by,
+            recorded_at: r.recorded_at,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ReferralStatus {
+    Referred,
+    Accepted,
+    Declined,
+    Completed,
+}
+
+impl ReferralStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReferralStatus::Referred => "REFERRED",
+            ReferralStatus::Accepted => "ACCEPTED",
+            ReferralStatus::Declined => "DECLINED",
+            ReferralStatus::Completed => "COMPLETED",
+        }
+    }
+
+    fn parse(s: &str) -> Result<ReferralStatus, AppError> {
+        [
+            ReferralStatus::Referred,
+            ReferralStatus::Accepted,
+            ReferralStatus::Declined,
+            ReferralStatus::Completed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown referral status {s}")))
+    }
+
+    /// REFERRED goes to ACCEPTED or DECLINED; ACCEPTED goes to COMPLETED.
+    fn may_become(self, next: ReferralStatus) -> bool {
+        matches!(
+            (self, next),
+            (ReferralStatus::Referred, ReferralStatus::Accepted)
+                | (ReferralStatus::Referred, ReferralStatus::Declined)
+                | (ReferralStatus::Accepted, ReferralStatus::Completed)
+        )
+    }
+}
+
+/// A referral from one of the case's agencies to a programme or agency.
+#[derive(SimpleObject, Clone)]
+pub struct Referral {
+    pub id: ID,
+    pub from_agency: String,
+    /// e.g. Family Intervention Project.
+    pub to_programme: String,
+    pub status: ReferralStatus,
+    pub referred_on: NaiveDate,
+    /// When it was accepted or declined.
+    pub decided_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub recorded_by: String,
+    pub version: i32,
+}
+
+impl TryFrom<db::case::ReferralRow> for Referral {
+    type Error = AppError;
+
+    fn try_from(r: db::case::ReferralRow) -> Result<Self, AppError> {
+        Ok(Referral {
+            id: ID(r.id.to_string()),
+            from_agency: r.from_agency,
+            to_programme: r.to_programme,
+            status: ReferralStatus::parse(&r.status)?,
+            referred_on: r.referred_on,
+            decided_on: r.decided_on,
+            completed_on: r.completed_on,
+            recorded_by: r.recorded_by,
+            version: r.version,
+        })
+    }
+}
+
+/// The anti-social behaviour category of incident records.
+const ASB_CATEGORY: &str = "anti-social-behaviour";
+
+/// Whether the linked reports meet the ASB Case Review threshold.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct CaseReview {
+    /// Three qualifying reports within six months, at any time.
+    pub threshold_met: bool,
+    /// The day of the report that first made three within six months.
+    pub first_met_on: Option<NaiveDate>,
+    /// Qualifying reports in the six months up to today.
+    pub reports_in_last_six_months: i32,
+    /// Qualifying reports linked in all.
+    pub qualifying_reports: i32,
+}
+
+/// Three reports within six months: the third no later than six calendar months after the
+/// first (1 January and 1 July meet it; 1 January and 2 July do not).
+pub fn case_review(mut dates: Vec<NaiveDate>, today: NaiveDate) -> CaseReview {
+    dates.sort();
+    let six_months_after = |d: NaiveDate| d.checked_add_months(chrono::Months::new(6));
+    let first_met_on = dates
+        .windows(3)
+        .find(|w| six_months_after(w[0]).is_some_and(|limit| w[2] <= limit))
+        .map(|w| w[2]);
+    let since = today
+        .checked_sub_months(chrono::Months::new(6))
+        .unwrap_or(NaiveDate::MIN);
+    CaseReview {
+        threshold_met: first_met_on.is_some(),
+        first_met_on,
+        reports_in_last_six_months: dates
+            .iter()
+            .filter(|d| **d >= since && **d <= today)
+            .count() as i32,
+        qualifying_reports: dates.len() as i32,
+    }
+}
+
 #[derive(SimpleObject, Clone)]
 pub struct CasePageInfo {
     pub has_next_page: bool,
@@ -519,6 +665,57 @@ impl Case {
             .into_iter()
             .map(Share::from)
             .collect())
+    }
+
+    /// Tools and powers used in the case, in date order.
+    async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<Intervention>> {
+        caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        Ok(db::case::interventions(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(Intervention::from)
+            .collect())
+    }
+
+    /// Referrals from the case's agencies to programmes or other agencies.
+    async fn referrals(&self, ctx: &Context<'_>) -> Result<Vec<Referral>> {
+        caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        Ok(db::case::referrals(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(Referral::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The incident records the case concerns, in the order they occurred.
+    async fn incidents(&self, ctx: &Context<'_>) -> Result<Vec<super::incident::Incident>> {
+        caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        Ok(db::incident::linked_to_case(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(super::incident::Incident::from)
+            .collect())
+    }
+
+    /// The ASB Case Review ("community trigger") threshold over the linked reports: three
+    /// qualifying reports (ACTIVE anti-social-behaviour records) within six months.
+    async fn case_review(&self, ctx: &Context<'_>) -> Result<CaseReview> {
+        caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let dates: Vec<NaiveDate> = db::incident::linked_to_case(conn, self.row.id)
+            .await?
+            .into_iter()
+            .filter(|i| i.status == "ACTIVE" && i.category == ASB_CATEGORY)
+            .map(|i| {
+                i.occurred_at
+                    .with_timezone(&chrono_tz::Europe::London)
+                    .date_naive()
+            })
+            .collect();
+        Ok(case_review(dates, today_in_london()))
     }
 
     /// The notes the caller may read (SHARED ones, and its own agency's AGENCY ones), newest
@@ -1181,5 +1378,549 @@ impl CaseMutation {
             subject: Subject::try_from(subject)?,
             possible_duplicates: duplicates.into_iter().map(PersonMatch::from).collect(),
         })
+    }
+}
+
+/// Changing an open case's details. The owning agency only. Fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateCaseInput {
+    pub case_id: ID,
+    /// The version read; a case changed since is a CONFLICT.
+    pub version: i32,
+    #[graphql(validator(custom = "Text(2000)"))]
+    pub summary: Option<String>,
+    #[graphql(validator(custom = "Text(200)"))]
+    pub lead_officer: Option<String>,
+    /// May not be below what a DASH assessment implies.
+    pub risk_level: Option<RiskLevel>,
+    /// An area code of the partnership.
+    pub area: Option<String>,
+    /// Every ODG discussion date (replaces the list).
+    pub odg_dates: Option<Vec<NaiveDate>>,
+    /// The MARAC referral date.
+    pub marac_referred_on: Option<NaiveDate>,
+    /// The MARAC's outcome, up to 2,000 characters.
+    #[graphql(validator(custom = "Text(2000)"))]
+    pub marac_outcome: Option<String>,
+}
+
+/// A DASH risk assessment of a domestic-abuse case: the score and, by professional
+/// judgement, a higher level with its reason. The case's risk level becomes the assessed one.
+#[derive(InputObject)]
+pub struct RecordDashInput {
+    pub case_id: ID,
+    pub version: i32,
+    /// 0 to 24.
+    pub score: i32,
+    /// Only above what the score implies; needs `overrideReason`.
+    pub override_level: Option<RiskLevel>,
+    #[graphql(validator(custom = "Text(2000)"))]
+    pub override_reason: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CloseCaseInput {
+    pub case_id: ID,
+    pub version: i32,
+    /// A CASE_OUTCOME code in force on the day.
+    pub outcome: String,
+    /// Defaults to today; not before the case opened, not in the future.
+    pub closed_on: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+pub struct RecordInterventionInput {
+    pub case_id: ID,
+    /// An INTERVENTION code in force on `startsOn`.
+    pub intervention: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    #[graphql(validator(custom = "Text(2000)"))]
+    pub notes: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ReferCaseInput {
+    pub case_id: ID,
+    /// The programme or agency referred to, up to 200 characters.
+    #[graphql(validator(custom = "Text(200)"))]
+    pub to_programme: String,
+    /// Defaults to today.
+    pub referred_on: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateReferralInput {
+    pub referral_id: ID,
+    pub version: i32,
+    /// ACCEPTED or DECLINED from REFERRED; COMPLETED from ACCEPTED.
+    pub status: ReferralStatus,
+    /// Defaults to today; not before the referral.
+    pub on: Option<NaiveDate>,
+}
+
+#[derive(Default)]
+pub struct CaseWorkMutation;
+
+fn stale() -> AppError {
+    AppError::Conflict("the record changed since it was read; read it again".to_owned())
+}
+
+fn bad(message: &str) -> async_graphql::Error {
+    AppError::BadUserInput(message.to_owned()).into()
+}
+
+/// The owning agency's case for a change, at the version the caller read.
+async fn owned_at_version(
+    txn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
+    id: &ID,
+    version: i32,
+) -> Result<CaseRow, AppError> {
+    let case = case_for_change(txn, p, id).await?;
+    if case.owning_agency_id != p.agency_id {
+        return Err(AppError::Forbidden(
+            "only the owning agency changes, assesses, closes or reopens a case".to_owned(),
+        ));
+    }
+    if case.version != version {
+        return Err(stale());
+    }
+    Ok(case)
+}
+
+async fn audited(
+    txn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
+    case: &CaseRow,
+    action: Action,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::record(
+        txn,
+        p,
+        Some(case.partnership_id),
+        action,
+        Some(("case", case.id.to_string())),
+        detail,
+    )
+    .await
+}
+
+#[Object]
+impl CaseWorkMutation {
+    /// Changes an open case's details (owning agency only; CONFLICT if it changed since the
+    /// version read). Audited with the fields changed.
+    async fn update_case(&self, ctx: &Context<'_>, input: UpdateCaseInput) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_at_version(&txn, p, &input.case_id, input.version).await?;
+        if case.status == "CLOSED" {
+            return Err(bad("a closed case is reopened before it is changed"));
+        }
+        if let Some(lead) = &input.lead_officer
+            && lead.trim().is_empty()
+        {
+            return Err(bad("leadOfficer must not be empty"));
+        }
+        if let (Some(risk), Some(score)) = (input.risk_level, case.dash_score) {
+            let scored = RiskLevel::from_dash(score);
+            if risk < scored {
+                return Err(bad(&format!(
+                    "the DASH score of {score} means {} risk at least",
+                    scored.as_str()
+                )));
+            }
+        }
+        if let Some(area) = &input.area
+            && !db::area::exists(&txn, case.partnership_id, area).await?
+        {
+            return Err(bad(&format!(
+                "area '{area}' is not an area of the partnership"
+            )));
+        }
+        if input.marac_outcome.is_some()
+            && input.marac_referred_on.is_none()
+            && case.marac_referred_on.is_none()
+        {
+            return Err(bad("a MARAC outcome needs the referral date"));
+        }
+        let marac = match (input.marac_referred_on, &input.marac_outcome) {
+            (Some(on), outcome) => Some((on, outcome.clone().or(case.marac_outcome.clone()))),
+            (None, Some(outcome)) => case.marac_referred_on.map(|on| (on, Some(outcome.clone()))),
+            (None, None) => None,
+        };
+        if let Some((on, _)) = marac
+            && on < case.opened_on
+        {
+            return Err(bad("the MARAC referral cannot be before the case opened"));
+        }
+        let mut odg = input.odg_dates.clone();
+        if let Some(dates) = &mut odg {
+            dates.sort();
+            dates.dedup();
+        }
+        let changes = db::case::CaseChanges {
+            summary: input.summary.as_ref().map(|s| s.trim().to_owned()),
+            lead_officer: input.lead_officer.as_ref().map(|s| s.trim().to_owned()),
+            risk_level: input.risk_level.map(RiskLevel::as_str),
+            area_code: input.area.clone().map(Some),
+            odg_dates: odg,
+            dash: None,
+            marac,
+        };
+        if !db::case::update(&txn, case.id, input.version, &changes).await? {
+            return Err(stale().into());
+        }
+        let changed: Vec<&str> = [
+            ("summary", input.summary.is_some()),
+            ("leadOfficer", input.lead_officer.is_some()),
+            ("riskLevel", input.risk_level.is_some()),
+            ("area", input.area.is_some()),
+            ("odgDates", input.odg_dates.is_some()),
+            ("maracReferredOn", input.marac_referred_on.is_some()),
+            ("maracOutcome", input.marac_outcome.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name)
+        .collect();
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::CaseUpdated,
+            json!({"fields": changed}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Records a DASH assessment of a DOMESTIC_ABUSE case (owning agency only): 14+ is HIGH,
+    /// 10-13 MEDIUM, otherwise STANDARD; a professional-judgement override may only raise the
+    /// level and needs a reason. The case's risk level becomes the assessed level. Audited.
+    async fn record_dash(&self, ctx: &Context<'_>, input: RecordDashInput) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        if !(0..=24).contains(&input.score) {
+            return Err(bad(&format!(
+                "score must be between 0 and 24, not {}",
+                input.score
+            )));
+        }
+        let scored = RiskLevel::from_dash(input.score);
+        let reason = input
+            .override_reason
+            .as_ref()
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        let level = match (input.override_level, &reason) {
+            (None, None) => scored,
+            (Some(level), Some(_)) if level > scored => level,
+            (Some(_), Some(_)) => {
+                return Err(bad(&format!(
+                    "an override may only raise the level above {}",
+                    scored.as_str()
+                )));
+            }
+            (Some(_), None) => return Err(bad("an override needs overrideReason")),
+            (None, Some(_)) => return Err(bad("overrideReason goes with overrideLevel")),
+        };
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_at_version(&txn, p, &input.case_id, input.version).await?;
+        if case.case_type != "DOMESTIC_ABUSE" {
+            return Err(bad("a DASH assessment belongs to a DOMESTIC_ABUSE case"));
+        }
+        if case.status == "CLOSED" {
+            return Err(bad("a closed case is reopened before it is assessed"));
+        }
+        let changes = db::case::CaseChanges {
+            risk_level: Some(level.as_str()),
+            dash: Some((
+                input.score,
+                input.override_level.map(RiskLevel::as_str),
+                reason.clone(),
+            )),
+            ..Default::default()
+        };
+        if !db::case::update(&txn, case.id, input.version, &changes).await? {
+            return Err(stale().into());
+        }
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::CaseUpdated,
+            json!({"dash": input.score, "level": level.as_str(), "override": input.override_level.map(RiskLevel::as_str)}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Closes a case with an outcome and a date (owning agency only). Its retention review date
+    /// is set from the schedule of its type (default 6 years after closing). Audited.
+    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let today = today_in_london();
+        let closed_on = input.closed_on.unwrap_or(today);
+        if closed_on > today {
+            return Err(bad("closedOn cannot be in the future"));
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_at_version(&txn, p, &input.case_id, input.version).await?;
+        if case.status == "CLOSED" {
+            return Err(AppError::Conflict("the case is already closed".to_owned()).into());
+        }
+        if closed_on < case.opened_on {
+            return Err(bad("closedOn cannot be before the case opened"));
+        }
+        if !db::case::term_in_force(&txn, "CASE_OUTCOME", &input.outcome, closed_on).await? {
+            return Err(bad(&format!(
+                "'{}' is not a CASE_OUTCOME in force on {closed_on}",
+                input.outcome
+            )));
+        }
+        if !db::case::set_closed(
+            &txn,
+            case.id,
+            input.version,
+            Some((input.outcome.clone(), closed_on)),
+        )
+        .await?
+        {
+            return Err(stale().into());
+        }
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::CaseClosed,
+            json!({"outcome": input.outcome, "closedOn": closed_on}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Reopens a closed case (owning agency only): its outcome and review date are cleared.
+    /// Audited.
+    async fn reopen_case(&self, ctx: &Context<'_>, case_id: ID, version: i32) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = owned_at_version(&txn, p, &case_id, version).await?;
+        if case.status != "CLOSED" {
+            return Err(AppError::Conflict("the case is open".to_owned()).into());
+        }
+        if !db::case::set_closed(&txn, case.id, version, None).await? {
+            return Err(stale().into());
+        }
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::CaseUpdated,
+            json!({"reopened": true}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Records an intervention used by the caller's agency in a case shared with it. Audited.
+    async fn record_intervention(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInterventionInput,
+    ) -> Result<Intervention> {
+        let p = caseworker(ctx)?;
+        if let Some(end) = input.ends_on
+            && end < input.starts_on
+        {
+            return Err(bad("endsOn cannot be before startsOn"));
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &input.case_id).await?;
+        if !db::case::term_in_force(&txn, "INTERVENTION", &input.intervention, input.starts_on)
+            .await?
+        {
+            return Err(bad(&format!(
+                "'{}' is not an INTERVENTION in force on {}",
+                input.intervention, input.starts_on
+            )));
+        }
+        let id = db::case::add_intervention(
+            &txn,
+            p,
+            case.id,
+            &input.intervention,
+            input.starts_on,
+            input.ends_on,
+            input.notes.clone(),
+        )
+        .await?;
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::InterventionRecorded,
+            json!({"intervention": input.intervention, "id": id.to_string()}),
+        )
+        .await?;
+        let row = db::case::interventions(&txn, case.id)
+            .await?
+            .into_iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the new intervention is gone")))?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(Intervention::from(row))
+    }
+
+    /// Refers a case shared with the caller's agency to a programme or agency, as REFERRED.
+    /// Audited.
+    async fn refer_case(&self, ctx: &Context<'_>, input: ReferCaseInput) -> Result<Referral> {
+        let p = caseworker(ctx)?;
+        let to = input.to_programme.trim().to_owned();
+        if to.is_empty() {
+            return Err(bad("toProgramme must not be empty"));
+        }
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &input.case_id).await?;
+        let on = input.referred_on.unwrap_or_else(today_in_london);
+        if on < case.opened_on {
+            return Err(bad("referredOn cannot be before the case opened"));
+        }
+        let id = db::case::add_referral(&txn, p, case.id, &to, on).await?;
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::ReferralRecorded,
+            json!({"referral": id.to_string(), "to": to}),
+        )
+        .await?;
+        let row = db::case::referral(&txn, p, id)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the new referral is gone")))?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(Referral::try_from(row)?)
+    }
+
+    /// Moves a referral on: REFERRED to ACCEPTED or DECLINED, ACCEPTED to COMPLETED. Any agency
+    /// the case is shared with. Audited.
+    async fn update_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateReferralInput,
+    ) -> Result<Referral> {
+        let p = caseworker(ctx)?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let id = parse_id(&input.referral_id, "referral")?;
+        let row = db::case::referral(&txn, p, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such referral".to_owned()))?;
+        if row.version != input.version {
+            return Err(stale().into());
+        }
+        let now = ReferralStatus::parse(&row.status)?;
+        if !now.may_become(input.status) {
+            return Err(bad(&format!(
+                "a {} referral cannot become {}",
+                now.as_str(),
+                input.status.as_str()
+            )));
+        }
+        let on = input.on.unwrap_or_else(today_in_london);
+        if on < row.referred_on {
+            return Err(bad("the date cannot be before the referral"));
+        }
+        if !db::case::set_referral_status(&txn, id, input.version, input.status.as_str(), on)
+            .await?
+        {
+            return Err(stale().into());
+        }
+        let case = db::case::by_id(&txn, p, row.case_id)
+            .await?
+            .ok_or_else(not_found)?;
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::ReferralUpdated,
+            json!({"referral": id.to_string(), "status": input.status.as_str()}),
+        )
+        .await?;
+        let row = db::case::referral(&txn, p, id)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the referral is gone")))?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(Referral::try_from(row)?)
+    }
+
+    /// Links an incident record of the case's partnership to a case shared with the caller's
+    /// agency (linking again changes nothing). Audited.
+    async fn link_incident(&self, ctx: &Context<'_>, case_id: ID, incident_id: ID) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let incident = parse_id(&incident_id, "incident")?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &case_id).await?;
+        if !db::incident::exists_in(&txn, case.partnership_id, incident).await? {
+            return Err(AppError::NotFound("no such incident".to_owned()).into());
+        }
+        if db::case::link_incident(&txn, p, case.id, incident).await? {
+            audited(
+                &txn,
+                p,
+                &case,
+                Action::IncidentLinked,
+                json!({"incident": incident.to_string()}),
+            )
+            .await?;
+        }
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
+    /// Unlinks an incident from a case shared with the caller's agency. Audited.
+    async fn unlink_incident(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        incident_id: ID,
+    ) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let incident = parse_id(&incident_id, "incident")?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &case_id).await?;
+        if !db::case::unlink_incident(&txn, case.id, incident).await? {
+            return Err(
+                AppError::NotFound("the incident is not linked to the case".to_owned()).into(),
+            );
+        }
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::IncidentUnlinked,
+            json!({"incident": incident.to_string()}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
     }
 }

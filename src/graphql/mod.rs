@@ -49,6 +49,7 @@ pub struct Mutation(
     area::AreaMutation,
     incident::IncidentMutation,
     case::CaseMutation,
+    case::CaseWorkMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;

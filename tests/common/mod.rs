@@ -56,10 +56,12 @@ fn template_name() -> String {
     for f in files {
         std::fs::read(&f).expect("migration file").hash(&mut hasher);
     }
-    // The demo data is part of the template too.
-    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/demo.rs"))
-        .expect("demo.rs")
-        .hash(&mut hasher);
+    // The demo data and the built-in vocabularies are part of the template too.
+    for f in ["src/demo.rs", "src/domain/vocabulary.rs"] {
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(f))
+            .expect(f)
+            .hash(&mut hasher);
+    }
     include_str!("mod.rs").hash(&mut hasher);
     format!("csphub_tmpl_{:016x}", hasher.finish())
 }
@@ -178,6 +180,7 @@ pub fn test_config() -> Config {
         header_timeout: csphub::config::DEFAULT_HEADER_TIMEOUT,
         body_timeout: csphub::config::DEFAULT_BODY_TIMEOUT,
         audit_seal_every: Duration::ZERO,
+        retention_years: Vec::new(),
         cors_origins: Vec::new(),
         demo: true,
     }
