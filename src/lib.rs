@@ -11,4 +11,5 @@ pub mod error;
 pub mod graphql;
 pub mod import;
 pub mod layers;
+pub mod maintenance;
 pub mod rest;

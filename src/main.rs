@@ -63,6 +63,31 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Delete closed cases past their review date (with their notes, shares, subjects,
+    /// interventions, referrals and the people no other case holds); one audit entry per case.
+    Retention {
+        /// List what is due and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The day to judge "due" on (default today).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Who runs it, for the audit log.
+        #[arg(long, default_value = "csphub-retention")]
+        by: String,
+    },
+    /// Write everything held about one person as JSON, for a subject access request.
+    SubjectExport {
+        /// The person's id (as `searchPeople` gives it).
+        #[arg(long)]
+        person: uuid::Uuid,
+        /// Who asks (e.g. the data protection officer), for the audit log.
+        #[arg(long)]
+        by: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Seal the audit log's new entries, or verify that no sealed entry was altered.
     Audit {
         #[arg(value_enum)]
@@ -193,6 +218,61 @@ async fn main() -> anyhow::Result<()> {
             }
             if !report.rejected.is_empty() {
                 std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Retention { dry_run, today, by } => {
+            let config = Config::from_env()?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            let today = today.unwrap_or_else(|| {
+                chrono::Utc::now()
+                    .with_timezone(&chrono_tz::Europe::London)
+                    .date_naive()
+            });
+            let due = if dry_run {
+                csphub::maintenance::due(&db, today)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("listing: {e:?}"))?
+            } else {
+                csphub::maintenance::delete_due(&db, today, &by)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("deleting: {e:?}"))?
+                    .0
+            };
+            for c in &due {
+                println!(
+                    "{} {} {} closed {} review {} ({} years): {} notes, {} subjects",
+                    c.partnership,
+                    c.r#ref,
+                    c.case_type,
+                    c.closed_on,
+                    c.review_on,
+                    c.years,
+                    c.notes,
+                    c.subjects
+                );
+            }
+            if dry_run {
+                println!(
+                    "{} cases due on {today}; dry run, nothing deleted",
+                    due.len()
+                );
+            } else {
+                println!("{} cases deleted", due.len());
+            }
+            Ok(())
+        }
+        Command::SubjectExport { person, by, out } => {
+            let config = Config::from_env()?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            let doc = csphub::maintenance::subject_export(&db, person, &by)
+                .await
+                .map_err(|e| anyhow::anyhow!("exporting: {e:?}"))?;
+            let text = serde_json::to_string_pretty(&doc)?;
+            match out {
+                Some(path) => std::fs::write(&path, text + "\n")
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+                None => println!("{text}"),
             }
             Ok(())
         }

@@ -75,6 +75,53 @@ pub async fn record<C: ConnectionTrait>(
     record: Option<(&str, String)>,
     detail: Json,
 ) -> AppResult<()> {
+    write(
+        conn,
+        &who.sub,
+        Some(who.agency_id),
+        partnership_id,
+        action,
+        record,
+        detail,
+        crate::error::current_request_id(),
+    )
+    .await
+}
+
+/// An entry by a maintenance command (retention, subject export): `who` names the person or
+/// job that ran it; no agency, no request.
+pub async fn record_maintenance<C: ConnectionTrait>(
+    conn: &C,
+    who: &str,
+    partnership_id: Option<Uuid>,
+    action: Action,
+    record: Option<(&str, String)>,
+    detail: Json,
+) -> AppResult<()> {
+    write(
+        conn,
+        who,
+        None,
+        partnership_id,
+        action,
+        record,
+        detail,
+        None,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write<C: ConnectionTrait>(
+    conn: &C,
+    sub: &str,
+    agency_id: Option<Uuid>,
+    partnership_id: Option<Uuid>,
+    action: Action,
+    record: Option<(&str, String)>,
+    detail: Json,
+    request_id: Option<String>,
+) -> AppResult<()> {
     let (record_type, record_id) = match record {
         Some((t, id)) => (Some(t.to_owned()), Some(id)),
         None => (None, None),
@@ -84,14 +131,14 @@ pub async fn record<C: ConnectionTrait>(
         "INSERT INTO audit_log (sub, agency_id, partnership_id, action, record_type, record_id, detail, request_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         vec![
-            who.sub.clone().into(),
-            who.agency_id.into(),
+            sub.to_owned().into(),
+            agency_id.into(),
             partnership_id.into(),
             action.as_str().into(),
             record_type.into(),
             record_id.into(),
             detail.into(),
-            crate::error::current_request_id().into(),
+            request_id.into(),
         ],
         &[],
     )
