@@ -462,6 +462,7 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("writing the retention schedule: {e:?}"))?;
     if config.demo {
         crate::demo::load(&db).await?;
+        crate::demo::load_cases(&db).await?;
     }
     db.close().await?;
     Ok(())
