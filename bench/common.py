@@ -67,10 +67,12 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def token(role, agency, partnership="stevenage"):
+def token(role, agency, partnership="stevenage", caps=()):
     env = dict(os.environ, CSPHUB_DEV_JWT_SECRET=SECRET)
-    out = subprocess.run([BIN, "token", "--role", role, "--agency", agency, "--partnership", partnership],
-                         env=env, check=True, capture_output=True, text=True)
+    cmd = [BIN, "token", "--role", role, "--agency", agency, "--partnership", partnership]
+    for cap in caps:
+        cmd += ["--cap", cap]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
 

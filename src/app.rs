@@ -198,9 +198,16 @@ async fn graphql_handler(
             }
         };
         let (tasks, queue) = tokio::sync::mpsc::unbounded_channel();
-        let request = request_data(request, &txn, &heavy, checked, principal, &tasks);
+        let reads = db::audit::Reads::default();
+        let request = request_data(request, &txn, &heavy, checked, principal, &tasks, &reads);
         drop(tasks);
         let response = graphql::with_loaders(schema.execute(request), queue).await;
+        // The audit entries of what the answer shows, in the same transaction: if they cannot
+        // be written, nothing is answered.
+        if let Err(e) = db::audit::write_reads(&*txn, &reads).await {
+            let _ = db::request::finish(txn, false).await;
+            return Err(e);
+        }
         // Nothing of the request is kept if this fails: say so rather than answer with data.
         db::request::finish(txn, true).await?;
         Ok(response)

@@ -282,3 +282,55 @@ async fn not_even_the_owner_can_alter_audit_entries_seals_or_notes() {
         .expect("n");
     assert_eq!(n, 1);
 }
+
+/// The search function runs as the owner (to keep the trigram index usable under row-level
+/// security): called directly by the service role, it still finds only people of cases shared
+/// with the acting agency, and nothing without one.
+#[tokio::test]
+async fn the_people_search_function_finds_only_visible_people() {
+    let app = TestApp::spawn().await;
+    fixtures(&app.db).await;
+    let found = |agency: Option<&'static str>| {
+        let db = &app.db;
+        async move {
+            let txn = db.begin().await.expect("begin");
+            txn.execute_unprepared("SET LOCAL ROLE csphub_service")
+                .await
+                .expect("role");
+            if let Some(agency) = agency {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT set_config('csphub.agency_id', (SELECT id::text FROM agencies WHERE slug = $1), true), \
+                            set_config('csphub.partnership_ids', (SELECT id::text FROM partnerships WHERE slug = 'stevenage'), true)",
+                    [agency.into()],
+                ))
+                .await
+                .expect("settings");
+            }
+            let rows = txn
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT m.person_id::text AS id FROM csphub_people_like( \
+                       (SELECT id FROM partnerships WHERE slug = 'stevenage'), 'Sample', NULL, 10) m \
+                     ORDER BY 1",
+                ))
+                .await
+                .expect("search");
+            txn.rollback().await.expect("rollback");
+            rows.into_iter()
+                .map(|r| r.try_get::<String>("", "id").expect("id"))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Bo Sample is in fire's unshared case; Alex Example (a like name) in police's, shared
+    // with the council.
+    let (alex, bo) = (
+        "00000000-0000-0000-0000-0000000000a1".to_owned(),
+        "00000000-0000-0000-0000-0000000000b1".to_owned(),
+    );
+    assert_eq!(found(Some("herts-fire")).await, vec![bo]);
+    assert_eq!(found(Some("herts-police")).await, vec![alex.clone()]);
+    assert_eq!(found(Some("stevenage-council")).await, vec![alex]);
+    assert_eq!(found(Some("herts-pcc")).await, Vec::<String>::new());
+    assert_eq!(found(None).await, Vec::<String>::new());
+}

@@ -95,6 +95,9 @@ CREATE INDEX cases_review ON cases (review_on) WHERE review_on IS NOT NULL;
 CREATE TABLE case_shares (
     case_id      uuid NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
     agency_id    uuid NOT NULL REFERENCES agencies (id),
+    -- The case's partnership, copied by a trigger: the sharing rule is then one indexed lookup
+    -- in this table, which every policy can inline.
+    partnership_id uuid NOT NULL REFERENCES partnerships (id),
     legal_basis  text NOT NULL CHECK (legal_basis IN ('OWNER', 'S115_CDA_1998', 'CONSENT', 'SAFEGUARDING', 'OTHER')),
     basis_text   text CHECK (length(basis_text) <= 2000),
     shared_by    text NOT NULL,
@@ -103,6 +106,7 @@ CREATE TABLE case_shares (
     CHECK ((legal_basis = 'OTHER') = (basis_text IS NOT NULL))
 );
 CREATE INDEX case_shares_agency ON case_shares (agency_id, case_id);
+CREATE INDEX case_shares_case_agency ON case_shares (case_id, agency_id, partnership_id);
 
 CREATE TABLE people (
     id                uuid PRIMARY KEY,
@@ -140,6 +144,7 @@ CREATE TABLE case_notes (
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX case_notes_case ON case_notes (case_id, created_at DESC, id DESC);
+CREATE INDEX case_notes_supersedes ON case_notes (supersedes_id) WHERE supersedes_id IS NOT NULL;
 
 CREATE TABLE case_interventions (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -178,15 +183,27 @@ CREATE TABLE case_incidents (
 );
 CREATE INDEX case_incidents_incident ON case_incidents (incident_id);
 
--- Whether the acting agency may see a case: the case is in a partnership in scope and shared
--- with the agency (the owner's share is a row like the others). SECURITY DEFINER so that the
--- child tables' policies can ask it without recursing through the policies of `cases`.
+-- A share row carries its case's partnership (set here, whatever the insert says).
+CREATE FUNCTION csphub_share_partnership() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $f$
+BEGIN
+    SELECT c.partnership_id INTO NEW.partnership_id FROM cases c WHERE c.id = NEW.case_id;
+    RETURN NEW;
+END
+$f$;
+CREATE TRIGGER case_shares_partnership BEFORE INSERT OR UPDATE ON case_shares
+    FOR EACH ROW EXECUTE FUNCTION csphub_share_partnership();
+
+-- Whether the acting agency may see a case: it is shared with the agency (the owner's share is
+-- a row like the others) in a partnership in scope. SECURITY DEFINER, for the one policy that
+-- cannot use the inline rule (other agencies' share rows of a case the agency sees) without
+-- recursing through its own table.
 CREATE FUNCTION csphub_sees_case(case_id uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $f$
     SELECT EXISTS (
-        SELECT 1 FROM cases c JOIN case_shares s ON s.case_id = c.id
-        WHERE c.id = $1 AND s.agency_id = csphub_agency()
-          AND c.partnership_id = ANY (csphub_partnerships()))
+        SELECT 1 FROM case_shares s
+        WHERE s.case_id = $1 AND s.agency_id = csphub_agency()
+          AND s.partnership_id = ANY (csphub_partnerships()))
 $f$;
 REVOKE ALL ON FUNCTION csphub_sees_case(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION csphub_sees_case(uuid) TO csphub_service;
@@ -200,6 +217,30 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $f$
 $f$;
 REVOKE ALL ON FUNCTION csphub_owns_case(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION csphub_owns_case(uuid) TO csphub_service;
+
+-- People whose name is like `name` (trigram word similarity, so "Smyth" finds "John Smith"),
+-- among those the acting agency sees, best first. Under row-level security PostgreSQL may not
+-- apply the trigram operator (not leakproof) before the policies, so the index would go unused
+-- and every visible person be scanned; this function runs as the owner, uses the index, and
+-- applies the same sharing rule itself. Callers still read `people` under their policies.
+CREATE FUNCTION csphub_people_like(p_partnership uuid, p_name text, p_dob date, p_limit int)
+RETURNS TABLE (person_id uuid, score real)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+SET pg_trgm.word_similarity_threshold = 0.3 AS $f$
+    SELECT pe.id, word_similarity(p_name, pe.full_name)
+    FROM people pe
+    WHERE pe.partnership_id = p_partnership AND p_partnership = ANY (csphub_partnerships())
+      AND p_name <% pe.full_name
+      AND (p_dob IS NULL OR pe.date_of_birth = p_dob)
+      AND EXISTS (SELECT 1 FROM case_subjects cs JOIN case_shares s ON s.case_id = cs.case_id
+                  WHERE cs.person_id = pe.id AND s.agency_id = csphub_agency()
+                    AND s.partnership_id = ANY (csphub_partnerships()))
+    ORDER BY 2 DESC, pe.id
+    LIMIT p_limit
+$f$;
+REVOKE ALL ON FUNCTION csphub_people_like(uuid, text, date, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION csphub_people_like(uuid, text, date, int) TO csphub_service;
 
 -- The audit log: append-only. Rows carry the id of the transaction that wrote them, so that a
 -- seal can cover exactly the entries of transactions that have ended (see `audit_seals`).
@@ -285,19 +326,26 @@ ALTER TABLE case_referrals FORCE ROW LEVEL SECURITY;
 ALTER TABLE case_incidents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE case_incidents FORCE ROW LEVEL SECURITY;
 
--- Cases: shared with the acting agency, in a partnership in scope. A new case can only be
--- opened by the acting agency as its owner, in scope.
+-- The sharing rule, inline: a share row of the case for the acting agency in a partnership in
+-- scope (an index lookup the planner can fold into any query). `case_shares` answers it with
+-- the first clause of its own policy, so nothing recurses.
+-- Cases: shared with the acting agency. A new case is opened by the acting agency as its owner,
+-- in scope.
 CREATE POLICY service_read ON cases FOR SELECT TO csphub_service USING (
-    partnership_id = ANY (csphub_partnerships())
-    AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = cases.id AND s.agency_id = csphub_agency()));
+    EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = cases.id AND s.agency_id = csphub_agency()
+            AND s.partnership_id = ANY (csphub_partnerships())));
 CREATE POLICY service_open ON cases FOR INSERT TO csphub_service WITH CHECK (
     partnership_id = ANY (csphub_partnerships()) AND owning_agency_id = csphub_agency());
-CREATE POLICY service_update ON cases FOR UPDATE TO csphub_service USING (csphub_sees_case(id))
+CREATE POLICY service_update ON cases FOR UPDATE TO csphub_service USING (
+    EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = cases.id AND s.agency_id = csphub_agency()
+            AND s.partnership_id = ANY (csphub_partnerships())))
     WITH CHECK (csphub_sees_case(id));
 
--- Shares: seen by every agency that sees the case; written by the owning agency only (and the
--- owner's own row as the case is opened).
-CREATE POLICY service_read ON case_shares FOR SELECT TO csphub_service USING (csphub_sees_case(case_id));
+-- Shares: the agency's own share rows in scope, and every share of a case it sees; written by
+-- the owning agency only (and the owner's own row as the case is opened).
+CREATE POLICY service_read ON case_shares FOR SELECT TO csphub_service USING (
+    partnership_id = ANY (csphub_partnerships())
+    AND (agency_id = csphub_agency() OR csphub_sees_case(case_id)));
 CREATE POLICY service_share ON case_shares FOR INSERT TO csphub_service WITH CHECK (
     csphub_owns_case(case_id));
 CREATE POLICY service_unshare ON case_shares FOR DELETE TO csphub_service USING (
@@ -305,25 +353,39 @@ CREATE POLICY service_unshare ON case_shares FOR DELETE TO csphub_service USING 
 
 -- People: seen through a case the agency sees; created in a partnership in scope.
 CREATE POLICY service_read ON people FOR SELECT TO csphub_service USING (
-    EXISTS (SELECT 1 FROM case_subjects cs WHERE cs.person_id = people.id AND csphub_sees_case(cs.case_id)));
+    EXISTS (SELECT 1 FROM case_subjects cs JOIN case_shares s ON s.case_id = cs.case_id
+            WHERE cs.person_id = people.id AND s.agency_id = csphub_agency()
+              AND s.partnership_id = ANY (csphub_partnerships())));
 CREATE POLICY service_add ON people FOR INSERT TO csphub_service WITH CHECK (
     partnership_id = ANY (csphub_partnerships()) AND csphub_agency() IS NOT NULL);
 CREATE POLICY service_update ON people FOR UPDATE TO csphub_service USING (
-    EXISTS (SELECT 1 FROM case_subjects cs WHERE cs.person_id = people.id AND csphub_sees_case(cs.case_id)));
+    EXISTS (SELECT 1 FROM case_subjects cs JOIN case_shares s ON s.case_id = cs.case_id
+            WHERE cs.person_id = people.id AND s.agency_id = csphub_agency()
+              AND s.partnership_id = ANY (csphub_partnerships())));
 
 CREATE POLICY service_all ON case_subjects TO csphub_service
-    USING (csphub_sees_case(case_id)) WITH CHECK (csphub_sees_case(case_id));
+    USING (EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = case_subjects.case_id
+                   AND s.agency_id = csphub_agency() AND s.partnership_id = ANY (csphub_partnerships())))
+    WITH CHECK (csphub_sees_case(case_id));
 CREATE POLICY service_all ON case_interventions TO csphub_service
-    USING (csphub_sees_case(case_id)) WITH CHECK (csphub_sees_case(case_id) AND agency_id = csphub_agency());
+    USING (EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = case_interventions.case_id
+                   AND s.agency_id = csphub_agency() AND s.partnership_id = ANY (csphub_partnerships())))
+    WITH CHECK (csphub_sees_case(case_id) AND agency_id = csphub_agency());
 CREATE POLICY service_all ON case_referrals TO csphub_service
-    USING (csphub_sees_case(case_id)) WITH CHECK (csphub_sees_case(case_id));
+    USING (EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = case_referrals.case_id
+                   AND s.agency_id = csphub_agency() AND s.partnership_id = ANY (csphub_partnerships())))
+    WITH CHECK (csphub_sees_case(case_id));
 CREATE POLICY service_all ON case_incidents TO csphub_service
-    USING (csphub_sees_case(case_id)) WITH CHECK (csphub_sees_case(case_id));
+    USING (EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = case_incidents.case_id
+                   AND s.agency_id = csphub_agency() AND s.partnership_id = ANY (csphub_partnerships())))
+    WITH CHECK (csphub_sees_case(case_id));
 
 -- Notes: SHARED ones with every agency that sees the case, AGENCY ones with their own agency
 -- only; written as the acting agency.
 CREATE POLICY service_read ON case_notes FOR SELECT TO csphub_service USING (
-    csphub_sees_case(case_id) AND (visibility = 'SHARED' OR agency_id = csphub_agency()));
+    (visibility = 'SHARED' OR agency_id = csphub_agency())
+    AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = case_notes.case_id
+                AND s.agency_id = csphub_agency() AND s.partnership_id = ANY (csphub_partnerships())));
 CREATE POLICY service_write ON case_notes FOR INSERT TO csphub_service WITH CHECK (
     csphub_sees_case(case_id) AND agency_id = csphub_agency());
 
@@ -341,7 +403,7 @@ END $$;
 const DOWN: &str = r#"
 DROP TABLE IF EXISTS case_retention, audit_seals, audit_log, case_incidents, case_referrals, case_interventions,
     case_notes, case_subjects, people, case_shares, cases, case_ref_counters CASCADE;
-DROP FUNCTION IF EXISTS csphub_sees_case(uuid), csphub_owns_case(uuid), csphub_agency(), csphub_partnerships(),
+DROP FUNCTION IF EXISTS csphub_people_like(uuid, text, date, int), csphub_sees_case(uuid), csphub_owns_case(uuid), csphub_share_partnership(), csphub_agency(), csphub_partnerships(),
     csphub_refuse_change();
 DELETE FROM vocabulary_terms WHERE vocabulary IN ('CASE_OUTCOME', 'INTERVENTION');
 ALTER TABLE vocabulary_terms DROP CONSTRAINT vocabulary_terms_vocabulary_check;

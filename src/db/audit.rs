@@ -88,6 +88,88 @@ pub async fn record<C: ConnectionTrait>(
     .await
 }
 
+/// An entry of a read (a view, a list, a search), queued by its resolver and written with the
+/// request's others in one statement just before the request's COMMIT (`write_reads`). If that
+/// statement fails the request rolls back and answers an error: no entry, no data.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub sub: String,
+    pub agency_id: Uuid,
+    pub partnership_id: Option<Uuid>,
+    pub action: Action,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+    pub detail: Json,
+    pub request_id: Option<String>,
+}
+
+/// The read entries of one request, in the order its resolvers queued them.
+pub type Reads = std::sync::Arc<std::sync::Mutex<Vec<Pending>>>;
+
+/// Queues a read's entry in the request's `Reads`.
+pub fn queue_read(
+    reads: &Reads,
+    who: &Principal,
+    partnership_id: Option<Uuid>,
+    action: Action,
+    record: Option<(&str, String)>,
+    detail: Json,
+) {
+    let (record_type, record_id) = match record {
+        Some((t, id)) => (Some(t.to_owned()), Some(id)),
+        None => (None, None),
+    };
+    let entry = Pending {
+        sub: who.sub.clone(),
+        agency_id: who.agency_id,
+        partnership_id,
+        action,
+        record_type,
+        record_id,
+        detail,
+        request_id: crate::error::current_request_id(),
+    };
+    match reads.lock() {
+        Ok(mut queue) => queue.push(entry),
+        Err(poisoned) => poisoned.into_inner().push(entry),
+    }
+}
+
+/// Writes a request's queued read entries in one statement (nothing when there are none).
+pub async fn write_reads<C: ConnectionTrait>(conn: &C, reads: &Reads) -> AppResult<()> {
+    let entries = match reads.lock() {
+        Ok(mut queue) => std::mem::take(&mut *queue),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows = serde_json::Value::Array(
+        entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "sub": e.sub, "agency_id": e.agency_id, "partnership_id": e.partnership_id,
+                    "action": e.action.as_str(), "record_type": e.record_type,
+                    "record_id": e.record_id, "detail": e.detail, "request_id": e.request_id,
+                })
+            })
+            .collect(),
+    );
+    execute(
+        conn,
+        "INSERT INTO audit_log (sub, agency_id, partnership_id, action, record_type, record_id, detail, request_id) \
+         SELECT sub, agency_id, partnership_id, action, record_type, record_id, detail, request_id \
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (sub text, agency_id uuid, partnership_id uuid, \
+           action text, record_type text, record_id text, detail jsonb, request_id text)) WITH ORDINALITY \
+           AS t(sub, agency_id, partnership_id, action, record_type, record_id, detail, request_id, n) ORDER BY n",
+        vec![rows.into()],
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 /// An entry by a maintenance command (retention, subject export): `who` names the person or
 /// job that ran it; no agency, no request.
 pub async fn record_maintenance<C: ConnectionTrait>(

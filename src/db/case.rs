@@ -521,9 +521,8 @@ pub struct PersonMatch {
 
 /// The people the caller may see through a case it may see (a person is visible only that
 /// way), in one partnership.
-const PERSON_VISIBLE: &str = "EXISTS (SELECT 1 FROM case_subjects cs JOIN cases c ON c.id = cs.case_id \
-     WHERE cs.person_id = pe.id AND c.partnership_id = ANY($1) \
-       AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.agency_id = $2))";
+const PERSON_VISIBLE: &str = "EXISTS (SELECT 1 FROM case_subjects cs JOIN case_shares s ON s.case_id = cs.case_id \
+     WHERE cs.person_id = pe.id AND s.agency_id = $2 AND s.partnership_id = ANY($1))";
 
 const PERSON_CASE_REFS: &str = "(SELECT string_agg(DISTINCT c.ref, ',' ORDER BY c.ref) \
      FROM case_subjects cs JOIN cases c ON c.id = cs.case_id \
@@ -531,7 +530,9 @@ const PERSON_CASE_REFS: &str = "(SELECT string_agg(DISTINCT c.ref, ',' ORDER BY 
        AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.agency_id = $2))";
 
 /// People the caller may see whose name is like `name` (trigram word similarity, so a
-/// misspelt surname alone finds the full name), optionally born on `dob`, best first.
+/// misspelt surname alone finds the full name), optionally born on `dob`, best first. The
+/// candidates come from `csphub_people_like` (see the cases migration: it keeps the trigram
+/// index usable under row-level security); this query reads them under the policies again.
 pub async fn search_people<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
@@ -540,19 +541,14 @@ pub async fn search_people<C: ConnectionTrait>(
     dob: Option<NaiveDate>,
     limit: u64,
 ) -> AppResult<Vec<PersonMatch>> {
-    // `<%` uses the trigram index with this threshold (transaction-local).
-    conn.execute_unprepared("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
-        .await
-        .map_err(AppError::internal)?;
     fetch_all(
         conn,
         &format!(
-            "SELECT pe.id, pe.full_name, pe.date_of_birth, word_similarity($4, pe.full_name) AS score, \
+            "SELECT pe.id, pe.full_name, pe.date_of_birth, m.score, \
                coalesce({PERSON_CASE_REFS}, '') AS case_refs \
-             FROM people pe \
-             WHERE pe.partnership_id = $3 AND $4 <% pe.full_name \
-               AND ($5::date IS NULL OR pe.date_of_birth = $5) AND {PERSON_VISIBLE} \
-             ORDER BY score DESC, pe.full_name, pe.id LIMIT $6"
+             FROM csphub_people_like($3, $4, $5, $6) m JOIN people pe ON pe.id = m.person_id \
+             WHERE pe.partnership_id = $3 AND {PERSON_VISIBLE} \
+             ORDER BY m.score DESC, pe.full_name, pe.id"
         ),
         vec![
             scope(p).into(),
@@ -560,7 +556,7 @@ pub async fn search_people<C: ConnectionTrait>(
             partnership_id.into(),
             name.to_owned().into(),
             dob.into(),
-            (limit as i64).into(),
+            (limit as i32).into(),
         ],
     )
     .await

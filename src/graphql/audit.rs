@@ -126,8 +126,8 @@ impl AuditQuery {
             db::audit::log_page(conn, &scope, &f, before, limit + 1).await?;
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        db::audit::record(
-            conn,
+        super::audit_read(
+            ctx,
             p,
             Some(partnership.id),
             Action::AuditLogViewed,
@@ -135,8 +135,7 @@ impl AuditQuery {
             json!({"filter": {"action": f.action, "sub": f.sub, "recordId": f.record_id,
                               "from": f.from, "to": f.to},
                    "entries": rows.len()}),
-        )
-        .await?;
+        )?;
         let end_cursor = rows.last().map(|r| r.id.to_string());
         Ok(AuditConnection {
             nodes: rows.into_iter().map(AuditEntry::from).collect(),

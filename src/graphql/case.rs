@@ -736,15 +736,14 @@ impl Case {
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let total_count = db::case::note_count(conn, p, self.row.id).await?;
         let ids: Vec<String> = rows.iter().map(|n| n.id.to_string()).collect();
-        audit::record(
-            conn,
+        super::audit_read(
+            ctx,
             p,
             Some(self.row.partnership_id),
             Action::NotesViewed,
             Some(("case", self.row.id.to_string())),
             json!({"notes": ids}),
-        )
-        .await?;
+        )?;
         let end_cursor = rows.last().map(|n| encode_cursor(n.created_at, n.id));
         Ok(CaseNoteConnection {
             nodes: rows.into_iter().map(CaseNote::from).collect(),
@@ -814,8 +813,8 @@ impl CaseQuery {
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let total_count = db::case::count(conn, p, &f).await?;
         let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
-        audit::record(
-            conn,
+        super::audit_read(
+            ctx,
             p,
             Some(partnership.id),
             Action::CasesListed,
@@ -827,8 +826,7 @@ impl CaseQuery {
                 },
                 "cases": ids,
             }),
-        )
-        .await?;
+        )?;
         let end_cursor = rows.last().map(|c| encode_cursor(c.created_at, c.id));
         Ok(CaseConnection {
             nodes: rows
@@ -851,7 +849,7 @@ impl CaseQuery {
         let row = db::case::by_id(conn, p, parse_id(&id, "case")?)
             .await?
             .ok_or_else(not_found)?;
-        viewed(conn, p, &row).await?;
+        viewed(ctx, p, &row)?;
         Ok(Case::try_from(row)?)
     }
 
@@ -869,7 +867,7 @@ impl CaseQuery {
         let row = db::case::by_ref(conn, p, scope.id, &r#ref)
             .await?
             .ok_or_else(not_found)?;
-        viewed(conn, p, &row).await?;
+        viewed(ctx, p, &row)?;
         Ok(Case::try_from(row)?)
     }
 
@@ -895,8 +893,8 @@ impl CaseQuery {
         let limit = page_size(Some(first.unwrap_or(20)))?;
         let conn = super::db(ctx)?;
         let found = db::case::search_people(conn, p, scope.id, name, date_of_birth, limit).await?;
-        audit::record(
-            conn,
+        super::audit_read(
+            ctx,
             p,
             Some(scope.id),
             Action::PeopleSearched,
@@ -905,26 +903,20 @@ impl CaseQuery {
                 "name": name, "dateOfBirth": date_of_birth,
                 "found": found.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
             }),
-        )
-        .await?;
+        )?;
         Ok(found.into_iter().map(PersonMatch::from).collect())
     }
 }
 
-async fn viewed(
-    conn: &sea_orm::DatabaseTransaction,
-    p: &Principal,
-    row: &CaseRow,
-) -> Result<(), AppError> {
-    audit::record(
-        conn,
+fn viewed(ctx: &Context<'_>, p: &Principal, row: &CaseRow) -> Result<(), AppError> {
+    super::audit_read(
+        ctx,
         p,
         Some(row.partnership_id),
         Action::CaseViewed,
         Some(("case", row.id.to_string())),
         json!({"ref": row.r#ref}),
     )
-    .await
 }
 
 /// Opening a case.

@@ -87,6 +87,7 @@ pub fn request_data(
     checked: guard::Checked,
     principal: Principal,
     tasks: &tokio::sync::mpsc::UnboundedSender<LoaderTask>,
+    reads: &crate::db::audit::Reads,
 ) -> async_graphql::Request {
     let scope = principal.scope();
     let spawner = |tasks: tokio::sync::mpsc::UnboundedSender<LoaderTask>| {
@@ -97,6 +98,7 @@ pub fn request_data(
     };
     let mut request = request
         .data(principal)
+        .data(reads.clone())
         .data(heavy.clone())
         .data(txn.clone())
         .data({
@@ -178,6 +180,22 @@ pub(crate) fn heavy_granted(ctx: &Context<'_>) -> Result<(), AppError> {
             "a heavy field ran without a heavy slot: add it to HEAVY_FIELDS"
         ))
     })
+}
+
+/// Queues the audit entry of a read (written with the request's others before its COMMIT).
+pub(crate) fn audit_read(
+    ctx: &Context<'_>,
+    who: &Principal,
+    partnership_id: Option<Uuid>,
+    action: crate::db::audit::Action,
+    record: Option<(&str, String)>,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let reads = ctx
+        .data_opt::<crate::db::audit::Reads>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no audit queue in the request data")))?;
+    crate::db::audit::queue_read(reads, who, partnership_id, action, record, detail);
+    Ok(())
 }
 
 /// The plan loader of the request.
