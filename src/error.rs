@@ -166,6 +166,11 @@ pub fn classify_db_error(err: &sea_orm::DbErr) -> Option<AppError> {
                 "a text contains a character that cannot be stored (such as NUL, \\u0000)"
                     .to_owned(),
             )),
+            // datetime_field_overflow, numeric_value_out_of_range: a date or number the client
+            // sent (or one computed from it) that PostgreSQL cannot hold.
+            Some("22008") | Some("22003") => Some(AppError::BadUserInput(
+                "a date or number is outside the range that can be stored".to_owned(),
+            )),
             // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
             Some("57P01") | Some("57P02") | Some("57P03") | Some("53300") => Some(unavailable()),
             _ => None,

@@ -632,6 +632,26 @@ fn today_in_london() -> NaiveDate {
         .date_naive()
 }
 
+/// Dates of casework: from 1900 (dates of birth) to ten years ahead (planned end dates).
+fn check_dates<'a>(
+    dates: impl IntoIterator<Item = (&'a str, Option<NaiveDate>)>,
+) -> Result<(), AppError> {
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = today_in_london()
+        .checked_add_months(chrono::Months::new(120))
+        .unwrap_or(NaiveDate::MAX);
+    for (name, date) in dates {
+        if let Some(d) = date
+            && !(earliest..=latest).contains(&d)
+        {
+            return Err(AppError::BadUserInput(format!(
+                "{name} must be between {earliest} and {latest}, not {d}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn not_found() -> AppError {
     AppError::NotFound("no such case".to_owned())
 }
@@ -1046,6 +1066,7 @@ impl CaseMutation {
     async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Case> {
         let p = caseworker(ctx)?;
         let scope = p.partnership_or_only(input.partnership.as_deref())?;
+        check_dates([("openedOn", input.opened_on)])?;
         if input.lead_officer.trim().is_empty() {
             return Err(AppError::BadUserInput("leadOfficer must not be empty".to_owned()).into());
         }
@@ -1293,6 +1314,10 @@ impl CaseMutation {
                 (id, Vec::new())
             }
             (None, Some(person)) => {
+                check_dates([
+                    ("dateOfBirth", person.date_of_birth),
+                    ("consentOn", person.consent_on),
+                ])?;
                 let full_name = person.full_name.trim().to_owned();
                 if full_name.is_empty() {
                     return Err(
@@ -1505,6 +1530,14 @@ impl CaseWorkMutation {
     /// version read). Audited with the fields changed.
     async fn update_case(&self, ctx: &Context<'_>, input: UpdateCaseInput) -> Result<Case> {
         let p = caseworker(ctx)?;
+        check_dates(
+            input
+                .odg_dates
+                .iter()
+                .flatten()
+                .map(|d| ("odgDates", Some(*d)))
+                .chain([("maracReferredOn", input.marac_referred_on)]),
+        )?;
         let conn = super::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
         let case = owned_at_version(&txn, p, &input.case_id, input.version).await?;
@@ -1659,6 +1692,7 @@ impl CaseWorkMutation {
     async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Case> {
         let p = caseworker(ctx)?;
         let today = today_in_london();
+        check_dates([("closedOn", input.closed_on)])?;
         let closed_on = input.closed_on.unwrap_or(today);
         if closed_on > today {
             return Err(bad("closedOn cannot be in the future"));
@@ -1734,6 +1768,10 @@ impl CaseWorkMutation {
         input: RecordInterventionInput,
     ) -> Result<Intervention> {
         let p = caseworker(ctx)?;
+        check_dates([
+            ("startsOn", Some(input.starts_on)),
+            ("endsOn", input.ends_on),
+        ])?;
         if let Some(end) = input.ends_on
             && end < input.starts_on
         {
@@ -1781,6 +1819,7 @@ impl CaseWorkMutation {
     /// Audited.
     async fn refer_case(&self, ctx: &Context<'_>, input: ReferCaseInput) -> Result<Referral> {
         let p = caseworker(ctx)?;
+        check_dates([("referredOn", input.referred_on)])?;
         let to = input.to_programme.trim().to_owned();
         if to.is_empty() {
             return Err(bad("toProgramme must not be empty"));
@@ -1816,6 +1855,7 @@ impl CaseWorkMutation {
         input: UpdateReferralInput,
     ) -> Result<Referral> {
         let p = caseworker(ctx)?;
+        check_dates([("on", input.on)])?;
         let conn = super::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
         let id = parse_id(&input.referral_id, "referral")?;
