@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::incident::PageInfo;
 use super::{Text, page_size, principal};
 use crate::auth::Capability;
 use crate::auth::policy::{Operation, authorize};
@@ -49,18 +50,11 @@ impl From<LogRow> for AuditEntry {
     }
 }
 
-#[derive(SimpleObject, Clone)]
-pub struct AuditPageInfo {
-    pub has_next_page: bool,
-    /// Pass as `after` for the next (older) page.
-    pub end_cursor: Option<String>,
-}
-
 /// A page of audit entries, newest first, with how many match.
 #[derive(SimpleObject, Clone)]
 pub struct AuditConnection {
     pub nodes: Vec<AuditEntry>,
-    pub page_info: AuditPageInfo,
+    pub page_info: PageInfo,
     pub total_count: i64,
 }
 
@@ -139,7 +133,7 @@ impl AuditQuery {
         let end_cursor = rows.last().map(|r| r.id.to_string());
         Ok(AuditConnection {
             nodes: rows.into_iter().map(AuditEntry::from).collect(),
-            page_info: AuditPageInfo {
+            page_info: PageInfo {
                 has_next_page,
                 end_cursor,
             },

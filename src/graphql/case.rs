@@ -4,13 +4,12 @@
 //! audit entry in the request's own transaction.
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::TransactionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::incident::{PageInfo, decode_cursor, encode_cursor};
 use super::{Text, page_size, parse_id, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
@@ -561,18 +560,11 @@ pub fn case_review(mut dates: Vec<NaiveDate>, today: NaiveDate) -> CaseReview {
     }
 }
 
-#[derive(SimpleObject, Clone)]
-pub struct CasePageInfo {
-    pub has_next_page: bool,
-    /// Pass as `after` for the next page.
-    pub end_cursor: Option<String>,
-}
-
 /// A page of cases, newest first, with how many match.
 #[derive(SimpleObject, Clone)]
 pub struct CaseConnection {
     pub nodes: Vec<Case>,
-    pub page_info: CasePageInfo,
+    pub page_info: PageInfo,
     pub total_count: i64,
 }
 
@@ -580,7 +572,7 @@ pub struct CaseConnection {
 #[derive(SimpleObject, Clone)]
 pub struct CaseNoteConnection {
     pub nodes: Vec<CaseNote>,
-    pub page_info: CasePageInfo,
+    pub page_info: PageInfo,
     pub total_count: i64,
 }
 
@@ -610,19 +602,6 @@ impl From<PersonMatchRow> for PersonMatch {
                 .collect(),
         }
     }
-}
-
-fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
-    let bad = || AppError::BadUserInput("after is not a cursor this API gave out".to_owned());
-    let text =
-        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
 /// Today's date in England.
@@ -767,7 +746,7 @@ impl Case {
         let end_cursor = rows.last().map(|n| encode_cursor(n.created_at, n.id));
         Ok(CaseNoteConnection {
             nodes: rows.into_iter().map(CaseNote::from).collect(),
-            page_info: CasePageInfo {
+            page_info: PageInfo {
                 has_next_page,
                 end_cursor,
             },
@@ -853,7 +832,7 @@ impl CaseQuery {
                 .into_iter()
                 .map(Case::try_from)
                 .collect::<Result<_, _>>()?,
-            page_info: CasePageInfo {
+            page_info: PageInfo {
                 has_next_page,
                 end_cursor,
             },
