@@ -107,6 +107,27 @@ pub async fn delete_due<C: ConnectionTrait + TransactionTrait>(
         )
         .await?;
     }
+    // People no case holds any more (their last part was removed from a case): nothing can
+    // show them, and nothing should keep them.
+    let orphans = execute(
+        &txn,
+        "DELETE FROM people pe WHERE NOT EXISTS (SELECT 1 FROM case_subjects cs WHERE cs.person_id = pe.id)",
+        vec![],
+        &[],
+    )
+    .await?;
+    if orphans > 0 {
+        audit::record_maintenance(
+            &txn,
+            who,
+            None,
+            Action::RetentionDeleted,
+            None,
+            json!({"peopleInNoCase": orphans, "rule": "a person no case holds"}),
+        )
+        .await?;
+    }
+    removed.people += orphans;
     txn.commit().await.map_err(AppError::internal)?;
     Ok((due, removed))
 }

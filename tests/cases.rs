@@ -1402,3 +1402,264 @@ async fn dates_outside_what_casework_can_mean_are_refused_with_a_code() {
         assert_eq!(r.code(), "BAD_USER_INPUT", "{query}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by_the_owner() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await; // John Smith, victim; shared with the council
+    let police = token(&app, "police caseworker");
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { subjects { personId personVersion } } }",
+            json!({"id": case}),
+            Some(&police),
+        )
+        .await;
+    let person = r.data()["case"]["subjects"][0]["personId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let update = "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { fullName address consent consentOn personVersion } }";
+    let fresh_version = || async {
+        let r = app
+            .gql(
+                "query($id: ID!) { case(id: $id) { subjects { personVersion } } }",
+                json!({"id": case}),
+                Some(&police),
+            )
+            .await;
+        r.data()["case"]["subjects"][0]["personVersion"]
+            .as_i64()
+            .expect("version")
+    };
+    matrix_each(
+        &app,
+        "updatePerson",
+        update,
+        || async {
+            let v = fresh_version().await;
+            json!({"i": {"personId": person, "version": v, "address": "1 Corrected Road (made up)"}})
+        },
+        &[
+            ("police caseworker", "ok"),
+            ("council caseworker", "ok"),
+            ("fire caseworker", "NOT_FOUND"),
+        ],
+    )
+    .await;
+    let v = fresh_version().await;
+    let r = app
+        .gql(
+            update,
+            json!({"i": {"personId": person, "version": v, "consent": "REFUSED", "consentOn": "2015-06-01"}}),
+            Some(&token(&app, "council caseworker")),
+        )
+        .await;
+    assert_eq!(
+        r.data()["updatePerson"],
+        json!([{"fullName": "John Smith", "address": "1 Corrected Road (made up)", "consent": "REFUSED",
+                "consentOn": "2015-06-01", "personVersion": v + 1}])
+    );
+    let r = app
+        .gql(
+            update,
+            json!({"i": {"personId": person, "version": v, "address": "stale"}}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    for bad in [
+        json!({"i": {"personId": person, "version": v + 1, "consent": "NOT_ASKED", "consentOn": "2015-06-01"}}),
+        json!({"i": {"personId": person, "version": v + 1, "fullName": "  "}}),
+    ] {
+        let r = app.gql(update, bad, Some(&police)).await;
+        assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+    }
+
+    // Taking John off the case: the owner only.
+    let remove = "mutation($c: ID!, $p: ID!) { removeSubject(caseId: $c, personId: $p, part: VICTIM) { subjects { fullName } } }";
+    let vars = json!({"c": case, "p": person});
+    for (label, want) in [
+        ("council caseworker", "FORBIDDEN"),
+        ("fire caseworker", "NOT_FOUND"),
+        ("police", "FORBIDDEN"),
+        ("pcc claiming caseworker", "FORBIDDEN"),
+    ] {
+        let r = app
+            .gql(remove, vars.clone(), Some(&token(&app, label)))
+            .await;
+        assert_eq!(outcome(&r), want, "{label}: {}", r.body);
+    }
+    let r = app.gql(remove, vars.clone(), Some(&police)).await;
+    assert_eq!(r.data()["removeSubject"]["subjects"], json!([]));
+    let r = app.gql(remove, vars, Some(&police)).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // No case holds him now: no one can find him, and retention deletes him.
+    let r = app
+        .gql(
+            "{ searchPeople(name: \"John Smith\") { fullName } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["searchPeople"], json!([]));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["retention", "--today", "2015-07-01"])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("retention");
+    assert!(out.status.success(), "{out:?}");
+    let left = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT count(*) AS n FROM people WHERE id = '{person}'"),
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(left, 0);
+    assert_eq!(
+        audit_since(&app, 0)
+            .await
+            .into_iter()
+            .filter(|(_, a, _)| a == "PERSON_UPDATED" || a == "SUBJECT_REMOVED")
+            .count(),
+        4,
+        "two corrections by matrix, one consent, one removal"
+    );
+}
+
+#[tokio::test]
+async fn every_other_operation_leaves_exactly_its_audit_entry() {
+    let app = TestApp::spawn().await;
+    let police = token(&app, "police caseworker");
+    let r = app
+        .gql(
+            OPEN,
+            json!({"i": {"caseType": "DOMESTIC_ABUSE", "leadOfficer": "DC", "riskLevel": "STANDARD", "openedOn": "2015-05-01"}}),
+            Some(&police),
+        )
+        .await;
+    let case = r.data()["openCase"]["id"].as_str().expect("id").to_owned();
+    let r = app
+        .gql(
+            SUBJECT,
+            json!({"i": {"caseId": case, "part": "VICTIM", "person": {"fullName": "Vic Tim"}}}),
+            Some(&police),
+        )
+        .await;
+    let person = r.data()["addSubject"]["subject"]["personId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let incident = ids_for_any(&app).await;
+    let referral = {
+        let before = last_audit_id(&app).await;
+        let r = app
+            .gql(
+                "mutation($c: ID!) { referCase(input: {caseId: $c, toProgramme: \"IDVA service\", referredOn: \"2015-05-02\"}) { id } }",
+                json!({"c": case}),
+                Some(&police),
+            )
+            .await;
+        assert_eq!(
+            audit_since(&app, before).await,
+            vec![(
+                "police-officer@herts-police".to_owned(),
+                "REFERRAL_RECORDED".to_owned(),
+                Some("case".to_owned())
+            )]
+        );
+        r.data()["referCase"]["id"].as_str().expect("id").to_owned()
+    };
+    let steps: Vec<(&str, Value, Vec<&str>)> = vec![
+        (
+            UPDATE,
+            json!({"i": {"caseId": case, "version": 1, "leadOfficer": "DC Two"}}),
+            vec!["CASE_UPDATED"],
+        ),
+        (
+            DASH,
+            json!({"i": {"caseId": case, "version": 2, "score": 15}}),
+            vec!["CASE_UPDATED"],
+        ),
+        (
+            CLOSE,
+            json!({"i": {"caseId": case, "version": 3, "outcome": "risk-reduced", "closedOn": "2015-09-01"}}),
+            vec!["CASE_CLOSED"],
+        ),
+        (
+            "mutation($c: ID!) { reopenCase(caseId: $c, version: 4) { id } }",
+            json!({"c": case}),
+            vec!["CASE_UPDATED"],
+        ),
+        (
+            "mutation($c: ID!) { recordIntervention(input: {caseId: $c, intervention: \"target-hardening\", startsOn: \"2015-05-03\"}) { id } }",
+            json!({"c": case}),
+            vec!["INTERVENTION_RECORDED"],
+        ),
+        (
+            "mutation($r: ID!) { updateReferral(input: {referralId: $r, version: 1, status: ACCEPTED, on: \"2015-05-04\"}) { id } }",
+            json!({"r": referral}),
+            vec!["REFERRAL_UPDATED"],
+        ),
+        (
+            "mutation($c: ID!, $i: ID!) { linkIncident(caseId: $c, incidentId: $i) { id } }",
+            json!({"c": case, "i": incident}),
+            vec!["INCIDENT_LINKED"],
+        ),
+        // Linking again changes nothing and records nothing.
+        (
+            "mutation($c: ID!, $i: ID!) { linkIncident(caseId: $c, incidentId: $i) { id } }",
+            json!({"c": case, "i": incident}),
+            vec![],
+        ),
+        (
+            "mutation($c: ID!, $i: ID!) { unlinkIncident(caseId: $c, incidentId: $i) { id } }",
+            json!({"c": case, "i": incident}),
+            vec!["INCIDENT_UNLINKED"],
+        ),
+        (
+            "mutation($p: ID!) { updatePerson(input: {personId: $p, version: 1, contact: \"07700 900000 (made up)\"}) { personId } }",
+            json!({"p": person}),
+            vec!["PERSON_UPDATED"],
+        ),
+        (
+            "mutation($c: ID!, $p: ID!) { removeSubject(caseId: $c, personId: $p, part: VICTIM) { id } }",
+            json!({"c": case, "p": person}),
+            vec!["SUBJECT_REMOVED"],
+        ),
+        (
+            "query { caseByRef(ref: \"DA-2015-0001\") { id } }",
+            json!({}),
+            vec!["CASE_VIEWED"],
+        ),
+        (
+            "{ auditLog(first: 5) { totalCount } }",
+            json!({}),
+            vec!["AUDIT_LOG_VIEWED"],
+        ),
+        // Refused (stale version): nothing.
+        (
+            UPDATE,
+            json!({"i": {"caseId": case, "version": 1, "leadOfficer": "DC Three"}}),
+            vec![],
+        ),
+    ];
+    for (query, vars, want) in steps {
+        let before = last_audit_id(&app).await;
+        app.gql(query, vars, Some(&police)).await;
+        let got: Vec<String> = audit_since(&app, before)
+            .await
+            .into_iter()
+            .map(|(sub, action, _)| {
+                assert_eq!(sub, "police-officer@herts-police");
+                action
+            })
+            .collect();
+        assert_eq!(got, want, "{query}");
+    }
+}

@@ -118,7 +118,8 @@ CREATE TABLE people (
     consent           text NOT NULL DEFAULT 'NOT_ASKED' CHECK (consent IN ('GIVEN', 'REFUSED', 'NOT_ASKED')),
     consent_on        date,
     created_by        text NOT NULL,
-    created_at        timestamptz NOT NULL DEFAULT now()
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    version           int NOT NULL DEFAULT 1
 );
 CREATE INDEX people_name_trgm ON people USING gin (full_name gin_trgm_ops);
 CREATE INDEX people_dob ON people (partnership_id, date_of_birth);

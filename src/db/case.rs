@@ -486,6 +486,7 @@ pub struct SubjectRow {
     pub consent: String,
     pub consent_on: Option<NaiveDate>,
     pub added_at: DateTime<Utc>,
+    pub person_version: i32,
 }
 
 /// The people of cases the caller may see.
@@ -498,12 +499,32 @@ pub async fn subjects<C: ConnectionTrait>(
         conn,
         &format!(
             "SELECT cs.case_id, pe.id AS person_id, cs.part, pe.full_name, pe.date_of_birth, pe.address, \
-               pe.contact, pe.consent, pe.consent_on, cs.added_at \
+               pe.contact, pe.consent, pe.consent_on, cs.added_at, pe.version AS person_version \
              FROM case_subjects cs JOIN people pe ON pe.id = cs.person_id JOIN cases c ON c.id = cs.case_id \
              WHERE cs.case_id = ANY($3) AND {SHARED_WITH_CALLER} \
              ORDER BY cs.case_id, cs.added_at, pe.full_name, cs.part"
         ),
         vec![scope(p).into(), p.agency_id.into(), case_ids.to_vec().into()],
+    )
+    .await
+}
+
+/// A person's parts in the cases the caller may see.
+pub async fn subjects_of_person<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    person_id: Uuid,
+) -> AppResult<Vec<SubjectRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT cs.case_id, pe.id AS person_id, cs.part, pe.full_name, pe.date_of_birth, pe.address, \
+               pe.contact, pe.consent, pe.consent_on, cs.added_at, pe.version AS person_version \
+             FROM case_subjects cs JOIN people pe ON pe.id = cs.person_id JOIN cases c ON c.id = cs.case_id \
+             WHERE cs.person_id = $3 AND {SHARED_WITH_CALLER} \
+             ORDER BY c.opened_on, c.ref, cs.part"
+        ),
+        vec![scope(p).into(), p.agency_id.into(), person_id.into()],
     )
     .await
 }
@@ -656,6 +677,90 @@ pub async fn person_visible<C: ConnectionTrait>(
     )
     .await?
     .is_some_and(|c| c.n > 0))
+}
+
+/// A person's details as a caseworker corrects them; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PersonChanges {
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    pub consent: Option<(&'static str, Option<NaiveDate>)>,
+}
+
+/// The person's partnership and version, when the caller may see them.
+pub async fn person_for_change<C: ConnectionTrait>(
+    conn: &C,
+    p: &Principal,
+    person_id: Uuid,
+) -> AppResult<Option<(Uuid, i32)>> {
+    #[derive(FromQueryResult)]
+    struct Found {
+        partnership_id: Uuid,
+        version: i32,
+    }
+    Ok(fetch_optional::<Found, _>(
+        conn,
+        &format!(
+            "SELECT pe.partnership_id, pe.version FROM people pe WHERE pe.id = $3 AND {PERSON_VISIBLE}"
+        ),
+        vec![scope(p).into(), p.agency_id.into(), person_id.into()],
+    )
+    .await?
+    .map(|f| (f.partnership_id, f.version)))
+}
+
+/// Applies corrections to a person at `version`. Returns false when the version has moved on.
+pub async fn update_person<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    version: i32,
+    c: &PersonChanges,
+) -> AppResult<bool> {
+    let (consent_set, consent, consent_on) = match c.consent {
+        Some((v, on)) => (true, Some(v), on),
+        None => (false, None, None),
+    };
+    let n = execute(
+        conn,
+        "UPDATE people SET full_name = coalesce($3, full_name), date_of_birth = coalesce($4, date_of_birth), \
+           address = coalesce($5, address), contact = coalesce($6, contact), \
+           consent = CASE WHEN $7 THEN $8 ELSE consent END, \
+           consent_on = CASE WHEN $7 THEN $9 ELSE consent_on END, version = version + 1 \
+         WHERE id = $1 AND version = $2",
+        vec![
+            person_id.into(),
+            version.into(),
+            c.full_name.clone().into(),
+            c.date_of_birth.into(),
+            c.address.clone().into(),
+            c.contact.clone().into(),
+            consent_set.into(),
+            consent.map(str::to_owned).into(),
+            consent_on.into(),
+        ],
+        &[],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Takes a person's part in a case away. Returns false when they did not have it.
+pub async fn remove_subject<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    person_id: Uuid,
+    part: &str,
+) -> AppResult<bool> {
+    let n = execute(
+        conn,
+        "DELETE FROM case_subjects WHERE case_id = $1 AND person_id = $2 AND part = $3",
+        vec![case_id.into(), person_id.into(), part.into()],
+        &[],
+    )
+    .await?;
+    Ok(n == 1)
 }
 
 /// Puts a person in a case in a part. Returns false when they already had that part.

@@ -335,6 +335,8 @@ pub struct Subject {
     pub consent: Consent,
     pub consent_on: Option<NaiveDate>,
     pub added_at: DateTime<Utc>,
+    /// Pass to `updatePerson`.
+    pub person_version: i32,
 }
 
 impl TryFrom<SubjectRow> for Subject {
@@ -351,6 +353,7 @@ impl TryFrom<SubjectRow> for Subject {
             consent: Consent::parse(&r.consent),
             consent_on: r.consent_on,
             added_at: r.added_at,
+            person_version: r.person_version,
         })
     }
 }
@@ -1455,6 +1458,24 @@ pub struct UpdateReferralInput {
     pub on: Option<NaiveDate>,
 }
 
+/// Corrections to a person's details; fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdatePersonInput {
+    pub person_id: ID,
+    /// The `personVersion` read; a person changed since is a CONFLICT.
+    pub version: i32,
+    #[graphql(validator(custom = "Text(200)"))]
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    #[graphql(validator(custom = "Text(1000)"))]
+    pub address: Option<String>,
+    #[graphql(validator(custom = "Text(1000)"))]
+    pub contact: Option<String>,
+    /// With `consentOn` for GIVEN or REFUSED.
+    pub consent: Option<Consent>,
+    pub consent_on: Option<NaiveDate>,
+}
+
 #[derive(Default)]
 pub struct CaseWorkMutation;
 
@@ -1505,6 +1526,121 @@ async fn audited(
 
 #[Object]
 impl CaseWorkMutation {
+    /// Corrects a person's details: any caseworker whose agency sees the person through a case.
+    /// The person is one record in every case that holds them. Audited in each partnership's
+    /// log with the fields changed (not their values).
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePersonInput,
+    ) -> Result<Vec<Subject>> {
+        let p = caseworker(ctx)?;
+        check_dates([
+            ("dateOfBirth", input.date_of_birth),
+            ("consentOn", input.consent_on),
+        ])?;
+        if input
+            .full_name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(bad("fullName must not be empty"));
+        }
+        let consent = match (input.consent, input.consent_on) {
+            (None, None) => None,
+            (Some(Consent::NotAsked), None) => Some((Consent::NotAsked.as_str(), None)),
+            (Some(Consent::NotAsked), Some(_)) => {
+                return Err(bad("consentOn goes with consent GIVEN or REFUSED"));
+            }
+            (Some(c), on) => Some((c.as_str(), on)),
+            (None, Some(_)) => return Err(bad("consentOn goes with consent")),
+        };
+        let person = parse_id(&input.person_id, "person")?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let (partnership, version) = db::case::person_for_change(&txn, p, person)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such person".to_owned()))?;
+        if version != input.version {
+            return Err(stale().into());
+        }
+        let changes = db::case::PersonChanges {
+            full_name: input.full_name.as_ref().map(|n| n.trim().to_owned()),
+            date_of_birth: input.date_of_birth,
+            address: input.address.clone(),
+            contact: input.contact.clone(),
+            consent,
+        };
+        if !db::case::update_person(&txn, person, input.version, &changes).await? {
+            return Err(stale().into());
+        }
+        let changed: Vec<&str> = [
+            ("fullName", input.full_name.is_some()),
+            ("dateOfBirth", input.date_of_birth.is_some()),
+            ("address", input.address.is_some()),
+            ("contact", input.contact.is_some()),
+            ("consent", input.consent.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name)
+        .collect();
+        audit::record(
+            &txn,
+            p,
+            Some(partnership),
+            Action::PersonUpdated,
+            Some(("person", person.to_string())),
+            json!({"fields": changed}),
+        )
+        .await?;
+        // The person as they appear in each case the caller sees.
+        let rows = db::case::subjects_of_person(&txn, p, person).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(rows
+            .into_iter()
+            .map(Subject::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Takes a person's part in a case away (the owning agency only). A person no case holds
+    /// any more is deleted by the next `csphub retention` run. Audited.
+    async fn remove_subject(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        person_id: ID,
+        part: SubjectPart,
+    ) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let person = parse_id(&person_id, "person")?;
+        let conn = super::db(ctx)?;
+        let txn = conn.begin().await.map_err(begin_err)?;
+        let case = case_for_change(&txn, p, &case_id).await?;
+        if case.owning_agency_id != p.agency_id {
+            return Err(AppError::Forbidden(
+                "only the owning agency takes a person off a case".to_owned(),
+            )
+            .into());
+        }
+        if !db::case::remove_subject(&txn, case.id, person, part.as_str()).await? {
+            return Err(
+                AppError::NotFound("the person has no such part in the case".to_owned()).into(),
+            );
+        }
+        audited(
+            &txn,
+            p,
+            &case,
+            Action::SubjectRemoved,
+            json!({"person": person.to_string(), "part": part.as_str()}),
+        )
+        .await?;
+        let out = reload(&txn, p, case.id).await?;
+        txn.commit().await.map_err(begin_err)?;
+        Ok(out)
+    }
+
     /// Changes an open case's details (owning agency only; CONFLICT if it changed since the
     /// version read). Audited with the fields changed.
     async fn update_case(&self, ctx: &Context<'_>, input: UpdateCaseInput) -> Result<Case> {
