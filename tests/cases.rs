@@ -43,11 +43,11 @@ fn token(app: &TestApp, label: &str) -> String {
 
 const OPEN: &str =
     "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref owningAgency status riskLevel } }";
-const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { agency legalBasis basisText sharedBy } } }";
-const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { agency } } }";
+const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { nodes { agency legalBasis basisText sharedBy } } } }";
+const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { nodes { agency } } } }";
 const NOTE: &str = "mutation($i: AddCaseNoteInput!) { addCaseNote(input: $i) { id author agency visibility text supersedes } }";
 const SUBJECT: &str = "mutation($i: AddSubjectInput!) { addSubject(input: $i) { subject { personId fullName part } possibleDuplicates { personId fullName caseRefs } } }";
-const CASE: &str = "query($id: ID!) { case(id: $id) { id ref subjects { fullName part } shares { agency } notes { totalCount nodes { text visibility agency supersededBy } } } }";
+const CASE: &str = "query($id: ID!) { case(id: $id) { id ref subjects { nodes { fullName part } } shares { nodes { agency } } notes { totalCount nodes { text visibility agency supersededBy } } } }";
 
 /// A police case (Stevenage) shared with the council under s.115, with a SHARED and an AGENCY
 /// police note and a victim, John Smith born 1990-01-01. Returns the case id.
@@ -284,14 +284,17 @@ async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_n
     assert_eq!(notes["totalCount"], 2);
     assert_eq!(notes["nodes"][0]["text"], "Intelligence: police only");
     assert_eq!(notes["nodes"][1]["text"], "Visited the parade");
-    assert_eq!(r.data()["case"]["subjects"][0]["fullName"], "John Smith");
+    assert_eq!(
+        r.data()["case"]["subjects"]["nodes"][0]["fullName"],
+        "John Smith"
+    );
 
     let r = app.gql(CASE, json!({"id": case}), Some(&council)).await;
     let notes = &r.data()["case"]["notes"];
     assert_eq!(notes["totalCount"], 1, "{}", r.body);
     assert_eq!(notes["nodes"][0]["text"], "Visited the parade");
     assert_eq!(
-        r.data()["case"]["shares"],
+        r.data()["case"]["shares"]["nodes"],
         json!([{"agency": "herts-police"}, {"agency": "stevenage-council"}])
     );
 
@@ -319,7 +322,7 @@ async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_n
         )
         .await;
     assert_eq!(
-        r.data()["unshareCase"]["shares"],
+        r.data()["unshareCase"]["shares"]["nodes"],
         json!([{"agency": "herts-police"}])
     );
     // The very next request of the council: gone, as if it never existed, everywhere.
@@ -569,12 +572,15 @@ async fn duplicate_warnings_and_search_never_reveal_people_of_cases_the_caller_c
     let fire_person = {
         let r = app
             .gql(
-                "query($id: ID!) { case(id: $id) { subjects { fullName } } }",
+                "query($id: ID!) { case(id: $id) { subjects { nodes { fullName } } } }",
                 json!({"id": fire_case}),
                 Some(&fire),
             )
             .await;
-        assert_eq!(r.data()["case"]["subjects"][0]["fullName"], "John Smyth");
+        assert_eq!(
+            r.data()["case"]["subjects"]["nodes"][0]["fullName"],
+            "John Smyth"
+        );
         let r = app
             .gql(
                 "{ searchPeople(name: \"John Smyth\") { personId } }",
@@ -1022,13 +1028,13 @@ async fn interventions_follow_their_vocabulary_dates_and_referrals_their_states(
     }
     let r = app
         .gql(
-            "query($id: ID!) { case(id: $id) { interventions { intervention label startsOn } } }",
+            "query($id: ID!) { case(id: $id) { interventions { nodes { intervention label startsOn } } } }",
             json!({"id": case}),
             Some(&token(&app, "police caseworker")),
         )
         .await;
     assert_eq!(
-        r.data()["case"]["interventions"],
+        r.data()["case"]["interventions"]["nodes"],
         json!([
             {"intervention": "anti-social-behaviour-order", "label": "Anti-social behaviour order (ASBO)", "startsOn": "2014-10-19"},
             {"intervention": "community-protection-notice", "label": "Community protection notice", "startsOn": "2014-10-20"},
@@ -1107,7 +1113,7 @@ async fn asb_reports(app: &TestApp, days: &[&str]) -> Vec<String> {
 async fn the_case_review_threshold_is_three_reports_within_six_months() {
     let app = TestApp::spawn().await;
     let police = token(&app, "police caseworker");
-    let review = "query($id: ID!) { case(id: $id) { incidents { externalRef } caseReview { thresholdMet firstMetOn qualifyingReports } } }";
+    let review = "query($id: ID!) { case(id: $id) { incidents { nodes { externalRef } } caseReview { thresholdMet firstMetOn qualifyingReports } } }";
     // 1 January, 1 April, 2 July: the third is six months and a day after the first.
     let ids = asb_reports(
         &app,
@@ -1347,7 +1353,7 @@ async fn the_case_work_access_matrix() {
     matrix(
         &app,
         "case details",
-        "query($id: ID!) { case(id: $id) { interventions { id } referrals { id } incidents { id } caseReview { thresholdMet } } }",
+        "query($id: ID!) { case(id: $id) { interventions { nodes { id } } referrals { nodes { id } } incidents { nodes { id } } caseReview { thresholdMet } } }",
         json!({"id": case}),
         &shared,
     )
@@ -1410,12 +1416,12 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
     let police = token(&app, "police caseworker");
     let r = app
         .gql(
-            "query($id: ID!) { case(id: $id) { subjects { personId personVersion } } }",
+            "query($id: ID!) { case(id: $id) { subjects { nodes { personId personVersion } } } }",
             json!({"id": case}),
             Some(&police),
         )
         .await;
-    let person = r.data()["case"]["subjects"][0]["personId"]
+    let person = r.data()["case"]["subjects"]["nodes"][0]["personId"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -1423,12 +1429,12 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
     let fresh_version = || async {
         let r = app
             .gql(
-                "query($id: ID!) { case(id: $id) { subjects { personVersion } } }",
+                "query($id: ID!) { case(id: $id) { subjects { nodes { personVersion } } } }",
                 json!({"id": case}),
                 Some(&police),
             )
             .await;
-        r.data()["case"]["subjects"][0]["personVersion"]
+        r.data()["case"]["subjects"]["nodes"][0]["personVersion"]
             .as_i64()
             .expect("version")
     };
@@ -1477,7 +1483,7 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
     }
 
     // Taking John off the case: the owner only.
-    let remove = "mutation($c: ID!, $p: ID!) { removeSubject(caseId: $c, personId: $p, part: VICTIM) { subjects { fullName } } }";
+    let remove = "mutation($c: ID!, $p: ID!) { removeSubject(caseId: $c, personId: $p, part: VICTIM) { subjects { nodes { fullName } } } }";
     let vars = json!({"c": case, "p": person});
     for (label, want) in [
         ("council caseworker", "FORBIDDEN"),
@@ -1491,7 +1497,7 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
         assert_eq!(outcome(&r), want, "{label}: {}", r.body);
     }
     let r = app.gql(remove, vars.clone(), Some(&police)).await;
-    assert_eq!(r.data()["removeSubject"]["subjects"], json!([]));
+    assert_eq!(r.data()["removeSubject"]["subjects"]["nodes"], json!([]));
     let r = app.gql(remove, vars, Some(&police)).await;
     assert_eq!(r.code(), "NOT_FOUND");
     // No case holds him now: no one can find him, and retention deletes him.
@@ -1662,4 +1668,47 @@ async fn every_other_operation_leaves_exactly_its_audit_entry() {
             .collect();
         assert_eq!(got, want, "{query}");
     }
+}
+
+#[tokio::test]
+async fn a_cases_lists_are_connections() {
+    let app = TestApp::spawn().await;
+    let case = police_case(&app).await;
+    let police = token(&app, "police caseworker");
+    app.gql(
+        SUBJECT,
+        json!({"i": {"caseId": case, "part": "WITNESS", "person": {"fullName": "Second Person"}}}),
+        Some(&police),
+    )
+    .await;
+    let q = "query($id: ID!, $a: String) { case(id: $id) { subjects(first: 1, after: $a) { totalCount nodes { fullName } pageInfo { hasNextPage endCursor } } } }";
+    let r = app.gql(q, json!({"id": case}), Some(&police)).await;
+    let page = &r.data()["case"]["subjects"];
+    assert_eq!(page["totalCount"], 2);
+    assert_eq!(page["nodes"], json!([{"fullName": "John Smith"}]));
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let cursor = page["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let r = app
+        .gql(q, json!({"id": case, "a": cursor}), Some(&police))
+        .await;
+    let page = &r.data()["case"]["subjects"];
+    assert_eq!(page["nodes"], json!([{"fullName": "Second Person"}]));
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    for bad in ["x", "cDpB", ""] {
+        let r = app
+            .gql(q, json!({"id": case, "a": bad}), Some(&police))
+            .await;
+        assert_eq!(r.code(), "BAD_USER_INPUT", "{bad}: {}", r.body);
+    }
+    let r = app
+        .gql(
+            "query($id: ID!) { case(id: $id) { shares(first: 0) { totalCount } } }",
+            json!({"id": case}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
 }

@@ -563,6 +563,54 @@ pub fn case_review(mut dates: Vec<NaiveDate>, today: NaiveDate) -> CaseReview {
     }
 }
 
+/// A page of one of a case's lists (its people, shares, interventions, referrals, incidents),
+/// in the list's stated order, with how many there are. The cursor is a position in that
+/// order: a case's lists are short and read whole.
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "SubjectConnection", params(Subject)))]
+#[graphql(concrete(name = "ShareConnection", params(Share)))]
+#[graphql(concrete(name = "InterventionConnection", params(Intervention)))]
+#[graphql(concrete(name = "ReferralConnection", params(Referral)))]
+#[graphql(concrete(name = "CaseIncidentConnection", params(super::incident::Incident)))]
+pub struct ListConnection<T: async_graphql::OutputType> {
+    pub nodes: Vec<T>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// The page of `all` after the position `after` names.
+fn page_of<T: async_graphql::OutputType>(
+    all: Vec<T>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> Result<ListConnection<T>, AppError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let limit = usize::try_from(page_size(first)?).unwrap_or(usize::MAX);
+    let start = match after {
+        None => 0,
+        Some(c) => URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| t.strip_prefix("p:").and_then(|n| n.parse::<usize>().ok()))
+            .ok_or_else(|| {
+                AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
+            })?,
+    };
+    let total_count = all.len() as i64;
+    let nodes: Vec<T> = all.into_iter().skip(start).take(limit).collect();
+    let end = start + nodes.len();
+    Ok(ListConnection {
+        page_info: PageInfo {
+            has_next_page: (end as i64) < total_count,
+            end_cursor: (!nodes.is_empty()).then(|| URL_SAFE_NO_PAD.encode(format!("p:{end}"))),
+        },
+        nodes,
+        total_count,
+    })
+}
+
 /// A page of cases, newest first, with how many match.
 #[derive(SimpleObject, Clone)]
 pub struct CaseConnection {
@@ -648,58 +696,93 @@ fn caseworker<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError> {
 #[ComplexObject]
 impl Case {
     /// The people in the case and their parts.
-    async fn subjects(&self, ctx: &Context<'_>) -> Result<Vec<Subject>> {
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn subjects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Subject>> {
         let p = caseworker(ctx)?;
         let conn = super::db(ctx)?;
-        Ok(db::case::subjects(conn, p, &[self.row.id])
+        let all = db::case::subjects(conn, p, &[self.row.id])
             .await?
             .into_iter()
             .map(Subject::try_from)
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(all, first, after.as_deref())?)
     }
 
-    /// The agencies the case is shared with (the owner's included).
-    async fn shares(&self, ctx: &Context<'_>) -> Result<Vec<Share>> {
+    /// The agencies the case is shared with (the owner's included), oldest share first.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn shares(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Share>> {
         let p = caseworker(ctx)?;
         let conn = super::db(ctx)?;
-        Ok(db::case::shares(conn, p, &[self.row.id])
+        let all = db::case::shares(conn, p, &[self.row.id])
             .await?
             .into_iter()
             .map(Share::from)
-            .collect())
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
     }
 
     /// Tools and powers used in the case, in date order.
-    async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<Intervention>> {
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn interventions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Intervention>> {
         caseworker(ctx)?;
         let conn = super::db(ctx)?;
-        Ok(db::case::interventions(conn, self.row.id)
+        let all = db::case::interventions(conn, self.row.id)
             .await?
             .into_iter()
             .map(Intervention::from)
-            .collect())
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
     }
 
-    /// Referrals from the case's agencies to programmes or other agencies.
-    async fn referrals(&self, ctx: &Context<'_>) -> Result<Vec<Referral>> {
+    /// Referrals from the case's agencies to programmes or other agencies, oldest first.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Referral>> {
         caseworker(ctx)?;
         let conn = super::db(ctx)?;
-        Ok(db::case::referrals(conn, self.row.id)
+        let all = db::case::referrals(conn, self.row.id)
             .await?
             .into_iter()
             .map(Referral::try_from)
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(all, first, after.as_deref())?)
     }
 
     /// The incident records the case concerns, in the order they occurred.
-    async fn incidents(&self, ctx: &Context<'_>) -> Result<Vec<super::incident::Incident>> {
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<super::incident::Incident>> {
         caseworker(ctx)?;
         let conn = super::db(ctx)?;
-        Ok(db::incident::linked_to_case(conn, self.row.id)
+        let all = db::incident::linked_to_case(conn, self.row.id)
             .await?
             .into_iter()
             .map(super::incident::Incident::from)
-            .collect())
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
     }
 
     /// The ASB Case Review ("community trigger") threshold over the linked reports: three
