@@ -190,7 +190,7 @@ async fn graphql_handler(
     let run = async move {
         let _slot = slot;
         let txn = Arc::new(db::request::begin(&db).await?);
-        let principal = match resolve_caller(&txn, &token, budget).await {
+        let principal = match resolve_caller(&txn, &token, budget, checked.case_data).await {
             Ok(p) => p,
             Err(e) => {
                 let _ = db::request::finish(txn, false).await;
@@ -402,6 +402,7 @@ pub async fn resolve_caller(
     txn: &sea_orm::DatabaseTransaction,
     token: &VerifiedToken,
     heavy_budget: Option<Duration>,
+    generic_plans: bool,
 ) -> Result<Principal, AppError> {
     let claims = &token.claims;
     let caller = db::request::Caller {
@@ -410,6 +411,7 @@ pub async fn resolve_caller(
         agency: &claims.agency,
         partnerships: &claims.partnerships,
         heavy_budget,
+        generic_plans,
     };
     let (agency, partnerships) = db::request::open_as(txn, &caller).await?.ok_or_else(|| {
         AppError::Unauthenticated("the token's agency is not registered".to_owned())

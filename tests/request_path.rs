@@ -129,6 +129,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
         agency: "herts-police",
         partnerships: &partnerships,
         heavy_budget: Some(Duration::from_secs(20)),
+        generic_plans: true,
     };
     let txn = std::sync::Arc::new(begin(&pool).await.expect("begin"));
     let (agency, scope) = open_as(&txn, &caller)
@@ -158,6 +159,10 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
         setting(&txn, "current_setting('statement_timeout')").await,
         Some("20s".to_owned())
     );
+    assert_eq!(
+        setting(&txn, "current_setting('plan_cache_mode')").await,
+        Some("force_generic_plan".to_owned())
+    );
     finish(txn, true).await.expect("commit");
 
     let next = std::sync::Arc::new(begin(&pool).await.expect("begin"));
@@ -172,6 +177,11 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
         "the heavy budget ended with its request"
     );
     assert_ne!(budget.as_deref(), Some("0"), "the pool's budget is back");
+    assert_eq!(
+        setting(&next, "current_setting('plan_cache_mode')").await,
+        Some("auto".to_owned()),
+        "generic plans ended with their request"
+    );
     finish(next, false).await.expect("rollback");
 
     // An unregistered agency sets nothing.

@@ -43,6 +43,10 @@ pub struct Caller<'a> {
     /// The statement budget for the rest of the request, when it is not the pool's default
     /// (statistics, reports and pushes).
     pub heavy_budget: Option<Duration>,
+    /// Run the request's statements with generic plans (`plan_cache_mode`), for requests of
+    /// case data: their statements are index lookups whose plans do not depend on the values,
+    /// and under row-level security PostgreSQL's default otherwise plans them afresh each time.
+    pub generic_plans: bool,
 }
 
 /// Takes a connection and begins the request's transaction. A pool with no free connection
@@ -87,7 +91,9 @@ pub async fn open_as(
                   set_config('csphub.partnership_ids', \
                     coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM scope), ''), true) AS scope, \
                   CASE WHEN $5::text IS NULL THEN '' \
-                       ELSE set_config('statement_timeout', $5::text, true) END AS budget \
+                       ELSE set_config('statement_timeout', $5::text, true) END AS budget, \
+                  CASE WHEN $6 THEN set_config('plan_cache_mode', 'force_generic_plan', true) \
+                       ELSE '' END AS plans \
            FROM ag) \
          SELECT ag.id, ag.slug, ag.name, ag.kind, s.id AS partnership_id, \
            s.slug AS partnership_slug, s.name AS partnership_name, s.county \
@@ -99,6 +105,7 @@ pub async fn open_as(
             caller.sub.into(),
             caller.role.into(),
             budget.into(),
+            caller.generic_plans.into(),
         ],
     )
     .await?;

@@ -126,12 +126,15 @@ struct Size {
     introspection: bool,
     /// Whether a heavy field (`super::HEAVY_FIELDS`) is asked for.
     heavy: bool,
+    /// Whether a field of case data (`super::CASE_FIELDS`) is asked for.
+    case_data: bool,
 }
 
 impl Size {
     fn add(&mut self, other: Size) {
         self.introspection |= other.introspection;
         self.heavy |= other.heavy;
+        self.case_data |= other.case_data;
         self.depth = self.depth.max(other.depth);
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
@@ -170,6 +173,7 @@ impl<'a> Walker<'a> {
                         aliases: child.aliases + usize::from(field.alias.is_some()),
                         introspection: inner,
                         heavy: child.heavy || super::HEAVY_FIELDS.contains(&name),
+                        case_data: child.case_data || super::CASE_FIELDS.contains(&name),
                     });
                 }
                 Selection::InlineFragment(fragment) => {
@@ -238,6 +242,7 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<C
         checked.mutation |= op.node.ty == async_graphql::parser::types::OperationType::Mutation;
         let size = walker.selection_set(&op.node.selection_set.node, false)?;
         checked.heavy |= size.heavy;
+        checked.case_data |= size.case_data;
         if size.fields > MAX_FIELDS {
             return Err(AppError::BadUserInput(format!(
                 "the query selects more than {MAX_FIELDS} fields once its fragments are expanded"
@@ -275,6 +280,9 @@ pub struct Checked {
     /// Some operation of the document is a mutation: its data loaders keep no cache, so that
     /// what one mutation wrote is what the next one reads.
     pub mutation: bool,
+    /// Some operation reads or writes case data: the request's statements use generic plans
+    /// (see `db::request::Caller::generic_plans`).
+    pub case_data: bool,
 }
 
 /// Runs every check on a request and hands async-graphql the parsed document, so that the
@@ -454,6 +462,21 @@ mod tests {
             "{ ... on Query { incidentStats { total { count } } } }"
         ));
         assert!(!heavy("{ plans { title } }"));
+        let case_data = |q: &str| {
+            let doc = async_graphql::parser::parse_query(q).expect("parses");
+            check_document(&doc, false).expect("passes").case_data
+        };
+        assert!(case_data("{ cases { totalCount } }"));
+        assert!(case_data(
+            "{ p: plans { title } c: case(id: \"x\") { ref } }"
+        ));
+        assert!(case_data(
+            "query { ...F } fragment F on Query { searchPeople(name: \"ab\") { fullName } }"
+        ));
+        assert!(case_data(
+            "mutation { addCaseNote(input: {caseId: \"x\", text: \"t\", visibility: SHARED}) { id } }"
+        ));
+        assert!(!case_data("{ plans { title } incidents { totalCount } }"));
         assert!(heavy(
             "mutation M { x } query Q { incidentStats { total { count } } }"
         ));

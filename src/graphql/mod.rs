@@ -70,6 +70,33 @@ pub fn build_schema() -> CsphubSchema {
 /// statement budget; the resolvers check that it did (`heavy_granted`).
 pub const HEAVY_FIELDS: &[&str] = &["incidentStats", "planProgress", "dataFreshness"];
 
+/// The root fields of case data. A request that asks for any of them runs its statements with
+/// generic plans: under row-level security PostgreSQL's default kept planning these statements
+/// afresh (about 1.5 ms each) on every request (bench/cases, `--plan-cache-mode`).
+pub const CASE_FIELDS: &[&str] = &[
+    "cases",
+    "case",
+    "caseByRef",
+    "searchPeople",
+    "auditLog",
+    "openCase",
+    "shareCase",
+    "unshareCase",
+    "addCaseNote",
+    "addSubject",
+    "updateCase",
+    "recordDash",
+    "closeCase",
+    "reopenCase",
+    "recordIntervention",
+    "referCase",
+    "updateReferral",
+    "linkIncident",
+    "unlinkIncident",
+    "updatePerson",
+    "removeSubject",
+];
+
 /// Marks a request that holds a heavy slot (in the request data).
 #[derive(Clone, Copy)]
 pub struct HeavyGranted;

@@ -146,7 +146,7 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
     let work = async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let applied = async {
-            let principal = resolve_caller(&txn, &token, Some(budget)).await?;
+            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
             authorize(&principal, Operation::PushIncidents)?;
             let pusher = db::incident::Pusher {
                 agency_id: principal.agency_id,
@@ -478,7 +478,7 @@ pub async fn export_csv(
     let opened = run_to_completion(async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let prepared = async {
-            let principal = resolve_caller(&txn, &token, Some(budget)).await?;
+            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
             authorize(&principal, Operation::ReadIncidentRows)?;
             let (filter, _) = input.to_filter(&principal)?;
             let first = db::incident::page(&*txn, &filter, None, EXPORT_PAGE).await?;
