@@ -489,6 +489,11 @@ pub struct SubjectRow {
     pub person_version: i32,
 }
 
+/// A `SubjectRow` per part a person has in a case (`c` is the case, for the sharing rule).
+const SUBJECT_SELECT: &str = "SELECT cs.case_id, pe.id AS person_id, cs.part, pe.full_name, pe.date_of_birth, \
+       pe.address, pe.contact, pe.consent, pe.consent_on, cs.added_at, pe.version AS person_version \
+     FROM case_subjects cs JOIN people pe ON pe.id = cs.person_id JOIN cases c ON c.id = cs.case_id";
+
 /// The people of cases the caller may see.
 pub async fn subjects<C: ConnectionTrait>(
     conn: &C,
@@ -498,13 +503,14 @@ pub async fn subjects<C: ConnectionTrait>(
     fetch_all(
         conn,
         &format!(
-            "SELECT cs.case_id, pe.id AS person_id, cs.part, pe.full_name, pe.date_of_birth, pe.address, \
-               pe.contact, pe.consent, pe.consent_on, cs.added_at, pe.version AS person_version \
-             FROM case_subjects cs JOIN people pe ON pe.id = cs.person_id JOIN cases c ON c.id = cs.case_id \
-             WHERE cs.case_id = ANY($3) AND {SHARED_WITH_CALLER} \
+            "{SUBJECT_SELECT} WHERE cs.case_id = ANY($3) AND {SHARED_WITH_CALLER} \
              ORDER BY cs.case_id, cs.added_at, pe.full_name, cs.part"
         ),
-        vec![scope(p).into(), p.agency_id.into(), case_ids.to_vec().into()],
+        vec![
+            scope(p).into(),
+            p.agency_id.into(),
+            case_ids.to_vec().into(),
+        ],
     )
     .await
 }
@@ -518,10 +524,7 @@ pub async fn subjects_of_person<C: ConnectionTrait>(
     fetch_all(
         conn,
         &format!(
-            "SELECT cs.case_id, pe.id AS person_id, cs.part, pe.full_name, pe.date_of_birth, pe.address, \
-               pe.contact, pe.consent, pe.consent_on, cs.added_at, pe.version AS person_version \
-             FROM case_subjects cs JOIN people pe ON pe.id = cs.person_id JOIN cases c ON c.id = cs.case_id \
-             WHERE cs.person_id = $3 AND {SHARED_WITH_CALLER} \
+            "{SUBJECT_SELECT} WHERE cs.person_id = $3 AND {SHARED_WITH_CALLER} \
              ORDER BY c.opened_on, c.ref, cs.part"
         ),
         vec![scope(p).into(), p.agency_id.into(), person_id.into()],
