@@ -958,7 +958,8 @@ impl CaseQuery {
 
     /// People held in cases shared with the caller's agency whose name is like `name` (a
     /// misspelt surname finds them: trigram similarity), optionally with a date of birth, best
-    /// first. People of other cases are never found. Audited with the search terms.
+    /// first. People of other cases are never found. The name needs at least 3 letters; a
+    /// search is heavy work and waits for a heavy slot like statistics. Audited with the terms.
     async fn search_people(
         &self,
         ctx: &Context<'_>,
@@ -968,11 +969,13 @@ impl CaseQuery {
         #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
     ) -> Result<Vec<PersonMatch>> {
         let p = caseworker(ctx)?;
+        super::heavy_granted(ctx)?;
         let scope = p.partnership_or_only(partnership.as_deref())?;
         let name = name.trim();
-        if name.chars().count() < 2 {
+        // A trigram needs three letters: anything shorter matches nearly everyone.
+        if name.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
             return Err(
-                AppError::BadUserInput("name must have at least 2 characters".to_owned()).into(),
+                AppError::BadUserInput("name must have at least 3 letters".to_owned()).into(),
             );
         }
         let limit = page_size(Some(first.unwrap_or(20)))?;

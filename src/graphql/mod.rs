@@ -65,10 +65,15 @@ pub fn build_schema() -> CsphubSchema {
         .finish()
 }
 
-/// Root fields that do heavy work (statistics, reports). A request that asks for one takes a
+/// Root fields that do heavy work (statistics, reports, the fuzzy people search). A request that asks for one takes a
 /// heavy slot (`db::Heavy`) before it takes a connection, and its transaction gets the heavy
 /// statement budget; the resolvers check that it did (`heavy_granted`).
-pub const HEAVY_FIELDS: &[&str] = &["incidentStats", "planProgress", "dataFreshness"];
+pub const HEAVY_FIELDS: &[&str] = &[
+    "incidentStats",
+    "planProgress",
+    "dataFreshness",
+    "searchPeople",
+];
 
 /// The root fields of case data. A request that asks for any of them runs its statements with
 /// generic plans: under row-level security PostgreSQL's default kept planning these statements
