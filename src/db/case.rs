@@ -415,22 +415,21 @@ pub async fn note_count<C: ConnectionTrait>(
     .map_or(0, |c| c.n))
 }
 
-/// A note the caller may read, by id, in a case.
-pub async fn note<C: ConnectionTrait>(
+/// The agency of a note the caller may read, by id, in a case.
+pub async fn note_agency<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     case_id: Uuid,
     note_id: Uuid,
-) -> AppResult<Option<(Uuid, String)>> {
+) -> AppResult<Option<Uuid>> {
     #[derive(FromQueryResult)]
     struct Found {
         agency_id: Uuid,
-        visibility: String,
     }
     Ok(fetch_optional::<Found, _>(
         conn,
         &format!(
-            "SELECT n.agency_id, n.visibility FROM case_notes n JOIN cases c ON c.id = n.case_id \
+            "SELECT n.agency_id FROM case_notes n JOIN cases c ON c.id = n.case_id \
              WHERE n.id = $4 AND n.case_id = $3 AND {SHARED_WITH_CALLER} AND {NOTE_VISIBLE}"
         ),
         vec![
@@ -441,7 +440,7 @@ pub async fn note<C: ConnectionTrait>(
         ],
     )
     .await?
-    .map(|f| (f.agency_id, f.visibility)))
+    .map(|f| f.agency_id))
 }
 
 /// Appends a note as the caller. Returns its id.

@@ -1321,7 +1321,7 @@ impl CaseMutation {
             None => None,
             Some(id) => {
                 let note_id = parse_id(id, "note")?;
-                let (agency, _) = db::case::note(&txn, p, case.id, note_id)
+                let agency = db::case::note_agency(&txn, p, case.id, note_id)
                     .await?
                     .ok_or_else(|| AppError::NotFound("no such note in the case".to_owned()))?;
                 if agency != p.agency_id {
