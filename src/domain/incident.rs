@@ -157,7 +157,10 @@ pub fn outward_code(value: &str) -> Result<String, (&'static str, String)> {
         return Ok(v);
     }
     let outward = v.split_whitespace().next().unwrap_or_default();
-    if v.contains(' ') && valid(outward) || v.len() > 4 && valid(&v[..v.len() - 3]) {
+    // `get`, not indexing: the last three bytes may cut a character in two (found by fuzzing:
+    // "D拂öÿ" panicked here).
+    let without_inward = v.len().checked_sub(3).and_then(|end| v.get(..end));
+    if v.contains(' ') && valid(outward) || v.len() > 4 && without_inward.is_some_and(valid) {
         return Err((
             "POSTCODE_TOO_FINE",
             format!(
@@ -632,6 +635,31 @@ pub fn from_csv_row(
 
 #[cfg(test)]
 mod tests {
+    use super::outward_code;
+
+    /// Found by fuzzing the push: a postcode whose last three bytes cut a character in two
+    /// panicked (a byte slice), and the request answered INTERNAL.
+    #[test]
+    fn a_postcode_of_multibyte_characters_is_refused_not_a_panic() {
+        for value in [
+            "D\u{62c2}\u{f6}\u{ff}",
+            "\u{f6}\u{f6}\u{f6}",
+            "\u{1f600}\u{1f600}",
+        ] {
+            let e = outward_code(value).expect_err(value);
+            assert_eq!(e.0, "INVALID_POSTCODE", "{value}");
+        }
+        assert_eq!(outward_code("sg1").expect("valid"), "SG1");
+        assert_eq!(
+            outward_code("SG1 2AB").expect_err("too fine").0,
+            "POSTCODE_TOO_FINE"
+        );
+        assert_eq!(
+            outward_code("SG12AB").expect_err("too fine").0,
+            "POSTCODE_TOO_FINE"
+        );
+    }
+
     use super::*;
 
     #[test]
