@@ -1003,7 +1003,7 @@ async fn an_export_reimports_unchanged() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], csphub::domain::incident::CSV_COLUMNS.join(","));
     let exported = lines.len() - 1;
-    let held = app.count("SELECT count(*) AS n FROM incidents i JOIN agencies a ON a.id = i.source_agency_id WHERE a.slug = 'herts-police' AND occurred_on BETWEEN '2014-04-01' AND '2015-03-31'").await;
+    let held = app.count("SELECT count(*) AS n FROM incidents i JOIN agencies a ON a.id = i.source_agency_id JOIN partnerships p ON p.id = i.partnership_id WHERE a.slug = 'herts-police' AND p.slug = 'stevenage' AND occurred_on BETWEEN '2014-04-01' AND '2015-03-31'").await;
     assert_eq!(exported as i64, held);
     assert!(exported > 500);
 

@@ -658,6 +658,8 @@ async fn loading_the_demo_data_twice_changes_nothing() {
         "incidents",
         "incident_revisions",
         "incident_pushes",
+        "partnerships",
+        "populations",
     ];
     let mut counts = Vec::new();
     for _ in 0..2 {
@@ -674,9 +676,33 @@ async fn loading_the_demo_data_twice_changes_nothing() {
         60 + 1 + 1,
         "60 demo actions, one carried over, one in North Herts"
     );
-    assert_eq!(counts[1][4], 13, "Stevenage's wards");
-    assert_eq!(counts[1][5], 1500, "demo incidents");
+    assert_eq!(
+        counts[1][4],
+        13 + 9,
+        "Stevenage's wards and one area per other district"
+    );
     assert_eq!(counts[1][6], 0, "no revisions: nothing changed");
+    assert_eq!(counts[1][8], 10, "the county's ten districts");
+    assert_eq!(counts[1][9], 20, "two population estimates each");
+    let stevenage_from_april_2014 = app
+        .count(
+            "SELECT count(*) AS n FROM incidents i JOIN partnerships p ON p.id = i.partnership_id \
+             WHERE p.slug = 'stevenage' AND i.occurred_on >= '2014-04-01'",
+        )
+        .await;
+    assert_eq!(
+        stevenage_from_april_2014, 1500,
+        "Stevenage's demo incidents"
+    );
+    let county = app
+        .count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'CTY-%'")
+        .await;
+    assert_eq!(
+        counts[1][5],
+        1500 + county,
+        "and the county's generated ones"
+    );
+    assert!(county > 30_000, "{county}");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_incidents;
 mod m20261127_000001_cancel_reasons;
 mod m20261128_000001_cases;
+mod m20261129_000001_indicators;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_incidents::Migration),
             Box::new(m20261127_000001_cancel_reasons::Migration),
             Box::new(m20261128_000001_cases::Migration),
+            Box::new(m20261129_000001_indicators::Migration),
         ]
     }
 }

@@ -31,6 +31,13 @@ pub enum Operation {
     WorkCases,
     /// Read the audit log: the own agency's entries, or with `coordinator` the partnership's.
     ReadAuditLog,
+    /// Read indicators, their links and populations (every role).
+    ReadIndicators,
+    /// Add indicators, link them to priorities, record external figures and populations.
+    ManageIndicators,
+    /// Read the strategic assessment (exact figures, ranks). Partners only until the PCC's
+    /// protected table set exists: the PCC's figures must come from it.
+    ReadAssessment,
 }
 
 /// Whether the caller sees exact incident statistics; the PCC's figures have small numbers
@@ -54,6 +61,9 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ManageAreas => partner && coordinator,
         Operation::WorkCases => partner && principal.has(Capability::Caseworker),
         Operation::ReadAuditLog => partner,
+        Operation::ReadIndicators => true,
+        Operation::ManageIndicators => partner && coordinator,
+        Operation::ReadAssessment => partner,
     };
     if allowed {
         return Ok(());
@@ -76,6 +86,14 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::WorkCases if !partner => "the PCC never sees case data",
         Operation::WorkCases => "working cases needs the caseworker capability",
         Operation::ReadAuditLog => "the PCC does not read the audit log",
+        Operation::ReadIndicators => "not allowed",
+        Operation::ManageIndicators if !partner => {
+            "the PCC reads indicators but does not manage them"
+        }
+        Operation::ManageIndicators => "managing indicators needs the coordinator capability",
+        Operation::ReadAssessment => {
+            "the strategic assessment is not yet open to the PCC: its figures must first come from the PCC's protected table set"
+        }
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

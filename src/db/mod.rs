@@ -6,6 +6,7 @@ pub mod area;
 pub mod audit;
 pub mod case;
 pub mod incident;
+pub mod indicator;
 pub mod partnership;
 pub mod plan;
 pub mod request;
@@ -314,12 +315,15 @@ pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Brings a database up to date for serving: pending migrations, then the built-in
-/// vocabularies.
+/// vocabularies and indicators.
 pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrate_up(db).await?;
     vocabulary::sync_builtin(db)
         .await
-        .map_err(|e| anyhow::anyhow!("writing the built-in vocabularies: {e:?}"))
+        .map_err(|e| anyhow::anyhow!("writing the built-in vocabularies: {e:?}"))?;
+    indicator::sync_builtin(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("writing the built-in indicators: {e:?}"))
 }
 
 /// The migrations not yet applied. Reads the migration table only (the service role may read

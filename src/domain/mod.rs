@@ -1,6 +1,7 @@
 //! Business rules with no web or GraphQL types in them.
 
 pub mod incident;
+pub mod indicator;
 pub mod period;
 pub mod plan;
 pub mod stats;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod case;
 pub mod guard;
 pub mod incident;
+pub mod indicator;
 pub mod partnership;
 pub mod plan;
 
@@ -41,6 +42,7 @@ pub struct Query(
     incident::IncidentQuery,
     case::CaseQuery,
     audit::AuditQuery,
+    indicator::IndicatorQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct Mutation(
     incident::IncidentMutation,
     case::CaseMutation,
     case::CaseWorkMutation,
+    indicator::IndicatorMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -73,6 +76,7 @@ pub const HEAVY_FIELDS: &[&str] = &[
     "planProgress",
     "dataFreshness",
     "searchPeople",
+    "strategicAssessment",
 ];
 
 /// The root fields of case data. A request that asks for any of them runs its statements with

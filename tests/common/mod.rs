@@ -56,8 +56,12 @@ fn template_name() -> String {
     for f in files {
         std::fs::read(&f).expect("migration file").hash(&mut hasher);
     }
-    // The demo data and the built-in vocabularies are part of the template too.
-    for f in ["src/demo.rs", "src/domain/vocabulary.rs"] {
+    // The demo data, the built-in vocabularies and indicators are part of the template too.
+    for f in [
+        "src/demo.rs",
+        "src/domain/vocabulary.rs",
+        "src/domain/indicator.rs",
+    ] {
         std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(f))
             .expect(f)
             .hash(&mut hasher);
@@ -126,10 +130,12 @@ async fn connect(name: &str) -> DatabaseConnection {
 /// tokens must never see.
 async fn seed_other_partnership(db: &DatabaseConnection) {
     db.execute_unprepared(
-        "INSERT INTO partnerships (slug, name, county) VALUES ('north-herts', 'North Herts', 'Hertfordshire');
+        "INSERT INTO partnerships (slug, name, county) VALUES ('north-herts', 'North Herts', 'Hertfordshire')
+           ON CONFLICT (slug) DO NOTHING;
          INSERT INTO agencies (slug, name, kind) VALUES ('north-herts-council', 'North Herts Council', 'council');
          INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
-           WHERE a.slug IN ('north-herts-council', 'herts-police', 'herts-pcc') AND p.slug = 'north-herts';
+           WHERE a.slug IN ('north-herts-council', 'herts-police', 'herts-pcc') AND p.slug = 'north-herts'
+           ON CONFLICT DO NOTHING;
          INSERT INTO plans (partnership_id, financial_year, title, status, signed_off_by, signed_off_on, ratified_meeting, ratified_on)
            SELECT id, '2014/15', 'North Herts plan', 'RATIFIED', 'chair', '2014-03-01', 'RAG', '2014-04-01'
            FROM partnerships WHERE slug = 'north-herts';

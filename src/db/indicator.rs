@@ -1,0 +1,496 @@
+//! Indicators, their links to priorities, external figures and populations; and the one query
+//! that counts any indicators for any partnerships over any windows of days.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use super::{execute, fetch_all, fetch_optional, write_returning};
+use crate::domain::indicator::{Definition, builtin};
+use crate::error::{AppError, AppResult};
+
+const CODE_TAKEN: (&str, &str) = (
+    "indicators_code",
+    "the partnership already has an indicator with this code (built-in codes are taken too)",
+);
+
+/// The owner of the built-in indicators (written at start-up).
+const BUILTIN_SUB: &str = "csphub";
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct IndicatorRow {
+    pub id: Uuid,
+    pub partnership_id: Option<Uuid>,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub categories: Vec<String>,
+    pub domestic_abuse: Option<bool>,
+    pub alcohol_related: Option<bool>,
+    pub youth_related: Option<bool>,
+    pub hate_crime: Option<bool>,
+    pub hate_strands: Vec<String>,
+    pub drug_classes: Vec<String>,
+    pub fire_types: Vec<String>,
+    /// The priorities (of the asking partnership's plans) the indicator is linked to.
+    pub priority_ids: Vec<Uuid>,
+}
+
+impl IndicatorRow {
+    pub fn definition(&self) -> Definition {
+        Definition {
+            categories: self.categories.clone(),
+            domestic_abuse: self.domestic_abuse,
+            alcohol_related: self.alcohol_related,
+            youth_related: self.youth_related,
+            hate_crime: self.hate_crime,
+            hate_strands: self.hate_strands.clone(),
+            drug_classes: self.drug_classes.clone(),
+            fire_types: self.fire_types.clone(),
+        }
+    }
+}
+
+/// Writes the built-in indicators (new ones added, names and definitions brought up to date).
+pub async fn sync_builtin<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
+    let json = serde_json::Value::Array(
+        builtin()
+            .iter()
+            .map(|b| {
+                let d = &b.definition;
+                serde_json::json!({
+                    "code": b.code, "name": b.name, "description": b.description,
+                    "categories": d.categories, "domestic_abuse": d.domestic_abuse,
+                    "alcohol_related": d.alcohol_related, "youth_related": d.youth_related,
+                    "hate_crime": d.hate_crime, "hate_strands": d.hate_strands,
+                    "drug_classes": d.drug_classes, "fire_types": d.fire_types,
+                })
+            })
+            .collect(),
+    );
+    execute(
+        conn,
+        "INSERT INTO indicators (partnership_id, code, name, description, kind, categories, domestic_abuse, \
+           alcohol_related, youth_related, hate_crime, hate_strands, drug_classes, fire_types, created_by_sub) \
+         SELECT NULL, t.code, t.name, t.description, 'INCIDENTS', t.categories, t.domestic_abuse, \
+           t.alcohol_related, t.youth_related, t.hate_crime, t.hate_strands, t.drug_classes, t.fire_types, $2 \
+         FROM jsonb_to_recordset($1::jsonb) AS t(code text, name text, description text, categories text[], \
+           domestic_abuse boolean, alcohol_related boolean, youth_related boolean, hate_crime boolean, \
+           hate_strands text[], drug_classes text[], fire_types text[]) \
+         ON CONFLICT ((coalesce(partnership_id, '00000000-0000-0000-0000-000000000000'::uuid)), code) DO UPDATE SET \
+           name = EXCLUDED.name, description = EXCLUDED.description, categories = EXCLUDED.categories, \
+           domestic_abuse = EXCLUDED.domestic_abuse, alcohol_related = EXCLUDED.alcohol_related, \
+           youth_related = EXCLUDED.youth_related, hate_crime = EXCLUDED.hate_crime, \
+           hate_strands = EXCLUDED.hate_strands, drug_classes = EXCLUDED.drug_classes, \
+           fire_types = EXCLUDED.fire_types \
+         WHERE indicators.partnership_id IS NULL AND (indicators.name, indicators.description, indicators.categories, \
+           indicators.domestic_abuse, indicators.alcohol_related, indicators.youth_related, indicators.hate_crime, \
+           indicators.hate_strands, indicators.drug_classes, indicators.fire_types) IS DISTINCT FROM \
+           (EXCLUDED.name, EXCLUDED.description, EXCLUDED.categories, EXCLUDED.domestic_abuse, \
+           EXCLUDED.alcohol_related, EXCLUDED.youth_related, EXCLUDED.hate_crime, EXCLUDED.hate_strands, \
+           EXCLUDED.drug_classes, EXCLUDED.fire_types)",
+        vec![json.into(), BUILTIN_SUB.into()],
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "d.id, d.partnership_id, d.code, d.name, d.description, d.kind, d.categories, \
+    d.domestic_abuse, d.alcohol_related, d.youth_related, d.hate_crime, d.hate_strands, d.drug_classes, \
+    d.fire_types, ARRAY(SELECT pi.priority_id FROM priority_indicators pi JOIN priorities pr ON pr.id = pi.priority_id \
+      JOIN plans pl ON pl.id = pr.plan_id WHERE pi.indicator_id = d.id AND pl.partnership_id = $1 \
+      ORDER BY pl.financial_year, pr.position) AS priority_ids";
+
+/// The indicators a partnership has (the built-in ones and its own), built-in first, by code;
+/// optionally only those linked to one priority.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+    priority: Option<Uuid>,
+) -> AppResult<Vec<IndicatorRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM indicators d WHERE (d.partnership_id IS NULL OR d.partnership_id = $1) \
+             AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM priority_indicators pi WHERE pi.indicator_id = d.id \
+               AND pi.priority_id = $2)) \
+             ORDER BY d.partnership_id NULLS FIRST, d.code"
+        ),
+        vec![partnership.into(), priority.into()],
+    )
+    .await
+}
+
+/// One indicator the partnership has, or NOT_FOUND.
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+    id: Uuid,
+) -> AppResult<IndicatorRow> {
+    fetch_optional(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM indicators d WHERE d.id = $2 \
+             AND (d.partnership_id IS NULL OR d.partnership_id = $1)"
+        ),
+        vec![partnership.into(), id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("indicator"))
+}
+
+#[derive(FromQueryResult)]
+struct IdRow {
+    id: Uuid,
+}
+
+/// Adds a partnership's own indicator.
+#[allow(clippy::too_many_arguments)]
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+    code: &str,
+    name: &str,
+    description: &str,
+    kind: &str,
+    d: &Definition,
+    sub: &str,
+) -> AppResult<IndicatorRow> {
+    let row: Option<IdRow> = write_returning(
+        conn,
+        "INSERT INTO indicators (partnership_id, code, name, description, kind, categories, domestic_abuse, \
+           alcohol_related, youth_related, hate_crime, hate_strands, drug_classes, fire_types, created_by_sub) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        vec![
+            partnership.into(),
+            code.into(),
+            name.into(),
+            description.into(),
+            kind.into(),
+            d.categories.clone().into(),
+            d.domestic_abuse.into(),
+            d.alcohol_related.into(),
+            d.youth_related.into(),
+            d.hate_crime.into(),
+            d.hate_strands.clone().into(),
+            d.drug_classes.clone().into(),
+            d.fire_types.clone().into(),
+            sub.into(),
+        ],
+        &[CODE_TAKEN],
+    )
+    .await?;
+    let id = row
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("insert returned nothing")))?
+        .id;
+    get(conn, partnership, id).await
+}
+
+#[derive(FromQueryResult)]
+struct PlanOf {
+    partnership_id: Uuid,
+}
+
+/// The partnership a priority's plan belongs to, if the priority exists.
+pub async fn priority_partnership<C: ConnectionTrait>(
+    conn: &C,
+    priority: Uuid,
+) -> AppResult<Option<Uuid>> {
+    let row: Option<PlanOf> = fetch_optional(
+        conn,
+        "SELECT pl.partnership_id FROM priorities pr JOIN plans pl ON pl.id = pr.plan_id WHERE pr.id = $1",
+        vec![priority.into()],
+    )
+    .await?;
+    Ok(row.map(|r| r.partnership_id))
+}
+
+/// Links an indicator to a priority (linking twice changes nothing).
+pub async fn link<C: ConnectionTrait>(
+    conn: &C,
+    priority: Uuid,
+    indicator: Uuid,
+    sub: &str,
+) -> AppResult<()> {
+    execute(
+        conn,
+        "INSERT INTO priority_indicators (priority_id, indicator_id, linked_by_sub) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+        vec![priority.into(), indicator.into(), sub.into()],
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes a link; whether there was one.
+pub async fn unlink<C: ConnectionTrait>(
+    conn: &C,
+    priority: Uuid,
+    indicator: Uuid,
+) -> AppResult<bool> {
+    Ok(execute(
+        conn,
+        "DELETE FROM priority_indicators WHERE priority_id = $1 AND indicator_id = $2",
+        vec![priority.into(), indicator.into()],
+        &[],
+    )
+    .await?
+        > 0)
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ValueRow {
+    pub indicator_id: Uuid,
+    pub partnership_id: Uuid,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub value: i64,
+    pub source: String,
+    pub recorded_by_sub: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+const VALUE_COLUMNS: &str = "indicator_id, partnership_id, period_from, period_to, value, source, \
+    recorded_by_sub, recorded_at";
+
+/// Records (or corrects) an external indicator's figure for a partnership and a period.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_value<C: ConnectionTrait>(
+    conn: &C,
+    indicator: Uuid,
+    partnership: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    value: i64,
+    source: &str,
+    sub: &str,
+) -> AppResult<ValueRow> {
+    write_returning(
+        conn,
+        &format!(
+            "INSERT INTO indicator_values (indicator_id, partnership_id, period_from, period_to, value, source, \
+               recorded_by_sub) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (indicator_id, partnership_id, period_from, period_to) DO UPDATE SET \
+               value = EXCLUDED.value, source = EXCLUDED.source, recorded_by_sub = EXCLUDED.recorded_by_sub, \
+               recorded_at = now() \
+             RETURNING {VALUE_COLUMNS}"
+        ),
+        vec![
+            indicator.into(),
+            partnership.into(),
+            from.into(),
+            to.into(),
+            value.into(),
+            source.into(),
+            sub.into(),
+        ],
+        &[],
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("upsert returned nothing")))
+}
+
+/// External figures of some indicators for some partnerships over exactly the given windows.
+pub async fn values_for<C: ConnectionTrait>(
+    conn: &C,
+    indicators: &[Uuid],
+    partnerships: &[Uuid],
+    windows: &[(NaiveDate, NaiveDate)],
+) -> AppResult<Vec<ValueRow>> {
+    let (froms, tos): (Vec<NaiveDate>, Vec<NaiveDate>) = windows.iter().copied().unzip();
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {VALUE_COLUMNS} FROM indicator_values v \
+             WHERE indicator_id = ANY($1) AND partnership_id = ANY($2) \
+               AND (period_from, period_to) IN (SELECT * FROM unnest($3::date[], $4::date[])) \
+             ORDER BY indicator_id, partnership_id, period_from"
+        ),
+        vec![
+            indicators.to_vec().into(),
+            partnerships.to_vec().into(),
+            froms.into(),
+            tos.into(),
+        ],
+    )
+    .await
+}
+
+/// Every external figure of one indicator for one partnership, newest period first.
+pub async fn values_of<C: ConnectionTrait>(
+    conn: &C,
+    indicator: Uuid,
+    partnership: Uuid,
+) -> AppResult<Vec<ValueRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {VALUE_COLUMNS} FROM indicator_values WHERE indicator_id = $1 AND partnership_id = $2 \
+             ORDER BY period_from DESC, period_to DESC"
+        ),
+        vec![indicator.into(), partnership.into()],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct PopulationRow {
+    pub partnership_id: Uuid,
+    pub year: i32,
+    pub population: i32,
+    pub source: String,
+    pub recorded_by_sub: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+const POPULATION_COLUMNS: &str =
+    "partnership_id, year, population, source, recorded_by_sub, recorded_at";
+
+/// Records (or corrects) a partnership's mid-year estimate for a year.
+pub async fn record_population<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+    year: i32,
+    population: i32,
+    source: &str,
+    sub: &str,
+) -> AppResult<PopulationRow> {
+    write_returning(
+        conn,
+        &format!(
+            "INSERT INTO populations (partnership_id, year, population, source, recorded_by_sub) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partnership_id, year) DO UPDATE SET \
+               population = EXCLUDED.population, source = EXCLUDED.source, \
+               recorded_by_sub = EXCLUDED.recorded_by_sub, recorded_at = now() \
+             RETURNING {POPULATION_COLUMNS}"
+        ),
+        vec![
+            partnership.into(),
+            year.into(),
+            population.into(),
+            source.into(),
+            sub.into(),
+        ],
+        &[],
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("upsert returned nothing")))
+}
+
+/// A partnership's estimates, newest first.
+pub async fn populations<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+) -> AppResult<Vec<PopulationRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {POPULATION_COLUMNS} FROM populations WHERE partnership_id = $1 ORDER BY year DESC"
+        ),
+        vec![partnership.into()],
+    )
+    .await
+}
+
+/// For each partnership, the latest estimate for `year` or an earlier year.
+pub async fn populations_for<C: ConnectionTrait>(
+    conn: &C,
+    partnerships: &[Uuid],
+    year: i32,
+) -> AppResult<Vec<PopulationRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT DISTINCT ON (partnership_id) {POPULATION_COLUMNS} FROM populations \
+             WHERE partnership_id = ANY($1) AND year <= $2 ORDER BY partnership_id, year DESC"
+        ),
+        vec![partnerships.to_vec().into(), year.into()],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct CountyMember {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub county: String,
+}
+
+/// The partnerships of the same county as `partnership` (itself included), by slug.
+pub async fn county_of<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+) -> AppResult<Vec<CountyMember>> {
+    fetch_all(
+        conn,
+        "SELECT p.id, p.slug, p.name, p.county FROM partnerships p \
+         WHERE p.county = (SELECT county FROM partnerships WHERE id = $1) ORDER BY p.slug",
+        vec![partnership.into()],
+    )
+    .await
+}
+
+/// A count of one indicator (or, with `indicator_id` NULL, of every ACTIVE incident) for one
+/// partnership in one window (`window`: the index into the windows asked for).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct WindowCount {
+    pub indicator_id: Option<Uuid>,
+    pub partnership_id: Uuid,
+    pub window: i64,
+    pub n: i64,
+}
+
+/// Counts ACTIVE incidents for each INCIDENTS indicator, partnership and window, in one
+/// statement: the records are grouped once by what definitions look at, then matched against
+/// the definitions. Rows with no indicator are each partnership's total in the window (whether
+/// it has figures at all). Missing rows are zero.
+pub async fn window_counts<C: ConnectionTrait>(
+    conn: &C,
+    indicators: &[Uuid],
+    partnerships: &[Uuid],
+    windows: &[(NaiveDate, NaiveDate)],
+) -> AppResult<Vec<WindowCount>> {
+    let (Some(first), Some(last)) = (
+        windows.iter().map(|w| w.0).min(),
+        windows.iter().map(|w| w.1).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let (froms, tos): (Vec<NaiveDate>, Vec<NaiveDate>) = windows.iter().copied().unzip();
+    fetch_all(
+        conn,
+        "WITH w AS (SELECT f, t, k - 1 AS k FROM unnest($3::date[], $4::date[]) WITH ORDINALITY AS w(f, t, k)), \
+         g AS MATERIALIZED ( \
+           SELECT i.partnership_id, w.k, i.category, i.domestic_abuse, i.alcohol_related, i.youth_related, \
+             i.hate_strands, i.drug_class, i.fire_type, count(*) AS n \
+           FROM incidents i JOIN w ON i.occurred_on BETWEEN w.f AND w.t \
+           WHERE i.partnership_id = ANY($2) AND i.status = 'ACTIVE' AND i.occurred_on BETWEEN $5 AND $6 \
+           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9) \
+         SELECT d.id AS indicator_id, g.partnership_id, g.k AS window, sum(g.n)::bigint AS n \
+         FROM g JOIN indicators d ON d.id = ANY($1) AND d.kind = 'INCIDENTS' \
+           AND (cardinality(d.categories) = 0 OR g.category = ANY(d.categories)) \
+           AND (d.domestic_abuse IS NULL OR g.domestic_abuse = d.domestic_abuse) \
+           AND (d.alcohol_related IS NULL OR g.alcohol_related = d.alcohol_related) \
+           AND (d.youth_related IS NULL OR g.youth_related = d.youth_related) \
+           AND (d.hate_crime IS NULL OR (cardinality(g.hate_strands) > 0) = d.hate_crime) \
+           AND (cardinality(d.hate_strands) = 0 OR g.hate_strands && d.hate_strands) \
+           AND (cardinality(d.drug_classes) = 0 OR g.drug_class = ANY(d.drug_classes)) \
+           AND (cardinality(d.fire_types) = 0 OR g.fire_type = ANY(d.fire_types)) \
+         GROUP BY 1, 2, 3 \
+         UNION ALL \
+         SELECT NULL, g.partnership_id, g.k, sum(g.n)::bigint FROM g GROUP BY 2, 3",
+        vec![
+            indicators.to_vec().into(),
+            partnerships.to_vec().into(),
+            froms.into(),
+            tos.into(),
+            first.into(),
+            last.into(),
+        ],
+    )
+    .await
+}

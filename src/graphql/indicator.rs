@@ -1,0 +1,693 @@
+//! Indicators, populations and the strategic assessment.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+use super::incident::PeriodRange;
+use super::{parse_id, principal};
+use crate::auth::Principal;
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::db::indicator::IndicatorRow;
+use crate::domain::indicator::{
+    Definition, Figure, check_code, check_window, population_year, ranks, rate_per_thousand,
+};
+use crate::domain::stats::{Period, change_percent};
+use crate::domain::vocabulary::Vocabulary;
+use crate::error::AppError;
+
+/// At most this many indicators of a partnership's own.
+pub const MAX_OWN_INDICATORS: usize = 200;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum IndicatorKind {
+    /// Counts ACTIVE incidents matching the definition.
+    Incidents,
+    /// A figure a coordinator records for a partnership and a period (`recordIndicatorValue`).
+    External,
+}
+
+impl IndicatorKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            IndicatorKind::Incidents => "INCIDENTS",
+            IndicatorKind::External => "EXTERNAL",
+        }
+    }
+}
+
+/// Which incidents an INCIDENTS indicator counts: ACTIVE records matching every condition
+/// given. An empty list or a null flag is no condition.
+#[derive(SimpleObject, Clone)]
+pub struct IndicatorDefinition {
+    /// Crime categories (any of them).
+    pub categories: Vec<String>,
+    pub domestic_abuse: Option<bool>,
+    pub alcohol_related: Option<bool>,
+    pub youth_related: Option<bool>,
+    /// true: records with at least one hate strand.
+    pub hate_crime: Option<bool>,
+    /// Records with any of these hate strands.
+    pub hate_strands: Vec<String>,
+    pub drug_classes: Vec<String>,
+    pub fire_types: Vec<String>,
+}
+
+/// A named measure: a count of incidents, or an external figure with its source.
+#[derive(SimpleObject, Clone)]
+pub struct Indicator {
+    pub id: ID,
+    /// Such as `domestic-abuse`; unique within a partnership, built-in codes included.
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub kind: IndicatorKind,
+    /// Built in (every partnership has it) rather than the partnership's own.
+    pub built_in: bool,
+    /// Null for EXTERNAL indicators.
+    pub definition: Option<IndicatorDefinition>,
+    /// The priorities of the partnership's plans it is linked to.
+    pub priority_ids: Vec<ID>,
+}
+
+impl From<IndicatorRow> for Indicator {
+    fn from(r: IndicatorRow) -> Self {
+        let kind = if r.kind == "EXTERNAL" {
+            IndicatorKind::External
+        } else {
+            IndicatorKind::Incidents
+        };
+        let d = r.definition();
+        Self {
+            id: ID(r.id.to_string()),
+            code: r.code,
+            name: r.name,
+            description: r.description,
+            kind,
+            built_in: r.partnership_id.is_none(),
+            definition: (kind == IndicatorKind::Incidents).then_some(IndicatorDefinition {
+                categories: d.categories,
+                domestic_abuse: d.domestic_abuse,
+                alcohol_related: d.alcohol_related,
+                youth_related: d.youth_related,
+                hate_crime: d.hate_crime,
+                hate_strands: d.hate_strands,
+                drug_classes: d.drug_classes,
+                fire_types: d.fire_types,
+            }),
+            priority_ids: r
+                .priority_ids
+                .into_iter()
+                .map(|p| ID(p.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// An external indicator's figure for a partnership and a period.
+#[derive(SimpleObject, Clone)]
+pub struct IndicatorValue {
+    pub indicator_id: ID,
+    pub partnership: String,
+    pub period: PeriodRange,
+    pub value: i64,
+    pub source: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A partnership's mid-year population estimate for a year.
+#[derive(SimpleObject, Clone)]
+pub struct Population {
+    pub partnership: String,
+    pub year: i32,
+    pub population: i32,
+    pub source: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn population(slug: &str, r: db::indicator::PopulationRow) -> Population {
+    Population {
+        partnership: slug.to_owned(),
+        year: r.year,
+        population: r.population,
+        source: r.source,
+        recorded_by: r.recorded_by_sub,
+        recorded_at: r.recorded_at,
+    }
+}
+
+/// One indicator in the assessment.
+#[derive(SimpleObject, Clone)]
+pub struct AssessedIndicator {
+    pub indicator: Indicator,
+    /// In the window. Null for an external indicator with no figure recorded for the window.
+    pub count: Option<i64>,
+    /// In the window of the same length just before.
+    pub previous_count: Option<i64>,
+    /// `count - previousCount`.
+    pub change: Option<i64>,
+    /// The change as a % of the previous count, one decimal place (half away from zero); null
+    /// when the previous count is 0.
+    pub change_percent: Option<f64>,
+    /// Per 1,000 residents (the population estimate the assessment names), two decimal places.
+    pub rate_per_thousand: Option<f64>,
+    /// 1 is the lowest rate among the county's partnerships with figures for the window; equal
+    /// rates share a rank. Null when this partnership has no figures for the window.
+    pub rank: Option<i32>,
+    /// How many partnerships were ranked.
+    pub ranked: i32,
+}
+
+/// The strategic assessment of a partnership for a window of days.
+#[derive(SimpleObject, Clone)]
+pub struct StrategicAssessment {
+    pub partnership: String,
+    pub county: String,
+    pub window: PeriodRange,
+    /// The window of the same length just before.
+    pub previous_window: PeriodRange,
+    /// The year of the mid-year estimates used for rates: the one at or before the middle of the
+    /// window (a partnership without one uses its latest earlier estimate).
+    pub population_year: i32,
+    /// The partnership's population used; null when none is recorded (then no rate or rank).
+    pub population: Option<i32>,
+    /// The county's partnerships.
+    pub county_partnerships: i32,
+    pub indicators: Vec<AssessedIndicator>,
+}
+
+#[derive(InputObject)]
+pub struct CreateIndicatorInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub code: String,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
+    pub name: String,
+    #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
+    pub description: String,
+    pub kind: IndicatorKind,
+    /// Crime categories (vocabulary codes); INCIDENTS only.
+    #[graphql(
+        default,
+        validator(max_items = 50, list, custom = "crate::graphql::Text(64)")
+    )]
+    pub categories: Vec<String>,
+    pub domestic_abuse: Option<bool>,
+    pub alcohol_related: Option<bool>,
+    pub youth_related: Option<bool>,
+    pub hate_crime: Option<bool>,
+    #[graphql(
+        default,
+        validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
+    )]
+    pub hate_strands: Vec<String>,
+    #[graphql(
+        default,
+        validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
+    )]
+    pub drug_classes: Vec<String>,
+    #[graphql(
+        default,
+        validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
+    )]
+    pub fire_types: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordIndicatorValueInput {
+    pub indicator_id: ID,
+    /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub value: i64,
+    /// Where the figure comes from, such as "Public Health England, hospital admissions".
+    #[graphql(validator(custom = "crate::graphql::Text(500)"))]
+    pub source: String,
+}
+
+#[derive(InputObject)]
+pub struct RecordPopulationInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    /// The year of the mid-year (30 June) estimate.
+    pub year: i32,
+    pub population: i32,
+    /// Such as "ONS mid-2013 population estimates".
+    #[graphql(validator(custom = "crate::graphql::Text(500)"))]
+    pub source: String,
+}
+
+fn unique(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = list.iter().map(|s| s.trim().to_owned()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The definition an input asks for, its codes checked against the vocabularies (a code of any
+/// date counts: an indicator may be read over old windows).
+async fn definition_of(
+    conn: &sea_orm::DatabaseTransaction,
+    input: &CreateIndicatorInput,
+) -> Result<Definition, AppError> {
+    let d = Definition {
+        categories: unique(&input.categories),
+        domestic_abuse: input.domestic_abuse,
+        alcohol_related: input.alcohol_related,
+        youth_related: input.youth_related,
+        hate_crime: input.hate_crime,
+        hate_strands: unique(&input.hate_strands),
+        drug_classes: unique(&input.drug_classes),
+        fire_types: unique(&input.fire_types),
+    };
+    if input.kind == IndicatorKind::External {
+        if !d.is_empty() {
+            return Err(AppError::BadUserInput(
+                "an EXTERNAL indicator has no incident definition: leave categories and flags out"
+                    .to_owned(),
+            ));
+        }
+        return Ok(d);
+    }
+    let terms = db::vocabulary::terms(conn, None, None).await?;
+    for (vocabulary, codes, field) in [
+        (Vocabulary::CrimeCategory, &d.categories, "categories"),
+        (Vocabulary::HateStrand, &d.hate_strands, "hateStrands"),
+        (Vocabulary::DrugClass, &d.drug_classes, "drugClasses"),
+        (Vocabulary::FireType, &d.fire_types, "fireTypes"),
+    ] {
+        for code in codes {
+            if !terms
+                .iter()
+                .any(|t| t.vocabulary == vocabulary && t.code == *code)
+            {
+                return Err(AppError::BadUserInput(format!(
+                    "{field}: '{code}' is not a code of the {} vocabulary",
+                    vocabulary.as_str()
+                )));
+            }
+        }
+    }
+    Ok(d)
+}
+
+/// The indicator and the partnership (in scope) of a priority, or NOT_FOUND.
+async fn priority_in_scope(
+    conn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
+    priority: &ID,
+) -> Result<(Uuid, Uuid), AppError> {
+    let id = parse_id(priority, "priority")?;
+    let partnership = db::indicator::priority_partnership(conn, id)
+        .await?
+        .filter(|pid| p.scope().contains(pid))
+        .ok_or_else(|| AppError::not_found("priority"))?;
+    Ok((id, partnership))
+}
+
+#[derive(Default)]
+pub struct IndicatorQuery;
+
+#[Object]
+impl IndicatorQuery {
+    /// A partnership's indicators: the built-in ones and its own, optionally only those linked
+    /// to one priority. Every role may read them.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        priority_id: Option<ID>,
+    ) -> Result<Vec<Indicator>> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadIndicators)?;
+        let priority = priority_id
+            .as_ref()
+            .map(|id| parse_id(id, "priority"))
+            .transpose()?;
+        let rows = db::indicator::list(super::db(ctx)?, target.id, priority).await?;
+        Ok(rows.into_iter().map(Indicator::from).collect())
+    }
+
+    /// The figures recorded for an external indicator in a partnership, newest period first.
+    /// Every role may read them.
+    async fn indicator_values(
+        &self,
+        ctx: &Context<'_>,
+        indicator_id: ID,
+        partnership: Option<String>,
+    ) -> Result<Vec<IndicatorValue>> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadIndicators)?;
+        let conn = super::db(ctx)?;
+        let indicator =
+            db::indicator::get(conn, target.id, parse_id(&indicator_id, "indicator")?).await?;
+        let rows = db::indicator::values_of(conn, indicator.id, target.id).await?;
+        Ok(rows.into_iter().map(|v| value(&target.slug, v)).collect())
+    }
+
+    /// A partnership's mid-year population estimates, newest first. Every role may read them.
+    async fn populations(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+    ) -> Result<Vec<Population>> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadIndicators)?;
+        let rows = db::indicator::populations(super::db(ctx)?, target.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| population(&target.slug, r))
+            .collect())
+    }
+
+    /// The strategic assessment for any window of whole days (both ends included): for each
+    /// indicator the count in the window and in the window of the same length before it, the
+    /// change, the rate per 1,000 residents and the rank among the county's partnerships.
+    /// Police, fire and council; not yet the PCC (FORBIDDEN).
+    #[graphql(complexity = "2 * crate::graphql::STATS_COST + child_complexity")]
+    async fn strategic_assessment(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<StrategicAssessment> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadAssessment)?;
+        check_window(from, to)?;
+        let window = Period::custom(from, to)?;
+        // Any window of days compares with as many days just before it.
+        let days = (to - from).num_days();
+        let prev_to = from.pred_opt().unwrap_or(from);
+        let previous = Period::custom(prev_to - chrono::Duration::days(days), prev_to)?;
+        let conn = super::db(ctx)?;
+        super::heavy_granted(ctx)?;
+        let assessment = assess(conn, target.id, &target.slug, window, previous).await?;
+        Ok(assessment)
+    }
+}
+
+fn value(slug: &str, v: db::indicator::ValueRow) -> IndicatorValue {
+    IndicatorValue {
+        indicator_id: ID(v.indicator_id.to_string()),
+        partnership: slug.to_owned(),
+        period: PeriodRange {
+            from: v.period_from,
+            to: v.period_to,
+        },
+        value: v.value,
+        source: v.source,
+        recorded_by: v.recorded_by_sub,
+        recorded_at: v.recorded_at,
+    }
+}
+
+/// Builds the assessment from the records: one statement for every incident indicator of every
+/// partnership of the county in both windows, one for external figures, one for populations.
+pub async fn assess(
+    conn: &sea_orm::DatabaseTransaction,
+    partnership: Uuid,
+    slug: &str,
+    window: Period,
+    previous: Period,
+) -> Result<StrategicAssessment, AppError> {
+    let county = db::indicator::county_of(conn, partnership).await?;
+    let county_name = county
+        .iter()
+        .find(|c| c.id == partnership)
+        .map(|c| c.county.clone())
+        .unwrap_or_default();
+    let ids: Vec<Uuid> = county.iter().map(|c| c.id).collect();
+    let indicators = db::indicator::list(conn, partnership, None).await?;
+    let incident_ids: Vec<Uuid> = indicators
+        .iter()
+        .filter(|i| i.kind == "INCIDENTS")
+        .map(|i| i.id)
+        .collect();
+    let external_ids: Vec<Uuid> = indicators
+        .iter()
+        .filter(|i| i.kind == "EXTERNAL")
+        .map(|i| i.id)
+        .collect();
+    let windows = [(window.from, window.to), (previous.from, previous.to)];
+    let counts = db::indicator::window_counts(conn, &incident_ids, &ids, &windows).await?;
+    let values = if external_ids.is_empty() {
+        Vec::new()
+    } else {
+        db::indicator::values_for(conn, &external_ids, &ids, &windows).await?
+    };
+    let year = population_year(window.from, window.to);
+    let populations: HashMap<Uuid, i32> = db::indicator::populations_for(conn, &ids, year)
+        .await?
+        .into_iter()
+        .map(|r| (r.partnership_id, r.population))
+        .collect();
+    // (indicator or None for all records, partnership, window) -> count
+    let mut n: HashMap<(Option<Uuid>, Uuid, i64), i64> = HashMap::new();
+    for c in counts {
+        n.insert((c.indicator_id, c.partnership_id, c.window), c.n);
+    }
+    for v in &values {
+        let k = i64::from((v.period_from, v.period_to) != windows[0]);
+        n.insert((Some(v.indicator_id), v.partnership_id, k), v.value);
+    }
+    let mut out = Vec::new();
+    for ind in indicators {
+        let external = ind.kind == "EXTERNAL";
+        // A partnership's count in window k, or None when it has no figures there.
+        let figure = |pid: Uuid, k: i64| -> Option<i64> {
+            if external {
+                n.get(&(Some(ind.id), pid, k)).copied()
+            } else if n.contains_key(&(None, pid, k)) {
+                Some(n.get(&(Some(ind.id), pid, k)).copied().unwrap_or(0))
+            } else {
+                None
+            }
+        };
+        let figures: Vec<Option<Figure>> = ids
+            .iter()
+            .map(|pid| {
+                let count = figure(*pid, 0)?;
+                let population = i64::from(*populations.get(pid)?);
+                Some(Figure { count, population })
+            })
+            .collect();
+        let ranks = ranks(&figures);
+        let me = ids.iter().position(|id| *id == partnership);
+        let count = figure(partnership, 0);
+        // A partnership with records in the window but none before it (a new feed) still has a
+        // previous count of 0 only if it had figures then.
+        let previous_count = figure(partnership, 1);
+        let rate = count.and_then(|c| {
+            populations
+                .get(&partnership)
+                .and_then(|pop| rate_per_thousand(c, i64::from(*pop)))
+        });
+        out.push(AssessedIndicator {
+            count,
+            previous_count,
+            change: count.zip(previous_count).map(|(c, p)| c - p),
+            change_percent: count
+                .zip(previous_count)
+                .and_then(|(c, p)| change_percent(c, p)),
+            rate_per_thousand: rate,
+            rank: me
+                .and_then(|i| ranks.get(i).copied().flatten())
+                .and_then(|r| i32::try_from(r).ok()),
+            ranked: i32::try_from(figures.iter().flatten().count()).unwrap_or(i32::MAX),
+            indicator: ind.into(),
+        });
+    }
+    Ok(StrategicAssessment {
+        partnership: slug.to_owned(),
+        county: county_name,
+        window: window.into(),
+        previous_window: previous.into(),
+        population_year: year,
+        population: populations.get(&partnership).copied(),
+        county_partnerships: i32::try_from(county.len()).unwrap_or(i32::MAX),
+        indicators: out,
+    })
+}
+
+#[derive(Default)]
+pub struct IndicatorMutation;
+
+#[Object]
+impl IndicatorMutation {
+    /// Adds an indicator of the partnership's own. Coordinators only (not the PCC).
+    async fn create_indicator(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIndicatorInput,
+    ) -> Result<Indicator> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        authorize(p, Operation::ManageIndicators)?;
+        let conn = super::db(ctx)?;
+        let code = check_code(&input.code)?;
+        let name = crate::domain::plan::required_text(&input.name, "name")?;
+        let definition = definition_of(conn, &input).await?;
+        let existing = db::indicator::list(conn, target.id, None).await?;
+        if existing.iter().any(|i| i.code == code) {
+            return Err(AppError::Conflict(format!(
+                "the partnership already has an indicator '{code}' (built-in codes are taken too)"
+            ))
+            .into());
+        }
+        let own = existing
+            .iter()
+            .filter(|i| i.partnership_id.is_some())
+            .count();
+        if own >= MAX_OWN_INDICATORS {
+            return Err(AppError::BadUserInput(format!(
+                "a partnership may have at most {MAX_OWN_INDICATORS} indicators of its own"
+            ))
+            .into());
+        }
+        let row = db::indicator::create(
+            conn,
+            target.id,
+            &code,
+            &name,
+            input.description.trim(),
+            input.kind.as_str(),
+            &definition,
+            &p.sub,
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Links an indicator to a priority of a plan (linking twice changes nothing), so that the
+    /// priority's reports show it. Coordinators only.
+    async fn link_indicator(
+        &self,
+        ctx: &Context<'_>,
+        priority_id: ID,
+        indicator_id: ID,
+    ) -> Result<Indicator> {
+        let p = principal(ctx)?;
+        let conn = super::db(ctx)?;
+        let (priority, partnership) = priority_in_scope(conn, p, &priority_id).await?;
+        let indicator =
+            db::indicator::get(conn, partnership, parse_id(&indicator_id, "indicator")?).await?;
+        authorize(p, Operation::ManageIndicators)?;
+        db::indicator::link(conn, priority, indicator.id, &p.sub).await?;
+        Ok(db::indicator::get(conn, partnership, indicator.id)
+            .await?
+            .into())
+    }
+
+    /// Removes an indicator's link to a priority. Coordinators only; NOT_FOUND when there is no
+    /// such link.
+    async fn unlink_indicator(
+        &self,
+        ctx: &Context<'_>,
+        priority_id: ID,
+        indicator_id: ID,
+    ) -> Result<Indicator> {
+        let p = principal(ctx)?;
+        let conn = super::db(ctx)?;
+        let (priority, partnership) = priority_in_scope(conn, p, &priority_id).await?;
+        let indicator =
+            db::indicator::get(conn, partnership, parse_id(&indicator_id, "indicator")?).await?;
+        authorize(p, Operation::ManageIndicators)?;
+        if !db::indicator::unlink(conn, priority, indicator.id).await? {
+            return Err(AppError::not_found("link between the priority and the indicator").into());
+        }
+        Ok(db::indicator::get(conn, partnership, indicator.id)
+            .await?
+            .into())
+    }
+
+    /// Records an external indicator's figure for a partnership and a period (recording the same
+    /// period again corrects it). Coordinators only.
+    async fn record_indicator_value(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordIndicatorValueInput,
+    ) -> Result<IndicatorValue> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        let conn = super::db(ctx)?;
+        let indicator =
+            db::indicator::get(conn, target.id, parse_id(&input.indicator_id, "indicator")?)
+                .await?;
+        authorize(p, Operation::ManageIndicators)?;
+        if indicator.kind != "EXTERNAL" {
+            return Err(AppError::BadUserInput(format!(
+                "'{}' counts incidents; only EXTERNAL indicators take recorded figures",
+                indicator.code
+            ))
+            .into());
+        }
+        check_window(input.from, input.to)?;
+        if input.value < 0 {
+            return Err(AppError::BadUserInput("value must not be negative".to_owned()).into());
+        }
+        let source = crate::domain::plan::required_text(&input.source, "source")?;
+        let row = db::indicator::record_value(
+            conn,
+            indicator.id,
+            target.id,
+            input.from,
+            input.to,
+            input.value,
+            &source,
+            &p.sub,
+        )
+        .await?;
+        Ok(value(&target.slug, row))
+    }
+
+    /// Records (or corrects) a partnership's mid-year population estimate. Coordinators only.
+    async fn record_population(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPopulationInput,
+    ) -> Result<Population> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        authorize(p, Operation::ManageIndicators)?;
+        let this_year = chrono::Utc::now().year();
+        if !(1990..=this_year + 1).contains(&input.year) {
+            return Err(AppError::BadUserInput(format!(
+                "year must be between 1990 and {}",
+                this_year + 1
+            ))
+            .into());
+        }
+        if !(1..=100_000_000).contains(&input.population) {
+            return Err(AppError::BadUserInput(
+                "population must be between 1 and 100,000,000".to_owned(),
+            )
+            .into());
+        }
+        let source = crate::domain::plan::required_text(&input.source, "source")?;
+        let row = db::indicator::record_population(
+            super::db(ctx)?,
+            target.id,
+            input.year,
+            input.population,
+            &source,
+            &p.sub,
+        )
+        .await?;
+        Ok(population(&target.slug, row))
+    }
+}
