@@ -436,7 +436,7 @@ pub async fn county_of<C: ConnectionTrait>(
 
 /// A count of one indicator (or, with `indicator_id` NULL, of every ACTIVE incident) for one
 /// partnership in one window (`window`: the index into the windows asked for).
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone)]
 pub struct WindowCount {
     pub indicator_id: Option<Uuid>,
     pub partnership_id: Uuid,
@@ -444,13 +444,54 @@ pub struct WindowCount {
     pub n: i64,
 }
 
-/// Counts ACTIVE incidents for each INCIDENTS indicator, partnership and window, in one
-/// statement: the records are grouped once by what definitions look at, then matched against
-/// the definitions. Rows with no indicator are each partnership's total in the window (whether
-/// it has figures at all). Missing rows are zero.
+/// The SQL condition of a definition over `incidents i`, its lists bound as parameters (pushed
+/// onto `values`); flags are inlined as TRUE or FALSE.
+fn condition(d: &Definition, values: &mut Vec<sea_orm::Value>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (template, items) in [
+        ("i.category = ANY(#)", &d.categories),
+        ("i.hate_strands && #", &d.hate_strands),
+        ("i.drug_class = ANY(#)", &d.drug_classes),
+        ("i.fire_type = ANY(#)", &d.fire_types),
+    ] {
+        if !items.is_empty() {
+            values.push(items.clone().into());
+            parts.push(template.replace('#', &format!("${}::text[]", values.len())));
+        }
+    }
+    for (column, flag) in [
+        ("i.domestic_abuse", d.domestic_abuse),
+        ("i.alcohol_related", d.alcohol_related),
+        ("i.youth_related", d.youth_related),
+        ("(cardinality(i.hate_strands) > 0)", d.hate_crime),
+    ] {
+        if let Some(v) = flag {
+            parts.push(format!("{column} IS {}", if v { "TRUE" } else { "FALSE" }));
+        }
+    }
+    if parts.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+#[derive(FromQueryResult)]
+struct CountsRow {
+    partnership_id: Uuid,
+    k: Option<i32>,
+    total: i64,
+    counts: Vec<i64>,
+}
+
+/// Counts ACTIVE incidents for each indicator definition, partnership and window (windows must
+/// not overlap), in one statement and one pass over the records: each record is placed in its
+/// window and counted under every definition it matches. Rows with no indicator are each
+/// partnership's total in the window (whether it has figures at all). A partnership with no
+/// records in a window has no rows for it.
 pub async fn window_counts<C: ConnectionTrait>(
     conn: &C,
-    indicators: &[Uuid],
+    indicators: &[(Uuid, Definition)],
     partnerships: &[Uuid],
     windows: &[(NaiveDate, NaiveDate)],
 ) -> AppResult<Vec<WindowCount>> {
@@ -460,37 +501,52 @@ pub async fn window_counts<C: ConnectionTrait>(
     ) else {
         return Ok(Vec::new());
     };
-    let (froms, tos): (Vec<NaiveDate>, Vec<NaiveDate>) = windows.iter().copied().unzip();
-    fetch_all(
-        conn,
-        "WITH w AS (SELECT f, t, k - 1 AS k FROM unnest($3::date[], $4::date[]) WITH ORDINALITY AS w(f, t, k)), \
-         g AS MATERIALIZED ( \
-           SELECT i.partnership_id, w.k, i.category, i.domestic_abuse, i.alcohol_related, i.youth_related, \
-             i.hate_strands, i.drug_class, i.fire_type, count(*) AS n \
-           FROM incidents i JOIN w ON i.occurred_on BETWEEN w.f AND w.t \
-           WHERE i.partnership_id = ANY($2) AND i.status = 'ACTIVE' AND i.occurred_on BETWEEN $5 AND $6 \
-           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9) \
-         SELECT d.id AS indicator_id, g.partnership_id, g.k AS window, sum(g.n)::bigint AS n \
-         FROM g JOIN indicators d ON d.id = ANY($1) AND d.kind = 'INCIDENTS' \
-           AND (cardinality(d.categories) = 0 OR g.category = ANY(d.categories)) \
-           AND (d.domestic_abuse IS NULL OR g.domestic_abuse = d.domestic_abuse) \
-           AND (d.alcohol_related IS NULL OR g.alcohol_related = d.alcohol_related) \
-           AND (d.youth_related IS NULL OR g.youth_related = d.youth_related) \
-           AND (d.hate_crime IS NULL OR (cardinality(g.hate_strands) > 0) = d.hate_crime) \
-           AND (cardinality(d.hate_strands) = 0 OR g.hate_strands && d.hate_strands) \
-           AND (cardinality(d.drug_classes) = 0 OR g.drug_class = ANY(d.drug_classes)) \
-           AND (cardinality(d.fire_types) = 0 OR g.fire_type = ANY(d.fire_types)) \
-         GROUP BY 1, 2, 3 \
-         UNION ALL \
-         SELECT NULL, g.partnership_id, g.k, sum(g.n)::bigint FROM g GROUP BY 2, 3",
-        vec![
-            indicators.to_vec().into(),
-            partnerships.to_vec().into(),
-            froms.into(),
-            tos.into(),
-            first.into(),
-            last.into(),
-        ],
-    )
-    .await
+    let mut values: Vec<sea_orm::Value> =
+        vec![partnerships.to_vec().into(), first.into(), last.into()];
+    let mut window_case = String::from("CASE");
+    for (k, (from, to)) in windows.iter().enumerate() {
+        values.push((*from).into());
+        values.push((*to).into());
+        let n = values.len();
+        window_case.push_str(&format!(
+            " WHEN i.occurred_on BETWEEN ${} AND ${n} THEN {k}",
+            n - 1
+        ));
+    }
+    window_case.push_str(" END");
+    let filters: Vec<String> = indicators
+        .iter()
+        .map(|(_, d)| format!("count(*) FILTER (WHERE {})", condition(d, &mut values)))
+        .collect();
+    let counts = if filters.is_empty() {
+        "'{}'::bigint[]".to_owned()
+    } else {
+        format!("ARRAY[{}]::bigint[]", filters.join(", "))
+    };
+    let sql = format!(
+        "SELECT i.partnership_id, {window_case} AS k, count(*) AS total, {counts} AS counts \
+         FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
+           AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2"
+    );
+    let rows: Vec<CountsRow> = fetch_all(conn, &sql, values).await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(k) = r.k else { continue };
+        let window = i64::from(k);
+        out.push(WindowCount {
+            indicator_id: None,
+            partnership_id: r.partnership_id,
+            window,
+            n: r.total,
+        });
+        for ((id, _), n) in indicators.iter().zip(r.counts) {
+            out.push(WindowCount {
+                indicator_id: Some(*id),
+                partnership_id: r.partnership_id,
+                window,
+                n,
+            });
+        }
+    }
+    Ok(out)
 }

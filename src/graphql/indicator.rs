@@ -433,10 +433,10 @@ pub async fn assess(
         .unwrap_or_default();
     let ids: Vec<Uuid> = county.iter().map(|c| c.id).collect();
     let indicators = db::indicator::list(conn, partnership, None).await?;
-    let incident_ids: Vec<Uuid> = indicators
+    let definitions: Vec<(Uuid, crate::domain::indicator::Definition)> = indicators
         .iter()
         .filter(|i| i.kind == "INCIDENTS")
-        .map(|i| i.id)
+        .map(|i| (i.id, i.definition()))
         .collect();
     let external_ids: Vec<Uuid> = indicators
         .iter()
@@ -444,7 +444,7 @@ pub async fn assess(
         .map(|i| i.id)
         .collect();
     let windows = [(window.from, window.to), (previous.from, previous.to)];
-    let counts = db::indicator::window_counts(conn, &incident_ids, &ids, &windows).await?;
+    let counts = db::indicator::window_counts(conn, &definitions, &ids, &windows).await?;
     let values = if external_ids.is_empty() {
         Vec::new()
     } else {
