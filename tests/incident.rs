@@ -557,14 +557,16 @@ async fn the_pcc_sees_small_numbers_suppressed_so_that_none_can_be_worked_out() 
         false,
     )
     .await;
-    seed(&app, &police, "D", 12, "drugs", ("south", "2015-05"), false).await;
+    // All in one area: the PCC's table set also has the figures by area, and they must not
+    // give a withheld count away either (see `the_pcc_table_set_has_no_relation_with_one_withheld_cell`).
+    seed(&app, &police, "D", 12, "drugs", ("north", "2015-05"), false).await;
     seed(
         &app,
         &police,
         "V",
         9,
         "vehicle-crime",
-        ("south", "2015-05"),
+        ("north", "2015-05"),
         false,
     )
     .await;
@@ -729,14 +731,17 @@ async fn the_pcc_never_gets_domestic_abuse_by_area() {
             .code(),
         "FORBIDDEN"
     );
-    // District-level domestic abuse is fine, and partners see it by area.
+    // District-level domestic abuse is fine (a cell of the PCC's table set), and partners see
+    // it by area. Grouping by flag is not a cell: refused.
+    let r = app.gql(STATS, json!({"f": da, "g": []}), Some(&pcc)).await;
+    assert_eq!(
+        r.data()["incidentStats"]["total"],
+        json!({"count": 20, "suppressed": false, "previousCount": null, "changePercent": null})
+    );
     let r = app
         .gql(STATS, json!({"f": da, "g": ["FLAG"]}), Some(&pcc))
         .await;
-    assert_eq!(
-        r.data()["incidentStats"]["rows"],
-        json!([{"category": null, "area": null, "month": null, "flag": "domestic-abuse", "count": 20, "suppressed": false, "previousCount": null, "previousSuppressed": false, "changePercent": null}])
-    );
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
     let r = app
         .gql(STATS, json!({"f": da, "g": ["AREA"]}), Some(&police))
         .await;
@@ -897,7 +902,7 @@ async fn data_freshness_shows_missing_months() {
         false,
     )
     .await;
-    let q = "{ dataFreshness(partnership: \"testshire\", fromMonth: \"2015-04\", toMonth: \"2015-06\") { agencies { agency lastPushAt pushes months { month records suppressed lastReceivedAt } } } }";
+    let q = "{ dataFreshness(partnership: \"testshire\", fromMonth: \"2015-04\", toMonth: \"2015-06\") { agencies { agency lastPushAt pushes months { month records suppressed hasRecords lastReceivedAt } } } }";
     let r = app.gql(q, json!({}), Some(&police)).await;
     let agencies = r.data()["dataFreshness"]["agencies"]
         .as_array()
@@ -926,7 +931,8 @@ async fn data_freshness_shows_missing_months() {
         (fire["pushes"].clone(), fire["lastPushAt"].clone()),
         (json!(0), Value::Null)
     );
-    // The PCC sees the same with small numbers withheld (2, and 7 with it).
+    // The PCC sees which months are held, not how many records: an agency's monthly count is
+    // not a cell of its protected table set.
     let r = app
         .gql(q, json!({}), Some(&t(&app, "pcc", "herts-pcc")))
         .await;
@@ -937,13 +943,20 @@ async fn data_freshness_shows_missing_months() {
         .find(|a| a["agency"] == "herts-police")
         .expect("police")
         .clone();
-    let records: Vec<Value> = p["months"]
+    let records: Vec<(Value, Value)> = p["months"]
         .as_array()
         .expect("m")
         .iter()
-        .map(|m| m["records"].clone())
+        .map(|m| (m["records"].clone(), m["hasRecords"].clone()))
         .collect();
-    assert_eq!(records, [Value::Null, json!(0), Value::Null]);
+    assert_eq!(
+        records,
+        [
+            (Value::Null, json!(true)),
+            (Value::Null, json!(false)),
+            (Value::Null, json!(true))
+        ]
+    );
 }
 
 #[tokio::test]

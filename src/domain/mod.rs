@@ -5,4 +5,5 @@ pub mod indicator;
 pub mod period;
 pub mod plan;
 pub mod stats;
+pub mod tableset;
 pub mod vocabulary;

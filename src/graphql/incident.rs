@@ -495,9 +495,12 @@ pub struct IncidentStats {
 pub struct MonthFreshness {
     /// e.g. 2015-04
     pub month: String,
-    /// Null when suppressed (PCC, 1 to 4).
+    /// Null for the PCC: per-agency counts are not cells of its protected table set.
     pub records: Option<i64>,
+    /// True for the PCC (see `records`).
     pub suppressed: bool,
+    /// Whether the agency's records for the month are held at all (false: a missing month).
+    pub has_records: bool,
     pub last_received_at: Option<DateTime<Utc>>,
 }
 
@@ -569,21 +572,25 @@ impl IncidentQuery {
     }
 
     /// Counts of ACTIVE incidents over a period, grouped by any dimensions, optionally compared
-    /// with an earlier period. Every role may ask; the PCC's figures have counts of 1 to 4
-    /// withheld (with further cells withheld so none can be worked out from the others) and
-    /// never break domestic abuse down by area.
+    /// with an earlier period. Every role may ask. The PCC's figures are cells of one protected
+    /// table set per partnership and financial year (category by area by month, quarter, half
+    /// or year): counts of 1 to 4 withheld, with further cells withheld over the whole set so
+    /// none can be worked out from the others; domestic abuse never broken down by area. So
+    /// for the PCC the period is one month, quarter, half or financial year, the filter names at
+    /// most one category and one area (or `domesticAbuse: true`), and the grouping is by
+    /// category, area, month, quarter or financial year.
     #[graphql(
         complexity = "crate::graphql::STATS_COST * (1 + usize::from(compare_with.is_some())) + child_complexity"
     )]
     async fn incident_stats(
         &self,
         ctx: &Context<'_>,
-        filter: IncidentFilterInput,
+        #[graphql(name = "filter")] input: IncidentFilterInput,
         #[graphql(default)] group_by: Vec<StatsDimension>,
         compare_with: Option<StatsComparison>,
     ) -> Result<IncidentStats> {
         let p = principal(ctx)?;
-        let (mut filter, period) = filter.to_filter(p)?;
+        let (filter, period) = input.to_filter(p)?;
         authorize(p, Operation::ReadIncidentStats)?;
         let period = period.ok_or_else(|| {
             AppError::BadUserInput("incidentStats needs filter.period".to_owned())
@@ -595,27 +602,6 @@ impl IncidentQuery {
                 dims.push(d);
             }
         }
-        let exact = exact_statistics(p);
-        if !exact && !period.whole_months() {
-            // Two periods a day apart would give away a day's small count by difference.
-            return Err(AppError::BadUserInput(
-                "the PCC's figures cover whole months: start on the first of a month and end on the last day of one"
-                    .to_owned(),
-            )
-            .into());
-        }
-        let by_area = dims.contains(&Dimension::Area) || !filter.areas.is_empty();
-        let mut excludes_domestic_abuse = false;
-        if !exact && by_area {
-            if filter.domestic_abuse == Some(true) {
-                return Err(AppError::Forbidden(
-                    "domestic abuse is never broken down by area for the PCC".to_owned(),
-                )
-                .into());
-            }
-            filter.exclude_domestic_abuse = true;
-            excludes_domestic_abuse = true;
-        }
         // The request's transaction already has the heavy budget (`db::request::open_as`).
         // Plans are made for these values: a generic plan for a prepared statement guesses a
         // few thousand rows and scans an index for a whole year.
@@ -624,6 +610,20 @@ impl IncidentQuery {
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await
             .map_err(AppError::internal)?;
+        if !exact_statistics(p) {
+            // Every PCC figure is a cell of the one protected table set of its year.
+            return Ok(super::tableset::pcc_stats(
+                txn,
+                filter.partnership_id,
+                &input,
+                period,
+                &dims,
+                compare_with,
+            )
+            .await?);
+        }
+        let exact = true;
+        let excludes_domestic_abuse = false;
         let compared = compare_with.map(|c| match c {
             StatsComparison::PreviousPeriod => period.previous(),
             StatsComparison::SamePeriodLastYear => period.year_earlier(),
@@ -647,8 +647,8 @@ impl IncidentQuery {
 
     /// Per source agency and month of occurrence, how many records are held and when the last
     /// push was, so that a missing month shows before anyone reads a trend into it. Months as
-    /// `2015-04`; by default the twelve months to this one. Every role may ask; the PCC's
-    /// counts of 1 to 4 are withheld.
+    /// `2015-04`; by default the twelve months to this one. Every role may ask; the PCC sees
+    /// whether each month is held (`hasRecords`), not its count.
     #[graphql(complexity = "crate::graphql::REPORT_COST + child_complexity")]
     async fn data_freshness(
         &self,
@@ -696,12 +696,9 @@ impl IncidentQuery {
                 .iter()
                 .map(|m| held.get(m).map_or(0, |r| r.records))
                 .collect();
-            let keys: Vec<Vec<String>> = months.iter().map(|m| vec![m.to_string()]).collect();
-            let hidden = if exact {
-                vec![false; counts.len()]
-            } else {
-                suppress(&keys, &counts, &[true])
-            };
+            // The PCC's figures are cells of its table set (category by area by period); an
+            // agency's monthly count is not one, so the PCC sees only whether it is there.
+            let hidden = vec![!exact; counts.len()];
             agencies.push(AgencyFreshness {
                 agency: push.agency.clone(),
                 last_push_at: push.last_push_at,
@@ -713,6 +710,7 @@ impl IncidentQuery {
                         month: m.format("%Y-%m").to_string(),
                         records: (!h).then_some(*n),
                         suppressed: h,
+                        has_records: *n > 0,
                         last_received_at: held.get(m).and_then(|r| r.last_received_at),
                     })
                     .collect(),

@@ -8,6 +8,7 @@ pub mod incident;
 pub mod indicator;
 pub mod partnership;
 pub mod plan;
+pub mod tableset;
 
 use std::sync::Arc;
 

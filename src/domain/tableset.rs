@@ -1,0 +1,431 @@
+//! The PCC's figures: one protected table set per partnership and financial year. Every incident
+//! count a PCC token can obtain is a cell of it: category (or all categories) by area (or all
+//! areas) by month, quarter, half or year. Domestic abuse is never located: records flagged as
+//! domestic-abuse related sit in a pseudo-area of their own, so the areas still add up to all
+//! areas. Small counts (1 to 4) are withheld, and secondary suppression is computed once over
+//! the whole set, so that no sum relation in it (months to quarter, quarters to half, halves to
+//! year, categories to all, areas to all) has exactly one withheld cell. Every PCC answer reads
+//! this one pattern, so no two answers can be set against each other.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+
+use super::period::FinancialYear;
+use super::stats::SMALL_COUNT_MAX;
+
+/// The area of a cell.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AreaKey {
+    /// Every area, domestic abuse included.
+    All,
+    /// Domestic-abuse related records, never located finer than the partnership.
+    DomesticAbuse,
+    /// An area by code (records not flagged as domestic abuse).
+    Area(String),
+}
+
+/// A period of the financial year: months 1-12 (April = 1), quarters 1-4, halves 1-2, the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unit {
+    Month(u8),
+    Quarter(u8),
+    Half(u8),
+    Year,
+}
+
+impl Unit {
+    /// Every unit of a year: 12 months, 4 quarters, 2 halves and the year.
+    pub fn all() -> Vec<Unit> {
+        let mut out: Vec<Unit> = (1..=12).map(Unit::Month).collect();
+        out.extend((1..=4).map(Unit::Quarter));
+        out.extend((1..=2).map(Unit::Half));
+        out.push(Unit::Year);
+        out
+    }
+
+    /// The units a month (1-12) adds into.
+    fn of_month(m: u8) -> [Unit; 4] {
+        let q = (m - 1) / 3 + 1;
+        [
+            Unit::Month(m),
+            Unit::Quarter(q),
+            Unit::Half((q - 1) / 2 + 1),
+            Unit::Year,
+        ]
+    }
+
+    /// The unit and year of a run of days, if it is exactly one unit.
+    pub fn of_days(from: NaiveDate, to: NaiveDate) -> Option<(FinancialYear, Unit)> {
+        let year = FinancialYear::containing(from);
+        let month = |d: NaiveDate| -> u8 {
+            // April = 1 .. March = 12
+            u8::try_from((d.month() + 8) % 12 + 1).unwrap_or(1)
+        };
+        if FinancialYear::containing(to) != year || from.day() != 1 {
+            return None;
+        }
+        let next = to.succ_opt()?;
+        if next.day() != 1 {
+            return None;
+        }
+        let (first, last) = (month(from), month(to));
+        let unit = match (first, last) {
+            (a, b) if a == b => Unit::Month(a),
+            (1, 12) => Unit::Year,
+            (1, 6) => Unit::Half(1),
+            (7, 12) => Unit::Half(2),
+            (a, b) if b == a + 2 && (a - 1) % 3 == 0 => Unit::Quarter((a - 1) / 3 + 1),
+            _ => return None,
+        };
+        Some((year, unit))
+    }
+
+    /// The first and last day of the unit in a year.
+    pub fn days(self, year: FinancialYear) -> (NaiveDate, NaiveDate) {
+        let (first, months) = match self {
+            Unit::Month(m) => (m, 1),
+            Unit::Quarter(q) => ((q - 1) * 3 + 1, 3),
+            Unit::Half(h) => ((h - 1) * 6 + 1, 6),
+            Unit::Year => (1, 12),
+        };
+        let start = year
+            .first_day()
+            .checked_add_months(chrono::Months::new(u32::from(first - 1)))
+            .unwrap_or(year.first_day());
+        let end = start
+            .checked_add_months(chrono::Months::new(months))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(start);
+        (start, end)
+    }
+
+    /// The months (1-12) the unit covers.
+    pub fn months(self) -> std::ops::RangeInclusive<u8> {
+        match self {
+            Unit::Month(m) => m..=m,
+            Unit::Quarter(q) => (q - 1) * 3 + 1..=q * 3,
+            Unit::Half(h) => (h - 1) * 6 + 1..=h * 6,
+            Unit::Year => 1..=12,
+        }
+    }
+}
+
+/// A cell: category (None = all categories), area, unit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cell {
+    pub category: Option<String>,
+    pub area: AreaKey,
+    pub unit: Unit,
+}
+
+/// A group of records as counted from the database: category, area code (None when flagged
+/// as domestic abuse), month of the financial year (1-12), count.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub category: String,
+    pub area: Option<String>,
+    pub month: u8,
+    pub n: i64,
+}
+
+/// The table set of one partnership and financial year, with its suppression pattern.
+#[derive(Debug, Clone)]
+pub struct TableSet {
+    pub year: FinancialYear,
+    counts: HashMap<Cell, i64>,
+    hidden: HashMap<Cell, bool>,
+}
+
+/// What a cell says: its count, or that it is withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub count: i64,
+    pub hidden: bool,
+}
+
+impl Figure {
+    pub fn shown(self) -> Option<i64> {
+        (!self.hidden).then_some(self.count)
+    }
+}
+
+impl TableSet {
+    pub fn build(year: FinancialYear, groups: &[Group]) -> TableSet {
+        let mut counts: HashMap<Cell, i64> = HashMap::new();
+        for g in groups.iter().filter(|g| (1..=12).contains(&g.month)) {
+            let area = match &g.area {
+                Some(code) => AreaKey::Area(code.clone()),
+                None => AreaKey::DomesticAbuse,
+            };
+            for category in [Some(g.category.clone()), None] {
+                for a in [area.clone(), AreaKey::All] {
+                    for unit in Unit::of_month(g.month) {
+                        *counts
+                            .entry(Cell {
+                                category: category.clone(),
+                                area: a.clone(),
+                                unit,
+                            })
+                            .or_default() += g.n;
+                    }
+                }
+            }
+        }
+        let mut set = TableSet {
+            year,
+            counts,
+            hidden: HashMap::new(),
+        };
+        set.suppress();
+        set
+    }
+
+    /// The cell's figure (0 for a cell with no records, which is never withheld).
+    pub fn get(&self, cell: &Cell) -> Figure {
+        Figure {
+            count: self.counts.get(cell).copied().unwrap_or(0),
+            hidden: self.hidden.get(cell).copied().unwrap_or(false),
+        }
+    }
+
+    /// Categories and areas with records in the year.
+    pub fn categories(&self) -> BTreeSet<String> {
+        self.counts
+            .keys()
+            .filter_map(|c| c.category.clone())
+            .collect()
+    }
+
+    pub fn areas(&self) -> BTreeSet<String> {
+        self.counts
+            .keys()
+            .filter_map(|c| match &c.area {
+                AreaKey::Area(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every sum relation of the set: each is a total and the parts that add up to it (cells
+    /// with no records left out: they are 0 and never withheld).
+    pub fn relations(&self) -> Vec<Vec<Cell>> {
+        let categories: Vec<Option<String>> = self
+            .categories()
+            .into_iter()
+            .map(Some)
+            .chain([None])
+            .collect();
+        let mut areas: Vec<AreaKey> = self.areas().into_iter().map(AreaKey::Area).collect();
+        areas.push(AreaKey::DomesticAbuse);
+        let all_areas: Vec<AreaKey> = areas.iter().cloned().chain([AreaKey::All]).collect();
+        let units = Unit::all();
+        let mut out: Vec<Vec<Cell>> = Vec::new();
+        let cell = |category: &Option<String>, area: &AreaKey, unit: Unit| Cell {
+            category: category.clone(),
+            area: area.clone(),
+            unit,
+        };
+        let present = |c: &Cell| self.counts.contains_key(c);
+        for unit in &units {
+            // categories to all, in each area and all areas
+            for area in &all_areas {
+                let mut r = vec![cell(&None, area, *unit)];
+                r.extend(
+                    categories
+                        .iter()
+                        .filter(|c| c.is_some())
+                        .map(|c| cell(c, area, *unit)),
+                );
+                out.push(r.into_iter().filter(present).collect());
+            }
+            // areas to all, for each category and all categories
+            for category in &categories {
+                let mut r = vec![cell(category, &AreaKey::All, *unit)];
+                r.extend(areas.iter().map(|a| cell(category, a, *unit)));
+                out.push(r.into_iter().filter(present).collect());
+            }
+        }
+        // months to quarter, quarters to half, halves to year
+        let periods: Vec<(Unit, Vec<Unit>)> = (1..=4u8)
+            .map(|q| {
+                (
+                    Unit::Quarter(q),
+                    ((q - 1) * 3 + 1..=q * 3).map(Unit::Month).collect(),
+                )
+            })
+            .chain((1..=2u8).map(|h| {
+                (
+                    Unit::Half(h),
+                    ((h - 1) * 2 + 1..=h * 2).map(Unit::Quarter).collect(),
+                )
+            }))
+            .chain([(Unit::Year, vec![Unit::Half(1), Unit::Half(2)])])
+            .collect();
+        for category in &categories {
+            for area in &all_areas {
+                for (total, parts) in &periods {
+                    let mut r = vec![cell(category, area, *total)];
+                    r.extend(parts.iter().map(|u| cell(category, area, *u)));
+                    out.push(r.into_iter().filter(present).collect());
+                }
+            }
+        }
+        out.retain(|r| r.len() > 1);
+        out
+    }
+
+    /// Primary suppression of 1-4, then, until no relation has exactly one withheld cell, the
+    /// smallest other cell of each such relation (never a 0: a cell with no records is known).
+    fn suppress(&mut self) {
+        let cells: Vec<Cell> = {
+            let mut c: Vec<Cell> = self.counts.keys().cloned().collect();
+            c.sort();
+            c
+        };
+        let index: HashMap<Cell, usize> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
+        let counts: Vec<i64> = cells.iter().map(|c| self.counts[c]).collect();
+        let mut hidden: Vec<bool> = counts
+            .iter()
+            .map(|n| (1..=SMALL_COUNT_MAX).contains(n))
+            .collect();
+        let relations: Vec<Vec<usize>> = self
+            .relations()
+            .into_iter()
+            .map(|r| r.iter().filter_map(|c| index.get(c).copied()).collect())
+            .collect();
+        loop {
+            let mut changed = false;
+            for r in &relations {
+                if r.iter().filter(|i| hidden[**i]).count() != 1 {
+                    continue;
+                }
+                if let Some(i) = r
+                    .iter()
+                    .filter(|i| !hidden[**i] && counts[**i] > 0)
+                    .min_by_key(|i| (counts[**i], **i))
+                {
+                    hidden[*i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.hidden = cells.into_iter().zip(hidden).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(category: &str, area: Option<&str>, month: u8, n: i64) -> Group {
+        Group {
+            category: category.to_owned(),
+            area: area.map(str::to_owned),
+            month,
+            n,
+        }
+    }
+
+    fn year() -> FinancialYear {
+        "2014/15".parse().expect("year")
+    }
+
+    #[test]
+    fn no_relation_keeps_exactly_one_withheld_cell() {
+        let mut groups = Vec::new();
+        let mut seed: u64 = 7;
+        for month in 1..=12u8 {
+            for cat in ["burglary", "robbery", "drugs", "violent-crime"] {
+                for area in [Some("north"), Some("south"), Some("east"), None] {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let n = i64::try_from((seed >> 33) % 9).unwrap_or(0);
+                    if n > 0 {
+                        groups.push(g(cat, area, month, n));
+                    }
+                }
+            }
+        }
+        let set = TableSet::build(year(), &groups);
+        let relations = set.relations();
+        assert!(relations.len() > 100);
+        let mut withheld = 0;
+        for r in &relations {
+            let hidden = r.iter().filter(|c| set.get(c).hidden).count();
+            assert_ne!(hidden, 1, "{r:?}");
+            withheld += hidden;
+        }
+        assert!(withheld > 0);
+        // Every small count is withheld.
+        for r in &relations {
+            for c in r {
+                let f = set.get(c);
+                if (1..=4).contains(&f.count) {
+                    assert!(f.hidden, "{c:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sums_hold_across_every_dimension() {
+        let set = TableSet::build(
+            year(),
+            &[
+                g("burglary", Some("north"), 1, 10),
+                g("burglary", None, 2, 6),
+                g("robbery", Some("south"), 4, 7),
+            ],
+        );
+        let all = |unit| Cell {
+            category: None,
+            area: AreaKey::All,
+            unit,
+        };
+        assert_eq!(set.get(&all(Unit::Year)).count, 23);
+        assert_eq!(set.get(&all(Unit::Quarter(1))).count, 16);
+        assert_eq!(set.get(&all(Unit::Half(1))).count, 23);
+        let da = Cell {
+            category: Some("burglary".into()),
+            area: AreaKey::DomesticAbuse,
+            unit: Unit::Year,
+        };
+        assert_eq!(set.get(&da).count, 6);
+    }
+
+    #[test]
+    fn units_of_days() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("d");
+        let y = year();
+        assert_eq!(
+            Unit::of_days(d(2014, 4, 1), d(2015, 3, 31)),
+            Some((y, Unit::Year))
+        );
+        assert_eq!(
+            Unit::of_days(d(2014, 10, 1), d(2015, 3, 31)),
+            Some((y, Unit::Half(2)))
+        );
+        assert_eq!(
+            Unit::of_days(d(2015, 1, 1), d(2015, 3, 31)),
+            Some((y, Unit::Quarter(4)))
+        );
+        assert_eq!(
+            Unit::of_days(d(2015, 2, 1), d(2015, 2, 28)),
+            Some((y, Unit::Month(11)))
+        );
+        assert_eq!(Unit::of_days(d(2014, 5, 1), d(2014, 7, 31)), None);
+        assert_eq!(Unit::of_days(d(2015, 3, 1), d(2015, 4, 30)), None);
+        assert_eq!(Unit::of_days(d(2014, 4, 2), d(2014, 4, 30)), None);
+        for u in Unit::all() {
+            let (from, to) = u.days(y);
+            assert_eq!(Unit::of_days(from, to), Some((y, u)));
+        }
+    }
+}
