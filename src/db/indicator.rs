@@ -550,3 +550,20 @@ pub async fn window_counts<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct LinkRow {
+    pub priority_id: Uuid,
+    pub indicator_id: Uuid,
+}
+
+/// The indicator links of a plan's priorities.
+pub async fn links_of_plan<C: ConnectionTrait>(conn: &C, plan: Uuid) -> AppResult<Vec<LinkRow>> {
+    fetch_all(
+        conn,
+        "SELECT pi.priority_id, pi.indicator_id FROM priority_indicators pi \
+         JOIN priorities pr ON pr.id = pi.priority_id WHERE pr.plan_id = $1",
+        vec![plan.into()],
+    )
+    .await
+}

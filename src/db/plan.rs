@@ -122,6 +122,8 @@ pub struct ReportRow {
     pub status: Option<String>,
     pub status_quarter: Option<String>,
     pub commentary: Option<String>,
+    pub target_date: Option<NaiveDate>,
+    pub lead_agency: String,
 }
 
 fn scope_value(scope: &[Uuid]) -> Value {
@@ -810,7 +812,8 @@ pub async fn report_rows<C: ConnectionTrait>(
     let sql = format!(
         "SELECT a.id, a.priority_id, a.ref AS action_ref, a.title, a.added_in_quarter, \
             a.removal_quarter, a.removal_reason, a.removal_decided_by, a.removal_decided_on, \
-            lp.status, lp.quarter AS status_quarter, lp.commentary \
+            lp.status, lp.quarter AS status_quarter, lp.commentary, a.target_date, \
+            (SELECT slug FROM agencies WHERE id = a.lead_agency_id) AS lead_agency \
          FROM actions a \
          LEFT JOIN ( \
             SELECT DISTINCT ON (r.action_id) r.action_id, r.status, r.quarter, r.commentary \

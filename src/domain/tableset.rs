@@ -321,6 +321,51 @@ impl TableSet {
     }
 }
 
+/// An indicator's figure for the PCC, from the cells of the set: the sum of the cells it is
+/// made of (withheld if any of them is), or None when the indicator is not made of cells (it
+/// looks at flags other than domestic abuse, drug classes or fire types), so that the PCC gets
+/// no figure that is not already a cell or a sum of visible cells.
+pub fn indicator_figure(
+    set: &TableSet,
+    d: &super::indicator::Definition,
+    unit: Unit,
+) -> Option<Figure> {
+    let other_conditions = d.alcohol_related.is_some()
+        || d.youth_related.is_some()
+        || d.hate_crime.is_some()
+        || !d.hate_strands.is_empty()
+        || !d.drug_classes.is_empty()
+        || !d.fire_types.is_empty()
+        || d.domestic_abuse == Some(false);
+    if other_conditions {
+        return None;
+    }
+    let area = if d.domestic_abuse == Some(true) {
+        AreaKey::DomesticAbuse
+    } else {
+        AreaKey::All
+    };
+    let categories: Vec<Option<String>> = if d.categories.is_empty() {
+        vec![None]
+    } else {
+        d.categories.iter().cloned().map(Some).collect()
+    };
+    let mut total = Figure {
+        count: 0,
+        hidden: false,
+    };
+    for category in categories {
+        let f = set.get(&Cell {
+            category,
+            area: area.clone(),
+            unit,
+        });
+        total.count += f.count;
+        total.hidden |= f.hidden;
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

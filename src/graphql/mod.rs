@@ -8,6 +8,7 @@ pub mod incident;
 pub mod indicator;
 pub mod partnership;
 pub mod plan;
+pub mod report;
 pub mod tableset;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub struct Query(
     case::CaseQuery,
     audit::AuditQuery,
     indicator::IndicatorQuery,
+    report::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -78,6 +80,7 @@ pub const HEAVY_FIELDS: &[&str] = &[
     "dataFreshness",
     "searchPeople",
     "strategicAssessment",
+    "ragUpdate",
 ];
 
 /// The root fields of case data. A request that asks for any of them runs its statements with

@@ -465,7 +465,7 @@ fn standing_to_status(s: StandingAt) -> Option<ActionStatus> {
     }
 }
 
-fn parse_quarter_opt(q: Option<&str>) -> Result<Option<Quarter>, AppError> {
+pub(crate) fn parse_quarter_opt(q: Option<&str>) -> Result<Option<Quarter>, AppError> {
     q.map(|q| {
         q.parse::<Quarter>()
             .map_err(|_| AppError::internal(anyhow::anyhow!("bad quarter {q} in the database")))
@@ -959,7 +959,7 @@ impl PlanQuery {
     }
 }
 
-fn progress_report(
+pub(crate) fn progress_report(
     plan: PlanRow,
     quarter: Quarter,
     priorities: Vec<PriorityRow>,
