@@ -532,9 +532,9 @@ async fn the_assessment_is_for_partners_and_bad_windows_are_refused() {
         let r = app.gql(&q(WINDOW), json!({}), Some(&token)).await;
         assert!(r.body.get("errors").is_none(), "{}", r.body);
     }
-    // Not yet the PCC: its figures must come from the protected table set.
+    // The PCC's windows are units of its table sets: eleven days are not one.
     let r = app.gql(&q(WINDOW), json!({}), Some(&app.pcc())).await;
-    assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
     for w in [
         "from: \"2014-01-20\", to: \"2014-01-11\"",
         "from: \"2000-01-01\", to: \"2014-01-11\"",
@@ -580,4 +580,74 @@ async fn the_demo_assessment_ranks_stevenage_among_the_countys_ten_districts() {
         assert!(i["previousCount"].as_i64().expect("previous") > 0, "{i}");
         assert!(i["changePercent"].is_number(), "{i}");
     }
+}
+
+#[tokio::test]
+async fn the_pccs_assessment_reads_the_cells_of_its_table_sets() {
+    let app = TestApp::spawn().await;
+    let pcc = app.pcc();
+    let q = "{ strategicAssessment(from: \"2014-04-01\", to: \"2015-03-31\") { suppressionApplied
+        previousWindow { from to }
+        indicators { indicator { code } count previousCount rank ranked suppressed } } }";
+    let r = app.gql(q, json!({}), Some(&pcc)).await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    let a = &r.data()["strategicAssessment"];
+    assert_eq!(a["suppressionApplied"], true);
+    assert_eq!(
+        a["previousWindow"],
+        json!({"from": "2013-04-01", "to": "2014-03-31"})
+    );
+    let row = |code: &str| -> Value {
+        a["indicators"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|i| i["indicator"]["code"] == code)
+            .expect("row")
+            .clone()
+    };
+    let cell = |filter: Value| {
+        let app = &app;
+        let pcc = pcc.clone();
+        async move {
+            let mut f = json!({"period": {"financialYear": "2014/15"}});
+            for (k, v) in filter.as_object().expect("o") {
+                f[k] = v.clone();
+            }
+            let r = app
+                .gql(
+                    "query($f: IncidentFilterInput!) { incidentStats(filter: $f) { total { count } } }",
+                    json!({"f": f}),
+                    Some(&pcc),
+                )
+                .await;
+            r.data()["incidentStats"]["total"]["count"].clone()
+        }
+    };
+    assert_eq!(
+        row("burglary")["count"],
+        cell(json!({"categories": ["burglary"]})).await
+    );
+    assert_eq!(
+        row("domestic-abuse")["count"],
+        cell(json!({"domesticAbuse": true})).await
+    );
+    // Not made of cells: withheld, and not ranked.
+    let hate = row("hate-crime");
+    assert!(hate["count"].is_null() && hate["rank"].is_null(), "{hate}");
+    assert_eq!(
+        (&hate["suppressed"], &hate["ranked"]),
+        (&json!(true), &json!(0))
+    );
+    // Partners get the exact figure and the full ranking.
+    let exact = app.gql(q, json!({}), Some(&app.police())).await;
+    let hate = exact.data()["strategicAssessment"]["indicators"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|i| i["indicator"]["code"] == "hate-crime")
+        .expect("row")
+        .clone();
+    assert!(hate["count"].as_i64().expect("count") > 0);
+    assert_eq!(hate["ranked"], 10);
 }

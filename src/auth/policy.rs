@@ -35,8 +35,7 @@ pub enum Operation {
     ReadIndicators,
     /// Add indicators, link them to priorities, record external figures and populations.
     ManageIndicators,
-    /// Read the strategic assessment (exact figures, ranks). Partners only until the PCC's
-    /// protected table set exists: the PCC's figures must come from it.
+    /// Read the strategic assessment (every role; the PCC's figures from its table sets).
     ReadAssessment,
 }
 
@@ -63,7 +62,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ReadAuditLog => partner,
         Operation::ReadIndicators => true,
         Operation::ManageIndicators => partner && coordinator,
-        Operation::ReadAssessment => partner,
+        Operation::ReadAssessment => true,
     };
     if allowed {
         return Ok(());
@@ -91,9 +90,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
             "the PCC reads indicators but does not manage them"
         }
         Operation::ManageIndicators => "managing indicators needs the coordinator capability",
-        Operation::ReadAssessment => {
-            "the strategic assessment is not yet open to the PCC: its figures must first come from the PCC's protected table set"
-        }
+        Operation::ReadAssessment => "not allowed",
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

@@ -712,40 +712,44 @@ pub async fn exists_in<C: ConnectionTrait>(
 
 #[derive(Debug, Clone, FromQueryResult)]
 struct TableGroupRow {
+    partnership_id: Uuid,
     category: String,
     area: Option<String>,
     month: i32,
     n: i64,
 }
 
-/// The groups the PCC's table set of a partnership and financial year is built from: ACTIVE
-/// records by category, area (none when flagged as domestic abuse) and month of the year
-/// (April = 1).
+/// The groups the PCC's table sets of some partnerships for a financial year are built from:
+/// ACTIVE records by partnership, category, area (none when flagged as domestic abuse) and
+/// month of the year (April = 1).
 pub async fn table_set_groups<C: ConnectionTrait>(
     conn: &C,
-    partnership: Uuid,
+    partnerships: &[Uuid],
     from: NaiveDate,
     to: NaiveDate,
-) -> AppResult<Vec<crate::domain::tableset::Group>> {
+) -> AppResult<HashMap<Uuid, Vec<crate::domain::tableset::Group>>> {
     let rows: Vec<TableGroupRow> = fetch_all(
         conn,
-        "SELECT g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, g.month, \
-           sum(g.n)::bigint AS n \
-         FROM (SELECT i.category, i.domestic_abuse, i.area_id, \
+        "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
+           g.month, sum(g.n)::bigint AS n \
+         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
                  (extract(month from i.occurred_on)::int + 8) % 12 + 1 AS month, count(*) AS n \
-               FROM incidents i WHERE i.partnership_id = $1 AND i.status = 'ACTIVE' \
-                 AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4) g \
-         JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3",
-        vec![partnership.into(), from.into(), to.into()],
+               FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
+                 AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5) g \
+         JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
+        vec![partnerships.to_vec().into(), from.into(), to.into()],
     )
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| crate::domain::tableset::Group {
-            category: r.category,
-            area: r.area,
-            month: u8::try_from(r.month).unwrap_or(0),
-            n: r.n,
-        })
-        .collect())
+    let mut out: HashMap<Uuid, Vec<crate::domain::tableset::Group>> = HashMap::new();
+    for r in rows {
+        out.entry(r.partnership_id)
+            .or_default()
+            .push(crate::domain::tableset::Group {
+                category: r.category,
+                area: r.area,
+                month: u8::try_from(r.month).unwrap_or(0),
+                n: r.n,
+            });
+    }
+    Ok(out)
 }

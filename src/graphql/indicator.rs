@@ -9,13 +9,14 @@ use uuid::Uuid;
 use super::incident::PeriodRange;
 use super::{parse_id, principal};
 use crate::auth::Principal;
-use crate::auth::policy::{Operation, authorize};
+use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
 use crate::db::indicator::IndicatorRow;
 use crate::domain::indicator::{
     Definition, Figure, check_code, check_window, population_year, ranks, rate_per_thousand,
 };
 use crate::domain::stats::{Period, change_percent};
+use crate::domain::tableset::{Unit, indicator_figure};
 use crate::domain::vocabulary::Vocabulary;
 use crate::error::AppError;
 
@@ -161,6 +162,10 @@ pub struct AssessedIndicator {
     pub rank: Option<i32>,
     /// How many partnerships were ranked.
     pub ranked: i32,
+    /// True when the PCC's count or previous count is withheld: a cell of 1 to 4 (or withheld
+    /// so that none can be worked out), or a figure not made of cells of its table set (an
+    /// indicator on hate strands, drug classes, fire types or flags other than domestic abuse).
+    pub suppressed: bool,
 }
 
 /// The strategic assessment of a partnership for a window of days.
@@ -179,6 +184,9 @@ pub struct StrategicAssessment {
     /// The county's partnerships.
     pub county_partnerships: i32,
     pub indicators: Vec<AssessedIndicator>,
+    /// True for the PCC: its figures are cells of the partnerships' protected table sets, and
+    /// only partnerships whose figure it may see are ranked.
+    pub suppression_applied: bool,
 }
 
 #[derive(InputObject)]
@@ -376,7 +384,9 @@ impl IndicatorQuery {
     /// The strategic assessment for any window of whole days (both ends included): for each
     /// indicator the count in the window and in the window of the same length before it, the
     /// change, the rate per 1,000 residents and the rank among the county's partnerships.
-    /// Police, fire and council; not yet the PCC (FORBIDDEN).
+    /// Every role. For the PCC the window is one month, quarter, half or financial year,
+    /// compared with the one before, and every count is a cell of the partnerships' protected
+    /// table sets (see `incidentStats`).
     #[graphql(complexity = "2 * crate::graphql::STATS_COST + child_complexity")]
     async fn strategic_assessment(
         &self,
@@ -390,13 +400,27 @@ impl IndicatorQuery {
         authorize(p, Operation::ReadAssessment)?;
         check_window(from, to)?;
         let window = Period::custom(from, to)?;
-        // Any window of days compares with as many days just before it.
-        let days = (to - from).num_days();
-        let prev_to = from.pred_opt().unwrap_or(from);
-        let previous = Period::custom(prev_to - chrono::Duration::days(days), prev_to)?;
+        let exact = exact_statistics(p);
+        let previous = if exact {
+            // Any window of days compares with as many days just before it.
+            let days = (to - from).num_days();
+            let prev_to = from.pred_opt().unwrap_or(from);
+            Period::custom(prev_to - chrono::Duration::days(days), prev_to)?
+        } else {
+            // The PCC's windows are units of its table sets: the unit before.
+            let (year, unit) = Unit::of_days(from, to)
+                .ok_or_else(|| AppError::BadUserInput(super::tableset::UNITS.to_owned()))?;
+            let (year, unit) = super::tableset::compared_unit(
+                year,
+                unit,
+                super::incident::StatsComparison::PreviousPeriod,
+            );
+            let (from, to) = unit.days(year);
+            Period::custom(from, to)?
+        };
         let conn = super::db(ctx)?;
         super::heavy_granted(ctx)?;
-        let assessment = assess(conn, target.id, &target.slug, window, previous).await?;
+        let assessment = assess(conn, target.id, &target.slug, window, previous, exact).await?;
         Ok(assessment)
     }
 }
@@ -424,6 +448,7 @@ pub async fn assess(
     slug: &str,
     window: Period,
     previous: Period,
+    exact: bool,
 ) -> Result<StrategicAssessment, AppError> {
     let county = db::indicator::county_of(conn, partnership).await?;
     let county_name = county
@@ -444,7 +469,52 @@ pub async fn assess(
         .map(|i| i.id)
         .collect();
     let windows = [(window.from, window.to), (previous.from, previous.to)];
-    let counts = db::indicator::window_counts(conn, &definitions, &ids, &windows).await?;
+    // (indicator, partnership, window) withheld from the PCC: a withheld cell, or a figure not
+    // made of cells of its table set.
+    let mut withheld: std::collections::HashSet<(Uuid, Uuid, i64)> =
+        std::collections::HashSet::new();
+    let counts = if exact {
+        db::indicator::window_counts(conn, &definitions, &ids, &windows).await?
+    } else {
+        let mut out = Vec::new();
+        for (k, w) in [window, previous].into_iter().enumerate() {
+            let k = i64::try_from(k).unwrap_or(0);
+            let Some((year, unit)) = Unit::of_days(w.from, w.to) else {
+                return Err(AppError::BadUserInput(super::tableset::UNITS.to_owned()));
+            };
+            let sets = super::tableset::table_sets(conn, &ids, year).await?;
+            for (pid, set) in &sets {
+                let all = set.get(&crate::domain::tableset::Cell {
+                    category: None,
+                    area: crate::domain::tableset::AreaKey::All,
+                    unit,
+                });
+                if all.count == 0 {
+                    continue;
+                }
+                out.push(db::indicator::WindowCount {
+                    indicator_id: None,
+                    partnership_id: *pid,
+                    window: k,
+                    n: all.count,
+                });
+                for (id, d) in &definitions {
+                    match indicator_figure(set, d, unit).and_then(|f| f.shown()) {
+                        Some(n) => out.push(db::indicator::WindowCount {
+                            indicator_id: Some(*id),
+                            partnership_id: *pid,
+                            window: k,
+                            n,
+                        }),
+                        None => {
+                            withheld.insert((*id, *pid, k));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
     let values = if external_ids.is_empty() {
         Vec::new()
     } else {
@@ -470,7 +540,9 @@ pub async fn assess(
         let external = ind.kind == "EXTERNAL";
         // A partnership's count in window k, or None when it has no figures there.
         let figure = |pid: Uuid, k: i64| -> Option<i64> {
-            if external {
+            if withheld.contains(&(ind.id, pid, k)) {
+                None
+            } else if external {
                 n.get(&(Some(ind.id), pid, k)).copied()
             } else if n.contains_key(&(None, pid, k)) {
                 Some(n.get(&(Some(ind.id), pid, k)).copied().unwrap_or(0))
@@ -497,7 +569,10 @@ pub async fn assess(
                 .get(&partnership)
                 .and_then(|pop| rate_per_thousand(c, i64::from(*pop)))
         });
+        let suppressed = withheld.contains(&(ind.id, partnership, 0))
+            || withheld.contains(&(ind.id, partnership, 1));
         out.push(AssessedIndicator {
+            suppressed,
             count,
             previous_count,
             change: count.zip(previous_count).map(|(c, p)| c - p),
@@ -521,6 +596,7 @@ pub async fn assess(
         population: populations.get(&partnership).copied(),
         county_partnerships: i32::try_from(county.len()).unwrap_or(i32::MAX),
         indicators: out,
+        suppression_applied: !exact,
     })
 }
 

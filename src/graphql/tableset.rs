@@ -21,13 +21,31 @@ pub async fn table_set(
     partnership: Uuid,
     year: FinancialYear,
 ) -> Result<TableSet, AppError> {
-    let groups =
-        db::incident::table_set_groups(conn, partnership, year.first_day(), year.last_day())
-            .await?;
-    Ok(TableSet::build(year, &groups))
+    let mut sets = table_sets(conn, &[partnership], year).await?;
+    Ok(sets
+        .remove(&partnership)
+        .unwrap_or_else(|| TableSet::build(year, &[])))
 }
 
-const UNITS: &str = "the PCC's figures cover one month, quarter, half (April to September or October to March) or financial year";
+/// The table sets of some partnerships for a financial year, from one statement.
+pub async fn table_sets(
+    conn: &DatabaseTransaction,
+    partnerships: &[Uuid],
+    year: FinancialYear,
+) -> Result<std::collections::HashMap<Uuid, TableSet>, AppError> {
+    let groups =
+        db::incident::table_set_groups(conn, partnerships, year.first_day(), year.last_day())
+            .await?;
+    Ok(partnerships
+        .iter()
+        .map(|p| {
+            let g = groups.get(p).map(Vec::as_slice).unwrap_or(&[]);
+            (*p, TableSet::build(year, g))
+        })
+        .collect())
+}
+
+pub const UNITS: &str = "the PCC's figures cover one month, quarter, half (April to September or October to March) or financial year";
 
 /// What the PCC asked for, checked: the period unit, one category or all, one area or all or
 /// domestic abuse, and the grouping.
@@ -191,7 +209,11 @@ fn figures(set: &TableSet, ask: &Ask, unit: Unit) -> Keyed {
 }
 
 /// The unit before, or the same unit a year earlier.
-fn compared_unit(year: FinancialYear, unit: Unit, how: StatsComparison) -> (FinancialYear, Unit) {
+pub fn compared_unit(
+    year: FinancialYear,
+    unit: Unit,
+    how: StatsComparison,
+) -> (FinancialYear, Unit) {
     let before = FinancialYear::containing(
         year.first_day()
             .pred_opt()
