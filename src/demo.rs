@@ -370,6 +370,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
         db::area::save_area(&txn, &area, true).await?;
     }
     load_county(&txn).await?;
+    txn.execute_unprepared(GRANT_AND_SURVEY_SQL).await?;
     txn.commit().await?;
     let scope = [crate::auth::ScopedPartnership {
         id: partnership.id,
@@ -1027,4 +1028,38 @@ SELECT
     md5('CTY-' || r.slug || r.day::text || r.category || r.k::text),
     $3
 FROM rows r
+"#;
+
+/// The report's PCC grant (GBP 30,000 for the standard / medium risk domestic abuse panel and
+/// the DART programme; the award date and the spend are made up) and the 2013 residents' survey
+/// figures the report quotes (its sample size is not given).
+const GRANT_AND_SURVEY_SQL: &str = r#"
+INSERT INTO grants (partnership_id, funder_agency_id, amount_pence, purpose, awarded_on, recorded_by_sub)
+SELECT p.id, a.id, 3000000,
+    'Pilot a multi-agency standard / medium risk domestic abuse panel and the NSPCC DART programme',
+    '2014-05-01', 'csphub-demo-loader'
+FROM partnerships p, agencies a
+WHERE p.slug = 'stevenage' AND a.slug = 'herts-pcc'
+  AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.partnership_id = p.id);
+INSERT INTO grant_actions (grant_id, action_id, partnership_id)
+SELECT g.id, ac.id, g.partnership_id FROM grants g
+JOIN plans pl ON pl.partnership_id = g.partnership_id AND pl.financial_year = '2014/15'
+JOIN actions ac ON ac.plan_id = pl.id AND ac.title LIKE 'Pilot a multi-agency standard / medium risk DA panel%'
+WHERE g.amount_pence = 3000000 AND g.recorded_by_sub = 'csphub-demo-loader'
+ON CONFLICT DO NOTHING;
+INSERT INTO grant_spend (grant_id, partnership_id, amount_pence, spent_on, description, recorded_by_sub)
+SELECT g.id, g.partnership_id, s.amount, s.spent_on::date, s.description, 'csphub-demo-loader'
+FROM grants g, (VALUES
+    (1250000, '2014-09-30', 'Panel coordinator, April to September (made-up demo spend)'),
+    (750000, '2014-12-31', 'NSPCC DART programme, first cohort (made-up demo spend)')) AS s(amount, spent_on, description)
+WHERE g.amount_pence = 3000000 AND g.recorded_by_sub = 'csphub-demo-loader'
+  AND NOT EXISTS (SELECT 1 FROM grant_spend x WHERE x.grant_id = g.id);
+INSERT INTO survey_results (partnership_id, survey, year, question, percentage, recorded_by_sub)
+SELECT p.id, 'Stevenage residents'' survey', 2013, q.question, q.pct, 'csphub-demo-loader'
+FROM partnerships p, (VALUES
+    ('Feel unsafe after dark', 42.0),
+    ('Feel unsafe during the day', 7.0),
+    ('Chose tackling crime and anti-social behaviour as a priority', 84.0)) AS q(question, pct)
+WHERE p.slug = 'stevenage'
+ON CONFLICT DO NOTHING;
 "#;

@@ -7,6 +7,7 @@ mod m20261126_000002_incidents;
 mod m20261127_000001_cancel_reasons;
 mod m20261128_000001_cases;
 mod m20261129_000001_indicators;
+mod m20261129_000002_grants_surveys;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_cancel_reasons::Migration),
             Box::new(m20261128_000001_cases::Migration),
             Box::new(m20261129_000001_indicators::Migration),
+            Box::new(m20261129_000002_grants_surveys::Migration),
         ]
     }
 }

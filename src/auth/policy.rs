@@ -37,6 +37,12 @@ pub enum Operation {
     ManageIndicators,
     /// Read the strategic assessment (every role; the PCC's figures from its table sets).
     ReadAssessment,
+    /// Read grants, their spend and survey results (every role).
+    ReadGrants,
+    /// Record a grant award or spend against one: the PCC, or a council coordinator.
+    ManageGrants,
+    /// Record resident survey results: coordinators.
+    ManageSurveys,
 }
 
 /// Whether the caller sees exact incident statistics; the PCC's figures have small numbers
@@ -63,6 +69,11 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ReadIndicators => true,
         Operation::ManageIndicators => partner && coordinator,
         Operation::ReadAssessment => true,
+        Operation::ReadGrants => true,
+        Operation::ManageGrants => {
+            principal.role == Role::Pcc || (principal.role == Role::Council && coordinator)
+        }
+        Operation::ManageSurveys => partner && coordinator,
     };
     if allowed {
         return Ok(());
@@ -90,7 +101,12 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
             "the PCC reads indicators but does not manage them"
         }
         Operation::ManageIndicators => "managing indicators needs the coordinator capability",
-        Operation::ReadAssessment => "not allowed",
+        Operation::ReadAssessment | Operation::ReadGrants => "not allowed",
+        Operation::ManageGrants => "grants are recorded by the PCC or a council coordinator",
+        Operation::ManageSurveys if !partner => {
+            "the PCC reads survey results but does not record them"
+        }
+        Operation::ManageSurveys => "recording survey results needs the coordinator capability",
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

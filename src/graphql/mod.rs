@@ -3,6 +3,7 @@
 pub mod area;
 pub mod audit;
 pub mod case;
+pub mod grant;
 pub mod guard;
 pub mod incident;
 pub mod indicator;
@@ -46,6 +47,7 @@ pub struct Query(
     audit::AuditQuery,
     indicator::IndicatorQuery,
     report::ReportQuery,
+    grant::GrantQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +58,7 @@ pub struct Mutation(
     case::CaseMutation,
     case::CaseWorkMutation,
     indicator::IndicatorMutation,
+    grant::GrantMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -1,0 +1,404 @@
+//! Grants (awards, the actions they fund, spend against them) and resident survey results.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::plan::{ActionStatus, parse_quarter_opt};
+use super::{parse_id, principal};
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::domain::period::Quarter;
+use crate::domain::plan::{ProgressStatus as DomainProgress, StandingAt, standing_at};
+use crate::error::AppError;
+
+/// A resident survey's result for one question.
+#[derive(SimpleObject, Clone)]
+pub struct SurveyResult {
+    pub id: ID,
+    pub partnership: String,
+    /// Such as "Stevenage residents' survey".
+    pub survey: String,
+    pub year: i32,
+    /// Such as "Feel unsafe after dark".
+    pub question: String,
+    /// One decimal place.
+    pub percentage: f64,
+    pub sample_size: Option<i32>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub(crate) fn survey(slug: &str, r: db::grant::SurveyRow) -> SurveyResult {
+    SurveyResult {
+        id: ID(r.id.to_string()),
+        partnership: slug.to_owned(),
+        survey: r.survey,
+        year: r.year,
+        question: r.question,
+        percentage: r.percentage,
+        sample_size: r.sample_size,
+        recorded_by: r.recorded_by_sub,
+        recorded_at: r.recorded_at,
+    }
+}
+
+/// Spend against a grant.
+#[derive(SimpleObject, Clone)]
+pub struct GrantSpend {
+    pub id: ID,
+    pub amount_pence: i64,
+    pub spent_on: NaiveDate,
+    pub description: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An action a grant funds, with its status (at the report's date, or its latest).
+#[derive(SimpleObject, Clone)]
+pub struct FundedAction {
+    pub action_id: ID,
+    #[graphql(name = "ref")]
+    pub action_ref: String,
+    pub title: String,
+    pub financial_year: String,
+    pub status: ActionStatus,
+}
+
+/// A grant award.
+#[derive(SimpleObject, Clone)]
+pub struct Grant {
+    pub id: ID,
+    pub partnership: String,
+    /// The funding agency's slug (the PCC's office for the community safety grant).
+    pub funder: String,
+    pub amount_pence: i64,
+    pub purpose: String,
+    pub awarded_on: NaiveDate,
+    /// The sum of the spend recorded.
+    pub spent_pence: i64,
+    pub remaining_pence: i64,
+    pub spend: Vec<GrantSpend>,
+    pub funded_actions: Vec<FundedAction>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct RecordSurveyResultInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    #[graphql(validator(custom = "crate::graphql::Text(200)"))]
+    pub survey: String,
+    pub year: i32,
+    #[graphql(validator(custom = "crate::graphql::Text(500)"))]
+    pub question: String,
+    /// 0 to 100, kept to one decimal place.
+    pub percentage: f64,
+    pub sample_size: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct RecordGrantInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    /// In pence: GBP 30,000 is 3000000.
+    pub amount_pence: i64,
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
+    pub purpose: String,
+    pub awarded_on: NaiveDate,
+    /// The actions of the partnership's plans the grant funds.
+    #[graphql(default, validator(max_items = 100))]
+    pub action_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RecordGrantSpendInput {
+    pub grant_id: ID,
+    pub amount_pence: i64,
+    pub spent_on: NaiveDate,
+    #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
+    pub description: String,
+}
+
+fn status_of(
+    row: &db::grant::FundedActionRow,
+    quarter: Option<Quarter>,
+) -> Result<ActionStatus, AppError> {
+    let latest = row
+        .status
+        .as_deref()
+        .map(DomainProgress::parse)
+        .transpose()?;
+    let removed = parse_quarter_opt(row.removal_quarter.as_deref())?;
+    let standing = match quarter {
+        Some(q) => standing_at(
+            q,
+            parse_quarter_opt(row.added_in_quarter.as_deref())?,
+            removed,
+            latest,
+        ),
+        None if removed.is_some() => StandingAt::Removed,
+        None => match latest {
+            None | Some(DomainProgress::NotStarted) => StandingAt::NotStarted,
+            Some(DomainProgress::OnTarget) => StandingAt::OnTarget,
+            Some(DomainProgress::Complete) => StandingAt::Complete,
+            Some(DomainProgress::Incomplete) => StandingAt::Incomplete,
+        },
+    };
+    Ok(match standing {
+        StandingAt::Removed => ActionStatus::Removed,
+        StandingAt::Complete => ActionStatus::Complete,
+        StandingAt::OnTarget => ActionStatus::OnTarget,
+        StandingAt::Incomplete => ActionStatus::Incomplete,
+        StandingAt::NotStarted | StandingAt::NotCounted => ActionStatus::NotStarted,
+    })
+}
+
+/// A partnership's grants with their spend and funded actions (statuses at the end of
+/// `quarter`, or the latest), optionally only those awarded in a run of days.
+pub(crate) async fn grants_of(
+    conn: &sea_orm::DatabaseTransaction,
+    partnership: Uuid,
+    slug: &str,
+    awarded: Option<(NaiveDate, NaiveDate)>,
+    quarter: Option<Quarter>,
+) -> Result<Vec<Grant>, AppError> {
+    let rows = db::grant::grants(conn, partnership, awarded).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
+    let mut spend: HashMap<Uuid, Vec<GrantSpend>> = HashMap::new();
+    for s in db::grant::spend_of(conn, &ids).await? {
+        spend.entry(s.grant_id).or_default().push(GrantSpend {
+            id: ID(s.id.to_string()),
+            amount_pence: s.amount_pence,
+            spent_on: s.spent_on,
+            description: s.description,
+            recorded_by: s.recorded_by_sub,
+            recorded_at: s.recorded_at,
+        });
+    }
+    let q = quarter.map(|q| q.to_string());
+    let mut funded: HashMap<Uuid, Vec<FundedAction>> = HashMap::new();
+    for a in db::grant::funded_actions(conn, &ids, q.as_deref()).await? {
+        let status = status_of(&a, quarter)?;
+        funded.entry(a.grant_id).or_default().push(FundedAction {
+            action_id: ID(a.action_id.to_string()),
+            action_ref: a.action_ref,
+            title: a.title,
+            financial_year: a.financial_year,
+            status,
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|g| Grant {
+            id: ID(g.id.to_string()),
+            partnership: slug.to_owned(),
+            funder: g.funder,
+            amount_pence: g.amount_pence,
+            purpose: g.purpose,
+            awarded_on: g.awarded_on,
+            spent_pence: g.spent_pence,
+            remaining_pence: g.amount_pence - g.spent_pence,
+            spend: spend.remove(&g.id).unwrap_or_default(),
+            funded_actions: funded.remove(&g.id).unwrap_or_default(),
+            recorded_by: g.recorded_by_sub,
+            recorded_at: g.recorded_at,
+        })
+        .collect())
+}
+
+fn check_amount(pence: i64) -> Result<(), AppError> {
+    if (1..10_000_000_000_000).contains(&pence) {
+        Ok(())
+    } else {
+        Err(AppError::BadUserInput(
+            "amountPence must be a positive number of pence (GBP 30,000 is 3000000)".to_owned(),
+        ))
+    }
+}
+
+fn check_day(day: NaiveDate, what: &str) -> Result<(), AppError> {
+    let latest = chrono::Utc::now().date_naive() + chrono::Duration::days(366);
+    let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN);
+    if day < earliest || day > latest {
+        return Err(AppError::BadUserInput(format!(
+            "{what} must lie between 1990 and a year from today"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct GrantQuery;
+
+#[Object]
+impl GrantQuery {
+    /// A partnership's grants, oldest award first, with their spend and the actions they fund
+    /// (each action's latest status); optionally only those awarded in a financial year
+    /// (`2014/15`). Every role may read them.
+    async fn grants(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        financial_year: Option<String>,
+    ) -> Result<Vec<Grant>> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadGrants)?;
+        let awarded = financial_year
+            .map(|y| {
+                y.parse::<crate::domain::period::FinancialYear>()
+                    .map(|y| (y.first_day(), y.last_day()))
+            })
+            .transpose()?;
+        Ok(grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?)
+    }
+
+    /// A partnership's survey results, newest year first, optionally of one year. Every role
+    /// may read them.
+    async fn survey_results(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        year: Option<i32>,
+    ) -> Result<Vec<SurveyResult>> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadGrants)?;
+        let rows = db::grant::surveys(super::db(ctx)?, target.id, year.map(|y| (y, y))).await?;
+        Ok(rows.into_iter().map(|r| survey(&target.slug, r)).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct GrantMutation;
+
+#[Object]
+impl GrantMutation {
+    /// Records (or corrects) a survey result. Coordinators (not the PCC).
+    async fn record_survey_result(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSurveyResultInput,
+    ) -> Result<SurveyResult> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        authorize(p, Operation::ManageSurveys)?;
+        let survey_name = crate::domain::plan::required_text(&input.survey, "survey")?;
+        let question = crate::domain::plan::required_text(&input.question, "question")?;
+        if !(1990..=2200).contains(&input.year) {
+            return Err(
+                AppError::BadUserInput("year must be between 1990 and 2200".to_owned()).into(),
+            );
+        }
+        if !(0.0..=100.0).contains(&input.percentage) || !input.percentage.is_finite() {
+            return Err(
+                AppError::BadUserInput("percentage must be between 0 and 100".to_owned()).into(),
+            );
+        }
+        if input.sample_size.is_some_and(|n| n < 1) {
+            return Err(AppError::BadUserInput("sampleSize must be at least 1".to_owned()).into());
+        }
+        let row = db::grant::record_survey(
+            super::db(ctx)?,
+            target.id,
+            &survey_name,
+            input.year,
+            &question,
+            input.percentage,
+            input.sample_size,
+            &p.sub,
+        )
+        .await?;
+        Ok(survey(&target.slug, row))
+    }
+
+    /// Records a grant award from the caller's agency and the actions it funds. The PCC, or a
+    /// council coordinator.
+    async fn record_grant(&self, ctx: &Context<'_>, input: RecordGrantInput) -> Result<Grant> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(input.partnership.as_deref())?;
+        authorize(p, Operation::ManageGrants)?;
+        check_amount(input.amount_pence)?;
+        check_day(input.awarded_on, "awardedOn")?;
+        let purpose = crate::domain::plan::required_text(&input.purpose, "purpose")?;
+        let actions = input
+            .action_ids
+            .iter()
+            .map(|a| parse_id(a, "action"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut unique = actions.clone();
+        unique.sort();
+        unique.dedup();
+        let conn = super::db(ctx)?;
+        let id = db::grant::insert_grant(
+            conn,
+            target.id,
+            p.agency_id,
+            input.amount_pence,
+            &purpose,
+            input.awarded_on,
+            &unique,
+            &p.sub,
+        )
+        .await?;
+        grants_of(conn, target.id, &target.slug, None, None)
+            .await?
+            .into_iter()
+            .find(|g| g.id.as_str() == id.to_string())
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("grant just recorded is missing")).into()
+            })
+    }
+
+    /// Records spend against a grant; the spend may not exceed what is left of the award. The
+    /// PCC, or a council coordinator.
+    async fn record_grant_spend(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordGrantSpendInput,
+    ) -> Result<Grant> {
+        let p = principal(ctx)?;
+        let conn = super::db(ctx)?;
+        let grant =
+            db::grant::grant_for_spend(conn, &p.scope(), parse_id(&input.grant_id, "grant")?)
+                .await?;
+        authorize(p, Operation::ManageGrants)?;
+        check_amount(input.amount_pence)?;
+        check_day(input.spent_on, "spentOn")?;
+        let description = crate::domain::plan::required_text(&input.description, "description")?;
+        let left = grant.amount_pence - grant.spent_pence;
+        if input.amount_pence > left {
+            return Err(AppError::Conflict(format!(
+                "the spend ({} pence) is more than is left of the grant ({left} pence)",
+                input.amount_pence
+            ))
+            .into());
+        }
+        db::grant::insert_spend(
+            conn,
+            &grant,
+            input.amount_pence,
+            input.spent_on,
+            &description,
+            &p.sub,
+        )
+        .await?;
+        let slug = p
+            .partnerships
+            .iter()
+            .find(|s| s.id == grant.partnership_id)
+            .map(|s| s.slug.clone())
+            .unwrap_or_default();
+        grants_of(conn, grant.partnership_id, &slug, None, None)
+            .await?
+            .into_iter()
+            .find(|g| g.id.as_str() == grant.id.to_string())
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("grant is missing")).into())
+    }
+}
