@@ -350,3 +350,135 @@ async fn every_role_reads_the_rag_update_of_its_own_partnerships_plans_only() {
         .await;
     assert_eq!(r.code(), "UNAUTHENTICATED");
 }
+
+const PCC_REPORT: &str = "query($y: String!, $h: Half!) { pccReport(financialYear: $y, half: $h) {
+    partnership financialYear half period { from to } suppressionApplied dataComplete
+    missingMonths { agency month }
+    progress { asAt total { expected complete onTarget incomplete removed } }
+    indicators { position indicators { indicator { code } quarters { quarter count suppressed yearEarlierCount yearEarlierSuppressed changePercent } } }
+    grants { amountPence spentPence fundedActions { ref status } }
+    surveys { year question percentage }
+} }";
+
+async fn pcc_report(app: &TestApp, token: &str, year: &str, half: &str) -> Value {
+    let r = app
+        .gql(PCC_REPORT, json!({"y": year, "h": half}), Some(token))
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    r.data()["pccReport"].clone()
+}
+
+#[tokio::test]
+async fn the_pccs_half_year_report_has_progress_trends_grants_surveys_and_missing_months() {
+    let app = TestApp::spawn().await;
+    link(&app, 1, "domestic-abuse").await;
+    let pcc = app.pcc();
+    let r = pcc_report(&app, &pcc, "2014/15", "SECOND").await;
+    assert_eq!(
+        r["period"],
+        json!({"from": "2014-10-01", "to": "2015-03-31"})
+    );
+    assert_eq!(r["progress"]["asAt"], "2015-03-31");
+    // No Q4 records in the demo: every action keeps its Q3 standing.
+    assert_eq!(counts(&r["progress"]["total"]), [60, 38, 17, 3, 2]);
+    assert_eq!(r["suppressionApplied"], true);
+    assert_eq!(
+        (&r["dataComplete"], &r["missingMonths"]),
+        (&json!(true), &json!([]))
+    );
+    let g = &r["grants"][0];
+    assert_eq!(
+        (&g["amountPence"], &g["spentPence"]),
+        (&json!(3_000_000), &json!(2_000_000))
+    );
+    assert_eq!(g["fundedActions"].as_array().expect("a").len(), 1);
+    assert_eq!(r["surveys"].as_array().expect("s").len(), 3);
+    // The trend: each quarter of the year, each a cell of the PCC's table set.
+    let da = &r["indicators"][0]["indicators"][0];
+    assert_eq!(da["indicator"]["code"], "domestic-abuse");
+    let quarters = da["quarters"].as_array().expect("q");
+    assert_eq!(quarters.len(), 4);
+    for (k, q) in quarters.iter().enumerate() {
+        let name = format!("2014/15 Q{}", k + 1);
+        assert_eq!(q["quarter"], name.as_str());
+        let cell = quarter_count(&app, &pcc, &name, json!({"domesticAbuse": true})).await;
+        assert_eq!(q["count"], cell, "{name}");
+        let earlier = quarter_count(
+            &app,
+            &pcc,
+            &format!("2013/14 Q{}", k + 1),
+            json!({"domesticAbuse": true}),
+        )
+        .await;
+        assert_eq!(q["yearEarlierCount"], earlier, "{name}");
+    }
+    // Partners get the exact figures.
+    let exact = pcc_report(&app, &app.police(), "2014/15", "FIRST").await;
+    assert_eq!(exact["suppressionApplied"], false);
+    let q = &exact["indicators"][0]["indicators"][0]["quarters"];
+    assert_eq!(q.as_array().expect("q").len(), 2);
+    let n = quarter_count(
+        &app,
+        &app.police(),
+        "2014/15 Q2",
+        json!({"domesticAbuse": true}),
+    )
+    .await;
+    assert_eq!(q[1]["count"], n);
+    assert_eq!(q[1]["suppressed"], false);
+    // The demo's records stop in June 2015: July to September are missing for every partner.
+    let r = pcc_report(&app, &pcc, "2015/16", "FIRST").await;
+    assert_eq!(r["dataComplete"], false);
+    let missing: Vec<(String, String)> = r["missingMonths"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .map(|m| {
+            (
+                m["agency"].as_str().expect("a").to_owned(),
+                m["month"].as_str().expect("m").to_owned(),
+            )
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for agency in ["herts-fire", "herts-police", "stevenage-council"] {
+        for month in ["2015-07", "2015-08", "2015-09"] {
+            expected.push((agency.to_owned(), month.to_owned()));
+        }
+    }
+    assert_eq!(missing, expected);
+}
+
+#[tokio::test]
+async fn every_role_reads_the_pcc_report_of_its_own_partnerships_only() {
+    let app = TestApp::spawn().await;
+    for token in [
+        app.police(),
+        app.fire(),
+        app.council(),
+        app.coordinator(),
+        app.pcc(),
+    ] {
+        pcc_report(&app, &token, "2014/15", "FIRST").await;
+    }
+    let r = app
+        .gql(
+            "{ pccReport(partnership: \"north-herts\", financialYear: \"2014/15\", half: FIRST) { partnership } }",
+            json!({}),
+            Some(&app.pcc()),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    let r = app
+        .gql(
+            PCC_REPORT,
+            json!({"y": "2014-15", "h": "FIRST"}),
+            Some(&app.pcc()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+    // No plan for the year: the rest of the report still comes.
+    let r = pcc_report(&app, &app.pcc(), "2016/17", "FIRST").await;
+    assert!(r["progress"].is_null());
+    assert_eq!(r["indicators"], json!([]));
+}

@@ -47,6 +47,7 @@ pub struct Query(
     audit::AuditQuery,
     indicator::IndicatorQuery,
     report::ReportQuery,
+    report::PccReportQuery,
     grant::GrantQuery,
 );
 
@@ -84,6 +85,7 @@ pub const HEAVY_FIELDS: &[&str] = &[
     "searchPeople",
     "strategicAssessment",
     "ragUpdate",
+    "pccReport",
 ];
 
 /// The root fields of case data. A request that asks for any of them runs its statements with

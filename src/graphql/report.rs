@@ -135,21 +135,24 @@ fn year_before(year: FinancialYear) -> FinancialYear {
     )
 }
 
-/// Indicator figures for a partnership over a quarter against the same quarter a year earlier:
-/// exact for partners, cells of the table set for the PCC.
-async fn figures(
+/// One figure of an indicator for a unit of a year: the count (None when withheld from the
+/// PCC, or for an external indicator with no figure recorded) and whether it was withheld.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    count: Option<i64>,
+    withheld: bool,
+}
+
+/// Indicator figures for a partnership over some units of financial years (which must not
+/// overlap): exact for partners, cells of the table set for the PCC.
+async fn series(
     conn: &sea_orm::DatabaseTransaction,
     partnership: Uuid,
     indicators: &[IndicatorRow],
-    quarter: Quarter,
+    units: &[(FinancialYear, Unit)],
     exact: bool,
-) -> Result<HashMap<Uuid, IndicatorFigure>, AppError> {
-    let year = quarter.year();
-    let unit = Unit::Quarter(quarter.number());
-    let earlier = year_before(year);
-    let now = unit.days(year);
-    let before = unit.days(earlier);
-    let windows = [now, before];
+) -> Result<HashMap<Uuid, Vec<Point>>, AppError> {
+    let windows: Vec<(NaiveDate, NaiveDate)> = units.iter().map(|(y, u)| u.days(*y)).collect();
     let external: Vec<Uuid> = indicators
         .iter()
         .filter(|i| i.kind == "EXTERNAL")
@@ -158,11 +161,15 @@ async fn figures(
     let mut values: HashMap<(Uuid, usize), i64> = HashMap::new();
     if !external.is_empty() {
         for v in db::indicator::values_for(conn, &external, &[partnership], &windows).await? {
-            let k = usize::from((v.period_from, v.period_to) != now);
-            values.insert((v.indicator_id, k), v.value);
+            if let Some(k) = windows
+                .iter()
+                .position(|w| *w == (v.period_from, v.period_to))
+            {
+                values.insert((v.indicator_id, k), v.value);
+            }
         }
     }
-    let mut out = HashMap::new();
+    let mut out: HashMap<Uuid, Vec<Point>> = HashMap::new();
     if exact {
         let definitions: Vec<(Uuid, crate::domain::indicator::Definition)> = indicators
             .iter()
@@ -176,38 +183,78 @@ async fn figures(
         }
         for i in indicators {
             let zero = if i.kind == "INCIDENTS" { Some(0) } else { None };
-            let count = values.get(&(i.id, 0)).copied().or(zero);
-            let previous = values.get(&(i.id, 1)).copied().or(zero);
-            out.insert(i.id, figure(i.clone(), count, previous, false));
+            let points = (0..units.len())
+                .map(|k| Point {
+                    count: values.get(&(i.id, k)).copied().or(zero),
+                    withheld: false,
+                })
+                .collect();
+            out.insert(i.id, points);
         }
         return Ok(out);
     }
-    let set_now = super::tableset::table_set(conn, partnership, year).await?;
-    let set_before = super::tableset::table_set(conn, partnership, earlier).await?;
-    for i in indicators {
-        if i.kind == "EXTERNAL" {
-            let (count, previous) = (
-                values.get(&(i.id, 0)).copied(),
-                values.get(&(i.id, 1)).copied(),
+    let mut sets: HashMap<FinancialYear, crate::domain::tableset::TableSet> = HashMap::new();
+    for (year, _) in units {
+        if !sets.contains_key(year) {
+            sets.insert(
+                *year,
+                super::tableset::table_set(conn, partnership, *year).await?,
             );
-            out.insert(i.id, figure(i.clone(), count, previous, false));
-            continue;
         }
+    }
+    for i in indicators {
         let d = i.definition();
-        let a = indicator_figure(&set_now, &d, unit);
-        let b = indicator_figure(&set_before, &d, unit);
-        let hidden = a.is_none_or(|f| f.hidden) || b.is_none_or(|f| f.hidden);
-        out.insert(
-            i.id,
-            figure(
-                i.clone(),
-                a.and_then(|f| f.shown()),
-                b.and_then(|f| f.shown()),
-                hidden,
-            ),
-        );
+        let points = units
+            .iter()
+            .enumerate()
+            .map(|(k, (year, unit))| {
+                if i.kind == "EXTERNAL" {
+                    return Point {
+                        count: values.get(&(i.id, k)).copied(),
+                        withheld: false,
+                    };
+                }
+                let f = sets
+                    .get(year)
+                    .and_then(|set| indicator_figure(set, &d, *unit));
+                Point {
+                    count: f.and_then(|f| f.shown()),
+                    withheld: f.is_none_or(|f| f.hidden),
+                }
+            })
+            .collect();
+        out.insert(i.id, points);
     }
     Ok(out)
+}
+
+/// Indicator figures for a quarter against the same quarter a year earlier.
+async fn figures(
+    conn: &sea_orm::DatabaseTransaction,
+    partnership: Uuid,
+    indicators: &[IndicatorRow],
+    quarter: Quarter,
+    exact: bool,
+) -> Result<HashMap<Uuid, IndicatorFigure>, AppError> {
+    let unit = Unit::Quarter(quarter.number());
+    let units = [(quarter.year(), unit), (year_before(quarter.year()), unit)];
+    let points = series(conn, partnership, indicators, &units, exact).await?;
+    Ok(indicators
+        .iter()
+        .map(|i| {
+            let p = points.get(&i.id).cloned().unwrap_or_default();
+            let (now, before) = (p.first().copied(), p.get(1).copied());
+            (
+                i.id,
+                figure(
+                    i.clone(),
+                    now.and_then(|p| p.count),
+                    before.and_then(|p| p.count),
+                    now.is_some_and(|p| p.withheld) || before.is_some_and(|p| p.withheld),
+                ),
+            )
+        })
+        .collect())
 }
 
 fn figure(
@@ -351,6 +398,224 @@ impl ReportQuery {
                 to: cto,
             },
             indicators,
+            suppression_applied: !exact,
+        })
+    }
+}
+
+/// A half of a financial year.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Half {
+    /// April to September (Q1-Q2).
+    First,
+    /// October to March (Q3-Q4).
+    Second,
+}
+
+/// An indicator's figure for a quarter and for the same quarter a year earlier.
+#[derive(SimpleObject, Clone)]
+pub struct QuarterPoint {
+    /// Such as `2014/15 Q1`.
+    pub quarter: String,
+    pub count: Option<i64>,
+    pub suppressed: bool,
+    pub year_earlier_count: Option<i64>,
+    pub year_earlier_suppressed: bool,
+    pub change_percent: Option<f64>,
+}
+
+/// An indicator's trend by quarter, the year so far.
+#[derive(SimpleObject, Clone)]
+pub struct IndicatorTrend {
+    pub indicator: Indicator,
+    pub quarters: Vec<QuarterPoint>,
+}
+
+/// A priority's indicators with their trends.
+#[derive(SimpleObject, Clone)]
+pub struct PriorityTrends {
+    pub priority_id: ID,
+    pub position: i32,
+    pub title: String,
+    pub indicators: Vec<IndicatorTrend>,
+}
+
+/// A month for which a pushing partner agency holds no records.
+#[derive(SimpleObject, Clone)]
+pub struct MissingMonth {
+    pub agency: String,
+    /// Such as `2014-05`.
+    pub month: String,
+}
+
+/// The PCC's twice-yearly report of a partnership.
+#[derive(SimpleObject, Clone)]
+pub struct PccReport {
+    pub partnership: String,
+    pub financial_year: String,
+    pub half: Half,
+    pub period: PeriodRange,
+    /// Plan progress at the half's end (Q2 or Q4); null when the partnership has no plan for the
+    /// year.
+    pub progress: Option<PlanProgress>,
+    /// Each priority's linked indicators, quarter by quarter through the year to the half's end,
+    /// each against the same quarter a year earlier.
+    pub indicators: Vec<PriorityTrends>,
+    /// Grants awarded in the year up to the half's end, with spend and the funded actions'
+    /// status at the half's end.
+    pub grants: Vec<super::grant::Grant>,
+    /// Survey results of the year and earlier, newest first.
+    pub surveys: Vec<super::grant::SurveyResult>,
+    /// Months of the half for which a pushing partner agency holds no records.
+    pub missing_months: Vec<MissingMonth>,
+    /// True when no month is missing.
+    pub data_complete: bool,
+    /// True when figures are the PCC's (cells of its protected table set).
+    pub suppression_applied: bool,
+}
+
+#[derive(Default)]
+pub struct PccReportQuery;
+
+#[Object]
+impl PccReportQuery {
+    /// The PCC's twice-yearly report (`financialYear` such as `2014/15`; FIRST is Q1-Q2,
+    /// SECOND Q3-Q4): plan progress at the half's end, each priority's indicators by quarter,
+    /// grants and spend with the funded actions' status, survey results, and which partner
+    /// months are missing. Every role may read it; the PCC's indicator figures are cells of its
+    /// protected table set.
+    #[graphql(complexity = "3 * crate::graphql::REPORT_COST + child_complexity")]
+    async fn pcc_report(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        financial_year: String,
+        half: Half,
+    ) -> Result<PccReport> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadPlans)?;
+        let conn = super::db(ctx)?;
+        super::heavy_granted(ctx)?;
+        let year: FinancialYear = financial_year.parse()?;
+        let last_quarter = year.quarter(if half == Half::First { 2 } else { 4 })?;
+        let unit = Unit::Half(if half == Half::First { 1 } else { 2 });
+        let (from, to) = unit.days(year);
+        let exact = exact_statistics(p);
+        let plan = db::plan::plan_for_year(conn, target.id, &year.to_string()).await?;
+        let mut indicators = Vec::new();
+        let mut progress = None;
+        if let Some(plan) = plan {
+            let priorities = db::plan::priorities_of_plans(conn, &[plan.id]).await?;
+            let rows = db::plan::report_rows(conn, plan.id, &last_quarter.to_string()).await?;
+            let links = db::indicator::links_of_plan(conn, plan.id).await?;
+            let linked: Vec<IndicatorRow> = db::indicator::list(conn, target.id, None)
+                .await?
+                .into_iter()
+                .filter(|i| links.iter().any(|l| l.indicator_id == i.id))
+                .collect();
+            let quarters: Vec<Quarter> = (1..=last_quarter.number())
+                .map(|n| year.quarter(n))
+                .collect::<Result<_, _>>()?;
+            let mut units: Vec<(FinancialYear, Unit)> = quarters
+                .iter()
+                .map(|q| (year, Unit::Quarter(q.number())))
+                .collect();
+            units.extend(
+                quarters
+                    .iter()
+                    .map(|q| (year_before(year), Unit::Quarter(q.number()))),
+            );
+            let points = series(conn, target.id, &linked, &units, exact).await?;
+            let n = quarters.len();
+            for pr in &priorities {
+                let trends = linked
+                    .iter()
+                    .filter(|i| {
+                        links
+                            .iter()
+                            .any(|l| l.priority_id == pr.id && l.indicator_id == i.id)
+                    })
+                    .map(|i| {
+                        let p = points.get(&i.id).cloned().unwrap_or_default();
+                        IndicatorTrend {
+                            indicator: i.clone().into(),
+                            quarters: quarters
+                                .iter()
+                                .enumerate()
+                                .map(|(k, q)| {
+                                    let now = p.get(k).copied();
+                                    let before = p.get(k + n).copied();
+                                    let (c, b) =
+                                        (now.and_then(|x| x.count), before.and_then(|x| x.count));
+                                    QuarterPoint {
+                                        quarter: q.to_string(),
+                                        count: c,
+                                        suppressed: now.is_some_and(|x| x.withheld),
+                                        year_earlier_count: b,
+                                        year_earlier_suppressed: before.is_some_and(|x| x.withheld),
+                                        change_percent: c
+                                            .zip(b)
+                                            .and_then(|(c, b)| change_percent(c, b)),
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                indicators.push(PriorityTrends {
+                    priority_id: ID(pr.id.to_string()),
+                    position: pr.position,
+                    title: pr.title.clone(),
+                    indicators: trends,
+                });
+            }
+            progress = Some(progress_report(plan, last_quarter, priorities, rows)?);
+        }
+        let grants = super::grant::grants_of(
+            conn,
+            target.id,
+            &target.slug,
+            Some((year.first_day(), to)),
+            Some(last_quarter),
+        )
+        .await?;
+        let surveys = db::grant::surveys(
+            conn,
+            target.id,
+            Some((1990, chrono::Datelike::year(&year.last_day()))),
+        )
+        .await?
+        .into_iter()
+        .map(|r| super::grant::survey(&target.slug, r))
+        .collect();
+        let held = db::incident::freshness(conn, target.id, from, to).await?;
+        let mut missing_months = Vec::new();
+        for agency in db::incident::last_pushes(conn, target.id).await? {
+            for m in unit.months() {
+                let (month, _) = Unit::Month(m).days(year);
+                if !held
+                    .iter()
+                    .any(|h| h.agency == agency.agency && h.month == month && h.records > 0)
+                {
+                    missing_months.push(MissingMonth {
+                        agency: agency.agency.clone(),
+                        month: month.format("%Y-%m").to_string(),
+                    });
+                }
+            }
+        }
+        Ok(PccReport {
+            partnership: target.slug.clone(),
+            financial_year: year.to_string(),
+            half,
+            period: PeriodRange { from, to },
+            progress,
+            indicators,
+            grants,
+            surveys,
+            data_complete: missing_months.is_empty(),
+            missing_months,
             suppression_applied: !exact,
         })
     }
