@@ -8,6 +8,7 @@ mod m20261127_000001_cancel_reasons;
 mod m20261128_000001_cases;
 mod m20261129_000001_indicators;
 mod m20261129_000002_grants_surveys;
+mod m20261129_000003_report_submissions;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_cases::Migration),
             Box::new(m20261129_000001_indicators::Migration),
             Box::new(m20261129_000002_grants_surveys::Migration),
+            Box::new(m20261129_000003_report_submissions::Migration),
         ]
     }
 }

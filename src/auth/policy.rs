@@ -43,6 +43,8 @@ pub enum Operation {
     ManageGrants,
     /// Record resident survey results: coordinators.
     ManageSurveys,
+    /// Submit (freeze) a report: coordinators.
+    SubmitReports,
 }
 
 /// Whether the caller sees exact incident statistics; the PCC's figures have small numbers
@@ -74,6 +76,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
             principal.role == Role::Pcc || (principal.role == Role::Council && coordinator)
         }
         Operation::ManageSurveys => partner && coordinator,
+        Operation::SubmitReports => partner && coordinator,
     };
     if allowed {
         return Ok(());
@@ -107,6 +110,8 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
             "the PCC reads survey results but does not record them"
         }
         Operation::ManageSurveys => "recording survey results needs the coordinator capability",
+        Operation::SubmitReports if !partner => "the PCC receives reports; it does not submit them",
+        Operation::SubmitReports => "submitting a report needs the coordinator capability",
     };
     Err(AppError::Forbidden(why.to_owned()))
 }

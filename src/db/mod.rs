@@ -11,6 +11,7 @@ pub mod indicator;
 pub mod partnership;
 pub mod plan;
 pub mod request;
+pub mod submission;
 pub mod vocabulary;
 
 use std::sync::Arc;

@@ -4,6 +4,7 @@ pub mod incident;
 pub mod indicator;
 pub mod period;
 pub mod plan;
+pub mod report;
 pub mod stats;
 pub mod tableset;
 pub mod vocabulary;

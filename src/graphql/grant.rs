@@ -15,7 +15,8 @@ use crate::domain::plan::{ProgressStatus as DomainProgress, StandingAt, standing
 use crate::error::AppError;
 
 /// A resident survey's result for one question.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SurveyResult {
     pub id: ID,
     pub partnership: String,
@@ -46,7 +47,8 @@ pub(crate) fn survey(slug: &str, r: db::grant::SurveyRow) -> SurveyResult {
 }
 
 /// Spend against a grant.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GrantSpend {
     pub id: ID,
     pub amount_pence: i64,
@@ -57,10 +59,12 @@ pub struct GrantSpend {
 }
 
 /// An action a grant funds, with its status (at the report's date, or its latest).
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FundedAction {
     pub action_id: ID,
     #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
     pub action_ref: String,
     pub title: String,
     pub financial_year: String,
@@ -68,7 +72,8 @@ pub struct FundedAction {
 }
 
 /// A grant award.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Grant {
     pub id: ID,
     pub partnership: String,

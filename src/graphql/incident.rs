@@ -460,7 +460,8 @@ pub struct StatsRow {
 }
 
 /// A period as returned.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PeriodRange {
     pub from: NaiveDate,
     pub to: NaiveDate,

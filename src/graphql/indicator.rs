@@ -23,7 +23,8 @@ use crate::error::AppError;
 /// At most this many indicators of a partnership's own.
 pub const MAX_OWN_INDICATORS: usize = 200;
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IndicatorKind {
     /// Counts ACTIVE incidents matching the definition.
     Incidents,
@@ -42,7 +43,8 @@ impl IndicatorKind {
 
 /// Which incidents an INCIDENTS indicator counts: ACTIVE records matching every condition
 /// given. An empty list or a null flag is no condition.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IndicatorDefinition {
     /// Crime categories (any of them).
     pub categories: Vec<String>,
@@ -58,7 +60,8 @@ pub struct IndicatorDefinition {
 }
 
 /// A named measure: a count of incidents, or an external figure with its source.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Indicator {
     pub id: ID,
     /// Such as `domestic-abuse`; unique within a partnership, built-in codes included.
@@ -143,7 +146,8 @@ fn population(slug: &str, r: db::indicator::PopulationRow) -> Population {
 }
 
 /// One indicator in the assessment.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AssessedIndicator {
     pub indicator: Indicator,
     /// In the window. Null for an external indicator with no figure recorded for the window.
@@ -169,7 +173,8 @@ pub struct AssessedIndicator {
 }
 
 /// The strategic assessment of a partnership for a window of days.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StrategicAssessment {
     pub partnership: String,
     pub county: String,
@@ -398,31 +403,40 @@ impl IndicatorQuery {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadAssessment)?;
-        check_window(from, to)?;
-        let window = Period::custom(from, to)?;
-        let exact = exact_statistics(p);
-        let previous = if exact {
-            // Any window of days compares with as many days just before it.
-            let days = (to - from).num_days();
-            let prev_to = from.pred_opt().unwrap_or(from);
-            Period::custom(prev_to - chrono::Duration::days(days), prev_to)?
-        } else {
-            // The PCC's windows are units of its table sets: the unit before.
-            let (year, unit) = Unit::of_days(from, to)
-                .ok_or_else(|| AppError::BadUserInput(super::tableset::UNITS.to_owned()))?;
-            let (year, unit) = super::tableset::compared_unit(
-                year,
-                unit,
-                super::incident::StatsComparison::PreviousPeriod,
-            );
-            let (from, to) = unit.days(year);
-            Period::custom(from, to)?
-        };
         let conn = super::db(ctx)?;
         super::heavy_granted(ctx)?;
-        let assessment = assess(conn, target.id, &target.slug, window, previous, exact).await?;
-        Ok(assessment)
+        Ok(assessment_for(conn, target, from, to, exact_statistics(p)).await?)
     }
+}
+
+/// The assessment of a partnership in scope for a window: as many days before it for partners,
+/// the unit before for the PCC (whose windows are units of its table sets).
+pub(crate) async fn assessment_for(
+    conn: &sea_orm::DatabaseTransaction,
+    target: &crate::auth::ScopedPartnership,
+    from: NaiveDate,
+    to: NaiveDate,
+    exact: bool,
+) -> Result<StrategicAssessment, AppError> {
+    check_window(from, to)?;
+    let window = Period::custom(from, to)?;
+    let previous = if exact {
+        // Any window of days compares with as many days just before it.
+        let days = (to - from).num_days();
+        let prev_to = from.pred_opt().unwrap_or(from);
+        Period::custom(prev_to - chrono::Duration::days(days), prev_to)?
+    } else {
+        let (year, unit) = Unit::of_days(from, to)
+            .ok_or_else(|| AppError::BadUserInput(super::tableset::UNITS.to_owned()))?;
+        let (year, unit) = super::tableset::compared_unit(
+            year,
+            unit,
+            super::incident::StatsComparison::PreviousPeriod,
+        );
+        let (from, to) = unit.days(year);
+        Period::custom(from, to)?
+    };
+    assess(conn, target.id, &target.slug, window, previous, exact).await
 }
 
 fn value(slug: &str, v: db::indicator::ValueRow) -> IndicatorValue {

@@ -10,6 +10,7 @@ pub mod indicator;
 pub mod partnership;
 pub mod plan;
 pub mod report;
+pub mod submission;
 pub mod tableset;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub struct Query(
     report::ReportQuery,
     report::PccReportQuery,
     grant::GrantQuery,
+    submission::SubmissionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -60,6 +62,7 @@ pub struct Mutation(
     case::CaseWorkMutation,
     indicator::IndicatorMutation,
     grant::GrantMutation,
+    submission::SubmissionMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -86,6 +89,8 @@ pub const HEAVY_FIELDS: &[&str] = &[
     "strategicAssessment",
     "ragUpdate",
     "pccReport",
+    "reportDrift",
+    "submitReport",
 ];
 
 /// The root fields of case data. A request that asks for any of them runs its statements with

@@ -27,7 +27,8 @@ use crate::error::AppError;
 // ---------------------------------------------------------------- types
 
 /// Where a plan is in its life.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PlanStatus {
     Draft,
     SignedOff,
@@ -78,7 +79,8 @@ impl From<DomainProgress> for ProgressStatus {
 }
 
 /// An action's standing at the end of a quarter: its latest progress, or REMOVED.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ActionStatus {
     NotStarted,
     OnTarget,
@@ -98,7 +100,8 @@ pub enum PlanStep {
 }
 
 /// A partnership's action plan for one financial year.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[graphql(complex)]
 pub struct Plan {
     pub id: ID,
@@ -119,6 +122,7 @@ pub struct Plan {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
+    #[serde(skip)]
     pub uuid: Uuid,
 }
 
@@ -515,7 +519,8 @@ impl TryFrom<ProgressRow> for ProgressRecord {
 
 /// Counts of expected outcomes by status, with each as a percentage of `expected` rounded to
 /// one decimal place (half away from zero, from the exact ratio).
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusCounts {
     pub expected: i32,
     pub complete: i32,
@@ -553,7 +558,8 @@ impl From<Counts> for StatusCounts {
 }
 
 /// One priority's row of the progress report.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PriorityProgress {
     pub priority_id: ID,
     pub position: i32,
@@ -562,10 +568,12 @@ pub struct PriorityProgress {
 }
 
 /// An action counted as REMOVED in the report, with the decision.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RemovedAction {
     pub action_id: ID,
     #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
     pub action_ref: String,
     pub title: String,
     pub priority_position: i32,
@@ -575,10 +583,12 @@ pub struct RemovedAction {
 }
 
 /// An action counted as INCOMPLETE in the report, with the lead officer's commentary.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IncompleteAction {
     pub action_id: ID,
     #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
     pub action_ref: String,
     pub title: String,
     pub priority_position: i32,
@@ -589,7 +599,8 @@ pub struct IncompleteAction {
 
 /// A plan as at the end of a quarter: the report the RAG and the PCC receive, computed from
 /// the records so that its rows always add up to its total.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanProgress {
     pub plan: Plan,
     pub quarter: String,

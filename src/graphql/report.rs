@@ -20,10 +20,12 @@ use crate::domain::tableset::{Unit, indicator_figure};
 use crate::error::AppError;
 
 /// An action whose status at the quarter's end differs from the previous quarter's end.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusChange {
     pub action_id: ID,
     #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
     pub action_ref: String,
     pub title: String,
     pub priority_position: i32,
@@ -33,10 +35,12 @@ pub struct StatusChange {
 }
 
 /// An action past its target date at the quarter's end and neither complete nor removed.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OverdueAction {
     pub action_id: ID,
     #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
     pub action_ref: String,
     pub title: String,
     pub priority_position: i32,
@@ -47,7 +51,8 @@ pub struct OverdueAction {
 }
 
 /// An indicator's figure for a period against a compared one.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IndicatorFigure {
     pub indicator: Indicator,
     /// Null when withheld (the PCC: a small count, or a figure that is not made of cells of its
@@ -62,7 +67,8 @@ pub struct IndicatorFigure {
 }
 
 /// A priority's indicators.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PriorityIndicators {
     pub priority_id: ID,
     pub position: i32,
@@ -71,7 +77,8 @@ pub struct PriorityIndicators {
 }
 
 /// The RAG's quarterly update of a plan, computed from the records.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RagUpdate {
     /// Progress at the quarter's end, per priority and in total, with the removed and incomplete
     /// actions and their reasons.
@@ -294,15 +301,27 @@ impl ReportQuery {
         authorize(p, Operation::ReadPlans)?;
         let conn = super::db(ctx)?;
         super::heavy_granted(ctx)?;
-        let plan =
-            db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false).await?;
+        let plan_id = parse_id(&plan_id, "plan")?;
+        Ok(build_rag(conn, &p.scope(), plan_id, &quarter, exact_statistics(p)).await?)
+    }
+}
+
+/// The RAG's update of a plan in `scope` (else NOT_FOUND) at a quarter's end.
+pub(crate) async fn build_rag(
+    conn: &sea_orm::DatabaseTransaction,
+    scope: &[Uuid],
+    plan_id: Uuid,
+    quarter: &str,
+    exact: bool,
+) -> Result<RagUpdate, AppError> {
+    {
+        let plan = db::plan::plan_in_scope(conn, scope, plan_id, false).await?;
         let quarter: Quarter = quarter.parse()?;
         let year: FinancialYear = plan.financial_year.parse()?;
         if !year.contains(quarter) {
             return Err(AppError::BadUserInput(format!(
                 "quarter {quarter} is not in the plan's financial year {year}"
-            ))
-            .into());
+            )));
         }
         let partnership = plan.partnership_id;
         let plan_id = plan.id;
@@ -365,7 +384,6 @@ impl ReportQuery {
             .into_iter()
             .filter(|i| links.iter().any(|l| l.indicator_id == i.id))
             .collect();
-        let exact = exact_statistics(p);
         let figures = figures(conn, partnership, &linked, quarter, exact).await?;
         let indicators = priorities
             .iter()
@@ -404,7 +422,8 @@ impl ReportQuery {
 }
 
 /// A half of a financial year.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Half {
     /// April to September (Q1-Q2).
     First,
@@ -413,7 +432,8 @@ pub enum Half {
 }
 
 /// An indicator's figure for a quarter and for the same quarter a year earlier.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QuarterPoint {
     /// Such as `2014/15 Q1`.
     pub quarter: String,
@@ -425,14 +445,16 @@ pub struct QuarterPoint {
 }
 
 /// An indicator's trend by quarter, the year so far.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IndicatorTrend {
     pub indicator: Indicator,
     pub quarters: Vec<QuarterPoint>,
 }
 
 /// A priority's indicators with their trends.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PriorityTrends {
     pub priority_id: ID,
     pub position: i32,
@@ -441,7 +463,8 @@ pub struct PriorityTrends {
 }
 
 /// A month for which a pushing partner agency holds no records.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MissingMonth {
     pub agency: String,
     /// Such as `2014-05`.
@@ -449,7 +472,8 @@ pub struct MissingMonth {
 }
 
 /// The PCC's twice-yearly report of a partnership.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PccReport {
     pub partnership: String,
     pub financial_year: String,
@@ -497,11 +521,23 @@ impl PccReportQuery {
         authorize(p, Operation::ReadPlans)?;
         let conn = super::db(ctx)?;
         super::heavy_granted(ctx)?;
+        Ok(build_pcc(conn, target, &financial_year, half, exact_statistics(p)).await?)
+    }
+}
+
+/// The PCC's report of a partnership in scope for a half of a financial year.
+pub(crate) async fn build_pcc(
+    conn: &sea_orm::DatabaseTransaction,
+    target: &crate::auth::ScopedPartnership,
+    financial_year: &str,
+    half: Half,
+    exact: bool,
+) -> Result<PccReport, AppError> {
+    {
         let year: FinancialYear = financial_year.parse()?;
         let last_quarter = year.quarter(if half == Half::First { 2 } else { 4 })?;
         let unit = Unit::Half(if half == Half::First { 1 } else { 2 });
         let (from, to) = unit.days(year);
-        let exact = exact_statistics(p);
         let plan = db::plan::plan_for_year(conn, target.id, &year.to_string()).await?;
         let mut indicators = Vec::new();
         let mut progress = None;

@@ -1,0 +1,371 @@
+//! Submitting a report freezes it: exactly what was sent is kept (content, who, when, a content
+//! hash), and `reportDrift` shows what would differ if it were produced again today.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use super::incident::{PageInfo, decode_cursor, encode_cursor};
+use super::report::Half;
+use super::{page_size, parse_id, principal};
+use crate::auth::policy::{Operation, authorize, exact_statistics};
+use crate::auth::{Principal, ScopedPartnership};
+use crate::db;
+use crate::domain::report::{content_hash, differences};
+use crate::error::AppError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ReportKind {
+    /// `ragUpdate`, with exact figures: for the partnership's own board.
+    RagUpdate,
+    /// `pccReport`, always as the PCC sees it (its figures are cells of its table set).
+    PccReport,
+    /// `strategicAssessment`, with exact figures.
+    StrategicAssessment,
+}
+
+impl ReportKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::RagUpdate => "RAG_UPDATE",
+            ReportKind::PccReport => "PCC_REPORT",
+            ReportKind::StrategicAssessment => "STRATEGIC_ASSESSMENT",
+        }
+    }
+
+    fn parse(s: &str) -> ReportKind {
+        match s {
+            "RAG_UPDATE" => ReportKind::RagUpdate,
+            "PCC_REPORT" => ReportKind::PccReport,
+            _ => ReportKind::StrategicAssessment,
+        }
+    }
+}
+
+/// The kinds of submission a caller may read: the PCC reads only what is sent to it.
+fn readable(p: &Principal) -> &'static [&'static str] {
+    if exact_statistics(p) {
+        &["RAG_UPDATE", "PCC_REPORT", "STRATEGIC_ASSESSMENT"]
+    } else {
+        &["PCC_REPORT"]
+    }
+}
+
+/// What to produce: the report's kind and its arguments.
+#[derive(InputObject)]
+pub struct SubmitReportInput {
+    pub kind: ReportKind,
+    /// The partnership's slug; may be left out when the token names one partnership (for
+    /// RAG_UPDATE the plan's partnership is used).
+    #[graphql(validator(custom = "crate::graphql::Text(64)"))]
+    pub partnership: Option<String>,
+    /// RAG_UPDATE: the plan and the quarter (`2014/15 Q3`).
+    pub plan_id: Option<ID>,
+    #[graphql(validator(custom = "crate::graphql::Text(32)"))]
+    pub quarter: Option<String>,
+    /// PCC_REPORT: the financial year and half.
+    #[graphql(validator(custom = "crate::graphql::Text(32)"))]
+    pub financial_year: Option<String>,
+    pub half: Option<Half>,
+    /// STRATEGIC_ASSESSMENT: the window.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Such as "RAG meeting, 20 April 2015".
+    #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
+    pub note: String,
+}
+
+/// A report as submitted: its content is exactly what was sent and never changes.
+#[derive(SimpleObject, Clone)]
+pub struct ReportSubmission {
+    pub id: ID,
+    pub kind: ReportKind,
+    pub partnership: String,
+    /// The report's arguments.
+    pub parameters: async_graphql::Json<Value>,
+    /// The report as produced when it was submitted (the fields of the GraphQL query of its
+    /// kind, every one of them).
+    pub content: async_graphql::Json<Value>,
+    /// sha256 (hex) of the content's canonical JSON text (keys sorted, no spaces).
+    pub content_hash: String,
+    pub note: String,
+    pub submitted_by: String,
+    pub submitted_by_agency: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A page of submissions, newest first.
+#[derive(SimpleObject, Clone)]
+pub struct ReportSubmissionConnection {
+    pub nodes: Vec<ReportSubmission>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// A figure that differs between the submitted report and the same report produced today.
+#[derive(SimpleObject, Clone)]
+pub struct FigureDifference {
+    /// Where in the content, such as `progress.total.complete` or
+    /// `changes[ref=6.9].to`; list rows are named by their ref, quarter, indicator code,
+    /// question, month or position.
+    pub path: String,
+    /// Null when the figure was not in the submitted report.
+    pub submitted: async_graphql::Json<Value>,
+    /// Null when the figure is no longer produced.
+    pub now: async_graphql::Json<Value>,
+}
+
+/// What would differ if a submitted report were produced again today.
+#[derive(SimpleObject, Clone)]
+pub struct ReportDrift {
+    pub submission_id: ID,
+    pub submitted_hash: String,
+    /// The hash of the report produced now.
+    pub current_hash: String,
+    pub changed: bool,
+    pub differences: Vec<FigureDifference>,
+}
+
+fn submission(slug: &str, r: db::submission::SubmissionRow) -> ReportSubmission {
+    ReportSubmission {
+        id: ID(r.id.to_string()),
+        kind: ReportKind::parse(&r.kind),
+        partnership: slug.to_owned(),
+        parameters: async_graphql::Json(r.parameters),
+        content: async_graphql::Json(r.content),
+        content_hash: r.content_hash,
+        note: r.note,
+        submitted_by: r.submitted_by_sub,
+        submitted_by_agency: r.submitted_by_agency,
+        submitted_at: r.submitted_at,
+    }
+}
+
+fn missing(what: &str, kind: ReportKind) -> AppError {
+    AppError::BadUserInput(format!("{} needs {what}", kind.as_str()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
+    serde_json::to_value(v).map_err(AppError::internal)
+}
+
+/// Produces a report from the records for its kind and parameters: exact figures for the RAG
+/// update and the assessment, the PCC's for its report.
+async fn produce(
+    conn: &sea_orm::DatabaseTransaction,
+    partnership: &ScopedPartnership,
+    kind: ReportKind,
+    parameters: &Value,
+) -> Result<Value, AppError> {
+    let text = |k: &str| parameters.get(k).and_then(Value::as_str).map(str::to_owned);
+    match kind {
+        ReportKind::RagUpdate => {
+            let plan = text("planId")
+                .ok_or_else(|| missing("planId", kind))
+                .and_then(|id| parse_id(&ID(id), "plan"))?;
+            let quarter = text("quarter").ok_or_else(|| missing("quarter", kind))?;
+            let report =
+                super::report::build_rag(conn, &[partnership.id], plan, &quarter, true).await?;
+            to_json(&report)
+        }
+        ReportKind::PccReport => {
+            let year = text("financialYear").ok_or_else(|| missing("financialYear", kind))?;
+            let half = match text("half").as_deref() {
+                Some("FIRST") => Half::First,
+                Some("SECOND") => Half::Second,
+                _ => return Err(missing("half", kind)),
+            };
+            let report = super::report::build_pcc(conn, partnership, &year, half, false).await?;
+            to_json(&report)
+        }
+        ReportKind::StrategicAssessment => {
+            let day = |k: &str| -> Result<NaiveDate, AppError> {
+                text(k)
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(|| missing("from and to", kind))
+            };
+            let report =
+                super::indicator::assessment_for(conn, partnership, day("from")?, day("to")?, true)
+                    .await?;
+            to_json(&report)
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct SubmissionQuery;
+
+#[Object]
+impl SubmissionQuery {
+    /// A partnership's submitted reports, newest first, cursor-paginated. Police, fire and
+    /// council read every kind; the PCC reads the PCC reports.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn report_submissions(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ReportSubmissionConnection> {
+        let p = principal(ctx)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        authorize(p, Operation::ReadPlans)?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let conn = super::db(ctx)?;
+        let kinds = readable(p);
+        let mut rows = db::submission::page(conn, target.id, kinds, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let end_cursor = rows.last().map(|r| encode_cursor(r.submitted_at, r.id));
+        Ok(ReportSubmissionConnection {
+            total_count: db::submission::count(conn, target.id, kinds).await?,
+            nodes: rows
+                .into_iter()
+                .map(|r| submission(&target.slug, r))
+                .collect(),
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+        })
+    }
+
+    /// One submitted report, exactly as it was sent.
+    async fn report_submission(&self, ctx: &Context<'_>, id: ID) -> Result<ReportSubmission> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let row = db::submission::get(
+            super::db(ctx)?,
+            &p.scope(),
+            readable(p),
+            parse_id(&id, "report submission")?,
+        )
+        .await?;
+        let slug = slug_of(p, row.partnership_id);
+        Ok(submission(&slug, row))
+    }
+
+    /// What would differ, figure by figure, if a submitted report were produced again from
+    /// today's records (corrections never change the submission itself). Heavy.
+    #[graphql(complexity = "3 * crate::graphql::REPORT_COST + child_complexity")]
+    async fn report_drift(&self, ctx: &Context<'_>, submission_id: ID) -> Result<ReportDrift> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let conn = super::db(ctx)?;
+        super::heavy_granted(ctx)?;
+        let row = db::submission::get(
+            conn,
+            &p.scope(),
+            readable(p),
+            parse_id(&submission_id, "report submission")?,
+        )
+        .await?;
+        let partnership = ScopedPartnership {
+            id: row.partnership_id,
+            slug: slug_of(p, row.partnership_id),
+        };
+        let kind = ReportKind::parse(&row.kind);
+        let now = produce(conn, &partnership, kind, &row.parameters).await?;
+        let current_hash = content_hash(&now);
+        let differences: Vec<FigureDifference> = differences(&row.content, &now)
+            .into_iter()
+            .map(|(path, submitted, now)| FigureDifference {
+                path,
+                submitted: async_graphql::Json(submitted),
+                now: async_graphql::Json(now),
+            })
+            .collect();
+        Ok(ReportDrift {
+            submission_id: ID(row.id.to_string()),
+            changed: current_hash != row.content_hash,
+            submitted_hash: row.content_hash,
+            current_hash,
+            differences,
+        })
+    }
+}
+
+fn slug_of(p: &Principal, id: uuid::Uuid) -> String {
+    p.partnerships
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.slug.clone())
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+pub struct SubmissionMutation;
+
+#[Object]
+impl SubmissionMutation {
+    /// Produces a report from the records and freezes it: the content, who, when and its hash
+    /// are kept and never change. Coordinators (not the PCC).
+    async fn submit_report(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitReportInput,
+    ) -> Result<ReportSubmission> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::SubmitReports)?;
+        let conn = super::db(ctx)?;
+        super::heavy_granted(ctx)?;
+        let kind = input.kind;
+        let (partnership, parameters) = match kind {
+            ReportKind::RagUpdate => {
+                let plan_id = input.plan_id.ok_or_else(|| missing("planId", kind))?;
+                let quarter = input.quarter.ok_or_else(|| missing("quarter", kind))?;
+                let plan =
+                    db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false)
+                        .await?;
+                let target = ScopedPartnership {
+                    id: plan.partnership_id,
+                    slug: slug_of(p, plan.partnership_id),
+                };
+                (
+                    target,
+                    json!({"planId": plan.id.to_string(), "quarter": quarter.trim()}),
+                )
+            }
+            ReportKind::PccReport => {
+                let target = p.partnership_or_only(input.partnership.as_deref())?.clone();
+                let year = input
+                    .financial_year
+                    .ok_or_else(|| missing("financialYear", kind))?;
+                let half = match input.half.ok_or_else(|| missing("half", kind))? {
+                    Half::First => "FIRST",
+                    Half::Second => "SECOND",
+                };
+                (target, json!({"financialYear": year.trim(), "half": half}))
+            }
+            ReportKind::StrategicAssessment => {
+                let target = p.partnership_or_only(input.partnership.as_deref())?.clone();
+                let (from, to) = input
+                    .from
+                    .zip(input.to)
+                    .ok_or_else(|| missing("from and to", kind))?;
+                (
+                    target,
+                    json!({"from": from.to_string(), "to": to.to_string()}),
+                )
+            }
+        };
+        let content = produce(conn, &partnership, kind, &parameters).await?;
+        let hash = content_hash(&content);
+        let row = db::submission::insert(
+            conn,
+            db::submission::NewSubmission {
+                partnership_id: partnership.id,
+                kind: kind.as_str(),
+                parameters,
+                content,
+                content_hash: hash,
+                note: input.note.trim(),
+                sub: &p.sub,
+                agency: &p.agency,
+            },
+        )
+        .await?;
+        Ok(submission(&partnership.slug, row))
+    }
+}
