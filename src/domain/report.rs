@@ -139,6 +139,123 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, Value)>)
     }
 }
 
+/// One figure of a report as a CSV row: the list it is in (`progress.priorities`), the row of
+/// that list (`position=1`; rows of nested lists joined by `/`), the field within the row
+/// (`counts.complete`) and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlatRow {
+    pub section: String,
+    pub row: String,
+    pub field: String,
+    pub value: String,
+}
+
+/// Every leaf of a report as a row, in the report's order: a tidy table that pivots in any
+/// spreadsheet and carries the same numbers as the GraphQL answer.
+pub fn flatten(v: &Value) -> Vec<FlatRow> {
+    let mut out = Vec::new();
+    walk(
+        v,
+        &mut Vec::new(),
+        &mut Vec::new(),
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
+}
+
+fn walk(
+    v: &Value,
+    section: &mut Vec<String>,
+    rows: &mut Vec<String>,
+    field: &mut Vec<String>,
+    out: &mut Vec<FlatRow>,
+) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                field.push(k.clone());
+                walk(child, section, rows, field, out);
+                field.pop();
+            }
+        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
+            // A list of plain values (such as categories): one cell, joined by `;`.
+            let joined = items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(";");
+            push(section, rows, field, joined, out);
+        }
+        Value::Array(items) => {
+            // The list's path becomes part of the section; its rows are named.
+            let moved: Vec<String> = std::mem::take(field);
+            let depth = section.len();
+            section.extend(moved.iter().cloned());
+            for (i, item) in items.iter().enumerate() {
+                rows.push(label(item, i));
+                walk(item, section, rows, &mut Vec::new(), out);
+                rows.pop();
+            }
+            section.truncate(depth);
+            *field = moved;
+        }
+        Value::Null => push(section, rows, field, String::new(), out),
+        Value::String(s) => push(section, rows, field, s.clone(), out),
+        other => push(section, rows, field, other.to_string(), out),
+    }
+}
+
+fn push(
+    section: &[String],
+    rows: &[String],
+    field: &[String],
+    value: String,
+    out: &mut Vec<FlatRow>,
+) {
+    out.push(FlatRow {
+        section: section.join("."),
+        row: rows.join("/"),
+        field: field.join("."),
+        value,
+    });
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
+/// `@` of text is escaped with a quote mark so a spreadsheet does not run it as a formula.
+pub fn csv_field(s: &str) -> String {
+    let numeric = s.parse::<f64>().is_ok();
+    let s = if !numeric && s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// A report as CSV: `section,row,field,value`.
+pub fn to_csv(v: &Value) -> String {
+    let mut out = String::from("section,row,field,value\r\n");
+    for r in flatten(v) {
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            csv_field(&r.section),
+            csv_field(&r.row),
+            csv_field(&r.field),
+            csv_field(&r.value)
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +292,26 @@ mod tests {
             ]
         );
         assert!(differences(&now, &now).is_empty());
+    }
+
+    #[test]
+    fn a_report_flattens_to_named_rows() {
+        let v = json!({"total": {"complete": 38}, "priorities": [{"position": 1, "counts": {"complete": 3}, "rows": [{"ref": "1.1", "note": "=1+1, \"x\""}]}], "cats": ["a", "b"]});
+        let csv = to_csv(&v);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "section,row,field,value",
+                ",,cats,a;b",
+                "priorities,position=1,counts.complete,3",
+                "priorities,position=1,position,1",
+                "priorities.rows,position=1/ref=1.1,note,\"'=1+1, \"\"x\"\"\"",
+                "priorities.rows,position=1/ref=1.1,ref,1.1",
+                ",,total.complete,38",
+            ]
+        );
+        assert_eq!(csv_field("-3"), "-3");
+        assert_eq!(csv_field("-x"), "'-x");
     }
 }

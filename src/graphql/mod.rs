@@ -258,7 +258,7 @@ pub(crate) fn loader<'a>(ctx: &Context<'a>) -> Result<&'a PlanLoaders, AppError>
 
 /// Parses an id a client sent. A malformed id is reported as such; a well-formed id of a record
 /// that does not exist or is out of scope is NOT_FOUND later.
-pub(crate) fn parse_id(id: &ID, what: &str) -> Result<Uuid, AppError> {
+pub fn parse_id(id: &ID, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| AppError::BadUserInput(format!("'{}' is not a valid {what} id", id.as_str())))
 }

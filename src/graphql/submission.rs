@@ -43,7 +43,7 @@ impl ReportKind {
 }
 
 /// The kinds of submission a caller may read: the PCC reads only what is sent to it.
-fn readable(p: &Principal) -> &'static [&'static str] {
+pub(crate) fn readable(p: &Principal) -> &'static [&'static str] {
     if exact_statistics(p) {
         &["RAG_UPDATE", "PCC_REPORT", "STRATEGIC_ASSESSMENT"]
     } else {

@@ -1,0 +1,297 @@
+//! Reports as CSV for analysts: `GET /api/v1/reports/...`, the same token rules and the same
+//! numbers as the GraphQL queries (the report is produced by the same code and flattened).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::app::{AppState, resolve_caller, run_to_completion, verify_token};
+use crate::auth::Principal;
+use crate::auth::policy::{Operation, authorize, exact_statistics};
+use crate::db;
+use crate::error::AppError;
+
+/// Produces a report's JSON in a request transaction of its own, holding a heavy slot, as the
+/// token's caller.
+async fn produce<F>(state: &AppState, headers: &HeaderMap, build: F) -> Result<Value, AppError>
+where
+    F: for<'a> FnOnce(
+            &'a sea_orm::DatabaseTransaction,
+            &'a Principal,
+        ) -> futures_util::future::BoxFuture<'a, Result<Value, AppError>>
+        + Send
+        + 'static,
+{
+    let token = verify_token(state, headers)?;
+    let _slot = state.heavy.slot().await?;
+    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    run_to_completion(async move {
+        let txn = Arc::new(db::request::begin(&conn).await?);
+        let result = async {
+            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
+            build(&txn, &principal).await
+        }
+        .await;
+        // Read-only: ROLLBACK ends it as well as COMMIT would.
+        let _ = db::request::finish(txn, false).await;
+        result
+    })
+    .await
+}
+
+fn csv(name: &str, v: &Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        crate::domain::report::to_csv(v),
+    )
+        .into_response()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
+    serde_json::to_value(v).map_err(AppError::internal)
+}
+
+fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, AppError> {
+    q.map(|Query(t)| t)
+        .map_err(|e| AppError::BadUserInput(e.body_text()))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RagParams {
+    plan_id: String,
+    quarter: String,
+}
+
+/// `GET /api/v1/reports/rag-update.csv?planId=...&quarter=2014/15 Q3`
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/rag-update.csv",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("planId" = String, Query, description = "the plan's id"),
+        ("quarter" = String, Query, description = "e.g. 2014/15 Q3"),
+    ),
+    responses(
+        (status = 200, description = "CSV: section,row,field,value (one row per figure)", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn rag_update_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<RagParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let params = query(params)?;
+        let plan = crate::graphql::parse_id(&async_graphql::ID(params.plan_id), "plan")?;
+        produce(&state, &headers, move |txn, p| {
+            Box::pin(async move {
+                authorize(p, Operation::ReadPlans)?;
+                let r = crate::graphql::report::build_rag(
+                    txn,
+                    &p.scope(),
+                    plan,
+                    &params.quarter,
+                    exact_statistics(p),
+                )
+                .await?;
+                to_json(&r)
+            })
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(v) => csv("rag-update", &v),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PccParams {
+    partnership: Option<String>,
+    financial_year: String,
+    /// FIRST or SECOND.
+    half: String,
+}
+
+/// `GET /api/v1/reports/pcc-report.csv?financialYear=2014/15&half=SECOND`
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/pcc-report.csv",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("partnership" = Option<String>, Query, description = "a partnership slug"),
+        ("financialYear" = String, Query, description = "e.g. 2014/15"),
+        ("half" = String, Query, description = "FIRST or SECOND"),
+    ),
+    responses(
+        (status = 200, description = "CSV: section,row,field,value (one row per figure)", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn pcc_report_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<PccParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let params = query(params)?;
+        let half = match params.half.as_str() {
+            "FIRST" => crate::graphql::report::Half::First,
+            "SECOND" => crate::graphql::report::Half::Second,
+            _ => {
+                return Err(AppError::BadUserInput(
+                    "half must be FIRST or SECOND".to_owned(),
+                ));
+            }
+        };
+        produce(&state, &headers, move |txn, p| {
+            Box::pin(async move {
+                authorize(p, Operation::ReadPlans)?;
+                let target = p.partnership_or_only(params.partnership.as_deref())?;
+                let r = crate::graphql::report::build_pcc(
+                    txn,
+                    target,
+                    &params.financial_year,
+                    half,
+                    exact_statistics(p),
+                )
+                .await?;
+                to_json(&r)
+            })
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(v) => csv("pcc-report", &v),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct AssessmentParams {
+    partnership: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// `GET /api/v1/reports/strategic-assessment.csv?from=2013-08-01&to=2014-07-31`
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/strategic-assessment.csv",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("partnership" = Option<String>, Query, description = "a partnership slug"),
+        ("from" = chrono::NaiveDate, Query, description = "first day"),
+        ("to" = chrono::NaiveDate, Query, description = "last day"),
+    ),
+    responses(
+        (status = 200, description = "CSV: section,row,field,value (one row per figure)", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn assessment_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<AssessmentParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let params = query(params)?;
+        produce(&state, &headers, move |txn, p| {
+            Box::pin(async move {
+                authorize(p, Operation::ReadAssessment)?;
+                let target = p.partnership_or_only(params.partnership.as_deref())?;
+                let r = crate::graphql::indicator::assessment_for(
+                    txn,
+                    target,
+                    params.from,
+                    params.to,
+                    exact_statistics(p),
+                )
+                .await?;
+                to_json(&r)
+            })
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(v) => csv("strategic-assessment", &v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/v1/reports/submissions/{id}.csv`: a submitted report exactly as it was sent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/submissions/{file}",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("file" = String, Path, description = "the submission id followed by .csv"),
+    ),
+    responses(
+        (status = 200, description = "CSV: section,row,field,value (one row per figure)", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn submission_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    let result = async {
+        let id = file
+            .strip_suffix(".csv")
+            .ok_or_else(|| AppError::not_found("report submission"))?;
+        let id = crate::graphql::parse_id(&async_graphql::ID(id.to_owned()), "report submission")?;
+        produce(&state, &headers, move |txn, p| {
+            Box::pin(async move {
+                authorize(p, Operation::ReadPlans)?;
+                let row = db::submission::get(
+                    txn,
+                    &p.scope(),
+                    crate::graphql::submission::readable(p),
+                    id,
+                )
+                .await?;
+                Ok(row.content)
+            })
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(v) => csv("report-submission", &v),
+        Err(e) => e.into_response(),
+    }
+}
