@@ -105,6 +105,16 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/reports/submissions/{file}",
             get(rest::report::submission_csv),
         )
+        .route("/reports/rag-update", get(rest::page::rag_update_page))
+        .route("/reports/pcc-report", get(rest::page::pcc_report_page))
+        .route(
+            "/reports/strategic-assessment",
+            get(rest::page::assessment_page_handler),
+        )
+        .route(
+            "/reports/submissions/{id}",
+            get(rest::page::submission_page),
+        )
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))

@@ -1031,8 +1031,9 @@ FROM rows r
 "#;
 
 /// The report's PCC grant (GBP 30,000 for the standard / medium risk domestic abuse panel and
-/// the DART programme; the award date and the spend are made up) and the 2013 residents' survey
-/// figures the report quotes (its sample size is not given).
+/// the DART programme; the award date and the spend are made up), the built-in indicators the
+/// report quotes linked to the 2014/15 priorities they belong to, and the 2013 residents'
+/// survey figures the report quotes (its sample size is not given).
 const GRANT_AND_SURVEY_SQL: &str = r#"
 INSERT INTO grants (partnership_id, funder_agency_id, amount_pence, purpose, awarded_on, recorded_by_sub)
 SELECT p.id, a.id, 3000000,
@@ -1054,6 +1055,16 @@ FROM grants g, (VALUES
     (750000, '2014-12-31', 'NSPCC DART programme, first cohort (made-up demo spend)')) AS s(amount, spent_on, description)
 WHERE g.amount_pence = 3000000 AND g.recorded_by_sub = 'csphub-demo-loader'
   AND NOT EXISTS (SELECT 1 FROM grant_spend x WHERE x.grant_id = g.id);
+INSERT INTO priority_indicators (priority_id, indicator_id, linked_by_sub)
+SELECT pr.id, d.id, 'csphub-demo-loader'
+FROM plans pl JOIN partnerships p ON p.id = pl.partnership_id AND p.slug = 'stevenage'
+JOIN priorities pr ON pr.plan_id = pl.id
+JOIN (VALUES (1, 'domestic-abuse'), (2, 'burglary'), (2, 'vehicle-crime'), (3, 'serious-violence'),
+    (3, 'class-a-possession'), (4, 'hate-crime'), (6, 'anti-social-behaviour'), (6, 'criminal-damage'),
+    (6, 'deliberate-fires')) AS l(position, code) ON l.position = pr.position
+JOIN indicators d ON d.partnership_id IS NULL AND d.code = l.code
+WHERE pl.financial_year = '2014/15'
+ON CONFLICT DO NOTHING;
 INSERT INTO survey_results (partnership_id, survey, year, question, percentage, recorded_by_sub)
 SELECT p.id, 'Stevenage residents'' survey', 2013, q.question, q.pct, 'csphub-demo-loader'
 FROM partnerships p, (VALUES

@@ -2,6 +2,7 @@
 //! (served with its own assets, so it works on networks with no internet access).
 
 pub mod incident;
+pub mod page;
 pub mod report;
 
 use axum::Json;

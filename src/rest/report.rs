@@ -73,6 +73,138 @@ pub struct RagParams {
     quarter: String,
 }
 
+type Params<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+/// `ragUpdate` as JSON, for the CSV and the page.
+pub async fn rag_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Params<RagParams>,
+) -> Result<Value, AppError> {
+    let params = query(params)?;
+    let plan = crate::graphql::parse_id(&async_graphql::ID(params.plan_id), "plan")?;
+    produce(state, headers, move |txn, p| {
+        Box::pin(async move {
+            authorize(p, Operation::ReadPlans)?;
+            let r = crate::graphql::report::build_rag(
+                txn,
+                &p.scope(),
+                plan,
+                &params.quarter,
+                exact_statistics(p),
+            )
+            .await?;
+            to_json(&r)
+        })
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PccParams {
+    partnership: Option<String>,
+    financial_year: String,
+    /// FIRST or SECOND.
+    half: String,
+}
+
+/// `pccReport` as JSON, for the CSV and the page.
+pub async fn pcc_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Params<PccParams>,
+) -> Result<Value, AppError> {
+    let params = query(params)?;
+    let half = match params.half.as_str() {
+        "FIRST" => crate::graphql::report::Half::First,
+        "SECOND" => crate::graphql::report::Half::Second,
+        _ => {
+            return Err(AppError::BadUserInput(
+                "half must be FIRST or SECOND".to_owned(),
+            ));
+        }
+    };
+    produce(state, headers, move |txn, p| {
+        Box::pin(async move {
+            authorize(p, Operation::ReadPlans)?;
+            let target = p.partnership_or_only(params.partnership.as_deref())?;
+            let r = crate::graphql::report::build_pcc(
+                txn,
+                target,
+                &params.financial_year,
+                half,
+                exact_statistics(p),
+            )
+            .await?;
+            to_json(&r)
+        })
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct AssessmentParams {
+    partnership: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// `strategicAssessment` as JSON, for the CSV and the page.
+pub async fn assessment_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Params<AssessmentParams>,
+) -> Result<Value, AppError> {
+    let params = query(params)?;
+    produce(state, headers, move |txn, p| {
+        Box::pin(async move {
+            authorize(p, Operation::ReadAssessment)?;
+            let target = p.partnership_or_only(params.partnership.as_deref())?;
+            let r = crate::graphql::indicator::assessment_for(
+                txn,
+                target,
+                params.from,
+                params.to,
+                exact_statistics(p),
+            )
+            .await?;
+            to_json(&r)
+        })
+    })
+    .await
+}
+
+/// A submitted report's kind and content, exactly as sent.
+pub async fn submission_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(String, Value), AppError> {
+    let id = crate::graphql::parse_id(&async_graphql::ID(id.to_owned()), "report submission")?;
+    let v = produce(state, headers, move |txn, p| {
+        Box::pin(async move {
+            authorize(p, Operation::ReadPlans)?;
+            let row =
+                db::submission::get(txn, &p.scope(), crate::graphql::submission::readable(p), id)
+                    .await?;
+            Ok(serde_json::json!({"kind": row.kind, "content": row.content}))
+        })
+    })
+    .await?;
+    Ok((
+        v["kind"].as_str().unwrap_or_default().to_owned(),
+        v["content"].clone(),
+    ))
+}
+
+fn csv_answer(name: &str, result: Result<Value, AppError>) -> Response {
+    match result {
+        Ok(v) => csv(name, &v),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `GET /api/v1/reports/rag-update.csv?planId=...&quarter=2014/15 Q3`
 #[utoipa::path(
     get,
@@ -94,41 +226,9 @@ pub struct RagParams {
 pub async fn rag_update_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<RagParams>, axum::extract::rejection::QueryRejection>,
+    params: Params<RagParams>,
 ) -> Response {
-    let result = async {
-        let params = query(params)?;
-        let plan = crate::graphql::parse_id(&async_graphql::ID(params.plan_id), "plan")?;
-        produce(&state, &headers, move |txn, p| {
-            Box::pin(async move {
-                authorize(p, Operation::ReadPlans)?;
-                let r = crate::graphql::report::build_rag(
-                    txn,
-                    &p.scope(),
-                    plan,
-                    &params.quarter,
-                    exact_statistics(p),
-                )
-                .await?;
-                to_json(&r)
-            })
-        })
-        .await
-    }
-    .await;
-    match result {
-        Ok(v) => csv("rag-update", &v),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PccParams {
-    partnership: Option<String>,
-    financial_year: String,
-    /// FIRST or SECOND.
-    half: String,
+    csv_answer("rag-update", rag_json(&state, &headers, params).await)
 }
 
 /// `GET /api/v1/reports/pcc-report.csv?financialYear=2014/15&half=SECOND`
@@ -153,48 +253,9 @@ pub struct PccParams {
 pub async fn pcc_report_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<PccParams>, axum::extract::rejection::QueryRejection>,
+    params: Params<PccParams>,
 ) -> Response {
-    let result = async {
-        let params = query(params)?;
-        let half = match params.half.as_str() {
-            "FIRST" => crate::graphql::report::Half::First,
-            "SECOND" => crate::graphql::report::Half::Second,
-            _ => {
-                return Err(AppError::BadUserInput(
-                    "half must be FIRST or SECOND".to_owned(),
-                ));
-            }
-        };
-        produce(&state, &headers, move |txn, p| {
-            Box::pin(async move {
-                authorize(p, Operation::ReadPlans)?;
-                let target = p.partnership_or_only(params.partnership.as_deref())?;
-                let r = crate::graphql::report::build_pcc(
-                    txn,
-                    target,
-                    &params.financial_year,
-                    half,
-                    exact_statistics(p),
-                )
-                .await?;
-                to_json(&r)
-            })
-        })
-        .await
-    }
-    .await;
-    match result {
-        Ok(v) => csv("pcc-report", &v),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub struct AssessmentParams {
-    partnership: Option<String>,
-    from: NaiveDate,
-    to: NaiveDate,
+    csv_answer("pcc-report", pcc_json(&state, &headers, params).await)
 }
 
 /// `GET /api/v1/reports/strategic-assessment.csv?from=2013-08-01&to=2014-07-31`
@@ -219,32 +280,12 @@ pub struct AssessmentParams {
 pub async fn assessment_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<AssessmentParams>, axum::extract::rejection::QueryRejection>,
+    params: Params<AssessmentParams>,
 ) -> Response {
-    let result = async {
-        let params = query(params)?;
-        produce(&state, &headers, move |txn, p| {
-            Box::pin(async move {
-                authorize(p, Operation::ReadAssessment)?;
-                let target = p.partnership_or_only(params.partnership.as_deref())?;
-                let r = crate::graphql::indicator::assessment_for(
-                    txn,
-                    target,
-                    params.from,
-                    params.to,
-                    exact_statistics(p),
-                )
-                .await?;
-                to_json(&r)
-            })
-        })
-        .await
-    }
-    .await;
-    match result {
-        Ok(v) => csv("strategic-assessment", &v),
-        Err(e) => e.into_response(),
-    }
+    csv_answer(
+        "strategic-assessment",
+        assessment_json(&state, &headers, params).await,
+    )
 }
 
 /// `GET /api/v1/reports/submissions/{id}.csv`: a submitted report exactly as it was sent.
@@ -269,29 +310,9 @@ pub async fn submission_csv(
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
-    let result = async {
-        let id = file
-            .strip_suffix(".csv")
-            .ok_or_else(|| AppError::not_found("report submission"))?;
-        let id = crate::graphql::parse_id(&async_graphql::ID(id.to_owned()), "report submission")?;
-        produce(&state, &headers, move |txn, p| {
-            Box::pin(async move {
-                authorize(p, Operation::ReadPlans)?;
-                let row = db::submission::get(
-                    txn,
-                    &p.scope(),
-                    crate::graphql::submission::readable(p),
-                    id,
-                )
-                .await?;
-                Ok(row.content)
-            })
-        })
-        .await
-    }
-    .await;
-    match result {
-        Ok(v) => csv("report-submission", &v),
-        Err(e) => e.into_response(),
-    }
+    let result = match file.strip_suffix(".csv") {
+        Some(id) => submission_json(&state, &headers, id).await.map(|(_, v)| v),
+        None => Err(AppError::not_found("report submission")),
+    };
+    csv_answer("report-submission", result)
 }
