@@ -651,3 +651,80 @@ async fn the_pccs_assessment_reads_the_cells_of_its_table_sets() {
     assert!(hate["count"].as_i64().expect("count") > 0);
     assert_eq!(hate["ranked"], 10);
 }
+
+#[tokio::test]
+async fn only_coordinators_manage_indicators_and_the_pcc_never_does() {
+    let app = TestApp::spawn().await;
+    let denied = [
+        app.police(),
+        app.fire(),
+        app.council(),
+        app.pcc(),
+        app.token("pcc", "herts-pcc", &["coordinator"]),
+    ];
+    let create = "mutation { createIndicator(input: {code: \"youth-asb\", name: \"Youth ASB\", kind: INCIDENTS, categories: [\"anti-social-behaviour\"], youthRelated: true}) { id } }";
+    for token in &denied {
+        let r = app.gql(create, json!({}), Some(token)).await;
+        assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    }
+    let external = "mutation { createIndicator(input: {code: \"reoffending\", name: \"Reoffending\", kind: EXTERNAL}) { id } }";
+    let r = app
+        .gql(
+            external,
+            json!({}),
+            Some(&app.token("fire", "herts-fire", &["coordinator"])),
+        )
+        .await;
+    let id = r.data()["createIndicator"]["id"].clone();
+    let record = "mutation($id: ID!) { recordIndicatorValue(input: {indicatorId: $id, from: \"2014-04-01\", to: \"2015-03-31\", value: 12, source: \"Probation\"}) { value } }";
+    for token in &denied {
+        let r = app.gql(record, json!({"id": id}), Some(token)).await;
+        assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    }
+    let r = app
+        .gql(
+            record,
+            json!({"id": id}),
+            Some(&app.token("police", "herts-police", &["coordinator"])),
+        )
+        .await;
+    assert_eq!(r.data()["recordIndicatorValue"]["value"], 12, "{}", r.body);
+    // Unlinking is the coordinators' too.
+    let plan = app.plan_id("2014/15").await;
+    let r = app
+        .gql(
+            "query($id: ID!) { plan(id: $id) { priorities { id } } }",
+            json!({"id": plan}),
+            Some(&app.police()),
+        )
+        .await;
+    let priority = r.data()["plan"]["priorities"][0]["id"].clone();
+    let link =
+        "mutation($p: ID!, $i: ID!) { linkIndicator(priorityId: $p, indicatorId: $i) { code } }";
+    let r = app
+        .gql(
+            link,
+            json!({"p": priority, "i": id}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert_eq!(r.data()["linkIndicator"]["code"], "reoffending");
+    let unlink = link.replace("linkIndicator", "unlinkIndicator");
+    for token in &denied {
+        let r = app
+            .gql(&unlink, json!({"p": priority, "i": id}), Some(token))
+            .await;
+        assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    }
+    // Everyone reads them, the PCC included.
+    for token in &denied {
+        let r = app
+            .gql(
+                "{ indicators { code } populations { year } }",
+                json!({}),
+                Some(token),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+    }
+}
