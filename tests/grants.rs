@@ -6,15 +6,16 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-const GRANTS: &str = "{ grants { amountPence spentPence remainingPence funder purpose awardedOn
-    spend { amountPence spentOn description } fundedActions { ref title financialYear status } } }";
+const GRANTS: &str = "{ grants { totalCount nodes { amountPence spentPence remainingPence funder purpose awardedOn
+    spend { amountPence spentOn description } fundedActions { ref title financialYear status } } } }";
 
 #[tokio::test]
 async fn the_demo_grant_shows_its_spend_and_the_status_of_what_it_funds() {
     let app = TestApp::spawn().await;
     for token in [app.pcc(), app.police(), app.fire(), app.council()] {
         let r = app.gql(GRANTS, json!({}), Some(&token)).await;
-        let g = &r.data()["grants"][0];
+        assert_eq!(r.data()["grants"]["totalCount"], 1);
+        let g = &r.data()["grants"]["nodes"][0];
         assert_eq!(
             (&g["amountPence"], &g["spentPence"], &g["remainingPence"]),
             (&json!(3_000_000), &json!(2_000_000), &json!(1_000_000)),
@@ -30,12 +31,14 @@ async fn the_demo_grant_shows_its_spend_and_the_status_of_what_it_funds() {
     }
     let r = app
         .gql(
-            "{ surveyResults(year: 2013) { survey question percentage sampleSize } }",
+            "{ surveyResults(year: 2013) { nodes { survey question percentage sampleSize } } }",
             json!({}),
             Some(&app.pcc()),
         )
         .await;
-    let results = r.data()["surveyResults"].as_array().expect("results");
+    let results = r.data()["surveyResults"]["nodes"]
+        .as_array()
+        .expect("results");
     assert_eq!(results.len(), 3);
     assert!(
         results
@@ -157,13 +160,13 @@ async fn coordinators_record_and_correct_survey_results() {
     }
     let r = app
         .gql(
-            "{ surveyResults(year: 2015) { question percentage } }",
+            "{ surveyResults(year: 2015) { nodes { question percentage } } }",
             json!({}),
             Some(&app.pcc()),
         )
         .await;
     assert_eq!(
-        r.data()["surveyResults"],
+        r.data()["surveyResults"]["nodes"],
         json!([{"question": "Feel safe in the town centre", "percentage": 62.5}])
     );
 }

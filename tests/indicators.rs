@@ -377,20 +377,22 @@ async fn external_figures_are_assessed_for_their_exact_window() {
     assert_eq!((&e["rank"], &e["ranked"]), (&json!(1), &json!(1)));
     let r = app
         .gql(
-            "query($id: ID!) { indicatorValues(indicatorId: $id, partnership: \"t3\") { value period { from to } source } }",
+            "query($id: ID!) { indicatorValues(indicatorId: $id, partnership: \"t3\", first: 2) { totalCount pageInfo { hasNextPage } nodes { value period { from to } source } } }",
             json!({"id": id}),
             Some(&app.token_for("pcc", "herts-pcc", &["t3"], &[])),
         )
         .await;
     assert_eq!(
-        r.data()["indicatorValues"]
+        r.data()["indicatorValues"]["nodes"]
             .as_array()
             .expect("values")
             .iter()
             .map(|v| v["value"].as_i64().expect("value"))
             .collect::<Vec<_>>(),
-        [12, 40, 10]
+        [12, 40]
     );
+    assert_eq!(r.data()["indicatorValues"]["totalCount"], 3);
+    assert_eq!(r.data()["indicatorValues"]["pageInfo"]["hasNextPage"], true);
     // An incident indicator takes no recorded figures.
     let burglary = app
         .gql(

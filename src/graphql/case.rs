@@ -563,15 +563,21 @@ pub fn case_review(mut dates: Vec<NaiveDate>, today: NaiveDate) -> CaseReview {
     }
 }
 
-/// A page of one of a case's lists (its people, shares, interventions, referrals, incidents),
-/// in the list's stated order, with how many there are. The cursor is a position in that
-/// order: a case's lists are short and read whole.
+/// A page of a short list read whole (a case's people, shares, interventions, referrals,
+/// incidents; a partnership's grants, survey results, an indicator's figures), in the list's
+/// stated order, with how many there are. The cursor is a position in that order.
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "SubjectConnection", params(Subject)))]
 #[graphql(concrete(name = "ShareConnection", params(Share)))]
 #[graphql(concrete(name = "InterventionConnection", params(Intervention)))]
 #[graphql(concrete(name = "ReferralConnection", params(Referral)))]
 #[graphql(concrete(name = "CaseIncidentConnection", params(super::incident::Incident)))]
+#[graphql(concrete(name = "GrantConnection", params(super::grant::Grant)))]
+#[graphql(concrete(name = "SurveyResultConnection", params(super::grant::SurveyResult)))]
+#[graphql(concrete(
+    name = "IndicatorValueConnection",
+    params(super::indicator::IndicatorValue)
+))]
 pub struct ListConnection<T: async_graphql::OutputType> {
     pub nodes: Vec<T>,
     pub page_info: PageInfo,
@@ -579,7 +585,7 @@ pub struct ListConnection<T: async_graphql::OutputType> {
 }
 
 /// The page of `all` after the position `after` names.
-fn page_of<T: async_graphql::OutputType>(
+pub(crate) fn page_of<T: async_graphql::OutputType>(
     all: Vec<T>,
     first: Option<i32>,
     after: Option<&str>,

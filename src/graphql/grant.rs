@@ -246,12 +246,15 @@ impl GrantQuery {
     /// A partnership's grants, oldest award first, with their spend and the actions they fund
     /// (each action's latest status); optionally only those awarded in a financial year
     /// (`2014/15`). Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn grants(
         &self,
         ctx: &Context<'_>,
         partnership: Option<String>,
         financial_year: Option<String>,
-    ) -> Result<Vec<Grant>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<super::case::ListConnection<Grant>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
@@ -261,22 +264,27 @@ impl GrantQuery {
                     .map(|y| (y.first_day(), y.last_day()))
             })
             .transpose()?;
-        Ok(grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?)
+        let all = grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?;
+        Ok(super::case::page_of(all, first, after.as_deref())?)
     }
 
     /// A partnership's survey results, newest year first, optionally of one year. Every role
     /// may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn survey_results(
         &self,
         ctx: &Context<'_>,
         partnership: Option<String>,
         year: Option<i32>,
-    ) -> Result<Vec<SurveyResult>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<super::case::ListConnection<SurveyResult>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
         let rows = db::grant::surveys(super::db(ctx)?, target.id, year.map(|y| (y, y))).await?;
-        Ok(rows.into_iter().map(|r| survey(&target.slug, r)).collect())
+        let all: Vec<SurveyResult> = rows.into_iter().map(|r| survey(&target.slug, r)).collect();
+        Ok(super::case::page_of(all, first, after.as_deref())?)
     }
 }
 

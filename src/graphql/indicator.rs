@@ -354,12 +354,15 @@ impl IndicatorQuery {
 
     /// The figures recorded for an external indicator in a partnership, newest period first.
     /// Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
         indicator_id: ID,
         partnership: Option<String>,
-    ) -> Result<Vec<IndicatorValue>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<super::case::ListConnection<IndicatorValue>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadIndicators)?;
@@ -367,7 +370,8 @@ impl IndicatorQuery {
         let indicator =
             db::indicator::get(conn, target.id, parse_id(&indicator_id, "indicator")?).await?;
         let rows = db::indicator::values_of(conn, indicator.id, target.id).await?;
-        Ok(rows.into_iter().map(|v| value(&target.slug, v)).collect())
+        let all: Vec<IndicatorValue> = rows.into_iter().map(|v| value(&target.slug, v)).collect();
+        Ok(super::case::page_of(all, first, after.as_deref())?)
     }
 
     /// A partnership's mid-year population estimates, newest first. Every role may read them.
