@@ -223,21 +223,7 @@ pub fn check_window(from: NaiveDate, to: NaiveDate) -> Result<(), AppError> {
 
 /// An indicator code: lower-case words joined by hyphens.
 pub fn check_code(code: &str) -> Result<String, AppError> {
-    let c = code.trim();
-    let ok = !c.is_empty()
-        && c.len() <= 64
-        && c.split('-').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
-        });
-    if ok {
-        Ok(c.to_owned())
-    } else {
-        Err(AppError::BadUserInput(format!(
-            "indicator code '{c}' must be lower-case words joined by hyphens, such as youth-asb"
-        )))
-    }
+    super::plan::code(code, "indicator code", "youth-asb")
 }
 
 #[cfg(test)]

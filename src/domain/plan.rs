@@ -260,6 +260,26 @@ impl Removal {
 }
 
 /// Trims a required text field and rejects it if blank.
+/// A code such as an area's or an indicator's: lower-case words joined by hyphens, at most 64
+/// characters. `what` names it in the error, `example` shows one.
+pub fn code(value: &str, what: &str, example: &str) -> Result<String, AppError> {
+    let c = value.trim();
+    let ok = !c.is_empty()
+        && c.len() <= 64
+        && c.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+        });
+    if ok {
+        Ok(c.to_owned())
+    } else {
+        Err(AppError::BadUserInput(format!(
+            "{what} '{c}' must be lower-case words joined by hyphens, such as {example}"
+        )))
+    }
+}
+
 pub fn required_text(value: &str, field: &str) -> Result<String, AppError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {

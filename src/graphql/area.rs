@@ -160,24 +160,6 @@ fn districts(list: &[String]) -> Result<Vec<String>, AppError> {
     Ok(out)
 }
 
-fn area_code(code: &str) -> Result<String, AppError> {
-    let c = code.trim();
-    let ok = !c.is_empty()
-        && c.len() <= 64
-        && c.split('-').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
-        });
-    if ok {
-        Ok(c.to_owned())
-    } else {
-        Err(AppError::BadUserInput(format!(
-            "area code '{c}' must be lower-case words joined by hyphens, such as old-town"
-        )))
-    }
-}
-
 #[derive(Default)]
 pub struct AreaQuery;
 
@@ -220,7 +202,7 @@ impl AreaMutation {
         let row = db::area::AreaRow {
             id: uuid::Uuid::nil(),
             partnership_id: target.id,
-            code: area_code(&input.code)?,
+            code: crate::domain::plan::code(&input.code, "area code", "old-town")?,
             name: crate::domain::plan::required_text(&input.name, "name")?,
             kind: input.kind.as_str().to_owned(),
             postcode_districts: districts(&input.postcode_districts)?,

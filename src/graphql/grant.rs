@@ -155,13 +155,7 @@ fn status_of(
             Some(DomainProgress::Incomplete) => StandingAt::Incomplete,
         },
     };
-    Ok(match standing {
-        StandingAt::Removed => ActionStatus::Removed,
-        StandingAt::Complete => ActionStatus::Complete,
-        StandingAt::OnTarget => ActionStatus::OnTarget,
-        StandingAt::Incomplete => ActionStatus::Incomplete,
-        StandingAt::NotStarted | StandingAt::NotCounted => ActionStatus::NotStarted,
-    })
+    Ok(super::plan::standing_to_status(standing).unwrap_or(ActionStatus::NotStarted))
 }
 
 /// A partnership's grants with their spend and funded actions (statuses at the end of

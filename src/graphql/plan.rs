@@ -458,7 +458,8 @@ impl Action {
     }
 }
 
-fn standing_to_status(s: StandingAt) -> Option<ActionStatus> {
+/// An action's status as reported, from its standing (None: not counted in that quarter).
+pub(crate) fn standing_to_status(s: StandingAt) -> Option<ActionStatus> {
     match s {
         StandingAt::NotCounted => None,
         StandingAt::NotStarted => Some(ActionStatus::NotStarted),

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::incident::PeriodRange;
 use super::indicator::Indicator;
-use super::plan::{ActionStatus, PlanProgress, parse_quarter_opt, progress_report};
+use super::plan::{
+    ActionStatus, PlanProgress, parse_quarter_opt, progress_report, standing_to_status,
+};
 use super::{parse_id, principal};
 use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
@@ -97,17 +99,6 @@ pub struct RagUpdate {
     pub indicators: Vec<PriorityIndicators>,
     /// True when figures are the PCC's (cells of its protected table set).
     pub suppression_applied: bool,
-}
-
-fn status_of(s: StandingAt) -> Option<ActionStatus> {
-    match s {
-        StandingAt::NotCounted => None,
-        StandingAt::NotStarted => Some(ActionStatus::NotStarted),
-        StandingAt::OnTarget => Some(ActionStatus::OnTarget),
-        StandingAt::Complete => Some(ActionStatus::Complete),
-        StandingAt::Incomplete => Some(ActionStatus::Incomplete),
-        StandingAt::Removed => Some(ActionStatus::Removed),
-    }
 }
 
 fn standings(
@@ -344,13 +335,13 @@ pub(crate) async fn build_rag(
         let mut changes = Vec::new();
         let mut past_target = Vec::new();
         for row in &rows {
-            let Some(to) = now.get(&row.id).copied().and_then(status_of) else {
+            let Some(to) = now.get(&row.id).copied().and_then(standing_to_status) else {
                 continue;
             };
             let from = before
                 .get(&row.id)
                 .copied()
-                .and_then(status_of)
+                .and_then(standing_to_status)
                 .unwrap_or(ActionStatus::NotStarted);
             let priority_position = position.get(&row.priority_id).copied().unwrap_or_default();
             if from != to {
