@@ -469,6 +469,10 @@ pub async fn resolve_caller(
 /// The longest wait between two attempts to reach the database at start-up.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// How often the monthly incident counts are folded: a minute of pushes appends at most a few
+/// rows per month, category, area and agency they touched.
+const INCIDENT_COUNTS_FOLD_EVERY: Duration = Duration::from_secs(60);
+
 /// Seals the audit log's new entries every `every`, as the service role (which may read the
 /// log and insert seals, nothing more). Several instances may run it: one seals at a time and
 /// the others skip that round. Sealing only reads the log, so requests never wait on it.
@@ -487,6 +491,23 @@ async fn seal_audit_log(db: sea_orm::DatabaseConnection, every: std::time::Durat
     }
 }
 
+/// Folds the monthly incident counts every `every` (`db::incident::fold_counts`). Pushes only
+/// append to them, so requests never wait on it.
+async fn fold_incident_counts(db: sea_orm::DatabaseConnection, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match db::incident::fold_counts(&db).await {
+            Ok(Some(removed)) if removed > 0 => {
+                tracing::debug!(rows = removed, "folded monthly incident counts");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "folding incident counts failed; will retry"),
+        }
+    }
+}
+
 /// Migrations, built-in vocabularies and (in demo mode) the demo data, on a connection of their
 /// own with no statement timeout.
 async fn prepare_database(config: &Config) -> anyhow::Result<()> {
@@ -499,6 +520,9 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
         crate::demo::load(&db).await?;
         crate::demo::load_cases(&db).await?;
     }
+    db::incident::fold_counts(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("folding incident counts: {e:?}"))?;
     db.close().await?;
     Ok(())
 }
@@ -526,6 +550,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !config.audit_seal_every.is_zero() {
         tokio::spawn(seal_audit_log(db.clone(), config.audit_seal_every));
     }
+    tokio::spawn(fold_incident_counts(db.clone(), INCIDENT_COUNTS_FOLD_EVERY));
     let state = AppState::new(&config, db);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -9,6 +9,7 @@ mod m20261128_000001_cases;
 mod m20261129_000001_indicators;
 mod m20261129_000002_grants_surveys;
 mod m20261129_000003_report_submissions;
+mod m20261130_000001_incident_counts;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_indicators::Migration),
             Box::new(m20261129_000002_grants_surveys::Migration),
             Box::new(m20261129_000003_report_submissions::Migration),
+            Box::new(m20261130_000001_incident_counts::Migration),
         ]
     }
 }

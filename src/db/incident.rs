@@ -266,19 +266,39 @@ pub struct Where {
     pub values: Vec<Value>,
 }
 
+/// Whether `from..=to` is whole calendar months (first day to last day).
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> bool {
+    use chrono::Datelike;
+    from.day() == 1 && to.succ_opt().is_some_and(|next| next.day() == 1) && from <= to
+}
+
 impl IncidentFilter {
     pub fn to_where(&self) -> Where {
+        self.where_on(false)
+    }
+
+    /// Whether the monthly counts (`incident_counts`) can answer this filter for ACTIVE records:
+    /// a period of whole months and no filter on what the counts do not keep (hate strands).
+    fn monthly(&self) -> bool {
+        self.hate_strand.is_none()
+            && matches!((self.from, self.to), (Some(f), Some(t)) if whole_months(f, t))
+    }
+
+    /// The WHERE clauses over `incidents i`, or over the monthly counts `incident_counts i`
+    /// (which hold ACTIVE records only, by month).
+    fn where_on(&self, monthly: bool) -> Where {
         let mut clauses = vec!["i.partnership_id = $1".to_owned()];
         let mut values: Vec<Value> = vec![self.partnership_id.into()];
         let mut add = |clause: &str, value: Value| {
             values.push(value);
             clauses.push(clause.replace("$?", &format!("${}", values.len())));
         };
+        let day = if monthly { "i.month" } else { "i.occurred_on" };
         if let Some(from) = self.from {
-            add("i.occurred_on >= $?", from.into());
+            add(&format!("{day} >= $?"), from.into());
         }
         if let Some(to) = self.to {
-            add("i.occurred_on <= $?", to.into());
+            add(&format!("{day} <= $?"), to.into());
         }
         if !self.categories.is_empty() {
             add("i.category = ANY($?)", self.categories.clone().into());
@@ -310,6 +330,7 @@ impl IncidentFilter {
         // Inlined rather than bound, so that the planner can use the partial index on ACTIVE
         // records with a generic plan too.
         match self.status.as_deref() {
+            Some("ACTIVE") if monthly => {}
             Some("ACTIVE") => clauses.push("i.status = 'ACTIVE'".to_owned()),
             Some("CANCELLED") => clauses.push("i.status = 'CANCELLED'".to_owned()),
             Some(other) => add("i.status = $?", other.to_owned().into()),
@@ -441,11 +462,14 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    /// The inner (per-record) grouping expression.
-    fn inner(self) -> &'static str {
+    /// The inner (per-record, or per monthly count) grouping expression.
+    fn inner(self, monthly: bool) -> &'static str {
         match self {
             Dimension::Category => "i.category",
             Dimension::Area => "i.area_id",
+            Dimension::Month | Dimension::Quarter | Dimension::FinancialYear if monthly => {
+                "i.month"
+            }
             Dimension::Month | Dimension::Quarter | Dimension::FinancialYear => {
                 "date_trunc('month', i.occurred_on::timestamp)::date"
             }
@@ -501,11 +525,14 @@ pub async fn grouped_counts<C: ConnectionTrait>(
 ) -> AppResult<Vec<(Vec<String>, i64)>> {
     let mut filter = filter.clone();
     filter.status = Some("ACTIVE".to_owned());
-    let w = filter.to_where();
+    // Whole months without flags read the monthly counts the database keeps as incidents
+    // change (a few hundred rows a month, not every record); anything finer reads the records.
+    let monthly = !dims.contains(&Dimension::Flag) && filter.monthly();
+    let w = filter.where_on(monthly);
     let inner: Vec<String> = dims
         .iter()
         .enumerate()
-        .map(|(n, d)| format!("{} AS d{n}", d.inner()))
+        .map(|(n, d)| format!("{} AS d{n}", d.inner(monthly)))
         .collect();
     let outer: Vec<String> = (0..7)
         .map(|n| match dims.get(n) {
@@ -540,13 +567,19 @@ pub async fn grouped_counts<C: ConnectionTrait>(
     } else {
         ""
     };
-    let inner_select = if inner.is_empty() {
-        "count(*) AS n".to_owned()
+    let (count, source, having) = if monthly {
+        // Folded or not, a key's rows may sum to 0: such a group does not exist.
+        ("sum(i.n)", "incident_counts i", "HAVING sum(i.n) <> 0")
     } else {
-        format!("{}, count(*) AS n", inner.join(", "))
+        ("count(*)", "incidents i", "")
+    };
+    let inner_select = if inner.is_empty() {
+        format!("{count} AS n")
+    } else {
+        format!("{}, {count} AS n", inner.join(", "))
     };
     let sql = format!(
-        "SELECT {}, sum(n)::bigint AS n FROM (SELECT {inner_select} FROM incidents i {flags} WHERE {} {group_inner}) s {group_outer}",
+        "SELECT {}, coalesce(sum(n), 0)::bigint AS n FROM (SELECT {inner_select} FROM {source} {flags} WHERE {} {group_inner} {having}) s {group_outer}",
         outer.join(", "),
         w.sql
     );
@@ -728,15 +761,25 @@ pub async fn table_set_groups<C: ConnectionTrait>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<HashMap<Uuid, Vec<crate::domain::tableset::Group>>> {
+    // A financial year is whole months: the monthly counts answer it.
+    let inner = if whole_months(from, to) {
+        "SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
+           (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
+         FROM incident_counts i WHERE i.partnership_id = ANY($1) \
+           AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0"
+    } else {
+        "SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
+           (extract(month from i.occurred_on)::int + 8) % 12 + 1 AS month, count(*) AS n \
+         FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
+           AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5"
+    };
     let rows: Vec<TableGroupRow> = fetch_all(
         conn,
-        "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
-           g.month, sum(g.n)::bigint AS n \
-         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
-                 (extract(month from i.occurred_on)::int + 8) % 12 + 1 AS month, count(*) AS n \
-               FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
-                 AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5) g \
-         JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
+        &format!(
+            "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
+               g.month, sum(g.n)::bigint AS n \
+             FROM ({inner}) g JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4"
+        ),
         vec![partnerships.to_vec().into(), from.into(), to.into()],
     )
     .await?;
@@ -752,4 +795,25 @@ pub async fn table_set_groups<C: ConnectionTrait>(
             });
     }
     Ok(out)
+}
+
+/// Folds the monthly counts' rows (`incident_counts`) into one per key, which changes no
+/// count but keeps statistics reading few rows as pushes append theirs. Several instances may
+/// run it: one folds at a time and the others skip (`None`). Returns the rows removed.
+pub async fn fold_counts<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+) -> AppResult<Option<i64>> {
+    #[derive(FromQueryResult)]
+    struct Folded {
+        removed: Option<i64>,
+    }
+    let txn = conn.begin().await.map_err(AppError::internal)?;
+    let folded: Option<Folded> = fetch_optional(
+        &txn,
+        "SELECT CASE WHEN pg_try_advisory_xact_lock(7461005) THEN csphub_fold_incident_counts() END AS removed",
+        vec![],
+    )
+    .await?;
+    txn.commit().await.map_err(AppError::internal)?;
+    Ok(folded.and_then(|f| f.removed))
 }
