@@ -34,7 +34,7 @@ async fn the_plan_page_is_one_statement_after_the_caller_and_matches_the_level_b
     let statements = app.take_statements();
     assert_eq!(statements.len(), 2, "{statements:#?}");
     assert!(statements[0].contains("set_config('csphub.agency_id'"));
-    assert!(statements[1].contains("priorities_json"));
+    assert!(statements[1].contains("AS page"), "{statements:#?}");
 
     let plan = &page.data()["plan"];
     let priorities = plan["priorities"].as_array().expect("priorities");
@@ -87,6 +87,93 @@ async fn the_plan_page_is_one_statement_after_the_caller_and_matches_the_level_b
         removed > 0,
         "the demo plan has removed actions, so removal is compared"
     );
+}
+
+/// The raw text of a GraphQL answer, so that the order of its keys is compared too.
+async fn raw(app: &TestApp, query: &str, id: &str, token: &str) -> String {
+    app.client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({"query": query, "variables": {"id": id}}))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body")
+}
+
+#[tokio::test]
+async fn the_page_the_database_builds_is_exactly_the_field_by_field_answer() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    // Every shape the database builds: every field it knows at every level, aliases (also
+    // the same field twice under two keys), __typename, the plan's own action list, selections
+    // in unusual orders.
+    let selections = [
+        "title priorities { position title actions { ref title leadAgency { name } status } }",
+        "__typename id partnership financialYear title status draftNumber signedOffBy signedOffOn          ratifiedMeeting ratifiedOn priorities { __typename id position title description          actions { __typename id ref title description measure targetDate leadOfficer          addedInQuarter version status leadAgency { __typename slug name kind } } }",
+        "actions { status ref } t: title",
+        "first: priorities { p: position } second: priorities { title actions { id } }          a: actions { leadAgency { kind slug } lead: leadAgency { name } s: status r: ref }",
+        "status title",
+    ];
+    for years in ["2014/15", "2015/16"] {
+        let id = app.plan_id(years).await;
+        for selection in selections {
+            let built_query = format!("query($id: ID!) {{ plan(id: $id) {{ {selection} }} }}");
+            app.take_statements();
+            let built = raw(&app, &built_query, &id, &police).await;
+            let statements = app.take_statements();
+            assert_eq!(statements.len(), 2, "{selection}: {statements:#?}");
+            assert!(statements[1].contains("AS page"), "{selection}");
+            // A fragment that adds only a type name sends the same selection the ordinary way.
+            let ordinary_query = format!(
+                "query($id: ID!) {{ plan(id: $id) {{ ...on Plan {{ marker: __typename }} {selection} }} }}"
+            );
+            let ordinary = raw(&app, &ordinary_query, &id, &police).await;
+            let st = app.take_statements();
+            assert!(
+                !st.iter().any(|s| s.contains("AS page")),
+                "{selection}: a fragment takes the ordinary path {st:#?}"
+            );
+            let ordinary = ordinary.replacen("\"marker\":\"Plan\",", "", 1);
+            assert!(!built.contains("errors"), "{built}");
+            assert_eq!(built, ordinary, "{selection}");
+        }
+    }
+
+    // A plan outside the token's partnerships is NOT_FOUND, as on the ordinary path, and an id
+    // that is not one is BAD_USER_INPUT.
+    let id = app.plan_id("2014/15").await;
+    let elsewhere = app.token_for("police", "herts-police", &["north-herts"], &[]);
+    let page = format!(
+        "query($id: ID!) {{ plan(id: $id) {{ {} }} }}",
+        selections[0]
+    );
+    let r = app.gql(&page, json!({"id": id}), Some(&elsewhere)).await;
+    assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    assert_eq!(r.body["data"], serde_json::Value::Null, "{}", r.body);
+    let r = app
+        .gql(&page, json!({"id": "not-a-uuid"}), Some(&police))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+    // Fields it does not build (timestamps, histories, arguments) take the ordinary path.
+    for selection in [
+        "createdAt title",
+        "priorities { actions { progressHistory { quarter } } }",
+        "actions { status(quarter: \"2014/15 Q2\") }",
+        "lifecycle { step }",
+        "...on Plan { title }",
+    ] {
+        let q = format!("query($id: ID!) {{ plan(id: $id) {{ {selection} }} }}");
+        app.take_statements();
+        let r = app.gql(&q, json!({"id": id}), Some(&police)).await;
+        assert!(r.body.get("errors").is_none(), "{selection}: {}", r.body);
+        assert!(
+            !app.take_statements().iter().any(|s| s.contains("AS page")),
+            "{selection}"
+        );
+    }
 }
 
 #[tokio::test]

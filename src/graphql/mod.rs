@@ -9,6 +9,7 @@ pub mod incident;
 pub mod indicator;
 pub mod partnership;
 pub mod plan;
+pub mod plan_page;
 pub mod report;
 pub mod submission;
 pub mod tableset;

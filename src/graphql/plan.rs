@@ -910,15 +910,22 @@ impl PlanQuery {
     }
 
     /// One plan with its priorities, actions and progress history.
-    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Plan> {
+    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<super::plan_page::PlanOut> {
+        use super::plan_page::{self, PlanOut};
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let id = parse_id(&id, "plan")?;
         let conn = super::db(ctx)?;
+        // The front-end's page (plain fields, priorities, actions, lead agencies, statuses):
+        // built as JSON by one statement (`plan_page`).
+        if let Some(shape) = plan_page::shape(&ctx.item.node) {
+            let page = plan_page::build(conn, &shape, &p.scope(), id).await?;
+            return Ok(PlanOut::Built(std::sync::Mutex::new(Some(page))));
+        }
         let look = ctx.look_ahead();
         if !(look.field("priorities").exists() || look.field("actions").exists()) {
             let row = db::plan::plan_in_scope(conn, &p.scope(), id, false).await?;
-            return Ok(Plan::try_from(row)?);
+            return Ok(PlanOut::Object(Box::new(Plan::try_from(row)?)));
         }
         // The page: one statement, handed to the fields below through the loaders' cache.
         let tree = db::plan::plan_tree(conn, &p.scope(), id).await?;
@@ -929,7 +936,7 @@ impl PlanQuery {
             look.field("actions").exists(),
         )
         .await;
-        Ok(Plan::try_from(row)?)
+        Ok(PlanOut::Object(Box::new(Plan::try_from(row)?)))
     }
 
     /// One action (expected outcome).
