@@ -619,7 +619,7 @@ async fn a_slow_statement_is_stopped_by_its_timeout() {
     config.db.statement_timeout = Duration::from_millis(300);
     config.db.heavy_timeout = Duration::from_millis(600);
     let app = TestApp::spawn_with(config).await;
-    let lock = lock_table(&app, "incidents").await;
+    let lock = lock_table(&app, "incidents, incident_counts").await;
     let started = Instant::now();
     let r = app
         .gql(
@@ -655,7 +655,7 @@ async fn heavy_queries_cannot_starve_authentication_and_small_queries() {
     config.db.heavy_timeout = Duration::from_secs(4);
     config.db.statement_timeout = Duration::from_secs(4);
     let app = TestApp::spawn_with(config).await;
-    let lock = lock_table(&app, "incidents").await;
+    let lock = lock_table(&app, "incidents, incident_counts").await;
     let stats =
         "{ incidentStats(filter: {period: {financialYear: \"2014/15\"}}) { total { count } } }";
     let mut slow = Vec::new();
@@ -987,7 +987,7 @@ async fn a_csv_export_holds_a_heavy_slot_until_it_ends() {
     config.db.heavy_concurrency = 1;
     config.db.acquire_timeout = Duration::from_millis(300);
     let app = TestApp::spawn_with(config).await;
-    let lock = lock_table(&app, "incidents").await;
+    let lock = lock_table(&app, "incidents, incident_counts").await;
     // The export's first page waits on the lock: it holds the only slot meanwhile. (The first
     // page is read before the answer starts, so the request itself waits.)
     let export = {
