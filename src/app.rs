@@ -46,6 +46,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// GraphQL documents already parsed and checked, by text.
     pub documents: Arc<guard::DocumentCache>,
+    /// Callers resolved in the last few seconds (`db::request::CallerCache`).
+    pub callers: Arc<db::request::CallerCache>,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             body_timeout: config.body_timeout,
             cors_origins: config.cors_origins.clone(),
             documents: Arc::default(),
+            callers: Arc::new(db::request::CallerCache::new(config.caller_cache)),
             db,
         }
     }
@@ -213,16 +216,18 @@ async fn graphql_handler(
     };
     let budget = checked.heavy.then_some(state.heavy.timeout);
     let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
+    let callers = state.callers.clone();
     let run = async move {
         let _slot = slot;
         let txn = Arc::new(db::request::begin(&db).await?);
-        let principal = match resolve_caller(&txn, &token, budget, checked.case_data).await {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = db::request::finish(txn, false).await;
-                return Err(e);
-            }
-        };
+        let principal =
+            match resolve_caller(&txn, &token, budget, checked.case_data, &callers).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = db::request::finish(txn, false).await;
+                    return Err(e);
+                }
+            };
         let (tasks, queue) = tokio::sync::mpsc::unbounded_channel();
         let reads = db::audit::Reads::default();
         let request = request_data(request, &txn, &heavy, checked, principal, &tasks, &reads);
@@ -423,25 +428,42 @@ pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedTok
 
 /// Resolves the token's agency and the partnerships it belongs to, as the first statement of
 /// the request's transaction (which also sets the caller's transaction-local settings and, for
-/// heavy work, its statement budget: `db::request::open_as`).
+/// heavy work, its statement budget: `db::request::open_as`). `case_data` is a request that
+/// reads or writes case records: it needs those settings for row-level security. Any other
+/// request without a budget takes a caller resolved in the last few seconds from `callers`
+/// and runs no statement for it.
 pub async fn resolve_caller(
     txn: &sea_orm::DatabaseTransaction,
     token: &VerifiedToken,
     heavy_budget: Option<Duration>,
-    generic_plans: bool,
+    case_data: bool,
+    callers: &db::request::CallerCache,
 ) -> Result<Principal, AppError> {
     let claims = &token.claims;
-    let caller = db::request::Caller {
-        sub: &claims.sub,
-        role: token.role.as_str(),
-        agency: &claims.agency,
-        partnerships: &claims.partnerships,
-        heavy_budget,
-        generic_plans,
+    let needs_settings = heavy_budget.is_some() || case_data;
+    let cached = if needs_settings {
+        None
+    } else {
+        callers.get(&claims.agency, &claims.partnerships)
     };
-    let (agency, partnerships) = db::request::open_as(txn, &caller).await?.ok_or_else(|| {
-        AppError::Unauthenticated("the token's agency is not registered".to_owned())
-    })?;
+    let (agency, partnerships) = match cached {
+        Some(found) => found,
+        None => {
+            let caller = db::request::Caller {
+                sub: &claims.sub,
+                role: token.role.as_str(),
+                agency: &claims.agency,
+                partnerships: &claims.partnerships,
+                heavy_budget,
+                generic_plans: case_data,
+            };
+            let found = db::request::open_as(txn, &caller).await?.ok_or_else(|| {
+                AppError::Unauthenticated("the token's agency is not registered".to_owned())
+            })?;
+            callers.put(&claims.agency, &claims.partnerships, &found);
+            found
+        }
+    };
     if agency.kind != token.role.agency_kind() {
         return Err(AppError::Unauthenticated(format!(
             "the token's agency is a {} agency, which does not match the role {}",

@@ -47,6 +47,10 @@ pub struct Config {
     /// `CSPHUB_AUDIT_SEAL_MS`: how often the server seals the audit log's new entries (default
     /// every 5 minutes; 0 turns it off, e.g. where `csphub audit seal` runs from cron).
     pub audit_seal_every: Duration,
+    /// `CSPHUB_CALLER_CACHE_MS`: how long an instance reuses a caller it resolved (agency and
+    /// partnerships) for requests that read no case data (default 5 s; 0 turns it off):
+    /// `db::request::CallerCache`.
+    pub caller_cache: Duration,
     /// `CSPHUB_RETENTION_YEARS`: years after closing that a case of a type is due for review
     /// and deletion, e.g. `ASB=5,DOMESTIC_ABUSE=6`; types not named keep what the database has
     /// (6 years unless set before). Written to the database at start, so every instance agrees.
@@ -61,6 +65,7 @@ pub struct Config {
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_AUDIT_SEAL_EVERY: Duration = Duration::from_secs(300);
+pub const DEFAULT_CALLER_CACHE: Duration = Duration::from_secs(5);
 pub const DEFAULT_PUSH_MAX_RECORDS: usize = 10_000;
 pub const DEFAULT_PUSH_MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -150,6 +155,7 @@ impl Config {
             header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,
             audit_seal_every: millis("CSPHUB_AUDIT_SEAL_MS", DEFAULT_AUDIT_SEAL_EVERY)?,
+            caller_cache: millis("CSPHUB_CALLER_CACHE_MS", DEFAULT_CALLER_CACHE)?,
             retention_years: retention_years(var("CSPHUB_RETENTION_YEARS").as_deref())?,
             cors_origins,
             push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,

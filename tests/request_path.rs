@@ -32,9 +32,10 @@ async fn the_plan_page_is_one_statement_after_the_caller_and_matches_the_level_b
     app.take_statements();
     let page = app.gql(PAGE, json!({"id": id}), Some(&app.police())).await;
     let statements = app.take_statements();
-    assert_eq!(statements.len(), 2, "{statements:#?}");
-    assert!(statements[0].contains("set_config('csphub.agency_id'"));
-    assert!(statements[1].contains("AS page"), "{statements:#?}");
+    // The caller was resolved by the request before (`plan_id`, same token): the page is the
+    // request's only statement (BEGIN and COMMIT aside).
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert!(statements[0].contains("AS page"), "{statements:#?}");
 
     let plan = &page.data()["plan"];
     let priorities = plan["priorities"].as_array().expect("priorities");
@@ -124,8 +125,8 @@ async fn the_page_the_database_builds_is_exactly_the_field_by_field_answer() {
             app.take_statements();
             let built = raw(&app, &built_query, &id, &police).await;
             let statements = app.take_statements();
-            assert_eq!(statements.len(), 2, "{selection}: {statements:#?}");
-            assert!(statements[1].contains("AS page"), "{selection}");
+            assert_eq!(statements.len(), 1, "{selection}: {statements:#?}");
+            assert!(statements[0].contains("AS page"), "{selection}");
             // A fragment that adds only a type name sends the same selection the ordinary way.
             let ordinary_query = format!(
                 "query($id: ID!) {{ plan(id: $id) {{ ...on Plan {{ marker: __typename }} {selection} }} }}"
@@ -198,6 +199,85 @@ async fn nested_lists_cost_one_statement_per_level_however_many_plans() {
     // The caller, the plans, their priorities, the priorities' actions, and the actions' lead
     // agencies and progress (one statement each, whatever the number of rows).
     assert_eq!(statements.len(), 6, "{statements:#?}");
+}
+
+#[tokio::test]
+async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_caller() {
+    use sea_orm::ConnectionTrait;
+    let mut config = test_config();
+    config.caller_cache = Duration::from_millis(400);
+    let app = TestApp::spawn_with(config).await;
+    let police = app.police();
+    let plans = "{ plans { financialYear } }";
+    let opened = |statements: &[String]| {
+        statements
+            .iter()
+            .filter(|s| s.contains("set_config('csphub.agency_id'"))
+            .count()
+    };
+    app.take_statements();
+    assert!(app.gql(plans, json!({}), Some(&police)).await.body["errors"].is_null());
+    assert_eq!(
+        opened(&app.take_statements()),
+        1,
+        "the first request finds its caller"
+    );
+    assert!(app.gql(plans, json!({}), Some(&police)).await.body["errors"].is_null());
+    let statements = app.take_statements();
+    assert_eq!(opened(&statements), 0, "{statements:#?}");
+    assert_eq!(statements.len(), 1, "only the plans: {statements:#?}");
+
+    // Case data needs the caller in the transaction for row-level security: always set.
+    let caseworker = app.token("police", "herts-police", &["caseworker"]);
+    for _ in 0..2 {
+        let r = app
+            .gql("{ cases { totalCount } }", json!({}), Some(&caseworker))
+            .await;
+        assert!(r.body["errors"].is_null(), "{}", r.body);
+        assert!(r.data()["cases"]["totalCount"].is_i64(), "{}", r.body);
+        assert_eq!(opened(&app.take_statements()), 1);
+    }
+    // So does heavy work (its statement budget goes with the caller).
+    let stats =
+        "{ incidentStats(filter: {period: {financialYear: \"2014/15\"}}) { total { count } } }";
+    for _ in 0..2 {
+        assert!(app.gql(stats, json!({}), Some(&police)).await.body["errors"].is_null());
+        assert_eq!(opened(&app.take_statements()), 1);
+    }
+
+    // A partnership the agency has just joined is seen at once: a token naming one the
+    // agency is not in is never kept.
+    let newcomer = app.token_for("police", "herts-police", &["newtown"], &[]);
+    let r = app.gql(plans, json!({}), Some(&newcomer)).await;
+    assert_eq!(r.data()["plans"], json!([]), "{}", r.body);
+    app.db
+        .execute_unprepared(
+            "INSERT INTO partnerships (slug, name, county) VALUES ('newtown', 'Newtown', 'Hertfordshire');
+             INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
+               WHERE a.slug = 'herts-police' AND p.slug = 'newtown';
+             INSERT INTO plans (partnership_id, financial_year, title)
+               SELECT id, '2016/17', 'Newtown plan' FROM partnerships WHERE slug = 'newtown';",
+        )
+        .await
+        .expect("newtown");
+    let r = app.gql(plans, json!({}), Some(&newcomer)).await;
+    assert_eq!(
+        r.data()["plans"],
+        json!([{"financialYear": "2016/17"}]),
+        "{}",
+        r.body
+    );
+
+    // Leaving it takes effect within the cache's time (here 400 ms).
+    app.db
+        .execute_unprepared(
+            "DELETE FROM agency_partnerships WHERE partnership_id = (SELECT id FROM partnerships WHERE slug = 'newtown')",
+        )
+        .await
+        .expect("leave");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let r = app.gql(plans, json!({}), Some(&newcomer)).await;
+    assert_eq!(r.data()["plans"], json!([]), "{}", r.body);
 }
 
 #[tokio::test]

@@ -143,10 +143,11 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
     // The body is in: only now does the request take a connection, so a slow upload holds
     // none. The push gets the heavy statement budget but no slot (see `db::DbSettings`).
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    let callers = state.callers.clone();
     let work = async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let applied = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
+            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             authorize(&principal, Operation::PushIncidents)?;
             let pusher = db::incident::Pusher {
                 agency_id: principal.agency_id,
@@ -472,13 +473,14 @@ pub async fn export_csv(
         Err(e) => return e.into_response(),
     };
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    let callers = state.callers.clone();
     // The first page is read before the answer starts: an error of the query itself (a filter
     // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a
     // 200 whose stream breaks off after the header.
     let opened = run_to_completion(async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let prepared = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
+            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             authorize(&principal, Operation::ReadIncidentRows)?;
             let (filter, _) = input.to_filter(&principal)?;
             let first = db::incident::page(&*txn, &filter, None, EXPORT_PAGE).await?;

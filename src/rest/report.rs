@@ -29,10 +29,11 @@ where
     let token = verify_token(state, headers)?;
     let _slot = state.heavy.slot().await?;
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    let callers = state.callers.clone();
     run_to_completion(async move {
         let txn = Arc::new(db::request::begin(&conn).await?);
         let result = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false).await?;
+            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             build(&txn, &principal).await
         }
         .await;

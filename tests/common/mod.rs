@@ -186,6 +186,7 @@ pub fn test_config() -> Config {
         header_timeout: csphub::config::DEFAULT_HEADER_TIMEOUT,
         body_timeout: csphub::config::DEFAULT_BODY_TIMEOUT,
         audit_seal_every: Duration::ZERO,
+        caller_cache: csphub::config::DEFAULT_CALLER_CACHE,
         retention_years: Vec::new(),
         cors_origins: Vec::new(),
         demo: true,
