@@ -148,13 +148,14 @@ async fn each_bad_record_is_rejected_by_position_and_the_rest_applied() {
     fine_postcode["postcodeDistrict"] = json!("SG1 1HN");
     let mut named = record("BAD-NAME", "robbery", "2015-05-02T10:00:00Z", "south");
     named["victimName"] = json!("Jane Smith");
+    // A deliberate fire needs its fire type (an ASB record without its type is accepted).
     let mut asb = record(
-        "BAD-ASB",
-        "anti-social-behaviour",
+        "BAD-FIRE",
+        "deliberate-fire",
         "2015-05-02T10:00:00Z",
         "south",
     );
-    asb["asbType"] = Value::Null;
+    asb["fireType"] = Value::Null;
     let mut other = record("BAD-P", "robbery", "2015-05-02T10:00:00Z", "south");
     other["partnership"] = json!("north-herts");
     let mut strand = record("BAD-HATE", "public-order", "2015-05-02T10:00:00Z", "south");
@@ -1117,4 +1118,67 @@ async fn an_export_with_a_filter_postgresql_cannot_read_is_refused_with_a_code()
         .expect("export");
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.text().await.expect("body").starts_with("external_ref,"));
+}
+
+#[tokio::test]
+async fn anti_social_behaviour_without_its_type_is_accepted_and_counted_as_not_recorded() {
+    let app = TestApp::spawn().await;
+    testshire(&app).await;
+    let police = t(&app, "police", "herts-police");
+    let mut records = Vec::new();
+    for (i, asb_type) in [Some("personal"), None, None, Some("nuisance"), None]
+        .iter()
+        .enumerate()
+    {
+        let mut r = record(
+            &format!("ASB-{i}"),
+            "anti-social-behaviour",
+            "2015-05-02T10:00:00Z",
+            "south",
+        );
+        match asb_type {
+            Some(t) => r["asbType"] = json!(t),
+            None => {
+                r.as_object_mut().expect("object").remove("asbType");
+            }
+        }
+        records.push(r);
+    }
+    records.push(record("B-1", "burglary", "2015-05-03T10:00:00Z", "north"));
+    assert_eq!(counts(&push(&app, &police, &records).await), (6, 0, 0, 0));
+    // Its qualifier still has to be one of the vocabulary's, and only on ASB.
+    let mut wrong = record(
+        "ASB-X",
+        "anti-social-behaviour",
+        "2015-05-02T10:00:00Z",
+        "south",
+    );
+    wrong["asbType"] = json!("noisy");
+    let mut misplaced = record("B-X", "burglary", "2015-05-02T10:00:00Z", "south");
+    misplaced["asbType"] = json!("personal");
+    let r = push(&app, &police, &[wrong, misplaced]).await;
+    let codes: Vec<&str> = r.body["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|x| x["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(codes, ["UNKNOWN_VALUE", "INCONSISTENT"], "{}", r.body);
+
+    let q = "{ incidentStats(filter: {partnership: \"testshire\", period: {month: \"2015-05\"}}, groupBy: [ASB_TYPE]) { rows { asbType count } total { count } } }";
+    let r = app.gql(q, json!({}), Some(&police)).await;
+    assert_eq!(
+        pairs(&r.data()["incidentStats"]["rows"], "asbType", "count"),
+        vec![
+            ("not-applicable".to_owned(), json!(1)),
+            ("not-recorded".to_owned(), json!(3)),
+            ("nuisance".to_owned(), json!(1)),
+            ("personal".to_owned(), json!(1)),
+        ]
+    );
+    assert_eq!(r.data()["incidentStats"]["total"]["count"], 6);
+    // Not a cell of the PCC's table set.
+    let pcc = t(&app, "pcc", "herts-pcc");
+    let r = app.gql(q, json!({}), Some(&pcc)).await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
 }

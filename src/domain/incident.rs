@@ -370,12 +370,9 @@ impl IncidentInput {
         let asb_type = optional_text(&self.asb_type);
         match (&asb_type, category == "anti-social-behaviour") {
             (Some(t), true) => term(ctx, Vocabulary::AsbType, "asbType", t, occurred_on)?,
-            (None, true) => {
-                return Err((
-                    "MISSING_FIELD",
-                    "asbType (personal, nuisance or environmental) is required for anti-social-behaviour".to_owned(),
-                ));
-            }
+            // Many feeds (data.police.uk among them) do not carry the NSIR qualifier: such a
+            // record counts under "not-recorded" when statistics group by ASB_TYPE.
+            (None, true) => {}
             (Some(_), false) => {
                 return Err((
                     "INCONSISTENT",

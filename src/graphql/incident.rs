@@ -411,6 +411,9 @@ pub enum StatsDimension {
     Quarter,
     FinancialYear,
     SourceAgency,
+    /// The NSIR qualifier of anti-social behaviour: personal, nuisance, environmental, or
+    /// not-recorded where the record does not say; not-applicable for every other category.
+    AsbType,
     /// domestic-abuse, alcohol-related, youth-related, drug-class-a..c, hate-<strand>. A record
     /// counts once under each flag it carries.
     Flag,
@@ -425,6 +428,7 @@ impl From<StatsDimension> for Dimension {
             StatsDimension::Quarter => Dimension::Quarter,
             StatsDimension::FinancialYear => Dimension::FinancialYear,
             StatsDimension::SourceAgency => Dimension::SourceAgency,
+            StatsDimension::AsbType => Dimension::AsbType,
             StatsDimension::Flag => Dimension::Flag,
         }
     }
@@ -449,6 +453,8 @@ pub struct StatsRow {
     pub quarter: Option<String>,
     pub financial_year: Option<String>,
     pub source_agency: Option<String>,
+    /// personal, nuisance, environmental, not-recorded or not-applicable (ASB_TYPE).
+    pub asb_type: Option<String>,
     pub flag: Option<String>,
     pub count: Option<i64>,
     pub suppressed: bool,
@@ -816,6 +822,7 @@ fn assemble(
                     Dimension::Quarter => r.quarter = v,
                     Dimension::FinancialYear => r.financial_year = v,
                     Dimension::SourceAgency => r.source_agency = v,
+                    Dimension::AsbType => r.asb_type = v,
                     Dimension::Flag => r.flag = v,
                 }
             }

@@ -87,10 +87,12 @@ fn check(
     if filter.categories.len() > 1 || filter.areas.len() > 1 {
         return refuse("name at most one category and one area (a sum of several is not a cell)");
     }
-    if dims
-        .iter()
-        .any(|d| matches!(d, Dimension::SourceAgency | Dimension::Flag))
-    {
+    if dims.iter().any(|d| {
+        matches!(
+            d,
+            Dimension::SourceAgency | Dimension::AsbType | Dimension::Flag
+        )
+    }) {
         return refuse("group by category, area, month, quarter or financial year only");
     }
     let by_area = dims.contains(&Dimension::Area) || !filter.areas.is_empty();
@@ -204,7 +206,9 @@ fn figures(set: &TableSet, ask: &Ask, unit: Unit) -> Keyed {
                             format!("{} Q{q}", FinancialYear::containing(first))
                         }
                         Dimension::FinancialYear => FinancialYear::containing(first).to_string(),
-                        Dimension::SourceAgency | Dimension::Flag => String::new(),
+                        Dimension::SourceAgency | Dimension::AsbType | Dimension::Flag => {
+                            String::new()
+                        }
                     })
                     .collect();
                 out.push((key, figure));
@@ -319,7 +323,7 @@ pub async fn pcc_stats(
                     Dimension::Month => r.month = v,
                     Dimension::Quarter => r.quarter = v,
                     Dimension::FinancialYear => r.financial_year = v,
-                    Dimension::SourceAgency | Dimension::Flag => {}
+                    Dimension::SourceAgency | Dimension::AsbType | Dimension::Flag => {}
                 }
             }
             r
