@@ -513,8 +513,8 @@ async fn seal_audit_log(db: sea_orm::DatabaseConnection, every: std::time::Durat
     }
 }
 
-/// Folds the monthly incident counts every `every` (`db::incident::fold_counts`). Pushes only
-/// append to them, so requests never wait on it.
+/// Folds the monthly incident counts at start and every `every` after
+/// (`db::incident::fold_counts`). Pushes only append to them, so requests never wait on it.
 async fn fold_incident_counts(db: sea_orm::DatabaseConnection, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -542,9 +542,6 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
         crate::demo::load(&db).await?;
         crate::demo::load_cases(&db).await?;
     }
-    db::incident::fold_counts(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("folding incident counts: {e:?}"))?;
     db.close().await?;
     Ok(())
 }

@@ -267,7 +267,7 @@ pub struct Where {
 }
 
 /// Whether `from..=to` is whole calendar months (first day to last day).
-pub fn whole_months(from: NaiveDate, to: NaiveDate) -> bool {
+fn whole_months(from: NaiveDate, to: NaiveDate) -> bool {
     use chrono::Datelike;
     from.day() == 1 && to.succ_opt().is_some_and(|next| next.day() == 1) && from <= to
 }
@@ -764,29 +764,23 @@ struct TableGroupRow {
 pub async fn table_set_groups<C: ConnectionTrait>(
     conn: &C,
     partnerships: &[Uuid],
-    from: NaiveDate,
-    to: NaiveDate,
+    year: crate::domain::period::FinancialYear,
 ) -> AppResult<HashMap<Uuid, Vec<crate::domain::tableset::Group>>> {
     // A financial year is whole months: the monthly counts answer it.
-    let inner = if whole_months(from, to) {
-        "SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
-           (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
-         FROM incident_counts i WHERE i.partnership_id = ANY($1) \
-           AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0"
-    } else {
-        "SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
-           (extract(month from i.occurred_on)::int + 8) % 12 + 1 AS month, count(*) AS n \
-         FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
-           AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5"
-    };
     let rows: Vec<TableGroupRow> = fetch_all(
         conn,
-        &format!(
-            "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
-               g.month, sum(g.n)::bigint AS n \
-             FROM ({inner}) g JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4"
-        ),
-        vec![partnerships.to_vec().into(), from.into(), to.into()],
+        "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
+           g.month, sum(g.n)::bigint AS n \
+         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
+                 (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
+               FROM incident_counts i WHERE i.partnership_id = ANY($1) \
+                 AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0) g \
+         JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
+        vec![
+            partnerships.to_vec().into(),
+            year.first_day().into(),
+            year.last_day().into(),
+        ],
     )
     .await?;
     let mut out: HashMap<Uuid, Vec<crate::domain::tableset::Group>> = HashMap::new();

@@ -166,11 +166,15 @@ fn level_shape(level: Level, set: &SelectionSet) -> Option<Shape> {
         };
         entries.push((key.to_owned(), entry));
     }
-    if entries.is_empty() {
+    // json_build_object takes at most 100 arguments (50 keys). The document limits (30
+    // aliases) keep a level well under that today; past it, the ordinary path answers.
+    if entries.is_empty() || entries.len() > MAX_KEYS {
         return None;
     }
     Some(Shape { entries })
 }
+
+const MAX_KEYS: usize = 50;
 
 /// A GraphQL name (the parser allows nothing else), checked again because it goes into SQL.
 fn plain_name(s: &str) -> bool {
@@ -212,8 +216,7 @@ fn object_sql(level: Level, shape: &Shape, parent: &str) -> String {
         };
         args.push(format!("'{key}', {value}"));
     }
-    // At most 13 keys a level (response keys are unique and the fields are those above), so
-    // well within json_build_object's 100 arguments.
+    // At most MAX_KEYS keys (`level_shape`): within json_build_object's 100 arguments.
     format!("json_build_object({})", args.join(", "))
 }
 
@@ -247,4 +250,47 @@ pub async fn build<C: ConnectionTrait>(
     .await?;
     let row = row.ok_or_else(|| AppError::not_found("plan"))?;
     serde_json::from_str(&row.page).map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::{parse_query, types::Selection};
+
+    fn plan_field(query: &str) -> Field {
+        let doc = parse_query(query).expect("parses");
+        let op = doc.operations.iter().next().expect("an operation").1;
+        match &op.node.selection_set.node.items[0].node {
+            Selection::Field(f) => f.node.clone(),
+            _ => panic!("a field"),
+        }
+    }
+
+    #[test]
+    fn a_level_wider_than_json_build_object_takes_the_ordinary_path() {
+        let keys = |n: usize| (0..n).map(|k| format!("t{k}: title ")).collect::<String>();
+        let fits = plan_field(&format!("{{ plan(id: 1) {{ {} }} }}", keys(50)));
+        assert!(shape(&fits).is_some());
+        let wide = plan_field(&format!("{{ plan(id: 1) {{ {} }} }}", keys(51)));
+        assert_eq!(shape(&wide), None);
+        let nested = plan_field(&format!(
+            "{{ plan(id: 1) {{ priorities {{ {} }} }} }}",
+            keys(51).replace("title", "position")
+        ));
+        assert_eq!(shape(&nested), None);
+    }
+
+    #[test]
+    fn fragments_arguments_and_unknown_fields_take_the_ordinary_path() {
+        for q in [
+            "{ plan(id: 1) { ...on Plan { title } } }",
+            "{ plan(id: 1) { actions { status(quarter: \"2014/15 Q1\") } } }",
+            "{ plan(id: 1) { createdAt } }",
+            "{ plan(id: 1) { title t: title title } }",
+            "{ plan(id: 1) { title @deprecated } }",
+        ] {
+            assert_eq!(shape(&plan_field(q)), None, "{q}");
+        }
+        assert!(shape(&plan_field("{ plan(id: 1) { title t: title } }")).is_some());
+    }
 }

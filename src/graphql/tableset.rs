@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Datelike;
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::incident::{IncidentFilterInput, IncidentStats, StatsComparison, StatsRow};
@@ -33,15 +33,7 @@ pub async fn table_sets(
     partnerships: &[Uuid],
     year: FinancialYear,
 ) -> Result<std::collections::HashMap<Uuid, TableSet>, AppError> {
-    // The grouping has few groups but PostgreSQL guesses many: with the default 4 MB it sorts
-    // a year's records to disk (1.3 s for 1,000,000); with more it hashes them in memory (0.8 s).
-    // Heavy requests are few at once (CSPHUB_HEAVY_CONCURRENCY), so this is bounded.
-    conn.execute_unprepared("SET LOCAL work_mem = '32MB'")
-        .await
-        .map_err(AppError::internal)?;
-    let groups =
-        db::incident::table_set_groups(conn, partnerships, year.first_day(), year.last_day())
-            .await?;
+    let groups = db::incident::table_set_groups(conn, partnerships, year).await?;
     Ok(partnerships
         .iter()
         .map(|p| {
@@ -87,10 +79,15 @@ fn check(
     if filter.categories.len() > 1 || filter.areas.len() > 1 {
         return refuse("name at most one category and one area (a sum of several is not a cell)");
     }
-    if dims.iter().any(|d| {
+    // An allow list: a dimension added later is refused to the PCC until its cells are in the set.
+    if !dims.iter().all(|d| {
         matches!(
             d,
-            Dimension::SourceAgency | Dimension::AsbType | Dimension::Flag
+            Dimension::Category
+                | Dimension::Area
+                | Dimension::Month
+                | Dimension::Quarter
+                | Dimension::FinancialYear
         )
     }) {
         return refuse("group by category, area, month, quarter or financial year only");
