@@ -48,6 +48,8 @@ pub struct AppState {
     pub documents: Arc<guard::DocumentCache>,
     /// Callers resolved in the last few seconds (`db::request::CallerCache`).
     pub callers: Arc<db::request::CallerCache>,
+    /// Told of every statement requests run (`AppState::observe_statements`).
+    pub statements: Option<db::request::StatementObserver>,
 }
 
 impl AppState {
@@ -72,8 +74,17 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             documents: Arc::default(),
             callers: Arc::new(db::request::CallerCache::new(config.caller_cache)),
+            statements: None,
             db,
         }
+    }
+
+    /// Tells `observer` of every statement requests run: in their transactions and on the read
+    /// lane (`db::request`) alike.
+    pub fn observe_statements(&mut self, observer: db::request::StatementObserver) {
+        let pool_observer = observer.clone();
+        self.db.set_metric_callback(move |info| pool_observer(info));
+        self.statements = Some(observer);
     }
 }
 
@@ -217,9 +228,18 @@ async fn graphql_handler(
     let budget = checked.heavy.then_some(state.heavy.timeout);
     let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
     let callers = state.callers.clone();
+    let statements = state.statements.clone();
     let run = async move {
         let _slot = slot;
-        let txn = Arc::new(db::request::begin(&db).await?);
+        // A transaction only where it must be one: writes, case data (row-level security's
+        // settings) and heavy work (its statement budget). Other queries read on their
+        // connection without one (`db::request`).
+        let needs_transaction = checked.mutation || checked.case_data || budget.is_some();
+        let txn = Arc::new(if needs_transaction {
+            db::request::begin(&db).await?
+        } else {
+            db::request::read(&db, statements.as_ref()).await?
+        });
         let principal =
             match resolve_caller(&txn, &token, budget, checked.case_data, &callers).await {
                 Ok(p) => p,
@@ -433,7 +453,7 @@ pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedTok
 /// request without a budget takes a caller resolved in the last few seconds from `callers`
 /// and runs no statement for it.
 pub async fn resolve_caller(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &db::request::RequestDb,
     token: &VerifiedToken,
     heavy_budget: Option<Duration>,
     case_data: bool,

@@ -6,14 +6,14 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, test_config};
-use csphub::db::request::{Caller, begin, finish, open_as};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use csphub::db::request::{Caller, RequestDb, begin, finish, open_as, read};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::json;
 
 const PAGE: &str = "query($id: ID!) { plan(id: $id) { title priorities { position title \
     actions { ref title leadAgency { name } status } } } }";
 
-async fn setting(txn: &DatabaseTransaction, sql: &str) -> Option<String> {
+async fn setting(txn: &impl ConnectionTrait, sql: &str) -> Option<String> {
     let row = txn
         .query_one_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -307,37 +307,37 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
     assert_eq!(scope.len(), 1, "only the partnerships the agency is in");
     let stevenage = scope[0].id.to_string();
     assert_eq!(
-        setting(&txn, "current_setting('csphub.agency_id', true)").await,
+        setting(&*txn, "current_setting('csphub.agency_id', true)").await,
         Some(agency.id.to_string())
     );
     assert_eq!(
-        setting(&txn, "current_setting('csphub.partnership_ids', true)").await,
+        setting(&*txn, "current_setting('csphub.partnership_ids', true)").await,
         Some(stevenage)
     );
     assert_eq!(
-        setting(&txn, "current_setting('csphub.sub', true)").await,
+        setting(&*txn, "current_setting('csphub.sub', true)").await,
         Some("officer-1".to_owned())
     );
     assert_eq!(
-        setting(&txn, "current_setting('csphub.role', true)").await,
+        setting(&*txn, "current_setting('csphub.role', true)").await,
         Some("police".to_owned())
     );
     assert_eq!(
-        setting(&txn, "current_setting('statement_timeout')").await,
+        setting(&*txn, "current_setting('statement_timeout')").await,
         Some("20s".to_owned())
     );
     assert_eq!(
-        setting(&txn, "current_setting('plan_cache_mode')").await,
+        setting(&*txn, "current_setting('plan_cache_mode')").await,
         Some("force_generic_plan".to_owned())
     );
     finish(txn, true).await.expect("commit");
 
     let next = std::sync::Arc::new(begin(&pool).await.expect("begin"));
     for name in ["agency_id", "partnership_ids", "sub", "role"] {
-        let left = setting(&next, &format!("current_setting('csphub.{name}', true)")).await;
+        let left = setting(&*next, &format!("current_setting('csphub.{name}', true)")).await;
         assert!(left.as_deref().unwrap_or("").is_empty(), "{name}: {left:?}");
     }
-    let budget = setting(&next, "current_setting('statement_timeout')").await;
+    let budget = setting(&*next, "current_setting('statement_timeout')").await;
     assert_ne!(
         budget.as_deref(),
         Some("20s"),
@@ -345,7 +345,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
     );
     assert_ne!(budget.as_deref(), Some("0"), "the pool's budget is back");
     assert_eq!(
-        setting(&next, "current_setting('plan_cache_mode')").await,
+        setting(&*next, "current_setting('plan_cache_mode')").await,
         Some("auto".to_owned()),
         "generic plans ended with their request"
     );
@@ -358,7 +358,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
         ..caller
     };
     assert!(open_as(&txn, &nobody).await.expect("open").is_none());
-    let left = setting(&txn, "current_setting('csphub.sub', true)").await;
+    let left = setting(&*txn, "current_setting('csphub.sub', true)").await;
     assert!(left.as_deref().unwrap_or("").is_empty(), "{left:?}");
     finish(txn, false).await.expect("rollback");
 }
@@ -411,4 +411,148 @@ async fn a_failed_mutation_leaves_the_earlier_ones_of_its_request_in_place() {
         ))
         .await;
     assert_eq!(title, 1);
+}
+
+/// Holds `table` locked, sends `query` and, while its statement waits on the lock, reads from
+/// `pg_stat_activity` whether it runs in a transaction begun before it (`BEGIN`) or on its own.
+/// Returns that and the answer once the lock is let go.
+async fn waiting_request(
+    app: &TestApp,
+    table: &str,
+    query: &str,
+    token: &str,
+) -> (bool, common::Resp) {
+    let lock = app.db.begin().await.expect("begin");
+    lock.execute_unprepared(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .await
+        .expect("lock");
+    let request = app.gql(query, json!({}), Some(token));
+    let watch = async {
+        for _ in 0..200 {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT xact_start < query_start AS begun_before FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                       AND pid <> pg_backend_pid()",
+                ))
+                .await
+                .expect("activity");
+            if let Some(row) = row {
+                let begun_before: bool = row.try_get("", "begun_before").expect("begun_before");
+                lock.rollback().await.expect("unlock");
+                return begun_before;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the request never waited on the lock of {table}");
+    };
+    let (answer, in_transaction) = tokio::join!(request, watch);
+    (in_transaction, answer)
+}
+
+#[tokio::test]
+async fn reads_run_on_their_connection_without_a_transaction_and_case_data_in_one() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    // A second request, so that its caller comes from the cache and the plans are its first
+    // statement: on the read lane no BEGIN came before it.
+    assert!(
+        app.gql("{ plans { title } }", json!({}), Some(&police))
+            .await
+            .body["errors"]
+            .is_null()
+    );
+    let (in_transaction, answer) =
+        waiting_request(&app, "plans", "{ plans { title } }", &police).await;
+    assert!(!in_transaction, "a query of plans needs no transaction");
+    assert!(answer.body["errors"].is_null(), "{}", answer.body);
+    assert_eq!(answer.data()["plans"].as_array().map(Vec::len), Some(2));
+
+    // Case data reads under row-level security, whose settings live in a transaction.
+    let caseworker = app.token("police", "herts-police", &["caseworker"]);
+    let (in_transaction, answer) =
+        waiting_request(&app, "cases", "{ cases { totalCount } }", &caseworker).await;
+    assert!(in_transaction, "case data is read in a transaction");
+    assert!(
+        answer.data()["cases"]["totalCount"].is_i64(),
+        "{}",
+        answer.body
+    );
+
+    // So are writes: a mutation is one transaction, whatever it reads first.
+    let plan_id = app.plan_id("2015/16").await;
+    let (in_transaction, answer) = waiting_request(
+        &app,
+        "plans",
+        &format!(
+            "mutation {{ addPriority(input: {{planId: \"{plan_id}\", position: 7, title: \"Lock test\"}}) {{ id }} }}"
+        ),
+        &app.coordinator(),
+    )
+    .await;
+    assert!(in_transaction, "a mutation runs in a transaction");
+    assert!(
+        answer.data()["addPriority"]["id"].is_string(),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
+    let mut config = test_config();
+    config.db.statement_timeout = Duration::from_millis(300);
+    let app = TestApp::spawn_with(config).await;
+    // One connection: everything below runs on the very same one.
+    let mut settings = test_config().db;
+    settings.pool_size = 1;
+    let pool = csphub::db::connect(&app.config.database_url, &settings)
+        .await
+        .expect("pool");
+    let partnerships = vec!["stevenage".to_owned()];
+    let caller = Caller {
+        sub: "officer-1",
+        role: "police",
+        agency: "herts-police",
+        partnerships: &partnerships,
+        heavy_budget: None,
+        generic_plans: false,
+    };
+    let lane = std::sync::Arc::new(read(&pool, None).await.expect("read lane"));
+    assert!(matches!(*lane, RequestDb::Read(_)));
+    let (agency, scope) = open_as(&lane, &caller)
+        .await
+        .expect("open")
+        .expect("registered");
+    assert_eq!(agency.slug, "herts-police");
+    assert_eq!(scope.len(), 1);
+    // Without a transaction the settings end with the statement that wrote them: the next
+    // statement, on the same connection, sees no caller, so row-level security shows no case.
+    for name in ["agency_id", "partnership_ids", "sub", "role"] {
+        let left = setting(&*lane, &format!("current_setting('csphub.{name}', true)")).await;
+        assert!(left.as_deref().unwrap_or("").is_empty(), "{name}: {left:?}");
+    }
+    // Work that needs a transaction refuses to run here rather than run without one.
+    assert!(lane.txn().is_err());
+    assert!(lane.begin().await.is_err());
+    finish(lane, true).await.expect("nothing to end");
+
+    // Over HTTP: a read that outlasts the statement timeout is TIMEOUT, as in a transaction.
+    let police = app.police();
+    let lock = app.db.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE plans IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let r = app
+        .gql("{ plans { title } }", json!({}), Some(&police))
+        .await;
+    lock.rollback().await.expect("unlock");
+    assert_eq!(r.code(), "TIMEOUT", "{}", r.body);
+    // And the connection is fine afterwards.
+    let r = app
+        .gql("{ plans { title } }", json!({}), Some(&police))
+        .await;
+    assert!(r.body["errors"].is_null(), "{}", r.body);
 }

@@ -1,11 +1,17 @@
-//! One request, one connection, one transaction.
+//! One request, one connection, and one transaction where it must.
 //!
-//! A request takes one connection from the pool and opens one transaction on it (`BEGIN`); every
-//! statement of the request runs there, and the request ends with `COMMIT` (or `ROLLBACK` when
-//! it fails before its answer is ready). Writes nest inside it as savepoints, so a mutation that
-//! fails leaves the others of the same request as they were.
+//! A request takes one connection from the pool, and every statement of the request runs on it.
+//! Requests that write, read case data or have a statement budget open one transaction on it
+//! (`BEGIN`, [`RequestDb::Txn`]) and end with `COMMIT` (or `ROLLBACK` when they fail before
+//! their answer is ready). Writes nest inside it as savepoints, so a mutation that fails leaves
+//! the others of the same request as they were.
 //!
-//! The first statement of the transaction is the caller's identity lookup (`open_as`), and it
+//! Any other request (a query of plans, indicators, areas and the like) reads on its connection
+//! without a transaction ([`RequestDb::Read`]): under PostgreSQL's READ COMMITTED each statement
+//! sees its own snapshot whether or not it is in a transaction, so reads lose nothing, and the
+//! request saves the round trips of `BEGIN` and `COMMIT`.
+//!
+//! The first statement of a transaction is the caller's identity lookup (`open_as`), and it
 //! also writes the caller into transaction-local settings, for row-level-security policies to
 //! read with `current_setting('csphub.agency_id', true)`:
 //!
@@ -17,22 +23,195 @@
 //! | `csphub.partnership_ids` | the partnerships in scope, comma-separated uuids |
 //!
 //! Being `SET LOCAL` settings they vanish at `COMMIT`: a connection goes back to the pool with no
-//! identity on it, and a statement run outside a request's transaction sees none (empty).
-//! Heavy requests get their statement budget the same way, in the same statement, so none of
-//! this costs a round trip.
+//! identity on it, and a statement run outside a request's transaction sees none (empty), so
+//! the read lane sees no case rows (the policies fail closed). Heavy requests get their
+//! statement budget the same way, in the same statement, so none of this costs a round trip.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, FromQueryResult, TransactionTrait};
+use sea_orm::sqlx::{self, Executor, PgPool, Postgres, pool::PoolConnection};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    FromQueryResult, QueryResult, RuntimeErr, Statement, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::fetch_all;
 use super::partnership::{AgencyRow, PartnershipRow};
 use crate::error::{AppError, AppResult};
 
-/// The transaction of one request, shared by its resolvers and data loaders.
-pub type RequestTxn = Arc<DatabaseTransaction>;
+/// The connection of one request, shared by its resolvers and data loaders.
+pub type RequestTxn = Arc<RequestDb>;
+
+/// What a request's statements run on: its transaction, or (for reads that need none) its one
+/// connection without a transaction. See the module's documentation for which.
+pub enum RequestDb {
+    Txn(DatabaseTransaction),
+    Read(ReadConnection),
+}
+
+impl RequestDb {
+    /// The request's transaction, for work that must have one (writes, case data, reports).
+    /// A request on the read lane has none: asking is a bug (the field belongs in the lists of
+    /// `graphql::guard` that route a request to a transaction), and fails the request.
+    pub fn txn(&self) -> AppResult<&DatabaseTransaction> {
+        match self {
+            RequestDb::Txn(txn) => Ok(txn),
+            RequestDb::Read(_) => Err(AppError::internal(anyhow::anyhow!(
+                "a field that needs a transaction ran on the read lane"
+            ))),
+        }
+    }
+
+    /// A savepoint in the request's transaction (see [`RequestDb::txn`]).
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            RequestDb::Txn(txn) => txn.begin().await,
+            RequestDb::Read(_) => Err(DbErr::Custom(
+                "a write ran on the read lane, which has no transaction".to_owned(),
+            )),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for RequestDb {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            RequestDb::Txn(txn) => txn.execute_raw(stmt).await,
+            RequestDb::Read(conn) => conn.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            RequestDb::Txn(txn) => txn.execute_unprepared(sql).await,
+            RequestDb::Read(conn) => conn.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            RequestDb::Txn(txn) => txn.query_one_raw(stmt).await,
+            RequestDb::Read(conn) => conn.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            RequestDb::Txn(txn) => txn.query_all_raw(stmt).await,
+            RequestDb::Read(conn) => conn.query_all_raw(stmt).await,
+        }
+    }
+}
+
+/// One connection from the pool, used without a transaction: each statement commits on its
+/// own (reads only, by the routing in `app.rs`). Statements are prepared and cached on the
+/// connection as sea-orm's are, and fail with the same errors.
+pub struct ReadConnection {
+    conn: tokio::sync::Mutex<PoolConnection<Postgres>>,
+    observer: Option<StatementObserver>,
+}
+
+/// Told of every statement the read lane runs, as sea-orm's metric callback is told of the
+/// pool's and the transactions' (`crate::app::AppState::observe_statements` sets both).
+pub type StatementObserver = Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Sync>;
+
+impl ReadConnection {
+    fn observe(&self, stmt: &Statement, started: std::time::Instant, failed: bool) {
+        if let Some(observer) = &self.observer {
+            observer(&sea_orm::metric::Info {
+                elapsed: started.elapsed(),
+                statement: stmt,
+                failed,
+            });
+        }
+    }
+
+    fn query(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, sea_query_sqlx::SqlxValues> {
+        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        sqlx::query_with(
+            sqlx::AssertSqlSafe(stmt.sql.as_str()),
+            sea_query_sqlx::SqlxValues(values),
+        )
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let mut conn = self.conn.lock().await;
+        let started = std::time::Instant::now();
+        let done = Self::query(&stmt).execute(&mut **conn).await;
+        self.observe(&stmt, started, done.is_err());
+        done.map(Into::into)
+            .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let mut conn = self.conn.lock().await;
+        conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+            .await
+            .map(Into::into)
+            .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let mut conn = self.conn.lock().await;
+        let started = std::time::Instant::now();
+        let done = Self::query(&stmt).fetch_optional(&mut **conn).await;
+        self.observe(&stmt, started, done.is_err());
+        match done {
+            Ok(row) => Ok(row.map(Into::into)),
+            Err(e) => Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))),
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut conn = self.conn.lock().await;
+        let started = std::time::Instant::now();
+        let done = Self::query(&stmt).fetch_all(&mut **conn).await;
+        self.observe(&stmt, started, done.is_err());
+        match done {
+            Ok(rows) => Ok(rows.into_iter().map(Into::into).collect()),
+            Err(e) => Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))),
+        }
+    }
+}
+
+/// Takes a connection for a request that only reads and needs neither row-level security's
+/// settings nor a statement budget (see the module's documentation). A pool with no free
+/// connection within the acquire timeout is UNAVAILABLE.
+pub async fn read(
+    db: &DatabaseConnection,
+    observer: Option<&StatementObserver>,
+) -> AppResult<RequestDb> {
+    let pool: &PgPool = match db.get_database_backend() {
+        DbBackend::Postgres => db.get_postgres_connection_pool(),
+        other => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "csphub runs on PostgreSQL, not {other:?}"
+            )));
+        }
+    };
+    let conn = pool.acquire().await.map_err(|e| {
+        AppError::internal(match e {
+            sqlx::Error::PoolTimedOut => {
+                DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)
+            }
+            sqlx::Error::PoolClosed => {
+                DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::ConnectionClosed)
+            }
+            other => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(other))),
+        })
+    })?;
+    Ok(RequestDb::Read(ReadConnection {
+        conn: tokio::sync::Mutex::new(conn),
+        observer: observer.cloned(),
+    }))
+}
 
 /// What the opening statement needs to know about the caller, from a verified token.
 pub struct Caller<'a> {
@@ -51,8 +230,11 @@ pub struct Caller<'a> {
 
 /// Takes a connection and begins the request's transaction. A pool with no free connection
 /// within the acquire timeout is UNAVAILABLE.
-pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    db.begin().await.map_err(AppError::internal)
+pub async fn begin(db: &DatabaseConnection) -> AppResult<RequestDb> {
+    db.begin()
+        .await
+        .map(RequestDb::Txn)
+        .map_err(AppError::internal)
 }
 
 #[derive(FromQueryResult)]
@@ -71,7 +253,7 @@ struct OpenRow {
 /// statement that also sets the transaction-local settings above. `None` when the agency is
 /// not registered (nothing is set then).
 pub async fn open_as(
-    txn: &DatabaseTransaction,
+    txn: &RequestDb,
     caller: &Caller<'_>,
 ) -> AppResult<Option<(AgencyRow, Vec<PartnershipRow>)>> {
     let budget = caller.heavy_budget.map(|b| b.as_millis().to_string());
@@ -204,6 +386,10 @@ pub async fn finish(txn: RequestTxn, commit: bool) -> AppResult<()> {
             "the request's transaction is still shared after the request"
         ))
     })?;
+    // The read lane has nothing to end: its connection goes back to the pool.
+    let RequestDb::Txn(txn) = txn else {
+        return Ok(());
+    };
     if commit {
         txn.commit().await.map_err(AppError::internal)
     } else {

@@ -5,7 +5,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::TransactionTrait;
+
 use serde_json::json;
 use uuid::Uuid;
 

@@ -161,7 +161,7 @@ fn status_of(
 /// A partnership's grants with their spend and funded actions (statuses at the end of
 /// `quarter`, or the latest), optionally only those awarded in a run of days.
 pub(crate) async fn grants_of(
-    conn: &sea_orm::DatabaseTransaction,
+    conn: &impl sea_orm::ConnectionTrait,
     partnership: Uuid,
     slug: &str,
     awarded: Option<(NaiveDate, NaiveDate)>,

@@ -612,7 +612,7 @@ impl IncidentQuery {
         // The request's transaction already has the heavy budget (`db::request::open_as`).
         // Plans are made for these values: a generic plan for a prepared statement guesses a
         // few thousand rows and scans an index for a whole year.
-        let txn = super::db(ctx)?;
+        let txn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await
@@ -686,7 +686,7 @@ impl IncidentQuery {
             )
             .into());
         }
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         let rows = db::incident::freshness(conn, target.id, from, to).await?;
         let pushes = db::incident::last_pushes(conn, target.id).await?;
@@ -863,7 +863,8 @@ impl IncidentMutation {
             .into_iter()
             .map(|i| Ok(RecordInput::from(i)))
             .collect();
-        let report = db::incident::push(super::db(ctx)?, &pusher, &p.partnerships, records).await?;
+        let report =
+            db::incident::push(super::db_txn(ctx)?, &pusher, &p.partnerships, records).await?;
         Ok(report.into())
     }
 }

@@ -407,7 +407,7 @@ impl IndicatorQuery {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadAssessment)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         Ok(assessment_for(conn, target, from, to, exact_statistics(p)).await?)
     }
@@ -632,7 +632,7 @@ impl IndicatorMutation {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(input.partnership.as_deref())?;
         authorize(p, Operation::ManageIndicators)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         let code = check_code(&input.code)?;
         let name = crate::domain::plan::required_text(&input.name, "name")?;
         let definition = definition_of(conn, &input).await?;
@@ -676,7 +676,7 @@ impl IndicatorMutation {
         indicator_id: ID,
     ) -> Result<Indicator> {
         let p = principal(ctx)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         let (priority, partnership) = priority_in_scope(conn, p, &priority_id).await?;
         let indicator =
             db::indicator::get(conn, partnership, parse_id(&indicator_id, "indicator")?).await?;
@@ -696,7 +696,7 @@ impl IndicatorMutation {
         indicator_id: ID,
     ) -> Result<Indicator> {
         let p = principal(ctx)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         let (priority, partnership) = priority_in_scope(conn, p, &priority_id).await?;
         let indicator =
             db::indicator::get(conn, partnership, parse_id(&indicator_id, "indicator")?).await?;

@@ -24,7 +24,7 @@ use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::db::request::RequestTxn;
+use crate::db::request::{RequestDb, RequestTxn};
 use crate::error::AppError;
 
 /// Most complex query accepted: each field counts 1, a paginated list counts what it selects
@@ -217,10 +217,16 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, AppError
 }
 
 /// The request's transaction: every statement of a request runs on it.
-pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseTransaction, AppError> {
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a RequestDb, AppError> {
     ctx.data_opt::<RequestTxn>()
         .map(|t| &**t)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no transaction in the request data")))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no connection in the request data")))
+}
+
+/// The request's transaction, for fields that must have one: writes, case data, statistics
+/// and reports (`graphql::guard` sends their requests to a transaction).
+pub(crate) fn db_txn<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseTransaction, AppError> {
+    db(ctx)?.txn()
 }
 
 /// Heavy resolvers call this: the request must have taken a heavy slot before its connection

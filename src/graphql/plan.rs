@@ -7,7 +7,6 @@ use std::hash::Hash;
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::TransactionTrait;
 
 use crate::db::request::RequestTxn;
 use uuid::Uuid;
@@ -960,7 +959,7 @@ impl PlanQuery {
     ) -> Result<PlanProgress> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         let plan =
             db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false).await?;

@@ -290,7 +290,7 @@ impl ReportQuery {
     ) -> Result<RagUpdate> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         let plan_id = parse_id(&plan_id, "plan")?;
         Ok(build_rag(conn, &p.scope(), plan_id, &quarter, exact_statistics(p)).await?)
@@ -510,7 +510,7 @@ impl PccReportQuery {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadPlans)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         Ok(build_pcc(conn, target, &financial_year, half, exact_statistics(p)).await?)
     }

@@ -252,7 +252,7 @@ impl SubmissionQuery {
     async fn report_drift(&self, ctx: &Context<'_>, submission_id: ID) -> Result<ReportDrift> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         let row = db::submission::get(
             conn,
@@ -308,7 +308,7 @@ impl SubmissionMutation {
     ) -> Result<ReportSubmission> {
         let p = principal(ctx)?;
         authorize(p, Operation::SubmitReports)?;
-        let conn = super::db(ctx)?;
+        let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
         let kind = input.kind;
         let (partnership, parameters) = match kind {

@@ -154,7 +154,7 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
                 sub: principal.sub.clone(),
                 budget: None,
             };
-            db::incident::push(&*txn, &pusher, &principal.partnerships, records).await
+            db::incident::push(txn.txn()?, &pusher, &principal.partnerships, records).await
         }
         .await;
         let finished = db::request::finish(txn, applied.is_ok()).await;
@@ -529,7 +529,7 @@ const EXPORT_PAGE: u64 = 2_000;
 /// until the last one or until the client has gone. A failure after the first page (the
 /// database gone, the statement timeout) can only break the stream off: the status has gone.
 async fn export_pages(
-    conn: &sea_orm::DatabaseTransaction,
+    conn: &db::request::RequestDb,
     filter: &db::incident::IncidentFilter,
     first: Vec<db::incident::IncidentRow>,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,

@@ -34,7 +34,7 @@ where
         let txn = Arc::new(db::request::begin(&conn).await?);
         let result = async {
             let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
-            build(&txn, &principal).await
+            build(txn.txn()?, &principal).await
         }
         .await;
         // Read-only: ROLLBACK ends it as well as COMMIT would.

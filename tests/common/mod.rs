@@ -254,15 +254,15 @@ async fn serve(config: &Config, url: &SecretString) -> SocketAddr {
 }
 
 async fn serve_recording(config: &Config, url: &SecretString, log: Statements) -> SocketAddr {
-    let mut pool = csphub::db::connect(url, &config.db)
+    let pool = csphub::db::connect(url, &config.db)
         .await
         .expect("connect the request pool");
-    pool.set_metric_callback(move |info| {
+    let mut state = AppState::new(config, pool);
+    state.observe_statements(Arc::new(move |info| {
         if let Ok(mut log) = log.lock() {
             log.push(info.statement.sql.clone());
         }
-    });
-    let state = AppState::new(config, pool);
+    }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
