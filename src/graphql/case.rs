@@ -5,7 +5,6 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-
 use serde_json::json;
 use uuid::Uuid;
 
