@@ -6,21 +6,8 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-/// A partnership of its own per test (`testshire`), with two areas, so that counts are exact.
 async fn testshire(app: &TestApp) {
-    use sea_orm::ConnectionTrait;
-    app.db
-        .execute_unprepared(
-            "INSERT INTO partnerships (slug, name, county) VALUES ('testshire', 'Testshire', 'Hertfordshire');
-             INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
-               WHERE a.slug IN ('herts-police', 'herts-fire', 'stevenage-council', 'herts-pcc') AND p.slug = 'testshire';
-             INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
-               SELECT id, 'north', 'North', 'ward', '{SG1}' FROM partnerships WHERE slug = 'testshire';
-             INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
-               SELECT id, 'south', 'South', 'neighbourhood', '{SG2}' FROM partnerships WHERE slug = 'testshire';",
-        )
-        .await
-        .expect("testshire");
+    app.testshire().await;
 }
 
 fn t(app: &TestApp, role: &str, agency: &str) -> String {
@@ -32,15 +19,7 @@ fn record(r: &str, category: &str, at: &str, area: &str) -> Value {
 }
 
 async fn push(app: &TestApp, token: &str, records: &[Value]) -> Resp {
-    let r = app
-        .client
-        .post(app.url("/api/v1/incidents"))
-        .bearer_auth(token)
-        .json(&json!({"incidents": records}))
-        .send()
-        .await
-        .expect("push");
-    into_resp(r).await
+    app.push_incidents(token, records).await
 }
 
 /// `(row[key], row[value])` of each row of a JSON array.
@@ -219,7 +198,7 @@ async fn each_bad_record_is_rejected_by_position_and_the_rest_applied() {
         .map(|x| x["message"].as_str().expect("m"))
         .collect();
     assert!(
-        messages[1].contains("in force 2007-04-01 to 2013-04-30"),
+        messages[1].contains("in force 2011-09-01 to 2013-04-30"),
         "{}",
         messages[1]
     );

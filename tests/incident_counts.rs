@@ -8,19 +8,7 @@ use common::*;
 use serde_json::{Value, json};
 
 async fn testshire(app: &TestApp) {
-    use sea_orm::ConnectionTrait;
-    app.db
-        .execute_unprepared(
-            "INSERT INTO partnerships (slug, name, county) VALUES ('testshire', 'Testshire', 'Hertfordshire');
-             INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
-               WHERE a.slug IN ('herts-police', 'herts-fire', 'herts-pcc') AND p.slug = 'testshire';
-             INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
-               SELECT id, 'north', 'North', 'ward', '{SG1}' FROM partnerships WHERE slug = 'testshire';
-             INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
-               SELECT id, 'south', 'South', 'neighbourhood', '{SG2}' FROM partnerships WHERE slug = 'testshire';",
-        )
-        .await
-        .expect("testshire");
+    app.testshire().await;
 }
 
 const CATEGORIES: [&str; 4] = [
@@ -49,15 +37,7 @@ fn records(prefix: &str, n: usize, salt: usize) -> Vec<Value> {
 }
 
 async fn push(app: &TestApp, token: &str, records: &[Value]) -> Value {
-    let r = app
-        .client
-        .post(app.url("/api/v1/incidents"))
-        .bearer_auth(token)
-        .json(&json!({"incidents": records}))
-        .send()
-        .await
-        .expect("push");
-    let r = into_resp(r).await;
+    let r = app.push_incidents(token, records).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
     r.body

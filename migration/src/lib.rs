@@ -10,6 +10,7 @@ mod m20261129_000001_indicators;
 mod m20261129_000002_grants_surveys;
 mod m20261129_000003_report_submissions;
 mod m20261130_000001_incident_counts;
+mod m20261201_000001_vocabulary_aliases;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_grants_surveys::Migration),
             Box::new(m20261129_000003_report_submissions::Migration),
             Box::new(m20261130_000001_incident_counts::Migration),
+            Box::new(m20261201_000001_vocabulary_aliases::Migration),
         ]
     }
 }

@@ -15,9 +15,12 @@ struct TermRow {
     label: String,
     valid_from: NaiveDate,
     valid_to: Option<NaiveDate>,
+    aliases: Vec<String>,
 }
 
-/// Writes the built-in vocabularies (new terms added, labels and end dates brought up to date).
+/// Writes the built-in vocabularies: new terms added, labels, aliases and end dates brought up to
+/// date, and terms a release no longer ships (a start date corrected, say) removed. Every term is
+/// built in: nothing else writes the table.
 pub async fn sync_builtin<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
     let terms = builtin();
     let json = serde_json::Value::Array(
@@ -26,19 +29,23 @@ pub async fn sync_builtin<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
             .map(|t| {
                 serde_json::json!({
                     "vocabulary": t.vocabulary.as_str(), "code": t.code, "label": t.label,
-                    "valid_from": t.from, "valid_to": t.to,
+                    "valid_from": t.from, "valid_to": t.to, "aliases": t.aliases,
                 })
             })
             .collect(),
     );
     execute(
         conn,
-        "INSERT INTO vocabulary_terms (vocabulary, code, label, valid_from, valid_to) \
-         SELECT vocabulary, code, label, valid_from, valid_to FROM jsonb_to_recordset($1::jsonb) \
-           AS t(vocabulary text, code text, label text, valid_from date, valid_to date) \
+        "WITH t AS (SELECT * FROM jsonb_to_recordset($1::jsonb) \
+             AS t(vocabulary text, code text, label text, valid_from date, valid_to date, aliases text[])), \
+         gone AS (DELETE FROM vocabulary_terms v WHERE NOT EXISTS \
+             (SELECT 1 FROM t WHERE (t.vocabulary, t.code, t.valid_from) = (v.vocabulary, v.code, v.valid_from))) \
+         INSERT INTO vocabulary_terms (vocabulary, code, label, valid_from, valid_to, aliases) \
+         SELECT vocabulary, code, label, valid_from, valid_to, aliases FROM t \
          ON CONFLICT (vocabulary, code, valid_from) DO UPDATE \
-           SET label = EXCLUDED.label, valid_to = EXCLUDED.valid_to \
-           WHERE (vocabulary_terms.label, vocabulary_terms.valid_to) IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.valid_to)",
+           SET label = EXCLUDED.label, valid_to = EXCLUDED.valid_to, aliases = EXCLUDED.aliases \
+           WHERE (vocabulary_terms.label, vocabulary_terms.valid_to, vocabulary_terms.aliases) \
+             IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.valid_to, EXCLUDED.aliases)",
         vec![json.into()],
         &[],
     )
@@ -54,7 +61,7 @@ pub async fn terms<C: ConnectionTrait>(
 ) -> AppResult<Vec<Term>> {
     let rows: Vec<TermRow> = fetch_all(
         conn,
-        "SELECT vocabulary, code, label, valid_from, valid_to FROM vocabulary_terms \
+        "SELECT vocabulary, code, label, valid_from, valid_to, aliases FROM vocabulary_terms \
          WHERE ($1::text IS NULL OR vocabulary = $1) \
            AND ($2::date IS NULL OR (valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2))) \
          ORDER BY vocabulary, code, valid_from",
@@ -71,6 +78,7 @@ pub async fn terms<C: ConnectionTrait>(
                 label: r.label,
                 from: r.valid_from,
                 to: r.valid_to,
+                aliases: r.aliases,
             })
         })
         .collect()

@@ -112,6 +112,10 @@ pub struct VocabularyTerm {
     pub valid_from: NaiveDate,
     /// Null while the term is in force.
     pub valid_to: Option<NaiveDate>,
+    /// Other names the term goes by, such as data.police.uk's file spellings ("Offender given
+    /// penalty notice") and labels earlier releases used ("Offender cautioned"). A record still
+    /// sends the code.
+    pub aliases: Vec<String>,
 }
 
 impl From<Term> for VocabularyTerm {
@@ -122,6 +126,7 @@ impl From<Term> for VocabularyTerm {
             label: t.label,
             valid_from: t.from,
             valid_to: t.to,
+            aliases: t.aliases,
         }
     }
 }

@@ -449,6 +449,36 @@ impl TestApp {
         )
     }
 
+    /// A partnership of its own (`testshire`) with two areas, `north` (SG1) and `south` (SG2),
+    /// that the police, fire, council and PCC agencies belong to, so that counts are exact.
+    pub async fn testshire(&self) {
+        self.db
+            .execute_unprepared(
+                "INSERT INTO partnerships (slug, name, county) VALUES ('testshire', 'Testshire', 'Hertfordshire');
+                 INSERT INTO agency_partnerships SELECT a.id, p.id FROM agencies a, partnerships p
+                   WHERE a.slug IN ('herts-police', 'herts-fire', 'stevenage-council', 'herts-pcc') AND p.slug = 'testshire';
+                 INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
+                   SELECT id, 'north', 'North', 'ward', '{SG1}' FROM partnerships WHERE slug = 'testshire';
+                 INSERT INTO areas (partnership_id, code, name, kind, postcode_districts)
+                   SELECT id, 'south', 'South', 'neighbourhood', '{SG2}' FROM partnerships WHERE slug = 'testshire';",
+            )
+            .await
+            .expect("testshire");
+    }
+
+    /// A partner push of `records` to `POST /api/v1/incidents`.
+    pub async fn push_incidents(&self, token: &str, records: &[Value]) -> Resp {
+        let r = self
+            .client
+            .post(self.url("/api/v1/incidents"))
+            .bearer_auth(token)
+            .json(&json!({"incidents": records}))
+            .send()
+            .await
+            .expect("push");
+        into_resp(r).await
+    }
+
     /// The id of a row in the North Herts partnership (out of Stevenage's scope).
     pub async fn north_herts(&self, table: &str) -> String {
         let row = self
