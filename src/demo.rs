@@ -358,7 +358,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
         seed_plans(&txn, partnership.id).await?;
         tracing::info!("loaded the demo plans");
     }
-    for (name, district) in WARDS {
+    for (n, (name, district)) in (1u32..).zip(WARDS) {
         let area = db::area::AreaRow {
             id: uuid::Uuid::nil(),
             partnership_id: partnership.id,
@@ -366,8 +366,10 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
             name: name.to_owned(),
             kind: "ward".to_owned(),
             postcode_districts: vec![district.to_owned()],
+            lsoas: demo_lsoas(n),
         };
-        db::area::save_area(&txn, &area, true).await?;
+        let saved = db::area::save_area(&txn, &area, true).await?;
+        db::area::set_lsoas(&txn, &saved, &area.lsoas).await?;
     }
     load_county(&txn).await?;
     txn.execute_unprepared(GRANT_AND_SURVEY_SQL).await?;
@@ -403,6 +405,14 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Stevenage's wards, each with the outward postcode it mostly lies in.
+/// The demo ward's LSOAs. No published ONS lookup of Stevenage's LSOAs to its wards could be
+/// reached from where this was written, so these are plainly fictional: `E0199` and the ward's
+/// number, beyond any real code (real English codes end near E01035000). A partnership takes its
+/// own from the ONS "LSOA to electoral ward" lookup (see the README).
+pub fn demo_lsoas(ward: u32) -> Vec<String> {
+    (1..=3).map(|k| format!("E0199{ward:02}{k:02}")).collect()
+}
+
 pub const WARDS: [(&str, &str); 13] = [
     ("Bandley Hill", "SG2"),
     ("Bedwell", "SG1"),
@@ -473,7 +483,7 @@ pub fn demo_incidents() -> Vec<(&'static str, Vec<crate::domain::incident::Incid
         };
         let mut input = IncidentInput {
             occurred_at: format!("{day}T{:02}:{:02}:00Z", next(24), next(60)),
-            area: slug(ward),
+            area: Some(slug(ward)),
             postcode_district: WARDS.iter().find(|w| w.0 == ward).map(|w| w.1.to_owned()),
             ..Default::default()
         };

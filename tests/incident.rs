@@ -1020,7 +1020,7 @@ async fn an_export_reimports_unchanged() {
         .expect("a row with no flags");
     edited[plain] = edited[plain].replacen(",false,false,false,", ",false,true,false,", 1);
     edited.push(
-        "NEW-1,stevenage,burglary,2015-01-05T10:00:00Z,,narnia,,false,false,false,,,,,,ACTIVE,"
+        "NEW-1,stevenage,burglary,2015-01-05T10:00:00Z,,narnia,,false,false,false,,,,,,ACTIVE,,"
             .to_owned(),
     );
     std::fs::write(&file, edited.join("\n") + "\n").expect("write");

@@ -11,6 +11,7 @@ mod m20261129_000002_grants_surveys;
 mod m20261129_000003_report_submissions;
 mod m20261130_000001_incident_counts;
 mod m20261201_000001_vocabulary_aliases;
+mod m20261201_000002_places;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_report_submissions::Migration),
             Box::new(m20261130_000001_incident_counts::Migration),
             Box::new(m20261201_000001_vocabulary_aliases::Migration),
+            Box::new(m20261201_000002_places::Migration),
         ]
     }
 }

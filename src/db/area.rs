@@ -14,9 +14,12 @@ pub struct AreaRow {
     pub name: String,
     pub kind: String,
     pub postcode_districts: Vec<String>,
+    /// The LSOAs the area is made of, in order.
+    pub lsoas: Vec<String>,
 }
 
-const COLUMNS: &str = "id, partnership_id, code, name, kind, postcode_districts";
+const COLUMNS: &str = "id, partnership_id, code, name, kind, postcode_districts, \
+    ARRAY(SELECT l.lsoa FROM area_lsoas l WHERE l.area_id = areas.id ORDER BY l.lsoa) AS lsoas";
 
 pub async fn areas_in<C: ConnectionTrait>(
     conn: &C,
@@ -92,6 +95,60 @@ pub async fn update_area<C: ConnectionTrait>(conn: &C, area: &AreaRow) -> AppRes
             area.postcode_districts.clone().into(),
         ],
         &[],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct Holder {
+    lsoa: String,
+    code: String,
+}
+
+/// Makes `lsoas` the area's LSOAs (in place of those it had). An LSOA another area of the
+/// partnership lists is refused, naming that area.
+pub async fn set_lsoas<C: ConnectionTrait>(
+    conn: &C,
+    area: &AreaRow,
+    lsoas: &[String],
+) -> AppResult<()> {
+    let held: Option<Holder> = fetch_optional(
+        conn,
+        "SELECT l.lsoa, a.code FROM area_lsoas l JOIN areas a ON a.id = l.area_id \
+         WHERE l.partnership_id = $1 AND l.lsoa = ANY($2) AND l.area_id <> $3 ORDER BY l.lsoa LIMIT 1",
+        vec![
+            area.partnership_id.into(),
+            lsoas.to_vec().into(),
+            area.id.into(),
+        ],
+    )
+    .await?;
+    if let Some(h) = held {
+        return Err(AppError::BadUserInput(format!(
+            "LSOA {} is already in area '{}': an LSOA belongs to one area",
+            h.lsoa, h.code
+        )));
+    }
+    execute(
+        conn,
+        "DELETE FROM area_lsoas WHERE area_id = $1",
+        vec![area.id.into()],
+        &[],
+    )
+    .await?;
+    execute(
+        conn,
+        "INSERT INTO area_lsoas (partnership_id, lsoa, area_id) SELECT $1, l, $2 FROM unnest($3::text[]) l",
+        vec![
+            area.partnership_id.into(),
+            area.id.into(),
+            lsoas.to_vec().into(),
+        ],
+        &[(
+            "area_lsoas_pkey",
+            "an LSOA is already in another area of the partnership",
+        )],
     )
     .await?;
     Ok(())

@@ -30,11 +30,13 @@ pub struct Pusher {
 }
 
 /// The columns of a record as `jsonb_to_recordset` reads the serialised `Incident`s.
+use crate::domain::incident::NO_AREA;
+
 const RECORDSET: &str = "jsonb_to_recordset($1::jsonb) AS t(external_ref text, partnership_id uuid, \
     category text, occurred_at timestamptz, occurred_on date, reported_at timestamptz, area_id uuid, \
     postcode_district text, domestic_abuse boolean, alcohol_related boolean, youth_related boolean, \
     hate_strands text[], drug_class text, asb_type text, fire_type text, outcome text, status text, \
-    cancel_reason text, content_hash text)";
+    cancel_reason text, content_hash text, lsoa text)";
 
 #[derive(FromQueryResult)]
 struct Existing {
@@ -119,11 +121,11 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
                 "INSERT INTO incidents (source_agency_id, external_ref, partnership_id, category, occurred_at, \
                    occurred_on, reported_at, area_id, postcode_district, domestic_abuse, alcohol_related, \
                    youth_related, hate_strands, drug_class, asb_type, fire_type, outcome, status, cancel_reason, \
-                   content_hash, pushed_by_sub) \
+                   content_hash, pushed_by_sub, lsoa) \
                  SELECT $2, t.external_ref, t.partnership_id, t.category, t.occurred_at, t.occurred_on, \
                    t.reported_at, t.area_id, t.postcode_district, t.domestic_abuse, t.alcohol_related, \
                    t.youth_related, t.hate_strands, t.drug_class, t.asb_type, t.fire_type, t.outcome, t.status, \
-                   t.cancel_reason, t.content_hash, $3 FROM {RECORDSET} \
+                   t.cancel_reason, t.content_hash, $3, t.lsoa FROM {RECORDSET} \
                  ON CONFLICT (source_agency_id, external_ref) DO NOTHING RETURNING external_ref"
             ),
             vec![batch_json(&fresh)?, pusher.agency_id.into(), pusher.sub.clone().into()],
@@ -189,7 +191,8 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
                    alcohol_related = t.alcohol_related, youth_related = t.youth_related, \
                    hate_strands = t.hate_strands, drug_class = t.drug_class, asb_type = t.asb_type, \
                    fire_type = t.fire_type, outcome = t.outcome, status = t.status, \
-                   cancel_reason = t.cancel_reason, content_hash = t.content_hash, revision = i.revision + 1, \
+                   cancel_reason = t.cancel_reason, content_hash = t.content_hash, lsoa = t.lsoa, \
+                   revision = i.revision + 1, \
                    pushed_by_sub = $3, updated_at = now() \
                  FROM {RECORDSET} WHERE i.source_agency_id = $2 AND i.external_ref = t.external_ref"
             ),
@@ -304,8 +307,13 @@ impl IncidentFilter {
             add("i.category = ANY($?)", self.categories.clone().into());
         }
         if !self.areas.is_empty() {
+            // `no-area` picks the records without one.
+            let none = self.areas.iter().any(|a| a == NO_AREA);
             add(
-                "i.area_id IN (SELECT id FROM areas WHERE partnership_id = i.partnership_id AND code = ANY($?))",
+                &format!(
+                    "(i.area_id IN (SELECT id FROM areas WHERE partnership_id = i.partnership_id AND code = ANY($?)) \
+                     OR (i.area_id IS NULL AND {none}))"
+                ),
                 self.areas.clone().into(),
             );
         }
@@ -355,7 +363,9 @@ pub struct IncidentRow {
     pub category: String,
     pub occurred_at: DateTime<Utc>,
     pub reported_at: Option<DateTime<Utc>>,
-    pub area: String,
+    /// None for a record without a location.
+    pub area: Option<String>,
+    pub lsoa: Option<String>,
     pub postcode_district: Option<String>,
     pub domestic_abuse: bool,
     pub alcohol_related: bool,
@@ -373,12 +383,12 @@ pub struct IncidentRow {
 }
 
 const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slug AS partnership, i.category, \
-    i.occurred_at, i.reported_at, a.code AS area, i.postcode_district, i.domestic_abuse, i.alcohol_related, \
+    i.occurred_at, i.reported_at, a.code AS area, i.lsoa, i.postcode_district, i.domestic_abuse, i.alcohol_related, \
     i.youth_related, i.hate_strands, i.drug_class, i.asb_type, i.fire_type, i.outcome, i.status, \
     i.cancel_reason, i.revision, i.created_at, i.updated_at";
 
 const ROW_FROM: &str = "FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
-    JOIN partnerships p ON p.id = i.partnership_id JOIN areas a ON a.id = i.area_id";
+    JOIN partnerships p ON p.id = i.partnership_id LEFT JOIN areas a ON a.id = i.area_id";
 
 /// A page of incidents in (occurred_at, id) order after the cursor.
 pub async fn page<C: ConnectionTrait>(
@@ -490,7 +500,9 @@ impl Dimension {
         let fy = format!("({year}::text || '/' || lpad((({year} + 1) % 100)::text, 2, '0'))");
         match self {
             Dimension::Month => format!("to_char({c}, 'YYYY-MM')"),
-            Dimension::Area => format!("(SELECT code FROM areas WHERE id = {c})"),
+            Dimension::Area => {
+                format!("coalesce((SELECT code FROM areas WHERE id = {c}), '{NO_AREA}')")
+            }
             Dimension::SourceAgency => format!("(SELECT slug FROM agencies WHERE id = {c})"),
             Dimension::FinancialYear => fy,
             Dimension::Quarter => {
@@ -685,6 +697,11 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
                 .filter(|a| a.partnership_id == p.id)
                 .map(|a| (a.code.clone(), a.id))
                 .collect(),
+            lsoas: areas
+                .iter()
+                .filter(|a| a.partnership_id == p.id)
+                .flat_map(|a| a.lsoas.iter().map(|l| (l.clone(), (a.id, a.code.clone()))))
+                .collect(),
         })
         .collect();
     let vocabularies = super::vocabulary::load(db).await?;
@@ -769,13 +786,14 @@ pub async fn table_set_groups<C: ConnectionTrait>(
     // A financial year is whole months: the monthly counts answer it.
     let rows: Vec<TableGroupRow> = fetch_all(
         conn,
-        "SELECT g.partnership_id, g.category, CASE WHEN g.domestic_abuse THEN NULL ELSE a.code END AS area, \
+        "SELECT g.partnership_id, g.category, \
+           CASE WHEN g.domestic_abuse THEN NULL ELSE coalesce(a.code, 'no-area') END AS area, \
            g.month, sum(g.n)::bigint AS n \
          FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
                  (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
                FROM incident_counts i WHERE i.partnership_id = ANY($1) \
                  AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0) g \
-         JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
+         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
         vec![
             partnerships.to_vec().into(),
             year.first_day().into(),

@@ -21,6 +21,10 @@ pub const CLOCK_SKEW_MINUTES: i64 = 5;
 /// First characters that make a spreadsheet run a cell as a formula (OWASP, CSV injection).
 pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
+/// What statistics, filters and table sets call the place of records without a location. No
+/// area may take the code.
+pub const NO_AREA: &str = "no-area";
+
 /// A text shortened to at most `max` characters, for echoing back in a rejection.
 pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -43,7 +47,13 @@ pub struct IncidentInput {
     pub occurred_at: String,
     #[serde(default)]
     pub reported_at: Option<String>,
-    pub area: String,
+    /// The area's code; left out (with `lsoa`) for a record without a location.
+    #[serde(default)]
+    pub area: Option<String>,
+    /// The LSOA (census lower layer super output area, e.g. `E01023720`) the record is in: it
+    /// places the record in the area that lists it when `area` is left out.
+    #[serde(default)]
+    pub lsoa: Option<String>,
     #[serde(default)]
     pub postcode_district: Option<String>,
     #[serde(default)]
@@ -78,12 +88,15 @@ pub struct Rejection {
     pub message: String,
 }
 
-/// A partnership a pushing agency may push into, with its areas by code.
+/// A partnership a pushing agency may push into, with its areas by code and by the LSOAs they
+/// list.
 #[derive(Debug, Clone)]
 pub struct PushTarget {
     pub id: Uuid,
     pub slug: String,
     pub areas: HashMap<String, Uuid>,
+    /// LSOA code to the area (id, code) that lists it.
+    pub lsoas: HashMap<String, (Uuid, String)>,
 }
 
 /// What the checks need: the partnerships in scope and the vocabularies.
@@ -106,8 +119,10 @@ pub struct Incident {
     pub occurred_at: DateTime<Utc>,
     pub occurred_on: NaiveDate,
     pub reported_at: Option<DateTime<Utc>>,
-    pub area_id: Uuid,
-    pub area: String,
+    /// None for a record without a location.
+    pub area_id: Option<Uuid>,
+    pub area: Option<String>,
+    pub lsoa: Option<String>,
     pub postcode_district: Option<String>,
     pub domestic_abuse: bool,
     pub alcohol_related: bool,
@@ -181,6 +196,74 @@ fn optional_text(v: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// An LSOA code (2011 or 2021 census, England `E01` or Wales `W01`), in capitals.
+pub fn lsoa_code(value: &str) -> Result<String, (&'static str, String)> {
+    let code = value.trim().to_ascii_uppercase();
+    let ok = code.len() == 9
+        && (code.starts_with("E01") || code.starts_with("W01"))
+        && code[3..].bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(code)
+    } else {
+        Err((
+            "INVALID_LSOA",
+            format!(
+                "lsoa '{}' is not an LSOA code such as E01023720",
+                clip(value.trim(), 16)
+            ),
+        ))
+    }
+}
+
+type Place = (Option<Uuid>, Option<String>, Option<String>);
+
+/// Where a record is: the area it names, or else the area that lists its LSOA, or no area at
+/// all when it gives neither. An LSOA no area lists is refused, never guessed into one.
+fn place(
+    target: &PushTarget,
+    area: &Option<String>,
+    lsoa: &Option<String>,
+) -> Result<Place, (&'static str, String)> {
+    let lsoa = match optional_text(lsoa) {
+        Some(l) => Some(lsoa_code(&l)?),
+        None => None,
+    };
+    let listed = lsoa.as_ref().and_then(|l| target.lsoas.get(l));
+    match (optional_text(area), &lsoa) {
+        (Some(code), _) => {
+            let id = *target.areas.get(&code).ok_or_else(|| {
+                (
+                    "UNKNOWN_AREA",
+                    format!(
+                        "area '{code}' is not an area of partnership '{}'",
+                        target.slug
+                    ),
+                )
+            })?;
+            if let (Some(l), Some((other, other_code))) = (&lsoa, listed)
+                && *other != id
+            {
+                return Err((
+                    "INCONSISTENT",
+                    format!("lsoa {l} is in area '{other_code}', not '{code}'"),
+                ));
+            }
+            Ok((Some(id), Some(code), lsoa))
+        }
+        (None, Some(l)) => match listed {
+            Some((id, code)) => Ok((Some(*id), Some(code.clone()), lsoa.clone())),
+            None => Err((
+                "UNKNOWN_LSOA",
+                format!(
+                    "lsoa {l} is in no area of partnership '{}' (an area lists its LSOAs)",
+                    target.slug
+                ),
+            )),
+        },
+        (None, None) => Ok((None, None, None)),
+    }
+}
+
 fn term(
     ctx: &PushContext<'_>,
     vocabulary: Vocabulary,
@@ -221,9 +304,10 @@ impl IncidentInput {
             ("externalRef", self.external_ref.as_str()),
             ("category", self.category.as_str()),
             ("occurredAt", self.occurred_at.as_str()),
-            ("area", self.area.as_str()),
         ];
         for (name, v) in [
+            ("area", &self.area),
+            ("lsoa", &self.lsoa),
             ("partnership", &self.partnership),
             ("reportedAt", &self.reported_at),
             ("postcodeDistrict", &self.postcode_district),
@@ -339,16 +423,7 @@ impl IncidentInput {
             &category,
             occurred_on,
         )?;
-        let area_code = self.area.trim().to_owned();
-        let area_id = *target.areas.get(&area_code).ok_or_else(|| {
-            (
-                "UNKNOWN_AREA",
-                format!(
-                    "area '{area_code}' is not an area of partnership '{}'",
-                    target.slug
-                ),
-            )
-        })?;
+        let (area_id, area_code, lsoa) = place(target, &self.area, &self.lsoa)?;
         let postcode_district = match optional_text(&self.postcode_district) {
             Some(p) => Some(outward_code(&p)?),
             None => None,
@@ -449,6 +524,7 @@ impl IncidentInput {
             reported_at,
             area_id,
             area: area_code,
+            lsoa,
             postcode_district,
             domestic_abuse: self.domestic_abuse,
             alcohol_related: self.alcohol_related,
@@ -471,7 +547,7 @@ impl Incident {
     /// A digest of everything a partner says about the record: equal digests mean an unchanged
     /// record.
     fn hash(&self) -> String {
-        let canonical = serde_json::json!([
+        let mut canonical = serde_json::json!([
             self.partnership,
             self.category,
             self.occurred_at.timestamp_micros(),
@@ -489,6 +565,10 @@ impl Incident {
             self.status,
             self.cancel_reason,
         ]);
+        // Appended only when present, so that records pushed before LSOAs keep their digests.
+        if let (Some(lsoa), Some(list)) = (&self.lsoa, canonical.as_array_mut()) {
+            list.push(serde_json::Value::from(lsoa.as_str()));
+        }
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
 }
@@ -554,7 +634,7 @@ pub fn from_json(value: serde_json::Value) -> Result<IncidentInput, String> {
 }
 
 /// The CSV columns of import and export, in order. An export re-imports unchanged.
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 18] = [
     "external_ref",
     "partnership",
     "category",
@@ -572,6 +652,7 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "outcome",
     "status",
     "cancel_reason",
+    "lsoa",
 ];
 
 fn csv_bool(v: &str, column: &str) -> Result<bool, String> {
@@ -601,7 +682,8 @@ pub fn from_csv_row(
             "category" => input.category = value.to_owned(),
             "occurred_at" => input.occurred_at = value.to_owned(),
             "reported_at" => input.reported_at = some(),
-            "area" => input.area = value.to_owned(),
+            "area" => input.area = some(),
+            "lsoa" => input.lsoa = some(),
             "postcode_district" => input.postcode_district = some(),
             "domestic_abuse" => input.domestic_abuse = csv_bool(value, name)?,
             "alcohol_related" => input.alcohol_related = csv_bool(value, name)?,

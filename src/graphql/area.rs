@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::{parse_id, principal};
 use crate::auth::policy::{Operation, authorize};
 use crate::db;
-use crate::domain::incident::outward_code;
+use crate::domain::incident::{NO_AREA, lsoa_code, outward_code};
 use crate::domain::vocabulary::{Term, Vocabulary};
 use crate::error::AppError;
 
@@ -35,6 +35,9 @@ pub struct Area {
     pub kind: AreaKind,
     /// The outward postcodes the area covers, such as `SG1`.
     pub postcode_districts: Vec<String>,
+    /// The LSOAs (census lower layer super output areas, such as `E01023720`) the area is made
+    /// of: a record that gives its `lsoa` instead of an area is placed in the area listing it.
+    pub lsoas: Vec<String>,
 }
 
 impl From<db::area::AreaRow> for Area {
@@ -49,6 +52,7 @@ impl From<db::area::AreaRow> for Area {
                 AreaKind::Ward
             },
             postcode_districts: r.postcode_districts,
+            lsoas: r.lsoas,
         }
     }
 }
@@ -143,6 +147,12 @@ pub struct CreateAreaInput {
     pub kind: AreaKind,
     #[graphql(default, validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Vec<String>,
+    /// At most 500 LSOA codes, each in one area of the partnership.
+    #[graphql(
+        default,
+        validator(max_items = 500, list, custom = "crate::graphql::Text(16)")
+    )]
+    pub lsoas: Vec<String>,
 }
 
 #[derive(InputObject)]
@@ -153,6 +163,19 @@ pub struct UpdateAreaInput {
     pub kind: Option<AreaKind>,
     #[graphql(validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Option<Vec<String>>,
+    /// Replaces the area's LSOAs (at most 500).
+    #[graphql(validator(max_items = 500, list, custom = "crate::graphql::Text(16)"))]
+    pub lsoas: Option<Vec<String>>,
+}
+
+fn lsoas(list: &[String]) -> Result<Vec<String>, AppError> {
+    let mut out = list
+        .iter()
+        .map(|l| lsoa_code(l).map_err(|(_, m)| AppError::BadUserInput(m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 fn districts(list: &[String]) -> Result<Vec<String>, AppError> {
@@ -199,25 +222,37 @@ pub struct AreaMutation;
 
 #[Object]
 impl AreaMutation {
-    /// Registers an area of a partnership. Coordinators only.
+    /// Registers an area of a partnership, with the LSOAs it is made of. Its code may not be
+    /// `no-area`, which statistics use for records without a location. Coordinators only.
     async fn create_area(&self, ctx: &Context<'_>, input: CreateAreaInput) -> Result<Area> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(input.partnership.as_deref())?;
         authorize(p, Operation::ManageAreas)?;
+        let code = crate::domain::plan::code(&input.code, "area code", "old-town")?;
+        if code == NO_AREA {
+            return Err(AppError::BadUserInput(format!(
+                "'{NO_AREA}' is where records without a location are counted: choose another code"
+            ))
+            .into());
+        }
         let row = db::area::AreaRow {
             id: uuid::Uuid::nil(),
             partnership_id: target.id,
-            code: crate::domain::plan::code(&input.code, "area code", "old-town")?,
+            code,
             name: crate::domain::plan::required_text(&input.name, "name")?,
             kind: input.kind.as_str().to_owned(),
             postcode_districts: districts(&input.postcode_districts)?,
+            lsoas: lsoas(&input.lsoas)?,
         };
-        Ok(db::area::save_area(super::db(ctx)?, &row, false)
-            .await?
-            .into())
+        let conn = super::db(ctx)?;
+        let mut saved = db::area::save_area(conn, &row, false).await?;
+        db::area::set_lsoas(conn, &saved, &row.lsoas).await?;
+        saved.lsoas = row.lsoas;
+        Ok(saved.into())
     }
 
-    /// Renames an area or changes its kind or postcodes (its code stays). Coordinators only.
+    /// Renames an area or changes its kind, postcodes or LSOAs (its code stays). Coordinators
+    /// only.
     async fn update_area(&self, ctx: &Context<'_>, input: UpdateAreaInput) -> Result<Area> {
         let p = principal(ctx)?;
         let conn = super::db(ctx)?;
@@ -234,6 +269,10 @@ impl AreaMutation {
             row.postcode_districts = districts(list)?;
         }
         db::area::update_area(conn, &row).await?;
+        if let Some(list) = &input.lsoas {
+            row.lsoas = lsoas(list)?;
+            db::area::set_lsoas(conn, &row, &row.lsoas).await?;
+        }
         Ok(row.into())
     }
 }

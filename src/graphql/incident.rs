@@ -50,8 +50,12 @@ pub struct IncidentInput {
     /// RFC 3339, e.g. 2015-03-31T23:30:00Z. Months and quarters count in Europe/London time.
     pub occurred_at: String,
     pub reported_at: Option<String>,
-    /// An area code of the partnership, e.g. old-town.
-    pub area: String,
+    /// An area code of the partnership, e.g. old-town. Left out with `lsoa` for a record without
+    /// a location, which has no area and counts under `no-area`.
+    pub area: Option<String>,
+    /// An LSOA code, e.g. E01023720: with `area` left out, the record is placed in the area that
+    /// lists it (UNKNOWN_LSOA when none does); with `area`, it must not be another area's.
+    pub lsoa: Option<String>,
     /// An outward postcode only, e.g. SG1; anything finer is rejected.
     pub postcode_district: Option<String>,
     #[graphql(default)]
@@ -64,7 +68,7 @@ pub struct IncidentInput {
     pub hate_strands: Vec<String>,
     /// a, b or c.
     pub drug_class: Option<String>,
-    /// Required for anti-social-behaviour: personal, nuisance or environmental.
+    /// Only with anti-social-behaviour, and optional: personal, nuisance or environmental.
     pub asb_type: Option<String>,
     /// Required for deliberate-fire: primary, primary-vehicle or secondary.
     pub fire_type: Option<String>,
@@ -83,6 +87,7 @@ impl From<IncidentInput> for RecordInput {
             occurred_at: i.occurred_at,
             reported_at: i.reported_at,
             area: i.area,
+            lsoa: i.lsoa,
             postcode_district: i.postcode_district,
             domestic_abuse: i.domestic_abuse,
             alcohol_related: i.alcohol_related,
@@ -251,7 +256,10 @@ pub struct Incident {
     pub category: String,
     pub occurred_at: DateTime<Utc>,
     pub reported_at: Option<DateTime<Utc>>,
-    pub area: String,
+    /// The area's code; null for a record without a location (`no-area` in statistics).
+    pub area: Option<String>,
+    /// The LSOA the partner gave, if any.
+    pub lsoa: Option<String>,
     pub postcode_district: Option<String>,
     pub domestic_abuse: bool,
     pub alcohol_related: bool,
@@ -283,6 +291,7 @@ impl From<IncidentRow> for Incident {
             occurred_at: r.occurred_at,
             reported_at: r.reported_at,
             area: r.area,
+            lsoa: r.lsoa,
             postcode_district: r.postcode_district,
             domestic_abuse: r.domestic_abuse,
             alcohol_related: r.alcohol_related,

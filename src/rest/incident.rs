@@ -388,13 +388,13 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let flag = |b: bool| if b { "true" } else { "false" };
-    let fields: [String; 17] = [
+    let fields: [String; 18] = [
         row.external_ref.clone(),
         row.partnership.clone(),
         row.category.clone(),
         time(row.occurred_at),
         row.reported_at.map(time).unwrap_or_default(),
-        row.area.clone(),
+        row.area.clone().unwrap_or_default(),
         row.postcode_district.clone().unwrap_or_default(),
         flag(row.domestic_abuse).to_owned(),
         flag(row.alcohol_related).to_owned(),
@@ -406,6 +406,7 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
         row.outcome.clone().unwrap_or_default(),
         row.status.clone(),
         row.cancel_reason.clone().unwrap_or_default(),
+        row.lsoa.clone().unwrap_or_default(),
     ];
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(fields.iter().map(|f| neutralise(f).into_owned()))
