@@ -115,6 +115,24 @@ enum ImportWhat {
         #[arg(long)]
         partnership: String,
     },
+    /// data.police.uk's files as downloaded: monthly street CSVs, outcomes CSVs and the API's
+    /// street-level crimes JSON (crimes first, then outcomes, whatever the order given).
+    PoliceUk {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The pushing agency's slug (the force).
+        #[arg(long)]
+        agency: String,
+        /// The partnership's slug: rows in LSOAs none of its areas list are skipped.
+        #[arg(long)]
+        partnership: String,
+        /// Leave out rows without a location (a force-wide file's may be any district's).
+        #[arg(long)]
+        skip_no_location: bool,
+        /// The area to place the API JSON's records in (the API gives no LSOA).
+        #[arg(long)]
+        area: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -217,6 +235,83 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             if !report.rejected.is_empty() {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::PoliceUk {
+                    files,
+                    agency,
+                    partnership,
+                    skip_no_location,
+                    area,
+                },
+        } => {
+            use csphub::import::police_uk;
+            let config = Config::from_env()?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            csphub::db::prepare(&db).await?;
+            let importer =
+                csphub::import::Importer::new(&db, &agency, &partnership, config.push_max_records)
+                    .await?;
+            let options = police_uk::Options {
+                skip_no_location,
+                area,
+            };
+            let reports = police_uk::import(&db, &importer, &files, &options).await?;
+            let mut rejected = 0;
+            for r in &reports {
+                let kind = r.kind.map_or("file", police_uk::Kind::describe);
+                let mut notes = Vec::new();
+                if r.outside > 0 {
+                    notes.push(format!(
+                        "{} in LSOAs no area of {partnership} lists, skipped",
+                        r.outside
+                    ));
+                }
+                if r.no_location > 0 {
+                    notes.push(format!(
+                        "{} without a location{}",
+                        r.no_location,
+                        if skip_no_location {
+                            ", skipped"
+                        } else {
+                            ", kept without an area"
+                        }
+                    ));
+                }
+                if r.not_held > 0 {
+                    notes.push(format!("{} for crimes not held, skipped", r.not_held));
+                }
+                println!(
+                    "{}: {kind}, {} rows: created {}, updated {}, unchanged {}, rejected {}{}",
+                    police_uk::name(&r.path),
+                    r.rows,
+                    r.created,
+                    r.updated,
+                    r.unchanged,
+                    r.rejected.len(),
+                    if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", notes.join("; "))
+                    }
+                );
+                for x in &r.rejected {
+                    eprintln!(
+                        "{}:{}: {} {}: {}",
+                        police_uk::name(&r.path),
+                        x.index,
+                        x.external_ref.as_deref().unwrap_or("-"),
+                        x.code,
+                        x.message
+                    );
+                }
+                rejected += r.rejected.len();
+            }
+            if rejected > 0 {
                 std::process::exit(2);
             }
             Ok(())

@@ -425,3 +425,515 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
         .expect("old town");
     assert_eq!(old_town["lsoas"].as_array().map(Vec::len), Some(3));
 }
+
+// ---- csphub import police-uk ----
+
+const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
+const OUTCOMES_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type";
+const FORCE: &str = "Hertfordshire Constabulary";
+
+/// The crime types of data.police.uk's current street files.
+const CRIME_TYPES: [(&str, &str); 14] = [
+    ("Anti-social behaviour", "anti-social-behaviour"),
+    ("Bicycle theft", "bicycle-theft"),
+    ("Burglary", "burglary"),
+    ("Criminal damage and arson", "criminal-damage-arson"),
+    ("Drugs", "drugs"),
+    ("Other crime", "other-crime"),
+    ("Other theft", "other-theft"),
+    ("Possession of weapons", "possession-of-weapons"),
+    ("Public order", "public-order"),
+    ("Robbery", "robbery"),
+    ("Shoplifting", "shoplifting"),
+    ("Theft from the person", "theft-from-the-person"),
+    ("Vehicle crime", "vehicle-crime"),
+    ("Violence and sexual offences", "violent-crime"),
+];
+
+/// The outcome names of its street files ("Offender given penalty notice" as they spell it).
+const OUTCOME_NAMES: [(&str, &str); 28] = [
+    ("Awaiting court outcome", "awaiting-court-result"),
+    ("Court result unavailable", "court-result-unavailable"),
+    ("Court case unable to proceed", "unable-to-proceed"),
+    ("Local resolution", "local-resolution"),
+    (
+        "Investigation complete; no suspect identified",
+        "no-further-action",
+    ),
+    ("Offender deprived of property", "deprived-of-property"),
+    ("Offender fined", "fined"),
+    ("Offender given absolute discharge", "absolute-discharge"),
+    ("Offender given a caution", "cautioned"),
+    (
+        "Offender given a drugs possession warning",
+        "drugs-possession-warning",
+    ),
+    ("Offender given penalty notice", "penalty-notice-issued"),
+    ("Offender given community sentence", "community-penalty"),
+    (
+        "Offender given conditional discharge",
+        "conditional-discharge",
+    ),
+    (
+        "Offender given suspended prison sentence",
+        "suspended-sentence",
+    ),
+    ("Offender sent to prison", "imprisoned"),
+    ("Offender otherwise dealt with", "other-court-disposal"),
+    ("Offender ordered to pay compensation", "compensation"),
+    (
+        "Suspect charged as part of another case",
+        "sentenced-in-another-case",
+    ),
+    ("Suspect charged", "charged"),
+    ("Defendant found not guilty", "not-guilty"),
+    ("Defendant sent to Crown Court", "sent-to-crown-court"),
+    ("Unable to prosecute suspect", "unable-to-prosecute"),
+    (
+        "Formal action is not in the public interest",
+        "formal-action-not-in-public-interest",
+    ),
+    (
+        "Action to be taken by another organisation",
+        "action-taken-by-another-organisation",
+    ),
+    (
+        "Further investigation is not in the public interest",
+        "further-investigation-not-in-public-interest",
+    ),
+    (
+        "Further action is not in the public interest",
+        "further-action-not-in-public-interest",
+    ),
+    ("Under investigation", "under-investigation"),
+    ("Status update unavailable", "status-update-unavailable"),
+];
+
+/// A persistent crime id as data.police.uk makes them: 64 hexadecimal characters.
+fn crime_id(n: usize) -> String {
+    format!("{n:064x}")
+}
+
+fn street_row(
+    id: &str,
+    month: &str,
+    place: (&str, &str, &str),
+    crime: &str,
+    outcome: &str,
+) -> String {
+    let (location, lsoa, coords) = place;
+    let (lng, lat) = coords.split_once(' ').unwrap_or(("", ""));
+    let lsoa_name = if lsoa.is_empty() {
+        ""
+    } else {
+        "Testshire 001A"
+    };
+    format!(
+        "{id},{month},{FORCE},{FORCE},{lng},{lat},{location},{lsoa},{lsoa_name},{crime},{outcome},"
+    )
+}
+
+const NORTH: (&str, &str, &str) = (
+    "On or near Parking Area",
+    "E01000001",
+    "-0.201946 51.905343",
+);
+const SOUTH: (&str, &str, &str) = ("On or near High Street", "E01000003", "-0.190001 51.899999");
+const ELSEWHERE: (&str, &str, &str) = ("On or near Station Road", "E01099999", "-0.3 51.8");
+const NOWHERE: (&str, &str, &str) = ("No location", "", "");
+
+/// Testshire's areas list their LSOAs: north E01000001-2, south E01000003.
+async fn lsoas(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    app.testshire().await;
+    app.db
+        .execute_unprepared(
+            "INSERT INTO area_lsoas (partnership_id, lsoa, area_id)
+             SELECT a.partnership_id, l, a.id FROM areas a
+               JOIN partnerships p ON p.id = a.partnership_id AND p.slug = 'testshire',
+               unnest(CASE a.code WHEN 'north' THEN ARRAY['E01000001', 'E01000002'] ELSE ARRAY['E01000003'] END) l",
+        )
+        .await
+        .expect("lsoas");
+}
+
+fn import_police_uk(
+    app: &TestApp,
+    files: &[&std::path::Path],
+    extra: &[&str],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "police-uk"])
+        .args(files)
+        .args(["--agency", "herts-police", "--partnership", "testshire"])
+        .args(extra)
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("import");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(app: &TestApp, name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("{}-{name}", app.db_name));
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+async fn strings(app: &TestApp, sql: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .query_all_raw(csphub::db::stmt(sql, []))
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| r.try_get::<String>("", "s").expect("s"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_street_file_imports_every_category_and_outcome_and_reimports_unchanged() {
+    let app = TestApp::spawn().await;
+    lsoas(&app).await;
+    let mut rows = vec![format!("\u{feff}{STREET_HEADER}")];
+    // Every crime type, in the north.
+    for (i, (name, _)) in CRIME_TYPES.iter().enumerate().skip(1) {
+        rows.push(street_row(
+            &crime_id(i),
+            "2015-05",
+            NORTH,
+            name,
+            "Under investigation",
+        ));
+    }
+    // Every outcome, on other thefts in the south.
+    for (i, (name, _)) in OUTCOME_NAMES.iter().enumerate() {
+        rows.push(street_row(
+            &crime_id(100 + i),
+            "2015-05",
+            SOUTH,
+            "Other theft",
+            name,
+        ));
+    }
+    // Anti-social behaviour has no crime id and no outcome; two at the same place are two.
+    rows.push(street_row(
+        "",
+        "2015-05",
+        NORTH,
+        "Anti-social behaviour",
+        "",
+    ));
+    rows.push(street_row(
+        "",
+        "2015-05",
+        NORTH,
+        "Anti-social behaviour",
+        "",
+    ));
+    rows.push(street_row(
+        "",
+        "2015-05",
+        SOUTH,
+        "Anti-social behaviour",
+        "",
+    ));
+    // Without a location; and in another district's LSOA.
+    rows.push(street_row(
+        &crime_id(200),
+        "2015-05",
+        NOWHERE,
+        "Burglary",
+        "Under investigation",
+    ));
+    rows.push(street_row(
+        &crime_id(201),
+        "2015-05",
+        ELSEWHERE,
+        "Burglary",
+        "Under investigation",
+    ));
+    // An older month, in the categories of its day.
+    rows.push(street_row(
+        &crime_id(300),
+        "2012-06",
+        NORTH,
+        "Public disorder and weapons",
+        "Offender fined",
+    ));
+    rows.push(street_row(
+        &crime_id(301),
+        "2012-06",
+        NORTH,
+        "Violent crime",
+        "Suspect charged",
+    ));
+    let file = write(
+        &app,
+        "2015-05-testshire-street.csv",
+        &(rows.join("\r\n") + "\r\n"),
+    );
+
+    let (code, stdout, stderr) = import_police_uk(&app, &[&file], &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let total = 13 + 28 + 3 + 1 + 1 + 2;
+    assert_eq!(
+        stdout,
+        format!(
+            "{}: street CSV, {total} rows: created {}, updated 0, unchanged 0, rejected 0; \
+             1 in LSOAs no area of testshire lists, skipped; 1 without a location, kept without an area",
+            file.display(),
+            total - 1
+        )
+    );
+    let categories = strings(&app, "SELECT DISTINCT category AS s FROM incidents i JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'testshire' ORDER BY 1").await;
+    let mut expected: Vec<String> = CRIME_TYPES.iter().map(|(_, c)| (*c).to_owned()).collect();
+    expected.push("public-disorder-weapons".to_owned());
+    expected.sort();
+    assert_eq!(categories, expected);
+    let outcomes = strings(&app, "SELECT DISTINCT outcome AS s FROM incidents i WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND outcome IS NOT NULL AND category = 'other-theft' ORDER BY 1").await;
+    let mut expected: Vec<String> = OUTCOME_NAMES.iter().map(|(_, c)| (*c).to_owned()).collect();
+    expected.sort();
+    assert_eq!(outcomes, expected);
+    // Places: the area that lists the LSOA, or none; never a coordinate or a street name.
+    let places = strings(&app, "SELECT i.category || ' ' || coalesce(a.code, 'no-area') || ' ' || coalesce(i.lsoa, '-') || ' ' || count(*) AS s FROM incidents i LEFT JOIN areas a ON a.id = i.area_id WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND i.category IN ('anti-social-behaviour', 'burglary') GROUP BY i.category, a.code, i.lsoa ORDER BY 1").await;
+    assert_eq!(
+        places,
+        [
+            "anti-social-behaviour north E01000001 2",
+            "anti-social-behaviour south E01000003 1",
+            "burglary no-area - 1",
+            "burglary north E01000001 1",
+        ]
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM incidents i WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND to_jsonb(i)::text ~ '(On or near|No location|51\\.9|0\\.20|Testshire 001A|Hertfordshire)'").await,
+        0
+    );
+    let asb_refs = strings(&app, "SELECT external_ref AS s FROM incidents i WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND category = 'anti-social-behaviour' ORDER BY 1").await;
+    assert!(
+        asb_refs.iter().all(|r| r.len() == 41 && r.starts_with('h')),
+        "{asb_refs:?}"
+    );
+
+    // The same file again changes nothing.
+    let (code, stdout, _) = import_police_uk(&app, &[&file], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(&format!(
+            "created 0, updated 0, unchanged {}, rejected 0",
+            total - 1
+        )),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test]
+async fn outcomes_files_update_crimes_held_and_api_json_keeps_their_places() {
+    let app = TestApp::spawn().await;
+    lsoas(&app).await;
+    let street = write(
+        &app,
+        "street.csv",
+        &[
+            STREET_HEADER.to_owned(),
+            street_row(
+                &crime_id(1),
+                "2015-05",
+                NORTH,
+                "Burglary",
+                "Under investigation",
+            ),
+            street_row(
+                &crime_id(2),
+                "2015-05",
+                SOUTH,
+                "Robbery",
+                "Under investigation",
+            ),
+        ]
+        .join("\n"),
+    );
+    let outcome = |id: &str, month: &str, name: &str| {
+        format!(
+            "{id},{month},{FORCE},{FORCE},-0.2,51.9,On or near Parking Area,E01000001,Testshire 001A,{name}"
+        )
+    };
+    let outcomes = write(
+        &app,
+        "outcomes.csv",
+        &[
+            format!("\u{feff}{OUTCOMES_HEADER}"),
+            outcome(&crime_id(1), "2015-07", "Offender sent to prison"),
+            outcome(&crime_id(1), "2015-06", "Suspect charged"),
+            outcome(
+                &crime_id(2),
+                "2015-06",
+                "Investigation complete; no suspect identified",
+            ),
+            outcome(&crime_id(9), "2015-06", "Suspect charged"),
+            outcome(&crime_id(2), "2015-06", "Offender deported"),
+        ]
+        .join("\r\n"),
+    );
+    // Given outcomes first: crimes are imported first all the same.
+    let (code, stdout, stderr) = import_police_uk(&app, &[&outcomes, &street], &[]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "{}: street CSV, 2 rows: created 2, updated 0, unchanged 0, rejected 0",
+            street.display()
+        )
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "{}: outcomes CSV, 5 rows: created 0, updated 2, unchanged 0, rejected 1; 1 for crimes not held, skipped",
+            outcomes.display()
+        )
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}:6: {} UNKNOWN_VALUE",
+            outcomes.display(),
+            crime_id(2)
+        )),
+        "{stderr}"
+    );
+    let held = strings(&app, "SELECT category || ' ' || outcome || ' ' || revision AS s FROM incidents i WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND category IN ('burglary', 'robbery') ORDER BY 1").await;
+    assert_eq!(
+        held,
+        ["burglary imprisoned 2", "robbery no-further-action 2"]
+    );
+
+    // The API's JSON: a crime already held keeps its place; ASB and a crime without a location.
+    let api = write(
+        &app,
+        "street-level-crimes.json",
+        &json!([
+            {"category": "burglary", "location_type": "Force", "location": {"latitude": "51.905343", "street": {"id": 1, "name": "On or near Parking Area"}, "longitude": "-0.201946"}, "context": "", "outcome_status": {"category": "Offender sent to prison", "date": "2015-07"}, "persistent_id": crime_id(1), "id": 1, "location_subtype": "", "month": "2015-05"},
+            {"category": "anti-social-behaviour", "location_type": "Force", "location": {"latitude": "51.905343", "street": {"id": 1, "name": "On or near Parking Area"}, "longitude": "-0.201946"}, "context": "", "outcome_status": null, "persistent_id": "", "id": 2, "location_subtype": "", "month": "2015-05"},
+            {"category": "drugs", "location_type": null, "location": null, "context": "", "outcome_status": {"category": "Offender given a drugs possession warning", "date": "2015-05"}, "persistent_id": crime_id(3), "id": 3, "location_subtype": "", "month": "2015-05"}
+        ])
+        .to_string(),
+    );
+    let (code, stdout, stderr) = import_police_uk(&app, &[&api], &["--area", "south"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.ends_with("API street-level crimes JSON, 3 rows: created 2, updated 0, unchanged 1, rejected 0; 1 without a location, kept without an area"),
+        "{stdout}"
+    );
+    let places = strings(&app, "SELECT i.category || ' ' || coalesce(a.code, 'no-area') || ' ' || coalesce(i.outcome, '-') AS s FROM incidents i LEFT JOIN areas a ON a.id = i.area_id WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND i.category IN ('burglary', 'anti-social-behaviour', 'drugs') ORDER BY 1").await;
+    assert_eq!(
+        places,
+        [
+            "anti-social-behaviour south -",
+            "burglary north imprisoned",
+            "drugs no-area drugs-possession-warning",
+        ]
+    );
+    // And the outcomes file again changes nothing.
+    let (_, stdout, _) = import_police_uk(&app, &[&outcomes], &[]);
+    assert!(
+        stdout.contains("updated 0, unchanged 2, rejected 1"),
+        "{stdout}"
+    );
+    for f in [street, outcomes, api] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[tokio::test]
+async fn a_bad_row_is_reported_by_its_line_and_the_rest_imported() {
+    let app = TestApp::spawn().await;
+    lsoas(&app).await;
+    let file = write(
+        &app,
+        "bad.csv",
+        &[
+            format!("\u{feff}{STREET_HEADER}"),
+            street_row(
+                &crime_id(1),
+                "2015-05",
+                NORTH,
+                "Burglary",
+                "Under investigation",
+            ),
+            street_row(
+                &crime_id(2),
+                "2015-05",
+                NORTH,
+                "Public disorder and weapons",
+                "",
+            ),
+            street_row(&crime_id(3), "May 2015", NORTH, "Burglary", ""),
+            street_row(&crime_id(4), "2015-05", NORTH, "Jaywalking", ""),
+            format!("{},2015-05,{FORCE}", crime_id(5)),
+            street_row(
+                &crime_id(6),
+                "2015-05",
+                NORTH,
+                "Robbery",
+                "Offender deported",
+            ),
+            String::new(),
+        ]
+        .join("\r\n"),
+    );
+    let (code, stdout, stderr) = import_police_uk(&app, &[&file], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.ends_with("street CSV, 6 rows: created 1, updated 0, unchanged 0, rejected 5"),
+        "{stdout}"
+    );
+    let name = file.display().to_string();
+    let got: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&name))
+        .map(|l| {
+            let rest = &l[name.len() + 1..];
+            let mut parts = rest.splitn(3, ' ');
+            let line = parts.next().unwrap_or("").trim_end_matches(':').to_owned();
+            let _ref = parts.next();
+            let code = parts
+                .next()
+                .unwrap_or("")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            format!("{line} {code}")
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "3 CATEGORY_NOT_IN_FORCE",
+            "4 INVALID_DATE",
+            "5 UNKNOWN_CATEGORY",
+            "6 INVALID_RECORD",
+            "7 UNKNOWN_VALUE",
+        ],
+        "{stderr}"
+    );
+    // A file that is none of data.police.uk's is refused whole.
+    let other = write(
+        &app,
+        "stop-and-search.csv",
+        "Type,Date,Part of a policing operation\nPerson search,2015-05-01,False\n",
+    );
+    let (code, _, stderr) = import_police_uk(&app, &[&other], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not a data.police.uk street or outcomes file"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_file(other);
+}

@@ -390,6 +390,49 @@ const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slu
 const ROW_FROM: &str = "FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
     JOIN partnerships p ON p.id = i.partnership_id LEFT JOIN areas a ON a.id = i.area_id";
 
+/// The records an agency holds under these references (any partnership, any status).
+pub async fn held_by_refs<C: ConnectionTrait>(
+    conn: &C,
+    agency: Uuid,
+    refs: &[String],
+) -> AppResult<Vec<IncidentRow>> {
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {ROW_COLUMNS} {ROW_FROM} WHERE i.source_agency_id = $1 AND i.external_ref = ANY($2) \
+             ORDER BY i.external_ref"
+        ),
+        vec![agency.into(), refs.to_vec().into()],
+    )
+    .await
+}
+
+impl IncidentRow {
+    /// The record as a push would send it again, unchanged.
+    pub fn to_input(&self) -> crate::domain::incident::IncidentInput {
+        crate::domain::incident::IncidentInput {
+            external_ref: self.external_ref.clone(),
+            partnership: Some(self.partnership.clone()),
+            category: self.category.clone(),
+            occurred_at: self.occurred_at.to_rfc3339(),
+            reported_at: self.reported_at.map(|r| r.to_rfc3339()),
+            area: self.area.clone(),
+            lsoa: self.lsoa.clone(),
+            postcode_district: self.postcode_district.clone(),
+            domestic_abuse: self.domestic_abuse,
+            alcohol_related: self.alcohol_related,
+            youth_related: self.youth_related,
+            hate_strands: self.hate_strands.clone(),
+            drug_class: self.drug_class.clone(),
+            asb_type: self.asb_type.clone(),
+            fire_type: self.fire_type.clone(),
+            outcome: self.outcome.clone(),
+            status: Some(self.status.clone()),
+            cancel_reason: self.cancel_reason.clone(),
+        }
+    }
+}
+
 /// A page of incidents in (occurred_at, id) order after the cursor.
 pub async fn page<C: ConnectionTrait>(
     conn: &C,

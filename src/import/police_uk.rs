@@ -1,0 +1,654 @@
+//! `csphub import police-uk FILE... --agency A --partnership P`: data.police.uk's files as they
+//! are downloaded, through the same checks and upsert as the partner push.
+//!
+//! - The monthly street CSV (`Crime ID, Month, Reported by, Falls within, Longitude, Latitude,
+//!   Location, LSOA code, LSOA name, Crime type, Last outcome category, Context`): one record
+//!   per row, its category and outcome mapped from their names through the vocabularies'
+//!   labels and aliases.
+//! - The outcomes CSV (`Crime ID, Month, ..., Outcome type`): updates the outcome of crimes
+//!   already held (the latest month's outcome of each), and nothing else.
+//! - The API's street-level crimes JSON (an array of `{category, persistent_id, month,
+//!   location, outcome_status, ...}`).
+//!
+//! A record's `externalRef` is data.police.uk's persistent crime id; a row without one (all
+//! anti-social behaviour) gets a stable hash of its month, category and published place, and
+//! its position among identical rows of the file, so a re-import changes nothing. The place
+//! kept is the LSOA and the area that lists it: coordinates, street names and the free-text
+//! context are read only to tell rows apart and never stored. A row in an LSOA no area of the
+//! partnership lists is outside the partnership (a force's file covers several districts) and
+//! is skipped; a row without a location is kept without an area (`no-area`). The API's JSON
+//! gives no LSOA: its records have no area unless `--area` names the one the file was fetched
+//! for.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
+
+use super::Importer;
+use crate::db;
+use crate::domain::incident::{IncidentInput, Rejection};
+use crate::domain::vocabulary::{Vocabularies, Vocabulary};
+
+/// Which of data.police.uk's files a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Street,
+    Outcomes,
+    Api,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Street => "street CSV",
+            Kind::Outcomes => "outcomes CSV",
+            Kind::Api => "API street-level crimes JSON",
+        }
+    }
+}
+
+/// A crime or ASB record as a file gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrimeRow {
+    /// The line of a CSV file, or the position (from 1) in the JSON array.
+    pub line: usize,
+    pub crime_id: Option<String>,
+    pub month: String,
+    pub lsoa: Option<String>,
+    /// A name (CSV) or a code (JSON).
+    pub crime_type: String,
+    /// The outcome's name.
+    pub outcome: Option<String>,
+    /// The published place (location text and coordinates): read only to tell apart rows
+    /// without a crime id, never stored.
+    pub place: String,
+    /// False for "No location" rows.
+    pub located: bool,
+}
+
+/// One row of an outcomes CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRow {
+    pub line: usize,
+    pub crime_id: String,
+    pub month: String,
+    pub outcome: String,
+}
+
+/// A file, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Crimes {
+        kind: Kind,
+        rows: Vec<Result<CrimeRow, (usize, String)>>,
+    },
+    Outcomes(Vec<Result<OutcomeRow, (usize, String)>>),
+}
+
+fn nonempty(v: &str) -> Option<String> {
+    Some(v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Reads a file's text as whichever of the three it is (a byte order mark is allowed).
+pub fn parse(text: &str) -> Result<Parsed, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('[') {
+        return parse_api(text);
+    }
+    // The csv crate counts lines one short after CRLF line ends; data.police.uk's files have
+    // them.
+    let text = text.replace("\r\n", "\n");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("unreadable CSV header: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| {
+            format!("not a data.police.uk street or outcomes file: no '{name}' column")
+        })
+    };
+    let (id, month) = (need("Crime ID")?, need("Month")?);
+    let width = header.len();
+    let outcomes = col("Outcome type");
+    let kind_cols = match outcomes {
+        Some(o) => Err(o),
+        None => Ok((
+            need("Crime type")?,
+            need("Last outcome category")?,
+            need("LSOA code")?,
+            need("Location")?,
+        )),
+    };
+    let (lat, lng) = (col("Latitude"), col("Longitude"));
+    let mut crimes = Vec::new();
+    let mut outcome_rows = Vec::new();
+    for row in reader.records() {
+        let (line, row) = match row {
+            Ok(r) => (
+                usize::try_from(r.position().map_or(0, |p| p.line())).unwrap_or(0),
+                r,
+            ),
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                let fail = (line, format!("unreadable CSV row: {e}"));
+                match kind_cols {
+                    Ok(_) => crimes.push(Err(fail)),
+                    Err(_) => outcome_rows.push(Err(fail)),
+                }
+                continue;
+            }
+        };
+        if row.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if row.len() != width {
+            let fail = (
+                line,
+                format!("the row has {} fields; the header has {width}", row.len()),
+            );
+            match kind_cols {
+                Ok(_) => crimes.push(Err(fail)),
+                Err(_) => outcome_rows.push(Err(fail)),
+            }
+            continue;
+        }
+        let get = |i: usize| row.get(i).unwrap_or("").trim();
+        match kind_cols {
+            Err(o) => outcome_rows.push(match nonempty(get(id)) {
+                Some(crime_id) => Ok(OutcomeRow {
+                    line,
+                    crime_id,
+                    month: get(month).to_owned(),
+                    outcome: get(o).to_owned(),
+                }),
+                None => Err((line, "an outcome row needs its Crime ID".to_owned())),
+            }),
+            Ok((crime_type, outcome, lsoa, location)) => {
+                let lsoa = nonempty(get(lsoa));
+                let located = lsoa.is_some() && !get(location).eq_ignore_ascii_case("No location");
+                crimes.push(Ok(CrimeRow {
+                    line,
+                    crime_id: nonempty(get(id)),
+                    month: get(month).to_owned(),
+                    lsoa: lsoa.filter(|_| located),
+                    crime_type: get(crime_type).to_owned(),
+                    outcome: nonempty(get(outcome)),
+                    place: [get(location), lat.map_or("", get), lng.map_or("", get)].join("|"),
+                    located,
+                }));
+            }
+        }
+    }
+    Ok(match kind_cols {
+        Ok(_) => Parsed::Crimes {
+            kind: Kind::Street,
+            rows: crimes,
+        },
+        Err(_) => Parsed::Outcomes(outcome_rows),
+    })
+}
+
+fn parse_api(text: &str) -> Result<Parsed, String> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(text)
+        .map_err(|e| format!("not data.police.uk's street-level crimes JSON: {e}"))?;
+    let text_of = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let line = i + 1;
+            let category = item
+                .get("category")
+                .and_then(|c| c.as_str())
+                .ok_or_else(|| (line, "a crime needs its category".to_owned()))?;
+            let month = item
+                .get("month")
+                .and_then(|c| c.as_str())
+                .ok_or_else(|| (line, "a crime needs its month".to_owned()))?;
+            let location = item.get("location").filter(|l| l.is_object());
+            let place = location.map_or(String::new(), |l| {
+                [
+                    l.pointer("/street/name").map(text_of).unwrap_or_default(),
+                    l.get("latitude").map(text_of).unwrap_or_default(),
+                    l.get("longitude").map(text_of).unwrap_or_default(),
+                ]
+                .join("|")
+            });
+            Ok(CrimeRow {
+                line,
+                crime_id: item
+                    .get("persistent_id")
+                    .and_then(|p| p.as_str())
+                    .and_then(nonempty),
+                month: month.trim().to_owned(),
+                lsoa: None,
+                crime_type: category.trim().to_owned(),
+                outcome: item
+                    .pointer("/outcome_status/category")
+                    .and_then(|c| c.as_str())
+                    .and_then(nonempty),
+                located: location.is_some(),
+                place,
+            })
+        })
+        .collect();
+    Ok(Parsed::Crimes {
+        kind: Kind::Api,
+        rows,
+    })
+}
+
+/// The first instant of a `YYYY-MM` month that is the 1st in London too (midday UTC).
+fn month_start(month: &str) -> Result<String, String> {
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map(|d| format!("{d}T12:00:00Z"))
+        .map_err(|_| format!("Month '{month}' is not YYYY-MM"))
+}
+
+/// What the import of one file did.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub kind: Option<Kind>,
+    /// Rows read (crimes, or outcomes).
+    pub rows: usize,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Rejections, by line of the file.
+    pub rejected: Vec<Rejection>,
+    /// Rows in an LSOA no area of the partnership lists.
+    pub outside: usize,
+    /// Rows without a location (kept without an area, or skipped with `--skip-no-location`).
+    pub no_location: usize,
+    /// Outcomes of crimes not held.
+    pub not_held: usize,
+}
+
+/// Options of the import.
+pub struct Options {
+    /// Leave out rows without a location (a force-wide file's can be any district's).
+    pub skip_no_location: bool,
+    /// The area the API JSON's records are placed in (the API gives no LSOA).
+    pub area: Option<String>,
+}
+
+/// Imports the files: crimes (street CSV, API JSON) first, then outcomes, whatever their
+/// order on the command line.
+pub async fn import(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    paths: &[PathBuf],
+    options: &Options,
+) -> anyhow::Result<Vec<FileReport>> {
+    let mut parsed = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
+        let file = parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        parsed.push((path.clone(), file));
+    }
+    parsed.sort_by_key(|(_, f)| matches!(f, Parsed::Outcomes(_)));
+    let vocabularies = db::vocabulary::load(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let ids: Vec<uuid::Uuid> = importer.scope.iter().map(|p| p.id).collect();
+    let areas = db::area::areas_in(db, &ids)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
+    let mut reports = Vec::new();
+    for (path, file) in parsed {
+        let report = match file {
+            Parsed::Crimes { kind, rows } => {
+                let mut report = FileReport {
+                    path,
+                    kind: Some(kind),
+                    ..FileReport::default()
+                };
+                crimes(
+                    db,
+                    importer,
+                    &vocabularies,
+                    &lsoas,
+                    rows,
+                    options,
+                    &mut report,
+                )
+                .await?;
+                report
+            }
+            Parsed::Outcomes(rows) => {
+                let mut report = FileReport {
+                    path,
+                    kind: Some(Kind::Outcomes),
+                    ..FileReport::default()
+                };
+                outcomes(db, importer, &vocabularies, rows, &mut report).await?;
+                report
+            }
+        };
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The rows that could be read; the others become rejections. Counts them all.
+fn readable<T>(report: &mut FileReport, rows: Vec<Result<T, (usize, String)>>) -> Vec<T> {
+    report.rows = rows.len();
+    rows.into_iter()
+        .filter_map(|row| match row {
+            Ok(r) => Some(r),
+            Err((line, m)) => {
+                report
+                    .rejected
+                    .push(rejection(line, None, "INVALID_RECORD", m));
+                None
+            }
+        })
+        .collect()
+}
+
+/// The agency's records under these references, in requests of the import's chunk.
+async fn held(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    refs: &[String],
+) -> anyhow::Result<Vec<db::incident::IncidentRow>> {
+    let mut held = Vec::new();
+    for chunk in refs.chunks(importer.chunk) {
+        held.extend(
+            db::incident::held_by_refs(db, importer.pusher.agency_id, chunk)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+        );
+    }
+    Ok(held)
+}
+
+fn rejection(
+    line: usize,
+    external_ref: Option<String>,
+    code: &'static str,
+    m: String,
+) -> Rejection {
+    Rejection {
+        index: line,
+        external_ref,
+        code,
+        message: m,
+    }
+}
+
+async fn crimes(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    vocabularies: &Vocabularies,
+    lsoas: &HashSet<String>,
+    rows: Vec<Result<CrimeRow, (usize, String)>>,
+    options: &Options,
+    report: &mut FileReport,
+) -> anyhow::Result<()> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut lines = Vec::new();
+    let mut records = Vec::new();
+    for row in readable(report, rows) {
+        if !row.located {
+            report.no_location += 1;
+            if options.skip_no_location {
+                continue;
+            }
+        }
+        if let Some(l) = &row.lsoa
+            && !lsoas.contains(&l.to_ascii_uppercase())
+        {
+            report.outside += 1;
+            continue;
+        }
+        let category = vocabularies
+            .code_for_name(Vocabulary::CrimeCategory, &row.crime_type)
+            .map_or_else(|| row.crime_type.clone(), str::to_owned);
+        let outcome = row.outcome.as_ref().map(|o| {
+            vocabularies
+                .code_for_name(Vocabulary::Outcome, o)
+                .map_or_else(|| o.clone(), str::to_owned)
+        });
+        let external_ref = match &row.crime_id {
+            Some(id) => id.clone(),
+            None => {
+                // Identical rows (same month, category and published place) are told apart by
+                // their order in the file.
+                let key = format!("{}|{category}|{}", row.month, row.place);
+                let n = seen.entry(key.clone()).or_insert(0);
+                *n += 1;
+                let digest = Sha256::digest(format!("{key}|{n}").as_bytes());
+                format!("h{}", &hex::encode(digest)[..40])
+            }
+        };
+        let occurred_at = match month_start(&row.month) {
+            Ok(at) => at,
+            Err(m) => {
+                report
+                    .rejected
+                    .push(rejection(row.line, Some(external_ref), "INVALID_DATE", m));
+                continue;
+            }
+        };
+        lines.push(row.line);
+        records.push(Ok(IncidentInput {
+            external_ref,
+            category,
+            occurred_at,
+            area: if row.located && row.lsoa.is_none() {
+                options.area.clone()
+            } else {
+                None
+            },
+            lsoa: row.lsoa,
+            outcome,
+            ..IncidentInput::default()
+        }));
+    }
+    if report.kind == Some(Kind::Api) {
+        keep_held_places(db, importer, &mut records).await?;
+    }
+    let pushed = importer.push(db, records).await?;
+    absorb(report, pushed, &lines);
+    Ok(())
+}
+
+/// The API's JSON gives no LSOA: a crime already held (from a street CSV) keeps its place.
+async fn keep_held_places(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    records: &mut [Result<IncidentInput, String>],
+) -> anyhow::Result<()> {
+    let refs: Vec<String> = records
+        .iter()
+        .flatten()
+        .map(|r| r.external_ref.clone())
+        .collect();
+    let held: HashMap<String, db::incident::IncidentRow> = held(db, importer, &refs)
+        .await?
+        .into_iter()
+        .map(|row| (row.external_ref.clone(), row))
+        .collect();
+    for input in records.iter_mut().flatten() {
+        if let Some(row) = held.get(&input.external_ref)
+            && row.lsoa.is_some()
+        {
+            input.area = row.area.clone();
+            input.lsoa = row.lsoa.clone();
+        }
+    }
+    Ok(())
+}
+
+/// Adds a push's counts to the report, its rejections by line of the file.
+fn absorb(report: &mut FileReport, pushed: db::incident::PushReport, lines: &[usize]) {
+    report.created += pushed.created;
+    report.updated += pushed.updated;
+    report.unchanged += pushed.unchanged;
+    report
+        .rejected
+        .extend(pushed.rejected.into_iter().map(|r| Rejection {
+            index: lines.get(r.index).copied().unwrap_or(0),
+            ..r
+        }));
+    report.rejected.sort_by_key(|r| r.index);
+}
+
+async fn outcomes(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    vocabularies: &Vocabularies,
+    rows: Vec<Result<OutcomeRow, (usize, String)>>,
+    report: &mut FileReport,
+) -> anyhow::Result<()> {
+    // The latest month's outcome of each crime (a later row wins within a month).
+    let mut latest: HashMap<String, (String, usize, String)> = HashMap::new();
+    for row in readable(report, rows) {
+        let Some(code) = vocabularies.code_for_name(Vocabulary::Outcome, &row.outcome) else {
+            report.rejected.push(rejection(
+                row.line,
+                Some(row.crime_id),
+                "UNKNOWN_VALUE",
+                format!(
+                    "outcome '{}' is not a name in the OUTCOME vocabulary",
+                    crate::domain::incident::clip(&row.outcome, 80)
+                ),
+            ));
+            continue;
+        };
+        if let Err(m) = month_start(&row.month) {
+            report
+                .rejected
+                .push(rejection(row.line, Some(row.crime_id), "INVALID_DATE", m));
+            continue;
+        }
+        let newer = latest
+            .get(&row.crime_id)
+            .is_none_or(|(month, _, _)| row.month >= *month);
+        if newer {
+            latest.insert(row.crime_id, (row.month, row.line, code.to_owned()));
+        }
+    }
+    let refs: Vec<String> = latest.keys().cloned().collect();
+    let mut held = held(db, importer, &refs).await?;
+    let scope: HashSet<&str> = importer.scope.iter().map(|p| p.slug.as_str()).collect();
+    held.retain(|row| scope.contains(row.partnership.as_str()));
+    report.not_held = latest.len() - held.len();
+    let mut lines = Vec::new();
+    let mut records = Vec::new();
+    for row in held {
+        if let Some((_, line, code)) = latest.get(&row.external_ref) {
+            let mut input = row.to_input();
+            input.outcome = Some(code.clone());
+            lines.push(*line);
+            records.push(Ok(input));
+        }
+    }
+    let pushed = importer.push(db, records).await?;
+    absorb(report, pushed, &lines);
+    Ok(())
+}
+
+/// The file's name for messages.
+pub fn name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
+
+    #[test]
+    fn a_street_csv_with_a_bom_crlf_asb_and_no_location_rows_is_read() {
+        let text = format!(
+            "\u{feff}{STREET_HEADER}\r\n\
+             ,2015-05,Hertfordshire Constabulary,Hertfordshire Constabulary,-0.201946,51.905343,On or near Parking Area,E01023720,Stevenage 001A,Anti-social behaviour,,\r\n\
+             {id},2015-05,Hertfordshire Constabulary,Hertfordshire Constabulary,,,No location,,,Burglary,Investigation complete; no suspect identified,\r\n",
+            id = "a".repeat(64)
+        );
+        let Ok(Parsed::Crimes { kind, rows }) = parse(&text) else {
+            panic!("not read as crimes");
+        };
+        assert_eq!(kind, Kind::Street);
+        let rows: Vec<CrimeRow> = rows.into_iter().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].crime_id, None);
+        assert_eq!(rows[0].lsoa.as_deref(), Some("E01023720"));
+        assert_eq!(rows[0].crime_type, "Anti-social behaviour");
+        assert_eq!(rows[0].outcome, None);
+        assert_eq!(rows[0].line, 2);
+        assert!(rows[0].located);
+        assert_eq!(rows[1].crime_id, Some("a".repeat(64)));
+        assert!(!rows[1].located);
+        assert_eq!(rows[1].lsoa, None);
+        assert_eq!(
+            rows[1].outcome.as_deref(),
+            Some("Investigation complete; no suspect identified")
+        );
+        assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn outcomes_csvs_api_json_and_other_files_are_told_apart() {
+        let outcomes = "\u{feff}Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n\
+                        abc,2015-06,H,H,-0.2,51.9,On or near X,E01023720,Stevenage 001A,Offender sent to prison\n";
+        let Ok(Parsed::Outcomes(rows)) = parse(outcomes) else {
+            panic!("not read as outcomes");
+        };
+        assert_eq!(
+            rows,
+            vec![Ok(OutcomeRow {
+                line: 2,
+                crime_id: "abc".to_owned(),
+                month: "2015-06".to_owned(),
+                outcome: "Offender sent to prison".to_owned(),
+            })]
+        );
+        let api = r#"[{"category":"anti-social-behaviour","location_type":"Force","location":{"latitude":"51.905343","street":{"id":1,"name":"On or near Parking Area"},"longitude":"-0.201946"},"context":"","outcome_status":null,"persistent_id":"","id":54164419,"location_subtype":"","month":"2015-05"},
+                      {"category":"burglary","location_type":null,"location":null,"context":"","outcome_status":{"category":"Under investigation","date":"2015-05"},"persistent_id":"bb","id":2,"location_subtype":"","month":"2015-05"}]"#;
+        let Ok(Parsed::Crimes { kind, rows }) = parse(api) else {
+            panic!("not read as the API's JSON");
+        };
+        assert_eq!(kind, Kind::Api);
+        let rows: Vec<CrimeRow> = rows.into_iter().map(|r| r.expect("row")).collect();
+        assert_eq!(rows[0].crime_id, None);
+        assert_eq!(rows[0].place, "On or near Parking Area|51.905343|-0.201946");
+        assert!(rows[0].located && !rows[1].located);
+        assert_eq!(rows[1].outcome.as_deref(), Some("Under investigation"));
+        let stop_search =
+            "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude\n";
+        assert!(parse(stop_search).is_err());
+        assert!(parse("[{\"month\": \"2015-05\"}]").is_ok_and(|p| matches!(
+            p,
+            Parsed::Crimes { rows, .. } if rows[0].is_err()
+        )));
+        assert_eq!(
+            month_start("2015-05"),
+            Ok("2015-05-01T12:00:00Z".to_owned())
+        );
+        assert!(month_start("May 2015").is_err());
+    }
+}
