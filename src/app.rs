@@ -590,15 +590,49 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(seal_audit_log(db.clone(), config.audit_seal_every));
     }
     tokio::spawn(fold_incident_counts(db.clone(), INCIDENT_COUNTS_FOLD_EVERY));
+    let pool = db.clone();
     let state = AppState::new(&config, db);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, graphiql = state.graphiql, demo = config.demo, "csphub is listening");
     eprintln!("csphub is listening on http://{}/graphql", config.bind);
-    layers::serve_on(listener, router(state), config.header_timeout, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    layers::serve_on(
+        listener,
+        router(state),
+        config.header_timeout,
+        shutdown_signal(),
+    )
     .await;
+    if let Err(e) = pool.close_by_ref().await {
+        tracing::warn!(error = %e, "closing the database pool");
+    }
+    tracing::info!("csphub stopped");
     Ok(())
+}
+
+/// Resolves on SIGTERM (what service managers and container runtimes send) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: no new connections; in-flight requests finish (at most 30 s)");
+    eprintln!("csphub is shutting down");
 }
