@@ -554,14 +554,23 @@ async fn fold_incident_counts(db: sea_orm::DatabaseConnection, every: std::time:
 /// own with no statement timeout.
 async fn prepare_database(config: &Config) -> anyhow::Result<()> {
     let db = db::connect_for_maintenance(&config.database_url).await?;
-    db::prepare(&db).await?;
-    db::case::set_retention(&db, &config.retention_years)
-        .await
-        .map_err(|e| anyhow::anyhow!("writing the retention schedule: {e:?}"))?;
-    if config.demo {
-        crate::demo::load(&db).await?;
-        crate::demo::load_cases(&db).await?;
+    // Instances starting together take turns: one migrates (and loads the demo), the others
+    // wait for it and then find nothing left to do.
+    let lock = db::StartLock::take(&db).await?;
+    let prepared = async {
+        db::prepare(&db).await?;
+        db::case::set_retention(&db, &config.retention_years)
+            .await
+            .map_err(|e| anyhow::anyhow!("writing the retention schedule: {e:?}"))?;
+        if config.demo {
+            crate::demo::load(&db).await?;
+            crate::demo::load_cases(&db).await?;
+        }
+        anyhow::Ok(())
     }
+    .await;
+    lock.release().await;
+    prepared?;
     db.close().await?;
     Ok(())
 }

@@ -15,23 +15,37 @@ fn free_port() -> std::net::SocketAddr {
 
 /// `csphub serve --demo` on the test's database, once it answers /readyz.
 async fn serve_binary(app: &TestApp) -> (tokio::process::Child, std::net::SocketAddr) {
+    let (child, addr) = start_binary(&app.db_name, std::process::Stdio::null());
+    wait_ready(app, addr).await;
+    (child, addr)
+}
+
+/// `csphub serve --demo` on a database (created if missing), its standard error to `stderr`.
+fn start_binary(
+    db_name: &str,
+    stderr: std::process::Stdio,
+) -> (tokio::process::Child, std::net::SocketAddr) {
     let addr = free_port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
         .args(["serve", "--demo"])
-        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .env("DATABASE_URL", format!("{}/{db_name}", server()))
         .env("CSPHUB_BIND", addr.to_string())
         .env("CSPHUB_DEV_JWT_SECRET", DEV_SECRET)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .expect("spawn csphub");
-    for _ in 0..240 {
+    (child, addr)
+}
+
+async fn wait_ready(app: &TestApp, addr: std::net::SocketAddr) {
+    for _ in 0..480 {
         if let Ok(r) = app.client.get(format!("http://{addr}/readyz")).send().await
             && r.status().as_u16() == 200
         {
-            return (child, addr);
+            return;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -117,4 +131,104 @@ async fn sigterm_during_a_large_push_finishes_it_or_applies_nothing_then_exits_0
             .is_err(),
         "nothing listens after shutdown"
     );
+}
+
+async fn gql_at(app: &TestApp, addr: std::net::SocketAddr, token: &str, query: &str) -> Value {
+    app.client
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn two_instances_on_one_new_database_start_together_and_serve_as_one() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let db_name = format!("{}_two", app.db_name);
+    // Both start at once on a database that does not exist yet: one creates, migrates and
+    // loads the demo while the other waits its turn, and neither fails on the other's work.
+    let (mut a, a_addr) = start_binary(&db_name, std::process::Stdio::piped());
+    let (mut b, b_addr) = start_binary(&db_name, std::process::Stdio::piped());
+    wait_ready(&app, a_addr).await;
+    wait_ready(&app, b_addr).await;
+
+    let police = app.token_for("police", "herts-police", &["stevenage"], &[]);
+    let coordinator = app.token_for(
+        "council",
+        "stevenage-council",
+        &["stevenage"],
+        &["coordinator"],
+    );
+    // An area made through B is at once an area pushes through A may use.
+    let made = gql_at(
+        &app,
+        b_addr,
+        &coordinator,
+        "mutation { createArea(input: {code: \"two-instances\", name: \"Two\", kind: WARD}) { code } }",
+    )
+    .await;
+    assert_eq!(
+        made["data"]["createArea"]["code"], "two-instances",
+        "{made}"
+    );
+    let pushed: Value = app
+        .client
+        .post(format!("http://{a_addr}/api/v1/incidents"))
+        .bearer_auth(&police)
+        .json(&json!({"incidents": (0..3).map(|i| json!({"externalRef": format!("TWO-{i}"), "category": "burglary", "occurredAt": "2019-01-10T10:00:00Z", "area": "two-instances"})).collect::<Vec<_>>()}))
+        .send()
+        .await
+        .expect("push")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pushed["created"], 3, "{pushed}");
+    // Read through B: the records and the statistics.
+    let read = gql_at(
+        &app,
+        b_addr,
+        &police,
+        "{ incidents(filter: {period: {month: \"2019-01\"}}) { totalCount } incidentStats(filter: {period: {month: \"2019-01\"}}, groupBy: [AREA]) { rows { area count } } }",
+    )
+    .await;
+    assert_eq!(read["data"]["incidents"]["totalCount"], 3, "{read}");
+    assert_eq!(
+        read["data"]["incidentStats"]["rows"],
+        json!([{"area": "two-instances", "count": 3}])
+    );
+
+    for child in [&a, &b] {
+        sigterm(child);
+    }
+    let mut logs = Vec::new();
+    for child in [&mut a, &mut b] {
+        let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+            .await
+            .expect("exits")
+            .expect("status");
+        assert_eq!(status.code(), Some(0));
+        let mut text = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            err.read_to_string(&mut text).await.expect("stderr");
+        }
+        logs.push(text);
+    }
+    app.db
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    for log in &logs {
+        assert!(
+            !log.contains("retrying"),
+            "an instance failed to start once:\n{log}"
+        );
+        assert!(log.contains("csphub is listening"), "{log}");
+    }
 }

@@ -316,6 +316,38 @@ pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("running migrations")
 }
 
+/// A lock that instances starting on one database take in turn while they migrate and load
+/// data (a PostgreSQL advisory lock, held by a connection of its own, so it goes with that
+/// connection if the process dies).
+pub struct StartLock(sea_orm::sqlx::PgConnection);
+
+/// The advisory lock's key: "csphub" in ASCII.
+const START_LOCK_KEY: i64 = 0x6373_7068_7562;
+
+impl StartLock {
+    pub async fn take(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        use sea_orm::sqlx::Connection;
+        let options = db.get_postgres_connection_pool().connect_options();
+        let mut conn = sea_orm::sqlx::PgConnection::connect_with(&options)
+            .await
+            .context("connecting for the start lock")?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(START_LOCK_KEY)
+            .execute(&mut conn)
+            .await
+            .context("taking the start lock")?;
+        Ok(Self(conn))
+    }
+
+    /// Closing the connection releases the lock.
+    pub async fn release(self) {
+        use sea_orm::sqlx::Connection;
+        if let Err(e) = self.0.close().await {
+            tracing::warn!(error = %e, "closing the start lock's connection");
+        }
+    }
+}
+
 /// Brings a database up to date for serving: pending migrations, then the built-in
 /// vocabularies and indicators.
 pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
