@@ -152,10 +152,26 @@ pub fn router(state: AppState) -> Router {
 /// INTERNAL errors.
 async fn request_id(req: Request, next: Next) -> Response {
     let id = Uuid::new_v4().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    // One line per request ("served"): the path (never the query string, which may carry
+    // filters), the GraphQL operation's name, the token's subject and agency once verified, the
+    // status and the duration. Never the token, a variable or a body.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        operation = tracing::field::Empty,
+        sub = tracing::field::Empty,
+        agency = tracing::field::Empty,
+    );
     let fut = async move {
+        let started = std::time::Instant::now();
         let res = next.run(req).await;
-        tracing::info!(status = res.status().as_u16(), "served");
+        tracing::info!(
+            status = res.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        );
         res
     };
     let mut res = REQUEST_ID
@@ -204,6 +220,15 @@ async fn graphql_handler(
         Ok(r) => r,
         Err(e) => return graphql_error(e),
     };
+    // Only a name as GraphQL spells names goes in the log: never text a client made up.
+    if let Some(name) = request.operation_name.as_deref().filter(|n| {
+        n.len() <= 64
+            && n.chars()
+                .enumerate()
+                .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
+    }) {
+        tracing::Span::current().record("operation", name);
+    }
     let (request, checked) = match guard::prepare(request, state.introspection, &state.documents) {
         Ok(r) => r,
         Err(errors) => {
@@ -443,6 +468,9 @@ pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedTok
             "the token names no partnership".to_owned(),
         ));
     }
+    let span = tracing::Span::current();
+    span.record("sub", claims.sub.as_str());
+    span.record("agency", claims.agency.as_str());
     Ok(VerifiedToken { claims, role, caps })
 }
 

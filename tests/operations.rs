@@ -232,3 +232,127 @@ async fn two_instances_on_one_new_database_start_together_and_serve_as_one() {
         assert!(log.contains("csphub is listening"), "{log}");
     }
 }
+
+#[tokio::test]
+async fn json_logs_give_one_line_per_request_and_never_a_token_or_a_variable() {
+    let app = TestApp::spawn().await;
+    let addr = free_port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["serve", "--demo"])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .env("CSPHUB_BIND", addr.to_string())
+        .env("CSPHUB_DEV_JWT_SECRET", DEV_SECRET)
+        .env("CSPHUB_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn csphub");
+    wait_ready(&app, addr).await;
+    let caseworker = app.token_for("police", "herts-police", &["stevenage"], &["caseworker"]);
+    let secret_name = "Ottoline Secretperson";
+    let r: Value = app
+        .client
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(&caseworker)
+        .json(&json!({
+            "query": "query FindPerson($n: String!) { searchPeople(name: $n) { personId } }",
+            "operationName": "FindPerson",
+            "variables": {"n": secret_name},
+        }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    assert!(r["data"]["searchPeople"].is_array(), "{r}");
+    // A push, a refused token and an operation name no GraphQL document could have.
+    let police = app.token_for("police", "herts-police", &["stevenage"], &[]);
+    let pushed = app
+        .client
+        .post(format!("http://{addr}/api/v1/incidents"))
+        .bearer_auth(&police)
+        .json(&json!({"incidents": [{"externalRef": "LOG-1", "category": "burglary", "occurredAt": "2015-05-01T10:00:00Z", "area": "old-town"}]}))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(pushed.status().as_u16(), 200);
+    let refused = app
+        .client
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth("not.a.token")
+        .json(&json!({"query": "{ plans { id } }", "operationName": "Mr Smith's query"}))
+        .send()
+        .await
+        .expect("graphql");
+    assert_eq!(refused.status().as_u16(), 401);
+
+    sigterm(&child);
+    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(0));
+    let mut text = String::new();
+    {
+        use tokio::io::AsyncReadExt;
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut text)
+            .await
+            .expect("read");
+    }
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let served: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "served")
+        .collect();
+    let find = |path: &str, operation: Option<&str>| {
+        served
+            .iter()
+            .find(|l| {
+                l["span"]["path"] == path && operation.is_none_or(|o| l["span"]["operation"] == o)
+            })
+            .copied()
+            .unwrap_or_else(|| panic!("no line for {path} {operation:?} in {served:?}"))
+    };
+    let graphql = find("/graphql", Some("FindPerson"));
+    assert_eq!(graphql["span"]["method"], "POST");
+    assert_eq!(graphql["span"]["agency"], "herts-police");
+    assert!(graphql["span"]["sub"].is_string());
+    assert_eq!(graphql["fields"]["status"], 200);
+    assert!(
+        graphql["fields"]["duration_ms"]
+            .as_f64()
+            .is_some_and(|d| d > 0.0)
+    );
+    assert!(graphql["span"]["request_id"].is_string());
+    let push = find("/api/v1/incidents", None);
+    assert_eq!(push["span"]["agency"], "herts-police");
+    assert_eq!(push["fields"]["status"], 200);
+    let denied = served
+        .iter()
+        .find(|l| l["fields"]["status"] == 401)
+        .expect("the refused request's line");
+    assert!(denied["span"].get("operation").is_none(), "{denied}");
+    assert!(denied["span"].get("sub").is_none(), "{denied}");
+    for secret in [
+        caseworker.as_str(),
+        police.as_str(),
+        "not.a.token",
+        "Bearer",
+        secret_name,
+        "Secretperson",
+        "Mr Smith",
+    ] {
+        assert!(!text.contains(secret), "the log holds '{secret}':\n{text}");
+    }
+}
