@@ -194,9 +194,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate { action } => {
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            // Not while an instance that is starting migrates.
+            let lock = csphub::db::StartLock::take(&db).await?;
+            let changed = match action {
+                MigrateAction::Up => Migrator::up(&db, None).await,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await,
+                MigrateAction::Status => Ok(()),
+            };
+            lock.release().await;
+            changed?;
             match action {
-                MigrateAction::Up => Migrator::up(&db, None).await?,
-                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+                MigrateAction::Up | MigrateAction::Down => {}
                 MigrateAction::Status => {
                     for m in Migrator::get_applied_migrations(&db).await? {
                         println!("applied  {}", m.name());
@@ -218,7 +226,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
-            csphub::db::prepare(&db).await?;
+            csphub::db::prepare_locked(&db).await?;
             let report = csphub::import::incidents_csv(
                 &db,
                 &file,
@@ -262,7 +270,7 @@ async fn main() -> anyhow::Result<()> {
             use csphub::import::police_uk;
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
-            csphub::db::prepare(&db).await?;
+            csphub::db::prepare_locked(&db).await?;
             let importer =
                 csphub::import::Importer::new(&db, &agency, &partnership, config.push_max_records)
                     .await?;

@@ -348,6 +348,14 @@ impl StartLock {
     }
 }
 
+/// [`prepare`] under the start lock, for commands run beside serving instances.
+pub async fn prepare_locked(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let lock = StartLock::take(db).await?;
+    let prepared = prepare(db).await;
+    lock.release().await;
+    prepared
+}
+
 /// Brings a database up to date for serving: pending migrations, then the built-in
 /// vocabularies and indicators.
 pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
