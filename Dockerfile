@@ -10,5 +10,7 @@ COPY --from=build /src/target/release/csphub /usr/local/bin/csphub
 USER csphub
 ENV CSPHUB_BIND=0.0.0.0:8080
 EXPOSE 8080
+# Ready means the database answers too (GET /readyz); `csphub health` needs no curl.
+HEALTHCHECK --interval=10s --timeout=6s --start-period=30s --retries=3 CMD ["csphub", "health"]
 ENTRYPOINT ["csphub"]
 CMD ["serve"]

@@ -58,6 +58,9 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); schema.graphql is its output.
     Schema,
+    /// Exit 0 if the csphub at CSPHUB_BIND answers /readyz with 200 within 5 s, else 1 (the
+    /// container image's HEALTHCHECK; no curl needed).
+    Health,
     /// Import records from a file.
     Import {
         #[command(subcommand)]
@@ -429,5 +432,51 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", csphub::graphql::build_schema().sdl());
             Ok(())
         }
+        Command::Health => {
+            let bind = std::env::var("CSPHUB_BIND")
+                .unwrap_or_else(|_| csphub::config::DEFAULT_BIND.to_owned());
+            let mut addr: std::net::SocketAddr = bind
+                .parse()
+                .map_err(|_| anyhow::anyhow!("CSPHUB_BIND '{bind}' is not an address"))?;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            match tokio::time::timeout(std::time::Duration::from_secs(5), ready(addr)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => {
+                    eprintln!("not ready: {e:#}");
+                    std::process::exit(1)
+                }
+                Err(_) => {
+                    eprintln!("not ready: no answer from {addr} within 5 s");
+                    std::process::exit(1)
+                }
+            }
+        }
     }
+}
+
+/// GET /readyz on `addr` over plain HTTP/1.1: Ok when it answers 200.
+async fn ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to {addr}: {e}"))?;
+    conn.write_all(
+        format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    // The status line, however the bytes arrive.
+    let mut head = [0u8; 64];
+    let mut n = 0;
+    while n < head.len() && !head[..n].contains(&b'\n') {
+        match conn.read(&mut head[n..]).await? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let line = String::from_utf8_lossy(&head[..n]);
+    let status = line.split_whitespace().nth(1).unwrap_or("");
+    anyhow::ensure!(status == "200", "/readyz answered {status:?}");
+    Ok(())
 }

@@ -356,3 +356,26 @@ async fn json_logs_give_one_line_per_request_and_never_a_token_or_a_variable() {
         assert!(!text.contains(secret), "the log holds '{secret}':\n{text}");
     }
 }
+
+#[tokio::test]
+async fn the_health_command_says_whether_the_service_is_ready() {
+    let app = TestApp::spawn().await;
+    let health = |bind: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+            .arg("health")
+            .env("CSPHUB_BIND", bind)
+            .output()
+            .expect("health")
+    };
+    // The image binds 0.0.0.0: the check asks 127.0.0.1.
+    let ready = tokio::task::spawn_blocking(move || health(format!("0.0.0.0:{}", app.addr.port())))
+        .await
+        .expect("join");
+    assert_eq!(ready.status.code(), Some(0), "{ready:?}");
+    let nothing = free_port();
+    let down = tokio::task::spawn_blocking(move || health(nothing.to_string()))
+        .await
+        .expect("join");
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("not ready"));
+}
