@@ -22,8 +22,11 @@ use crate::auth::token::{Verifier, dev_issuer};
 use crate::auth::{Capability, Principal, Role, ScopedPartnership};
 use crate::config::Config;
 use crate::error::{AppError, REQUEST_ID};
+use crate::graphql::trusted::TrustedDocuments;
 use crate::graphql::{self, CsphubSchema, build_schema, guard, request_data};
-use crate::{db, layers, rest};
+use crate::limits::{Budget, RateLimits};
+use crate::metrics::{ErrorCodes, Metrics, OperationLabel, PendingPushes};
+use crate::{db, layers, limits, metrics, rest};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_GRAPHQL_BODY: usize = 256 * 1024;
@@ -50,15 +53,24 @@ pub struct AppState {
     pub callers: Arc<db::request::CallerCache>,
     /// Told of every statement requests run (`AppState::observe_statements`).
     pub statements: Option<db::request::StatementObserver>,
+    /// Rate limits per caller and per client address (`limits`).
+    pub limits: Arc<RateLimits>,
+    /// What the admin address's `/metrics` shows (`metrics`).
+    pub metrics: Arc<Metrics>,
+    /// Each role's allowed documents, when the deployment restricts them.
+    pub trusted: Option<Arc<TrustedDocuments>>,
 }
 
 impl AppState {
-    pub fn new(config: &Config, db: DatabaseConnection) -> Self {
+    pub fn new(config: &Config, db: DatabaseConnection) -> anyhow::Result<Self> {
         let mut issuers = config.issuers.clone();
         if config.demo {
             issuers.push(dev_issuer(&config.dev_jwt_secret));
         }
-        Self {
+        Ok(Self {
+            trusted: config.trusted_documents.clone(),
+            metrics: Arc::new(Metrics::new()?),
+            limits: Arc::new(RateLimits::new(&config.rate_limits, config.demo)?),
             schema: build_schema(),
             verifier: Arc::new(Verifier::new(
                 issuers,
@@ -76,7 +88,7 @@ impl AppState {
             callers: Arc::new(db::request::CallerCache::new(config.caller_cache)),
             statements: None,
             db,
-        }
+        })
     }
 
     /// Tells `observer` of every statement requests run: in their transactions and on the read
@@ -92,6 +104,8 @@ impl AppState {
 /// service are its layers (`crate::layers`), outermost last.
 pub fn router(state: AppState) -> Router {
     let body_timeout = state.body_timeout;
+    let rate_limits = state.limits.clone();
+    let counts = state.metrics.clone();
     let cors = layers::cors(&state.cors_origins);
     let mut router = Router::new()
         .route(
@@ -139,7 +153,15 @@ pub fn router(state: AppState) -> Router {
             layers::body_deadline,
         ))
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        .layer(middleware::from_fn(layers::json_errors));
+        .layer(middleware::from_fn_with_state(
+            rate_limits,
+            limits::per_address,
+        ))
+        .layer(middleware::from_fn(layers::json_errors))
+        .layer(middleware::from_fn_with_state(
+            counts,
+            metrics::count_requests,
+        ));
     if let Some(cors) = cors {
         router = router.layer(cors);
     }
@@ -184,17 +206,17 @@ async fn request_id(req: Request, next: Next) -> Response {
 }
 
 /// A GraphQL-shaped error response with an HTTP status (for failures before execution).
-fn graphql_error(err: AppError) -> Response {
+pub fn graphql_error(err: AppError) -> Response {
     let status = err.status();
     let body = serde_json::json!({
         "errors": [{"message": err.client_message(), "extensions": {"code": err.code()}}]
     });
     let mut res = (status, axum::Json(body)).into_response();
-    if let AppError::Unavailable(_) = err {
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(crate::error::RETRY_AFTER_SECS),
-        );
+    res.extensions_mut()
+        .insert(crate::metrics::ErrorCodes(vec![err.code()]));
+    if let Some(secs) = err.retry_after_secs() {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut()
@@ -212,23 +234,49 @@ async fn graphql_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let token = match verify_token(&state, &headers) {
+    let token = match verify_token(&state, &headers, Budget::Requests) {
         Ok(t) => t,
         Err(e) => return graphql_error(e),
     };
-    let request = match read_graphql_request(&headers, body) {
+    let (mut request, document_id) = match read_graphql_request(&headers, body) {
         Ok(r) => r,
         Err(e) => return graphql_error(e),
     };
-    // Only a name as GraphQL spells names goes in the log: never text a client made up.
-    if let Some(name) = request.operation_name.as_deref().filter(|n| {
+    // A deployment with trusted documents runs nothing else: settled before any parsing.
+    let settled = match &state.trusted {
+        Some(trusted) => trusted.resolve(token.role, &mut request, document_id.as_deref()),
+        None if document_id.is_some() && request.query.is_empty() => Err(AppError::BadUserInput(
+            "documentId is accepted only where trusted documents are configured; send the \
+             query text"
+                .to_owned(),
+        )),
+        None => Ok(()),
+    };
+    if let Err(e) = settled {
+        return graphql_error(e);
+    }
+    // Only a name as GraphQL spells names goes in the log and the metrics: never text a
+    // client made up.
+    let name = request.operation_name.as_deref().filter(|n| {
         n.len() <= 64
             && n.chars()
                 .enumerate()
                 .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
-    }) {
+    });
+    if let Some(name) = name {
         tracing::Span::current().record("operation", name);
     }
+    let operation = OperationLabel(state.metrics.operation_label(name));
+    let mut res = graphql_request(state, token, request).await;
+    res.extensions_mut().insert(operation);
+    res
+}
+
+async fn graphql_request(
+    state: AppState,
+    token: VerifiedToken,
+    request: async_graphql::Request,
+) -> Response {
     let (request, checked) = match guard::prepare(request, state.introspection, &state.documents) {
         Ok(r) => r,
         Err(errors) => {
@@ -236,7 +284,10 @@ async fn graphql_handler(
             for err in &mut response.errors {
                 ensure_code(err);
             }
-            return GraphQLResponse::from(response).into_response();
+            let codes = error_codes(&response);
+            let mut res = GraphQLResponse::from(response).into_response();
+            res.extensions_mut().insert(codes);
+            return res;
         }
     };
     // Heavy requests wait for their slot before they hold a connection, so that waiting ones
@@ -254,17 +305,20 @@ async fn graphql_handler(
     let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
     let callers = state.callers.clone();
     let statements = state.statements.clone();
+    let metrics = state.metrics.clone();
     let run = async move {
         let _slot = slot;
         // A transaction only where it must be one: writes, case data (row-level security's
         // settings) and heavy work (its statement budget). Other queries read on their
         // connection without one (`db::request`).
         let needs_transaction = checked.mutation || checked.case_data || budget.is_some();
+        let asked = std::time::Instant::now();
         let txn = Arc::new(if needs_transaction {
             db::request::begin(&db).await?
         } else {
             db::request::read(&db, statements.as_ref()).await?
         });
+        metrics.connection_wait(needs_transaction, asked);
         let principal =
             match resolve_caller(&txn, &token, budget, checked.case_data, &callers).await {
                 Ok(p) => p,
@@ -275,7 +329,9 @@ async fn graphql_handler(
             };
         let (tasks, queue) = tokio::sync::mpsc::unbounded_channel();
         let reads = db::audit::Reads::default();
-        let request = request_data(request, &txn, &heavy, checked, principal, &tasks, &reads);
+        let pushes = PendingPushes::default();
+        let request = request_data(request, &txn, &heavy, checked, principal, &tasks, &reads)
+            .data(pushes.clone());
         drop(tasks);
         let response = graphql::with_loaders(schema.execute(request), queue).await;
         // The audit entries of what the answer shows, in the same transaction: if they cannot
@@ -286,6 +342,7 @@ async fn graphql_handler(
         }
         // Nothing of the request is kept if this fails: say so rather than answer with data.
         db::request::finish(txn, true).await?;
+        metrics.pushes_committed(&pushes);
         Ok(response)
     };
     let mut response = match run_to_completion(run).await {
@@ -303,7 +360,9 @@ async fn graphql_handler(
             .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
     });
     let no_data = response.data == async_graphql::Value::Null;
+    let codes = error_codes(&response);
     let mut res = GraphQLResponse::from(response).into_response();
+    res.extensions_mut().insert(codes);
     if unavailable {
         // Worth retrying shortly; with nothing answered, the status says so too.
         res.headers_mut().insert(
@@ -343,7 +402,7 @@ where
 fn read_graphql_request(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<async_graphql::Request, AppError> {
+) -> Result<(async_graphql::Request, Option<String>), AppError> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         let essence = ct
             .to_str()
@@ -377,11 +436,39 @@ fn read_graphql_request(
             "batched requests are not accepted: send one {\"query\": ...} per request".to_owned(),
         ));
     }
-    serde_json::from_value(value).map_err(|e| {
+    // A persisted document's id (GraphQL over HTTP's `documentId`), for trusted documents.
+    let document_id = match value.get("documentId") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(id)) if id.len() <= 128 => Some(id.clone()),
+        Some(_) => {
+            return Err(AppError::BadUserInput(
+                "documentId must be a string such as sha256:<64 hex digits>".to_owned(),
+            ));
+        }
+    };
+    let request = serde_json::from_value(value).map_err(|e| {
         AppError::BadUserInput(format!(
             "the body is not a GraphQL request ({{\"query\", \"variables\", \"operationName\"}}): {e}"
         ))
-    })
+    })?;
+    Ok((request, document_id))
+}
+
+/// The codes of a GraphQL answer's errors, for the metrics (`ensure_code` has given each one).
+fn error_codes(response: &async_graphql::Response) -> ErrorCodes {
+    ErrorCodes(
+        response
+            .errors
+            .iter()
+            .map(|e| {
+                let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+                match code {
+                    Some(async_graphql::Value::String(c)) => crate::error::known_code(c),
+                    _ => "BAD_USER_INPUT",
+                }
+            })
+            .collect(),
+    )
 }
 
 fn ensure_code(err: &mut ServerError) {
@@ -420,9 +507,14 @@ impl VerifiedToken {
     }
 }
 
-/// Verifies the bearer token: signature, issuer, audience, times and the claims csphub needs.
-/// No database work: a bad token costs nothing but the check.
-pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedToken, AppError> {
+/// Verifies the bearer token: signature, issuer, audience, times and the claims csphub needs,
+/// then takes one from the caller's rate-limit `budget`. No database work: a bad token costs
+/// nothing but the check.
+pub fn verify_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    budget: Budget,
+) -> Result<VerifiedToken, AppError> {
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         AppError::Unauthenticated(
             "a bearer token is required: send Authorization: Bearer <JWT>".to_owned(),
@@ -471,6 +563,7 @@ pub fn verify_token(state: &AppState, headers: &HeaderMap) -> Result<VerifiedTok
     let span = tracing::Span::current();
     span.record("sub", claims.sub.as_str());
     span.record("agency", claims.agency.as_str());
+    state.limits.take_caller(&claims.iss, &claims.sub, budget)?;
     Ok(VerifiedToken { claims, role, caps })
 }
 
@@ -628,10 +721,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(fold_incident_counts(db.clone(), INCIDENT_COUNTS_FOLD_EVERY));
     let pool = db.clone();
-    let state = AppState::new(&config, db);
+    let state = AppState::new(&config, db)?;
+    if state.limits.any() {
+        tokio::spawn(limits::forget_idle_buckets(state.limits.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    if let Some(admin) = config.metrics_bind {
+        let admin_listener = tokio::net::TcpListener::bind(admin)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {admin} (CSPHUB_METRICS_BIND): {e}"))?;
+        tracing::info!(address = %admin, "metrics are served at /metrics");
+        tokio::spawn(layers::serve_on(
+            admin_listener,
+            metrics::admin_router(state.metrics.clone(), pool.clone()),
+            config.header_timeout,
+            std::future::pending(),
+        ));
+    }
     tracing::info!(address = %config.bind, graphiql = state.graphiql, demo = config.demo, "csphub is listening");
     eprintln!("csphub is listening on http://{}/graphql", config.bind);
     layers::serve_on(

@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use std::time::Duration;
 
 use crate::db::DbSettings;
+use crate::graphql::trusted::TrustedDocuments;
+use crate::limits::RateLimitSettings;
 
 use crate::auth::token::{BUILTIN_DEV_SECRET, MAX_LEEWAY_SECS, TrustedIssuer};
 
@@ -58,6 +60,15 @@ pub struct Config {
     /// `CSPHUB_CORS_ORIGINS`: origins (comma-separated) whose pages may call the API from a
     /// browser; none by default.
     pub cors_origins: Vec<String>,
+    /// `CSPHUB_TRUSTED_DOCUMENTS`: each role's allowed GraphQL documents, by hash; with it set,
+    /// nothing else runs (`graphql::trusted`).
+    pub trusted_documents: Option<std::sync::Arc<TrustedDocuments>>,
+    /// `CSPHUB_METRICS_BIND`: the admin address serving Prometheus metrics at `/metrics`; none
+    /// (off) by default. Never the API's address.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Rate limits (`CSPHUB_RATE_LIMIT*`, `CSPHUB_PUSH_RATE_LIMIT*`, `CSPHUB_CLIENT_ADDRESS`):
+    /// `limits`. Off in demo mode unless set.
+    pub rate_limits: RateLimitSettings,
     /// Demo mode (`serve --demo`): accept development tokens. Not an environment variable.
     pub demo: bool,
 }
@@ -150,7 +161,23 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let metrics_bind: Option<SocketAddr> = var("CSPHUB_METRICS_BIND")
+            .map(|v| v.parse())
+            .transpose()
+            .context("CSPHUB_METRICS_BIND must be an address such as 127.0.0.1:9464")?;
+        anyhow::ensure!(
+            metrics_bind.is_none_or(|m| m != bind),
+            "CSPHUB_METRICS_BIND must differ from CSPHUB_BIND: metrics are never served where the API is"
+        );
+        let trusted_documents = var("CSPHUB_TRUSTED_DOCUMENTS")
+            .map(|path| TrustedDocuments::load(&PathBuf::from(path)))
+            .transpose()
+            .context("CSPHUB_TRUSTED_DOCUMENTS")?
+            .map(std::sync::Arc::new);
         Ok(Self {
+            trusted_documents,
+            metrics_bind,
+            rate_limits: RateLimitSettings::from_env(var)?,
             db,
             header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,

@@ -41,6 +41,12 @@ pub enum AppError {
     /// A statement ran past its time budget and was cancelled (HTTP 503): ask for less.
     #[error("{0}")]
     Timeout(String),
+    /// Over a rate limit (HTTP 429 with `Retry-After`): `limits`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The cause is logged, never shown: clients see "internal error" and the request id.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -58,6 +64,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "BAD_USER_INPUT",
             AppError::Unavailable(_) => "UNAVAILABLE",
             AppError::Timeout(_) => "TIMEOUT",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -72,6 +79,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +95,17 @@ impl AppError {
             return err;
         }
         AppError::Internal(cause)
+    }
+
+    /// The `Retry-After` an answer with this error carries, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -130,6 +149,28 @@ impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         err.to_graphql()
     }
+}
+
+/// Every code a client can see, as a static string (for the metrics' labels): an unknown one
+/// is counted as INTERNAL, so the label set stays bounded.
+pub fn known_code(code: &str) -> &'static str {
+    const CODES: [&str; 10] = [
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+        "CONFLICT",
+        "PAYLOAD_TOO_LARGE",
+        "UNAVAILABLE",
+        "TIMEOUT",
+        "RATE_LIMITED",
+        "INTERNAL",
+    ];
+    CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("INTERNAL")
 }
 
 /// Seconds a client is asked to wait before retrying an UNAVAILABLE answer.
@@ -184,10 +225,12 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = json!({"error": {"code": self.code(), "message": self.client_message()}});
         let mut res = (status, Json(body)).into_response();
-        if let AppError::Unavailable(_) = self {
+        res.extensions_mut()
+            .insert(crate::metrics::ErrorCodes(vec![self.code()]));
+        if let Some(secs) = self.retry_after_secs() {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+                axum::http::HeaderValue::from(secs),
             );
         }
         res

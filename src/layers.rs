@@ -42,7 +42,7 @@ pub async fn serve_on(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
                         // Out of file descriptors, say: wait a moment rather than spin.
@@ -52,7 +52,15 @@ pub async fn serve_on(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(app.clone());
+                // The peer's address, for the per-address rate limit (`limits`).
+                let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+                    app.clone(),
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        req
+                    },
+                ));
                 let conn = http.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -211,30 +219,26 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     if is_json {
         return res;
     }
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("NOT_FOUND", format!("there is nothing at {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "BAD_USER_INPUT",
-            format!("{method} is not allowed on {path}"),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "PAYLOAD_TOO_LARGE",
-            "the request body is larger than this endpoint accepts".to_owned(),
-        ),
-        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request did not arrive in time".to_owned()),
-        StatusCode::UNAUTHORIZED => ("UNAUTHENTICATED", "a bearer token is required".to_owned()),
-        StatusCode::FORBIDDEN => ("FORBIDDEN", "forbidden".to_owned()),
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "UNAVAILABLE",
-            "the service is unavailable; try again shortly".to_owned(),
-        ),
-        s if s.is_server_error() => ("INTERNAL", "internal error".to_owned()),
-        s => (
-            "BAD_USER_INPUT",
-            s.canonical_reason().unwrap_or("bad request").to_owned(),
-        ),
+    let code = code_for_status(status);
+    let message = match status {
+        StatusCode::NOT_FOUND => format!("there is nothing at {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "the request body is larger than this endpoint accepts".to_owned()
+        }
+        StatusCode::REQUEST_TIMEOUT => "the request did not arrive in time".to_owned(),
+        StatusCode::UNAUTHORIZED => "a bearer token is required".to_owned(),
+        StatusCode::FORBIDDEN => "forbidden".to_owned(),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "the service is unavailable; try again shortly".to_owned()
+        }
+        s if s.is_server_error() => "internal error".to_owned(),
+        s => s.canonical_reason().unwrap_or("bad request").to_owned(),
     };
     let (mut parts, _) = res.into_parts();
+    parts
+        .extensions
+        .insert(crate::metrics::ErrorCodes(vec![code]));
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -248,6 +252,21 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     }
     .to_string();
     Response::from_parts(parts, Body::from(body))
+}
+
+/// The code an error answer of this status carries when nothing more precise is known.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        StatusCode::TOO_MANY_REQUESTS => "RATE_LIMITED",
+        StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_USER_INPUT",
+    }
 }
 
 /// A panic in a handler is answered INTERNAL (and logged) instead of a dropped connection.

@@ -11,5 +11,7 @@ pub mod error;
 pub mod graphql;
 pub mod import;
 pub mod layers;
+pub mod limits;
 pub mod maintenance;
+pub mod metrics;
 pub mod rest;

@@ -874,6 +874,10 @@ impl IncidentMutation {
             .collect();
         let report =
             db::incident::push(super::db_txn(ctx)?, &pusher, &p.partnerships, records).await?;
+        // Counted in the metrics once the request's transaction has committed.
+        if let Some(pending) = ctx.data_opt::<crate::metrics::PendingPushes>() {
+            pending.add(crate::metrics::PushCounts::from(&report));
+        }
         Ok(report.into())
     }
 }

@@ -13,6 +13,7 @@ pub mod plan_page;
 pub mod report;
 pub mod submission;
 pub mod tableset;
+pub mod trusted;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ use crate::db;
 use crate::domain::incident::{CSV_COLUMNS, from_json};
 use crate::error::AppError;
 use crate::graphql::incident::{IncidentFilterInput, IncidentStatus, PeriodInput};
+use crate::limits::Budget;
 
 /// Why a push body could not be read.
 enum BodyProblem {
@@ -74,11 +75,22 @@ pub struct PushBody {
         (status = 408, description = "The body did not arrive in time", body = super::ErrorBody),
         (status = 413, description = "Too many records or too large a body", body = super::ErrorBody),
         (status = 415, description = "Another content type", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "The database is unavailable; retry after Retry-After", body = super::ErrorBody),
     )
 )]
 pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let token = match verify_token(&state, &headers) {
+    let metrics = state.metrics.clone();
+    let res = push_records(state, headers, body).await;
+    match res.extensions().get::<crate::metrics::PushCounts>() {
+        Some(counts) => metrics.push_applied(*counts),
+        None => metrics.push_refused(),
+    }
+    res
+}
+
+async fn push_records(state: AppState, headers: HeaderMap, body: Body) -> Response {
+    let token = match verify_token(&state, &headers, Budget::Pushes) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -164,7 +176,12 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
     };
     // Acknowledged only once committed; a client that hangs up does not cut the push in two.
     match run_to_completion(work).await {
-        Ok(report) => Json(report).into_response(),
+        Ok(report) => {
+            let counts = crate::metrics::PushCounts::from(&report);
+            let mut res = Json(report).into_response();
+            res.extensions_mut().insert(counts);
+            res
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -444,6 +461,7 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 403, description = "The PCC may not read rows", body = super::ErrorBody),
         (status = 404, description = "A partnership out of scope", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "The database is unavailable", body = super::ErrorBody),
     )
 )]
@@ -452,7 +470,7 @@ pub async fn export_csv(
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let token = match verify_token(&state, &headers) {
+    let token = match verify_token(&state, &headers, Budget::Requests) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };

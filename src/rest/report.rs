@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
 use crate::error::AppError;
+use crate::limits::Budget;
 
 /// Produces a report's JSON in a request transaction of its own, holding a heavy slot, as the
 /// token's caller.
@@ -26,7 +27,7 @@ where
         + Send
         + 'static,
 {
-    let token = verify_token(state, headers)?;
+    let token = verify_token(state, headers, Budget::Requests)?;
     let _slot = state.heavy.slot().await?;
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
     let callers = state.callers.clone();
@@ -221,6 +222,7 @@ fn csv_answer(name: &str, result: Result<Value, AppError>) -> Response {
         (status = 400, description = "Bad parameters", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
     )
 )]
@@ -248,6 +250,7 @@ pub async fn rag_update_csv(
         (status = 400, description = "Bad parameters", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
     )
 )]
@@ -275,6 +278,7 @@ pub async fn pcc_report_csv(
         (status = 400, description = "Bad parameters", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
     )
 )]
@@ -303,6 +307,7 @@ pub async fn assessment_csv(
         (status = 400, description = "Bad parameters", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 404, description = "Out of scope or missing", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
         (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
     )
 )]

@@ -189,6 +189,9 @@ pub fn test_config() -> Config {
         caller_cache: csphub::config::DEFAULT_CALLER_CACHE,
         retention_years: Vec::new(),
         cors_origins: Vec::new(),
+        rate_limits: Default::default(),
+        metrics_bind: None,
+        trusted_documents: None,
         demo: true,
     }
 }
@@ -201,6 +204,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Every statement the server ran (`take_statements`).
     pub statements: Statements,
+    /// The admin address serving `/metrics`, when the configuration asked for one.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A response: HTTP status, headers and JSON body.
@@ -250,14 +255,20 @@ impl Resp {
 pub type Statements = Arc<Mutex<Vec<String>>>;
 
 async fn serve(config: &Config, url: &SecretString) -> SocketAddr {
-    serve_recording(config, url, Statements::default()).await
+    serve_recording(config, url, Statements::default()).await.0
 }
 
-async fn serve_recording(config: &Config, url: &SecretString, log: Statements) -> SocketAddr {
+/// The API's address, and the admin address (metrics) when `config.metrics_bind` asks for one
+/// (any free port: the configured address is not used).
+async fn serve_recording(
+    config: &Config,
+    url: &SecretString,
+    log: Statements,
+) -> (SocketAddr, Option<SocketAddr>) {
     let pool = csphub::db::connect(url, &config.db)
         .await
         .expect("connect the request pool");
-    let mut state = AppState::new(config, pool);
+    let mut state = AppState::new(config, pool).expect("application state");
     state.observe_statements(Arc::new(move |info| {
         if let Ok(mut log) = log.lock() {
             log.push(info.statement.sql.clone());
@@ -268,13 +279,26 @@ async fn serve_recording(config: &Config, url: &SecretString, log: Statements) -
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let header_timeout = config.header_timeout;
+    let mut metrics_addr = None;
+    if config.metrics_bind.is_some() {
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind admin");
+        metrics_addr = Some(admin.local_addr().expect("admin addr"));
+        tokio::spawn(csphub::layers::serve_on(
+            admin,
+            csphub::metrics::admin_router(state.metrics.clone(), state.db.clone()),
+            header_timeout,
+            std::future::pending(),
+        ));
+    }
     tokio::spawn(csphub::layers::serve_on(
         listener,
         router(state),
         header_timeout,
         std::future::pending(),
     ));
-    addr
+    (addr, metrics_addr)
 }
 
 impl TestApp {
@@ -306,8 +330,10 @@ impl TestApp {
         config.database_url = SecretString::from(format!("{}/{db_name}", server()));
         let db = connect(&db_name).await;
         let statements = Statements::default();
-        let addr = serve_recording(&config, &config.database_url, statements.clone()).await;
+        let (addr, metrics_addr) =
+            serve_recording(&config, &config.database_url, statements.clone()).await;
         TestApp {
+            metrics_addr,
             addr,
             db,
             db_name,
