@@ -12,6 +12,7 @@ mod m20261129_000003_report_submissions;
 mod m20261130_000001_incident_counts;
 mod m20261201_000001_vocabulary_aliases;
 mod m20261201_000002_places;
+mod m20261202_000001_partnership_ids;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_incident_counts::Migration),
             Box::new(m20261201_000001_vocabulary_aliases::Migration),
             Box::new(m20261201_000002_places::Migration),
+            Box::new(m20261202_000001_partnership_ids::Migration),
         ]
     }
 }

@@ -175,8 +175,8 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
         let changed_refs: Vec<String> = changed.iter().map(|i| i.external_ref.clone()).collect();
         execute(
             &txn,
-            "INSERT INTO incident_revisions (incident_id, revision, record, pushed_by_sub, pushed_at) \
-             SELECT id, revision, to_jsonb(i) - 'content_hash', pushed_by_sub, updated_at FROM incidents i \
+            "INSERT INTO incident_revisions (incident_id, partnership_id, revision, record, pushed_by_sub, pushed_at) \
+             SELECT id, partnership_id, revision, to_jsonb(i) - 'content_hash', pushed_by_sub, updated_at FROM incidents i \
              WHERE source_agency_id = $1 AND external_ref = ANY($2)",
             vec![pusher.agency_id.into(), changed_refs.into()],
             &[],

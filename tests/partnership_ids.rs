@@ -1,0 +1,162 @@
+//! Every table that holds a partnership's data carries a NOT NULL `partnership_id`, the column a
+//! sharded deployment would distribute on (docs/scaling.md). The test reads the catalogue, so a
+//! new table without it fails here unless it is listed below, with its reason.
+
+mod common;
+
+use common::TestApp;
+use sea_orm::{ConnectionTrait, Statement};
+
+/// Shared reference data: the same for every partnership (in Citus, reference tables).
+const SHARED: &[(&str, &str)] = &[
+    (
+        "agencies",
+        "the partner agencies; one agency works in several partnerships",
+    ),
+    ("partnerships", "the partnerships themselves"),
+    (
+        "vocabulary_terms",
+        "the built-in vocabularies, the same for everyone",
+    ),
+    (
+        "case_retention",
+        "the deployment's retention schedule per case type",
+    ),
+    ("seaql_migrations", "the schema's migration record"),
+    (
+        "audit_seals",
+        "the audit log's one hash chain (see audit_log below)",
+    ),
+    (
+        "incident_pushes",
+        "an agency's push log: one push may span several partnerships (partnership_ids[])",
+    ),
+];
+
+/// Tables that hold partnership data but whose `partnership_id` may be NULL, and why. Each is a
+/// step a sharded deployment must take first (docs/scaling.md).
+const NULLABLE: &[(&str, &str)] = &[
+    (
+        "audit_log",
+        "maintenance entries (retention deletions, subject access) span partnerships, and the \
+         seals chain every entry in one order",
+    ),
+    (
+        "indicators",
+        "the built-in indicators belong to no partnership; a partnership's own ones do",
+    ),
+];
+
+#[tokio::test]
+async fn every_table_of_partnership_data_has_a_not_null_partnership_id() {
+    let app = TestApp::spawn().await;
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT c.relname AS name, a.attnotnull AS not_null \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'partnership_id' \
+               AND NOT a.attisdropped \
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1",
+        ))
+        .await
+        .expect("catalogue");
+    let mut problems = Vec::new();
+    let mut seen = Vec::new();
+    for row in rows {
+        let name: String = row.try_get("", "name").expect("name");
+        let not_null: Option<bool> = row.try_get("", "not_null").expect("not_null");
+        seen.push(name.clone());
+        let shared = SHARED.iter().any(|(t, _)| *t == name);
+        let nullable = NULLABLE.iter().any(|(t, _)| *t == name);
+        match (not_null, shared, nullable) {
+            (Some(true), false, false) | (None, true, false) | (Some(false), false, true) => {}
+            (None, false, _) => problems.push(format!("{name} has no partnership_id")),
+            (Some(false), false, false) => {
+                problems.push(format!("{name}.partnership_id allows NULL"))
+            }
+            (Some(true), _, true) => problems.push(format!(
+                "{name}.partnership_id is NOT NULL now: take it off the NULLABLE list"
+            )),
+            (Some(_), true, _) => problems.push(format!(
+                "{name} is listed as shared but holds partnership_id"
+            )),
+            (None, true, true) => problems.push(format!("{name} is listed twice")),
+        }
+    }
+    for (t, _) in SHARED.iter().chain(NULLABLE) {
+        if !seen.iter().any(|s| s == t) {
+            problems.push(format!("{t} is listed but is no table"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[tokio::test]
+async fn a_child_row_has_its_parents_partnership_whoever_wrote_it() {
+    // The demo data (plans and cases) was written by the demo loader, which never names the
+    // column on these tables: the trigger filled it in. The demo links no incident to a case,
+    // so one is linked here the same way.
+    let app = TestApp::spawn().await;
+    csphub::demo::load_cases(&app.db).await.expect("demo cases");
+    app.db
+        .execute_unprepared(
+            "INSERT INTO case_incidents (case_id, incident_id, linked_by) \
+             SELECT (SELECT id FROM cases ORDER BY ref LIMIT 1), \
+                    (SELECT i.id FROM incidents i JOIN cases c ON c.partnership_id = i.partnership_id \
+                     ORDER BY c.ref, i.id LIMIT 1), 'test'",
+        )
+        .await
+        .expect("link an incident");
+    let checks = [
+        ("priorities", "plans p ON p.id = c.plan_id"),
+        ("actions", "plans p ON p.id = c.plan_id"),
+        ("plan_events", "plans p ON p.id = c.plan_id"),
+        ("progress_records", "actions p ON p.id = c.action_id"),
+        (
+            "priority_indicators",
+            "priorities p ON p.id = c.priority_id",
+        ),
+        ("case_incidents", "cases p ON p.id = c.case_id"),
+        ("case_interventions", "cases p ON p.id = c.case_id"),
+        ("case_notes", "cases p ON p.id = c.case_id"),
+        ("case_referrals", "cases p ON p.id = c.case_id"),
+        ("case_subjects", "cases p ON p.id = c.case_id"),
+    ];
+    for (table, parent) in checks {
+        let total = app
+            .count(&format!("SELECT count(*) AS n FROM {table} c"))
+            .await;
+        assert!(total > 0, "the demo data has no {table} to check");
+        let wrong = app
+            .count(&format!(
+                "SELECT count(*) AS n FROM {table} c JOIN {parent} \
+                 WHERE c.partnership_id IS DISTINCT FROM p.partnership_id"
+            ))
+            .await;
+        assert_eq!(
+            wrong, 0,
+            "{table}: {wrong} rows differ from their parent's partnership"
+        );
+    }
+    // A pushed change writes a revision carrying the record's partnership.
+    let police = app.police();
+    let record = |outcome: &str| {
+        serde_json::json!({"externalRef": "PID-1", "category": "burglary",
+                           "occurredAt": "2025-06-01T10:00:00Z", "area": "bedwell",
+                           "outcome": outcome})
+    };
+    app.push_incidents(&police, &[record("under-investigation")])
+        .await;
+    let r = app.push_incidents(&police, &[record("charged")]).await;
+    assert_eq!(r.body["updated"], 1, "{}", r.body);
+    let n = app
+        .count(
+            "SELECT count(*) AS n FROM incident_revisions r JOIN incidents i ON i.id = r.incident_id \
+             JOIN partnerships p ON p.id = r.partnership_id \
+             WHERE i.external_ref = 'PID-1' AND p.slug = 'stevenage'",
+        )
+        .await;
+    assert_eq!(n, 1);
+}
