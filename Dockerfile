@@ -5,7 +5,9 @@ COPY . .
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 csphub
+# Root certificates for issuers' JWKS URLs over https (add an internal CA here too).
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 csphub
 COPY --from=build /src/target/release/csphub /usr/local/bin/csphub
 USER csphub
 ENV CSPHUB_BIND=0.0.0.0:8080

@@ -34,6 +34,9 @@ pub const MAX_GRAPHQL_BODY: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The read replica's pool (`DATABASE_READ_URL`), for read-only statistics, reports and
+    /// exports (`AppState::heavy_reads`); `None` reads everything from `db`.
+    pub read_db: Option<DatabaseConnection>,
     pub schema: CsphubSchema,
     pub verifier: Arc<Verifier>,
     pub graphiql: bool,
@@ -63,20 +66,28 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let mut issuers = config.issuers.clone();
-        if config.demo {
-            issuers.push(dev_issuer(&config.dev_jwt_secret));
+        let fixed = if config.demo {
+            vec![dev_issuer(&config.dev_jwt_secret)]
+        } else {
+            Vec::new()
+        };
+        let verifier = Arc::new(Verifier::with_fixed(
+            config.issuers.clone(),
+            fixed,
+            &config.audience,
+            config.jwt_leeway_secs,
+        ));
+        if verifier.fetches_keys()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(refresh_issuer_keys(verifier.clone()));
         }
         Ok(Self {
             trusted: config.trusted_documents.clone(),
             metrics: Arc::new(Metrics::new()?),
             limits: Arc::new(RateLimits::new(&config.rate_limits, config.demo)?),
             schema: build_schema(),
-            verifier: Arc::new(Verifier::new(
-                issuers,
-                &config.audience,
-                config.jwt_leeway_secs,
-            )),
+            verifier,
             graphiql: config.graphiql_enabled(),
             introspection: config.introspection_enabled(),
             push_max_records: config.push_max_records,
@@ -87,8 +98,15 @@ impl AppState {
             documents: Arc::default(),
             callers: Arc::new(db::request::CallerCache::new(config.caller_cache)),
             statements: None,
+            read_db: None,
             db,
         })
+    }
+
+    /// The pool read-only heavy work (statistics, reports, exports) reads from: the replica
+    /// when there is one. Writes, case data and everything else stay on `db`.
+    pub fn heavy_reads(&self) -> &DatabaseConnection {
+        self.read_db.as_ref().unwrap_or(&self.db)
     }
 
     /// Tells `observer` of every statement requests run: in their transactions and on the read
@@ -234,7 +252,7 @@ async fn graphql_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let token = match verify_token(&state, &headers, Budget::Requests) {
+    let token = match verify_token(&state, &headers, Budget::Requests).await {
         Ok(t) => t,
         Err(e) => return graphql_error(e),
     };
@@ -302,7 +320,14 @@ async fn graphql_request(
         None
     };
     let budget = checked.heavy.then_some(state.heavy.timeout);
-    let (db, heavy, schema) = (state.db.clone(), state.heavy.clone(), state.schema.clone());
+    // Read-only heavy work (statistics, reports) may read from the replica; anything that
+    // writes or touches case data (and its audit entries) runs on the primary.
+    let db = if checked.heavy && !checked.mutation && !checked.case_data {
+        state.heavy_reads().clone()
+    } else {
+        state.db.clone()
+    };
+    let (heavy, schema) = (state.heavy.clone(), state.schema.clone());
     let callers = state.callers.clone();
     let statements = state.statements.clone();
     let metrics = state.metrics.clone();
@@ -510,7 +535,7 @@ impl VerifiedToken {
 /// Verifies the bearer token: signature, issuer, audience, times and the claims csphub needs,
 /// then takes one from the caller's rate-limit `budget`. No database work: a bad token costs
 /// nothing but the check.
-pub fn verify_token(
+pub async fn verify_token(
     state: &AppState,
     headers: &HeaderMap,
     budget: Budget,
@@ -532,7 +557,7 @@ pub fn verify_token(
         .ok_or_else(|| {
             AppError::Unauthenticated("the Authorization header must be 'Bearer <JWT>'".to_owned())
         })?;
-    let claims = state.verifier.verify(token)?;
+    let claims = state.verifier.verify_fetching(token).await?;
     let role = Role::parse(&claims.role).ok_or_else(|| {
         AppError::Unauthenticated(
             "the token's role is not one of police, fire, council, pcc".to_owned(),
@@ -629,6 +654,43 @@ pub async fn resolve_caller(
     })
 }
 
+/// Fetches the keys of issuers with a JWKS URL: at start, then each on its own schedule.
+async fn refresh_issuer_keys(verifier: Arc<Verifier>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        verifier.refresh_due().await;
+    }
+}
+
+/// Reads the issuers file again on SIGHUP (new PEM or JWKS files, issuers added or removed);
+/// a file that cannot be read or checked leaves the keys in use as they are.
+async fn reload_issuers_on_hangup(verifier: Arc<Verifier>, path: std::path::PathBuf) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; issuer keys load at start only");
+            return;
+        }
+    };
+    while hangup.recv().await.is_some() {
+        let loaded = crate::auth::token::TrustedIssuer::load_file(&path)
+            .and_then(|issuers| verifier.reload(issuers));
+        match loaded {
+            Ok(n) => {
+                tracing::info!(issuers = n, file = %path.display(), "reloaded the trusted issuers");
+                eprintln!("reloaded {n} trusted issuers from {}", path.display());
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "reloading the trusted issuers failed; keeping the keys in use");
+                eprintln!("reloading the trusted issuers failed ({e:#}); keeping the keys in use");
+            }
+        }
+    }
+}
+
 /// The longest wait between two attempts to reach the database at start-up.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -721,7 +783,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(fold_incident_counts(db.clone(), INCIDENT_COUNTS_FOLD_EVERY));
     let pool = db.clone();
-    let state = AppState::new(&config, db)?;
+    let mut state = AppState::new(&config, db)?;
+    if let Some(url) = &config.database_read_url {
+        state.read_db = Some(db::connect_replica(url, &config.db).await?);
+        tracing::info!("statistics, reports and exports read from DATABASE_READ_URL");
+    }
+    if let Some(path) = config.issuers_file.clone() {
+        tokio::spawn(reload_issuers_on_hangup(state.verifier.clone(), path));
+    }
     if state.limits.any() {
         tokio::spawn(limits::forget_idle_buckets(state.limits.clone()));
     }

@@ -22,12 +22,17 @@ pub const DEFAULT_AUDIENCE: &str = "csphub";
 pub struct Config {
     /// `DATABASE_URL`
     pub database_url: SecretString,
+    /// `DATABASE_READ_URL`: a read replica that statistics, reports and exports read from;
+    /// everything else, and everything when unset, uses `DATABASE_URL`.
+    pub database_read_url: Option<SecretString>,
     /// `CSPHUB_BIND`
     pub bind: SocketAddr,
     /// `CSPHUB_AUDIENCE`: the `aud` every token must carry.
     pub audience: String,
     /// `CSPHUB_ISSUERS_FILE`: the trusted identity providers and their keys.
     pub issuers: Vec<TrustedIssuer>,
+    /// Where `issuers` came from: read again on SIGHUP.
+    pub issuers_file: Option<PathBuf>,
     /// `CSPHUB_DEV_JWT_SECRET`: signs and verifies development tokens (demo mode only).
     pub dev_jwt_secret: SecretString,
     /// `CSPHUB_JWT_LEEWAY_SECS`: clock leeway on `exp`/`nbf`, at most 60.
@@ -90,8 +95,9 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_BIND.to_owned())
             .parse()
             .context("CSPHUB_BIND must be an address such as 127.0.0.1:8080")?;
-        let issuers = match var("CSPHUB_ISSUERS_FILE") {
-            Some(path) => TrustedIssuer::load_file(&PathBuf::from(path))?,
+        let issuers_file = var("CSPHUB_ISSUERS_FILE").map(PathBuf::from);
+        let issuers = match &issuers_file {
+            Some(path) => TrustedIssuer::load_file(path)?,
             None => Vec::new(),
         };
         let jwt_leeway_secs = match var("CSPHUB_JWT_LEEWAY_SECS") {
@@ -190,9 +196,11 @@ impl Config {
             database_url: SecretString::from(
                 var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             ),
+            database_read_url: var("DATABASE_READ_URL").map(SecretString::from),
             bind,
             audience: var("CSPHUB_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
             issuers,
+            issuers_file,
             dev_jwt_secret: SecretString::from(
                 var("CSPHUB_DEV_JWT_SECRET").unwrap_or_else(|| BUILTIN_DEV_SECRET.to_owned()),
             ),

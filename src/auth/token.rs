@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,7 +34,34 @@ pub struct IssuerKey {
 pub struct TrustedIssuer {
     pub issuer: String,
     pub algorithm: Algorithm,
+    /// Keys from files (PEM or a JWKS file).
     pub keys: Vec<IssuerKey>,
+    /// Where the issuer publishes its keys, if csphub fetches them (`jwks_url`).
+    pub jwks: Option<JwksSource>,
+    /// The keys last fetched from `jwks`.
+    pub fetched: Vec<IssuerKey>,
+}
+
+/// An issuer's JWKS URL and how often its keys are fetched again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwksSource {
+    pub url: String,
+    pub refresh: Duration,
+}
+
+/// How often an issuer's JWKS is fetched unless the issuers file says otherwise.
+pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(300);
+/// The shortest gap between two fetches an unknown `kid` may cause, per issuer: a flood of
+/// tokens naming made-up keys costs the identity provider one request per gap at most.
+pub const UNKNOWN_KID_FETCH_GAP: Duration = Duration::from_secs(30);
+/// The most a JWKS fetch may take, and the largest key set read.
+const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
+const JWKS_MAX_BYTES: usize = 1024 * 1024;
+
+impl TrustedIssuer {
+    fn all_keys(&self) -> impl Iterator<Item = &IssuerKey> {
+        self.keys.iter().chain(self.fetched.iter())
+    }
 }
 
 impl std::fmt::Debug for TrustedIssuer {
@@ -41,6 +70,8 @@ impl std::fmt::Debug for TrustedIssuer {
             .field("issuer", &self.issuer)
             .field("algorithm", &self.algorithm)
             .field("keys", &self.keys.len())
+            .field("jwks", &self.jwks)
+            .field("fetched", &self.fetched.len())
             .finish()
     }
 }
@@ -54,6 +85,10 @@ struct IssuerEntry {
     #[serde(default)]
     keys: Vec<PemKeyEntry>,
     jwks_file: Option<String>,
+    /// The issuer's published key set, fetched at start, every `jwks_refresh_secs` and on an
+    /// unknown `kid`.
+    jwks_url: Option<String>,
+    jwks_refresh_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +132,35 @@ impl TrustedIssuer {
             issuer: issuer.to_owned(),
             algorithm,
             keys,
+            jwks: None,
+            fetched: Vec::new(),
+        })
+    }
+
+    /// A trusted issuer whose keys are fetched from its JWKS URL.
+    pub fn from_jwks_url(
+        issuer: &str,
+        algorithm: Algorithm,
+        url: &str,
+        refresh: Duration,
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            url.starts_with("https://") || url.starts_with("http://"),
+            "the JWKS URL of {issuer} must be http:// or https://"
+        );
+        anyhow::ensure!(
+            refresh >= Duration::from_secs(1),
+            "the JWKS refresh of {issuer} must be at least a second"
+        );
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            algorithm,
+            keys: Vec::new(),
+            jwks: Some(JwksSource {
+                url: url.to_owned(),
+                refresh,
+            }),
+            fetched: Vec::new(),
         })
     }
 
@@ -137,11 +201,33 @@ impl TrustedIssuer {
                     });
                 }
             }
-            anyhow::ensure!(!keys.is_empty(), "issuer {} has no keys", entry.issuer);
+            let jwks = match &entry.jwks_url {
+                Some(url) => {
+                    let refresh = entry
+                        .jwks_refresh_secs
+                        .map_or(DEFAULT_JWKS_REFRESH, Duration::from_secs);
+                    TrustedIssuer::from_jwks_url(&entry.issuer, algorithm, url, refresh)?.jwks
+                }
+                None => {
+                    anyhow::ensure!(
+                        entry.jwks_refresh_secs.is_none(),
+                        "issuer {}: jwks_refresh_secs needs a jwks_url",
+                        entry.issuer
+                    );
+                    None
+                }
+            };
+            anyhow::ensure!(
+                !keys.is_empty() || jwks.is_some(),
+                "issuer {} has no keys (keys, jwks_file or jwks_url)",
+                entry.issuer
+            );
             issuers.push(TrustedIssuer {
                 issuer: entry.issuer,
                 algorithm,
                 keys,
+                jwks,
+                fetched: Vec::new(),
             });
         }
         Ok(issuers)
@@ -172,11 +258,45 @@ pub struct Claims {
     pub caps: Vec<String>,
 }
 
-/// Checks signatures and standard claims against the trusted issuers.
+/// Checks signatures and standard claims against the trusted issuers. The issuers' keys can
+/// change while the service runs: fetched from JWKS URLs (`refresh_due`, `verify_fetching`) and
+/// reloaded from the issuers file (`reload`).
 pub struct Verifier {
-    issuers: HashMap<String, TrustedIssuer>,
+    issuers: RwLock<HashMap<String, Arc<TrustedIssuer>>>,
+    /// Issuers that no reload replaces (the development issuer in demo mode).
+    fixed: Vec<TrustedIssuer>,
     audience: String,
     leeway: u64,
+    /// When each JWKS issuer is next fetched on schedule.
+    next_fetch: Mutex<HashMap<String, Instant>>,
+    /// When an unknown `kid` last made each issuer's keys be fetched.
+    last_unknown_kid_fetch: Mutex<HashMap<String, Instant>>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    http: Option<reqwest::Client>,
+}
+
+/// Why a token was refused, telling an unknown key apart (which a fetch may cure).
+enum Refusal {
+    UnknownKid(String),
+    Other(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Other(e)
+    }
+}
+
+impl Refusal {
+    fn into_error(self) -> AppError {
+        match self {
+            Refusal::UnknownKid(_) => {
+                unauthenticated("the token's key id (kid) is not known for its issuer")
+            }
+            Refusal::Other(e) => e,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -196,21 +316,194 @@ fn unauthenticated(msg: &str) -> AppError {
 
 impl Verifier {
     pub fn new(issuers: Vec<TrustedIssuer>, audience: &str, leeway: u64) -> Self {
-        Self {
-            issuers: issuers.into_iter().map(|i| (i.issuer.clone(), i)).collect(),
+        Self::with_fixed(issuers, Vec::new(), audience, leeway)
+    }
+
+    /// `issuers` from the issuers file, which `reload` replaces, and `fixed` ones it keeps.
+    pub fn with_fixed(
+        issuers: Vec<TrustedIssuer>,
+        fixed: Vec<TrustedIssuer>,
+        audience: &str,
+        leeway: u64,
+    ) -> Self {
+        let needs_http = issuers.iter().any(|i| i.jwks.is_some());
+        let http = needs_http.then(|| {
+            reqwest::Client::builder()
+                .timeout(JWKS_TIMEOUT)
+                .connect_timeout(JWKS_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        });
+        let verifier = Self {
+            issuers: RwLock::default(),
+            fixed,
             audience: audience.to_owned(),
             leeway: leeway.min(MAX_LEEWAY_SECS),
+            next_fetch: Mutex::default(),
+            last_unknown_kid_fetch: Mutex::default(),
+            fetching: tokio::sync::Mutex::new(()),
+            http,
+        };
+        verifier.install(issuers);
+        verifier
+    }
+
+    /// Puts a new set of issuers (from the issuers file) in place, keeping the fixed ones, and
+    /// the keys already fetched for a JWKS issuer whose URL did not change. JWKS issuers are
+    /// fetched again at the next `refresh_due`.
+    fn install(&self, issuers: Vec<TrustedIssuer>) {
+        let Ok(mut map) = self.issuers.write() else {
+            return;
+        };
+        let mut next: HashMap<String, Arc<TrustedIssuer>> = HashMap::new();
+        for mut issuer in issuers {
+            if let Some(old) = map.get(&issuer.issuer)
+                && old.jwks == issuer.jwks
+            {
+                issuer.fetched = old.fetched.clone();
+            }
+            next.insert(issuer.issuer.clone(), Arc::new(issuer));
+        }
+        for issuer in &self.fixed {
+            next.insert(issuer.issuer.clone(), Arc::new(issuer.clone()));
+        }
+        if let Ok(mut due) = self.next_fetch.lock() {
+            due.clear();
+            for issuer in next.values().filter(|i| i.jwks.is_some()) {
+                due.insert(issuer.issuer.clone(), Instant::now());
+            }
+        }
+        *map = next;
+    }
+
+    /// Replaces the issuers from the issuers file (on SIGHUP), refusing an empty set.
+    pub fn reload(&self, issuers: Vec<TrustedIssuer>) -> anyhow::Result<usize> {
+        anyhow::ensure!(
+            !issuers.is_empty(),
+            "the issuers file lists no issuer; keeping the keys in use"
+        );
+        let n = issuers.len();
+        self.install(issuers);
+        Ok(n)
+    }
+
+    /// Whether any issuer's keys come from a JWKS URL.
+    pub fn fetches_keys(&self) -> bool {
+        self.http.is_some()
+    }
+
+    fn issuer(&self, name: &str) -> Option<Arc<TrustedIssuer>> {
+        self.issuers.read().ok()?.get(name).cloned()
+    }
+
+    /// Fetches the keys of every JWKS issuer whose time has come (all of them at start and
+    /// after a reload). A failed fetch keeps the keys already held and is tried again at the
+    /// next refresh.
+    pub async fn refresh_due(&self) {
+        let now = Instant::now();
+        let due: Vec<String> = match self.next_fetch.lock() {
+            Ok(next) => next
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            Err(_) => return,
+        };
+        for name in due {
+            let Some(issuer) = self.issuer(&name) else {
+                continue;
+            };
+            let Some(source) = issuer.jwks.clone() else {
+                continue;
+            };
+            if let Ok(mut next) = self.next_fetch.lock() {
+                next.insert(name.clone(), now + source.refresh);
+            }
+            let _one = self.fetching.lock().await;
+            self.fetch(&name).await;
         }
     }
 
-    /// Verifies a token. Every failure is UNAUTHENTICATED with a message that says which check
-    /// failed and never echoes the token.
+    /// Fetches one issuer's key set and puts it in place. Logs and keeps the old keys on any
+    /// failure.
+    async fn fetch(&self, name: &str) {
+        let Some(issuer) = self.issuer(name) else {
+            return;
+        };
+        let (Some(source), Some(http)) = (issuer.jwks.clone(), self.http.as_ref()) else {
+            return;
+        };
+        match fetch_jwks(http, &source.url, issuer.algorithm).await {
+            Ok(keys) => {
+                tracing::info!(issuer = %name, keys = keys.len(), "fetched the issuer's keys");
+                if let Ok(mut map) = self.issuers.write()
+                    && let Some(current) = map.get(name)
+                    && current.jwks.as_ref() == Some(&source)
+                {
+                    let mut updated = (**current).clone();
+                    updated.fetched = keys;
+                    map.insert(name.to_owned(), Arc::new(updated));
+                }
+            }
+            Err(e) => tracing::warn!(
+                issuer = %name,
+                error = %format!("{e:#}"),
+                "fetching the issuer's keys failed; keeping the keys already held"
+            ),
+        }
+    }
+
+    /// Verifies a token, fetching its issuer's keys once if it names a key not yet known (at
+    /// most once per `UNKNOWN_KID_FETCH_GAP` per issuer, whatever the number of such tokens).
+    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, AppError> {
+        match self.check(token) {
+            Ok(claims) => Ok(claims),
+            Err(Refusal::UnknownKid(name)) => {
+                let has_url = self.issuer(&name).is_some_and(|i| i.jwks.is_some());
+                if !has_url {
+                    return Err(Refusal::UnknownKid(name).into_error());
+                }
+                {
+                    let _one = self.fetching.lock().await;
+                    // Another request may have fetched while this one waited: ask again first.
+                    if let Err(Refusal::UnknownKid(_)) = self.check(token) {
+                        let now = Instant::now();
+                        let allowed = match self.last_unknown_kid_fetch.lock() {
+                            Ok(mut last) => {
+                                let ok = last.get(&name).is_none_or(|t| {
+                                    now.duration_since(*t) >= UNKNOWN_KID_FETCH_GAP
+                                });
+                                if ok {
+                                    last.insert(name.clone(), now);
+                                }
+                                ok
+                            }
+                            Err(_) => false,
+                        };
+                        if allowed {
+                            self.fetch(&name).await;
+                        }
+                    }
+                }
+                self.check(token).map_err(Refusal::into_error)
+            }
+            Err(other) => Err(other.into_error()),
+        }
+    }
+
+    /// Verifies a token against the keys held now. Every failure is UNAUTHENTICATED with a
+    /// message that says which check failed and never echoes the token.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        self.check(token).map_err(Refusal::into_error)
+    }
+
+    fn check(&self, token: &str) -> Result<Claims, Refusal> {
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() != 3 {
-            return Err(unauthenticated(
-                "malformed token: expected three dot-separated parts",
-            ));
+            return Err(
+                unauthenticated("malformed token: expected three dot-separated parts").into(),
+            );
         }
         let header: RawHeader = decode_part(parts[0])
             .ok_or_else(|| unauthenticated("malformed token: the header is not base64url JSON"))?;
@@ -218,40 +511,42 @@ impl Verifier {
             .alg
             .ok_or_else(|| unauthenticated("malformed token: the header names no algorithm"))?;
         if alg.eq_ignore_ascii_case("none") {
-            return Err(unauthenticated(
-                "unsigned tokens (alg: none) are not accepted",
-            ));
+            return Err(unauthenticated("unsigned tokens (alg: none) are not accepted").into());
         }
         let raw: RawIssuer = decode_part(parts[1])
             .ok_or_else(|| unauthenticated("malformed token: the payload is not base64url JSON"))?;
         let iss = match raw.iss {
             Some(serde_json::Value::String(s)) => s,
-            _ => return Err(unauthenticated("the token has no issuer (iss)")),
+            _ => return Err(unauthenticated("the token has no issuer (iss)").into()),
         };
         let issuer = self
-            .issuers
-            .get(&iss)
+            .issuer(&iss)
             .ok_or_else(|| unauthenticated("the token's issuer is not trusted"))?;
         let pinned = format!("{:?}", issuer.algorithm);
         if alg != pinned {
             return Err(AppError::Unauthenticated(format!(
                 "algorithm {} is not accepted for this issuer (pinned to {pinned})",
                 truncate(&alg, 16)
-            )));
+            ))
+            .into());
         }
         let key = match header.kid.as_deref() {
-            Some(kid) => issuer
-                .keys
-                .iter()
-                .find(|k| k.kid.as_deref() == Some(kid))
-                .ok_or_else(|| {
-                    unauthenticated("the token's key id (kid) is not known for its issuer")
-                })?,
-            None if issuer.keys.len() == 1 => &issuer.keys[0],
+            Some(kid) => match issuer.all_keys().find(|k| k.kid.as_deref() == Some(kid)) {
+                Some(key) => key,
+                None => return Err(Refusal::UnknownKid(issuer.issuer.clone())),
+            },
             None => {
-                return Err(unauthenticated(
-                    "the token names no key id (kid) and its issuer has several keys",
-                ));
+                let mut keys = issuer.all_keys();
+                match (keys.next(), keys.next()) {
+                    (Some(only), None) => only,
+                    (None, _) => return Err(Refusal::UnknownKid(issuer.issuer.clone())),
+                    _ => {
+                        return Err(unauthenticated(
+                            "the token names no key id (kid) and its issuer has several keys",
+                        )
+                        .into());
+                    }
+                }
             }
         };
         let mut validation = Validation::new(issuer.algorithm);
@@ -262,8 +557,57 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation)
             .map_err(|e| AppError::Unauthenticated(describe_jwt_error(e.kind())))?;
-        claims_from(data.claims)
+        Ok(claims_from(data.claims)?)
     }
+}
+
+/// Fetches a JWKS and turns its signing keys into decoding keys; keys for encryption, of
+/// another algorithm family or that cannot be read are left out.
+async fn fetch_jwks(
+    http: &reqwest::Client,
+    url: &str,
+    algorithm: Algorithm,
+) -> anyhow::Result<Vec<IssuerKey>> {
+    use anyhow::Context;
+    use jsonwebtoken::jwk::{AlgorithmParameters, PublicKeyUse};
+    let mut res = http.get(url).send().await.context("requesting the JWKS")?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "the JWKS URL answered {}",
+        res.status()
+    );
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.context("reading the JWKS")? {
+        body.extend_from_slice(&chunk);
+        anyhow::ensure!(
+            body.len() <= JWKS_MAX_BYTES,
+            "the JWKS is larger than {JWKS_MAX_BYTES} bytes"
+        );
+    }
+    let set: JwkSet = serde_json::from_slice(&body).context("the JWKS is not a JSON key set")?;
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        if jwk.common.public_key_use == Some(PublicKeyUse::Encryption) {
+            continue;
+        }
+        let family_fits = matches!(
+            (&jwk.algorithm, algorithm),
+            (AlgorithmParameters::RSA(_), Algorithm::RS256)
+                | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
+                | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
+        );
+        if !family_fits {
+            continue;
+        }
+        match DecodingKey::from_jwk(jwk) {
+            Ok(key) => keys.push(IssuerKey {
+                kid: jwk.common.key_id.clone(),
+                key,
+            }),
+            Err(e) => tracing::warn!(error = %e, "a key of the JWKS cannot be read; left out"),
+        }
+    }
+    Ok(keys)
 }
 
 /// Reads csphub's claims from a verified payload, saying which claim is missing or malformed.
@@ -388,5 +732,7 @@ pub fn dev_issuer(secret: &SecretString) -> TrustedIssuer {
             kid: None,
             key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
         }],
+        jwks: None,
+        fetched: Vec::new(),
     }
 }

@@ -187,6 +187,24 @@ pub async fn connect(
     settings: &DbSettings,
 ) -> anyhow::Result<DatabaseConnection> {
     ensure_database(url.expose_secret()).await?;
+    connect_pool(url, settings).await
+}
+
+/// Connects the read pool (`DATABASE_READ_URL`: a read replica for statistics and reports),
+/// as `connect` connects the request pool, but never creates anything: a replica is read-only.
+pub async fn connect_replica(
+    url: &SecretString,
+    settings: &DbSettings,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(url, settings)
+        .await
+        .context("connecting to the read replica (DATABASE_READ_URL)")
+}
+
+async fn connect_pool(
+    url: &SecretString,
+    settings: &DbSettings,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
         .max_connections(settings.pool_size)

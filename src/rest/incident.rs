@@ -90,7 +90,7 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
 }
 
 async fn push_records(state: AppState, headers: HeaderMap, body: Body) -> Response {
-    let token = match verify_token(&state, &headers, Budget::Pushes) {
+    let token = match verify_token(&state, &headers, Budget::Pushes).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -470,7 +470,7 @@ pub async fn export_csv(
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let token = match verify_token(&state, &headers, Budget::Requests) {
+    let token = match verify_token(&state, &headers, Budget::Requests).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -491,7 +491,8 @@ pub async fn export_csv(
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
-    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    // An export only reads: from the replica when there is one.
+    let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
     let callers = state.callers.clone();
     // The first page is read before the answer starts: an error of the query itself (a filter
     // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a

@@ -27,9 +27,10 @@ where
         + Send
         + 'static,
 {
-    let token = verify_token(state, headers, Budget::Requests)?;
+    let token = verify_token(state, headers, Budget::Requests).await?;
     let _slot = state.heavy.slot().await?;
-    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
+    // Reports only read: from the replica when there is one.
+    let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
     let callers = state.callers.clone();
     run_to_completion(async move {
         let txn = Arc::new(db::request::begin(&conn).await?);

@@ -70,6 +70,25 @@ fn template_name() -> String {
     format!("csphub_tmpl_{:016x}", hasher.finish())
 }
 
+/// A new database made from the template (the demo data, migrated): a stand-in for a read
+/// replica, say. Returns its name.
+pub async fn database_from_template() -> String {
+    let template = template().await;
+    let name = format!("csphub_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = admin().await;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .await
+        .expect("create database");
+    admin.close().await.expect("close");
+    name
+}
+
+/// A connection to one of the test databases.
+pub async fn connect_to(name: &str) -> DatabaseConnection {
+    connect(name).await
+}
+
 async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
@@ -169,9 +188,11 @@ pub fn test_config() -> Config {
     .expect("es issuer");
     Config {
         database_url: SecretString::from(format!("{}/unused", server())),
+        database_read_url: None,
         bind: "127.0.0.1:0".parse().expect("addr"),
         audience: "csphub".to_owned(),
         issuers: vec![rs, ed, es],
+        issuers_file: None,
         dev_jwt_secret: SecretString::from(DEV_SECRET.to_owned()),
         jwt_leeway_secs: 30,
         graphiql: None,
@@ -269,6 +290,13 @@ async fn serve_recording(
         .await
         .expect("connect the request pool");
     let mut state = AppState::new(config, pool).expect("application state");
+    if let Some(read_url) = &config.database_read_url {
+        state.read_db = Some(
+            csphub::db::connect_replica(read_url, &config.db)
+                .await
+                .expect("connect the read pool"),
+        );
+    }
     state.observe_statements(Arc::new(move |info| {
         if let Ok(mut log) = log.lock() {
             log.push(info.statement.sql.clone());
