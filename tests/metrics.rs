@@ -188,8 +188,18 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
     // Nothing here is a raw path, a token or a variable.
     assert!(!m.keys().any(|k| k.contains("no/such") || k.contains("M-1")));
 
-    // The API's address does not serve them.
+    // The API's address does not serve them, to anyone: the access matrix's row for /metrics.
     assert_eq!(app.get("/metrics").await.status, 404);
+    for token in [app.police(), app.fire(), app.council(), app.coordinator(), app.pcc()] {
+        let r = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 404);
+    }
 }
 
 #[tokio::test]
