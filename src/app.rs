@@ -77,10 +77,9 @@ impl AppState {
             &config.audience,
             config.jwt_leeway_secs,
         ));
-        if verifier.fetches_keys()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(refresh_issuer_keys(verifier.clone()));
+        // Issuers with a JWKS URL, now or after a reload, are fetched on their schedule.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(refresh_issuer_keys(Arc::downgrade(&verifier)));
         }
         Ok(Self {
             trusted: config.trusted_documents.clone(),
@@ -654,12 +653,16 @@ pub async fn resolve_caller(
     })
 }
 
-/// Fetches the keys of issuers with a JWKS URL: at start, then each on its own schedule.
-async fn refresh_issuer_keys(verifier: Arc<Verifier>) {
+/// Fetches the keys of issuers with a JWKS URL: at start, then each on its own schedule. Ends
+/// when the service's state is gone.
+async fn refresh_issuer_keys(verifier: std::sync::Weak<Verifier>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let Some(verifier) = verifier.upgrade() else {
+            return;
+        };
         verifier.refresh_due().await;
     }
 }

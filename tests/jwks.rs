@@ -287,6 +287,23 @@ async fn key_files_are_read_again_on_sighup_and_a_bad_file_changes_nothing() {
     .await;
     assert_eq!(status(&a).await, 200);
     assert_eq!(status(&b).await, 200);
+
+    // The file now names a JWKS URL instead: after SIGHUP the keys come from there, and the
+    // file keys it no longer lists stop working.
+    let (idp, url) = Idp::start(vec![jwk("rsa_other_private.pem", "c")]).await;
+    std::fs::write(
+        &file,
+        json!([{"issuer": JWKS_ISSUER, "algorithm": "RS256", "jwks_url": url}]).to_string(),
+    )
+    .expect("write");
+    hup(&child);
+    let c = token("c", "rsa_other_private.pem");
+    wait_for("key c from the JWKS URL after SIGHUP", async || {
+        status(&c).await == 200
+    })
+    .await;
+    assert!(idp.hits() >= 1);
+    assert_eq!(status(&a).await, 401);
     drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }

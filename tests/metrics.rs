@@ -190,7 +190,13 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
 
     // The API's address does not serve them, to anyone: the access matrix's row for /metrics.
     assert_eq!(app.get("/metrics").await.status, 404);
-    for token in [app.police(), app.fire(), app.council(), app.coordinator(), app.pcc()] {
+    for token in [
+        app.police(),
+        app.fire(),
+        app.council(),
+        app.coordinator(),
+        app.pcc(),
+    ] {
         let r = app
             .client
             .get(app.url("/metrics"))

@@ -273,7 +273,7 @@ pub struct Verifier {
     last_unknown_kid_fetch: Mutex<HashMap<String, Instant>>,
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
-    http: Option<reqwest::Client>,
+    http: reqwest::Client,
 }
 
 /// Why a token was refused, telling an unknown key apart (which a fetch may cure).
@@ -326,15 +326,13 @@ impl Verifier {
         audience: &str,
         leeway: u64,
     ) -> Self {
-        let needs_http = issuers.iter().any(|i| i.jwks.is_some());
-        let http = needs_http.then(|| {
-            reqwest::Client::builder()
-                .timeout(JWKS_TIMEOUT)
-                .connect_timeout(JWKS_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default()
-        });
+        // Built even with no JWKS issuer yet: a reload may add one.
+        let http = reqwest::Client::builder()
+            .timeout(JWKS_TIMEOUT)
+            .connect_timeout(JWKS_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         let verifier = Self {
             issuers: RwLock::default(),
             fixed,
@@ -388,11 +386,6 @@ impl Verifier {
         Ok(n)
     }
 
-    /// Whether any issuer's keys come from a JWKS URL.
-    pub fn fetches_keys(&self) -> bool {
-        self.http.is_some()
-    }
-
     fn issuer(&self, name: &str) -> Option<Arc<TrustedIssuer>> {
         self.issuers.read().ok()?.get(name).cloned()
     }
@@ -431,10 +424,10 @@ impl Verifier {
         let Some(issuer) = self.issuer(name) else {
             return;
         };
-        let (Some(source), Some(http)) = (issuer.jwks.clone(), self.http.as_ref()) else {
+        let Some(source) = issuer.jwks.clone() else {
             return;
         };
-        match fetch_jwks(http, &source.url, issuer.algorithm).await {
+        match fetch_jwks(&self.http, &source.url, issuer.algorithm).await {
             Ok(keys) => {
                 tracing::info!(issuer = %name, keys = keys.len(), "fetched the issuer's keys");
                 if let Ok(mut map) = self.issuers.write()
