@@ -102,23 +102,19 @@ pub struct RateLimitSettings {
 }
 
 /// What applies where a setting is not given, outside demo mode. Demo mode has no limits
-/// unless they are set.
-pub const DEFAULT_CALLER: Rate = Rate {
+/// unless they are set. The per-address limits are off unless set: behind a load balancer
+/// every client has the balancer's address, and one client's flood would then spend everyone's
+/// budget.
+pub const DEFAULT_CALLER: Option<Rate> = Some(Rate {
     count: 50,
     period: Duration::from_secs(1),
-};
-pub const DEFAULT_ADDRESS: Rate = Rate {
-    count: 200,
-    period: Duration::from_secs(1),
-};
-pub const DEFAULT_PUSH_CALLER: Rate = Rate {
+});
+pub const DEFAULT_ADDRESS: Option<Rate> = None;
+pub const DEFAULT_PUSH_CALLER: Option<Rate> = Some(Rate {
     count: 5,
     period: Duration::from_secs(1),
-};
-pub const DEFAULT_PUSH_ADDRESS: Rate = Rate {
-    count: 20,
-    period: Duration::from_secs(1),
-};
+});
+pub const DEFAULT_PUSH_ADDRESS: Option<Rate> = None;
 
 impl RateLimitSettings {
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
@@ -160,11 +156,11 @@ struct Bucket<K: std::hash::Hash + Eq + Clone> {
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Bucket<K> {
-    fn new(setting: Setting, default: Rate, demo: bool) -> anyhow::Result<Option<Self>> {
+    fn new(setting: Setting, default: Option<Rate>, demo: bool) -> anyhow::Result<Option<Self>> {
         let rate = match setting {
             Some(rate) => rate,
             None if demo => None,
-            None => Some(default),
+            None => default,
         };
         rate.map(|rate| {
             Ok(Self {
@@ -366,7 +362,8 @@ mod tests {
         let unset = RateLimitSettings::default();
         assert!(!RateLimits::new(&unset, true).expect("limits").any());
         let prod = RateLimits::new(&unset, false).expect("limits");
-        assert!(prod.caller.is_some() && prod.push_address.is_some());
+        assert!(prod.caller.is_some() && prod.push_caller.is_some());
+        assert!(prod.address.is_none() && prod.push_address.is_none());
         let set = RateLimitSettings {
             caller: Some(Rate::parse("X", "2/s").expect("rate")),
             ..Default::default()
