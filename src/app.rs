@@ -22,7 +22,7 @@ use crate::auth::token::{Verifier, dev_issuer};
 use crate::auth::{Capability, Principal, Role, ScopedPartnership};
 use crate::config::Config;
 use crate::error::{AppError, REQUEST_ID};
-use crate::graphql::trusted::TrustedDocuments;
+use crate::graphql::trusted::{TrustedDocuments, TrustedList};
 use crate::graphql::{self, CsphubSchema, build_schema, guard, request_data};
 use crate::limits::{Budget, RateLimits};
 use crate::metrics::{ErrorCodes, Metrics, OperationLabel, PendingPushes};
@@ -60,8 +60,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// What the admin address's `/metrics` shows (`metrics`).
     pub metrics: Arc<Metrics>,
-    /// Each role's allowed documents, when the deployment restricts them.
-    pub trusted: Option<Arc<TrustedDocuments>>,
+    /// Each role's allowed documents, when the deployment restricts them (reloaded on SIGHUP).
+    pub trusted: Option<Arc<TrustedList>>,
 }
 
 impl AppState {
@@ -82,7 +82,10 @@ impl AppState {
             runtime.spawn(refresh_issuer_keys(Arc::downgrade(&verifier)));
         }
         Ok(Self {
-            trusted: config.trusted_documents.clone(),
+            trusted: config
+                .trusted_documents
+                .clone()
+                .map(|list| Arc::new(TrustedList::new(list))),
             metrics: Arc::new(Metrics::new()?),
             limits: Arc::new(RateLimits::new(&config.rate_limits, config.demo)?),
             schema: build_schema(),
@@ -100,6 +103,14 @@ impl AppState {
             read_db: None,
             db,
         })
+    }
+
+    /// A slot of the heavy gate (`db::Heavy::slot`), its wait observed in the metrics.
+    pub async fn heavy_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        let asked = std::time::Instant::now();
+        let slot = self.heavy.slot().await;
+        self.metrics.heavy_slot_wait(slot.is_ok(), asked);
+        slot
     }
 
     /// The pool read-only heavy work (statistics, reports, exports) reads from: the replica
@@ -261,7 +272,11 @@ async fn graphql_handler(
     };
     // A deployment with trusted documents runs nothing else: settled before any parsing.
     let settled = match &state.trusted {
-        Some(trusted) => trusted.resolve(token.role, &mut request, document_id.as_deref()),
+        Some(trusted) => {
+            trusted
+                .current()
+                .resolve(token.role, &mut request, document_id.as_deref())
+        }
         None if document_id.is_some() && request.query.is_empty() => Err(AppError::BadUserInput(
             "documentId is accepted only where trusted documents are configured; send the \
              query text"
@@ -311,7 +326,7 @@ async fn graphql_request(
     // cannot take the pool from everyone else. The slot goes with the work, which outlives a
     // client that hangs up.
     let slot = if checked.heavy {
-        match state.heavy.slot().await {
+        match state.heavy_slot().await {
             Ok(permit) => Some(permit),
             Err(e) => return graphql_error(e),
         }
@@ -667,28 +682,56 @@ async fn refresh_issuer_keys(verifier: std::sync::Weak<Verifier>) {
     }
 }
 
-/// Reads the issuers file again on SIGHUP (new PEM or JWKS files, issuers added or removed);
-/// a file that cannot be read or checked leaves the keys in use as they are.
-async fn reload_issuers_on_hangup(verifier: Arc<Verifier>, path: std::path::PathBuf) {
+/// On SIGHUP, reads the issuers file again (new PEM or JWKS files, issuers added or removed)
+/// and the trusted documents; a file that cannot be read or checked leaves what is in use as it
+/// is.
+async fn reload_on_hangup(
+    verifier: Arc<Verifier>,
+    issuers_file: Option<std::path::PathBuf>,
+    trusted: Option<(Arc<TrustedList>, std::path::PathBuf)>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = match signal(SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGHUP; issuer keys load at start only");
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; files load at start only");
             return;
         }
     };
     while hangup.recv().await.is_some() {
-        let loaded = crate::auth::token::TrustedIssuer::load_file(&path)
-            .and_then(|issuers| verifier.reload(issuers));
-        match loaded {
-            Ok(n) => {
-                tracing::info!(issuers = n, file = %path.display(), "reloaded the trusted issuers");
-                eprintln!("reloaded {n} trusted issuers from {}", path.display());
+        if let Some(path) = &issuers_file {
+            let loaded = crate::auth::token::TrustedIssuer::load_file(path)
+                .and_then(|issuers| verifier.reload(issuers));
+            match loaded {
+                Ok(n) => {
+                    tracing::info!(issuers = n, file = %path.display(), "reloaded the trusted issuers");
+                    eprintln!("reloaded {n} trusted issuers from {}", path.display());
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "reloading the trusted issuers failed; keeping the keys in use");
+                    eprintln!(
+                        "reloading the trusted issuers failed ({e:#}); keeping the keys in use"
+                    );
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "reloading the trusted issuers failed; keeping the keys in use");
-                eprintln!("reloading the trusted issuers failed ({e:#}); keeping the keys in use");
+        }
+        if let Some((list, path)) = &trusted {
+            match TrustedDocuments::load(path) {
+                Ok(documents) => {
+                    list.replace(documents);
+                    let (docs, roles) = list.sizes();
+                    tracing::info!(documents = docs, roles, file = %path.display(), "reloaded the trusted documents");
+                    eprintln!(
+                        "reloaded {docs} trusted documents for {roles} roles from {}",
+                        path.display()
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "reloading the trusted documents failed; keeping the list in use");
+                    eprintln!(
+                        "reloading the trusted documents failed ({e:#}); keeping the list in use"
+                    );
+                }
             }
         }
     }
@@ -791,8 +834,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         state.read_db = Some(db::connect_replica(url, &config.db).await?);
         tracing::info!("statistics, reports and exports read from DATABASE_READ_URL");
     }
-    if let Some(path) = config.issuers_file.clone() {
-        tokio::spawn(reload_issuers_on_hangup(state.verifier.clone(), path));
+    let trusted_file = state
+        .trusted
+        .clone()
+        .zip(config.trusted_documents_file.clone());
+    if config.issuers_file.is_some() || trusted_file.is_some() {
+        tokio::spawn(reload_on_hangup(
+            state.verifier.clone(),
+            config.issuers_file.clone(),
+            trusted_file,
+        ));
     }
     if state.limits.any() {
         tokio::spawn(limits::forget_idle_buckets(state.limits.clone()));

@@ -68,6 +68,8 @@ pub struct Config {
     /// `CSPHUB_TRUSTED_DOCUMENTS`: each role's allowed GraphQL documents, by hash; with it set,
     /// nothing else runs (`graphql::trusted`).
     pub trusted_documents: Option<std::sync::Arc<TrustedDocuments>>,
+    /// Where `trusted_documents` came from: read again on SIGHUP.
+    pub trusted_documents_file: Option<PathBuf>,
     /// `CSPHUB_METRICS_BIND`: the admin address serving Prometheus metrics at `/metrics`; none
     /// (off) by default. Never the API's address.
     pub metrics_bind: Option<SocketAddr>,
@@ -175,13 +177,16 @@ impl Config {
             metrics_bind.is_none_or(|m| m != bind),
             "CSPHUB_METRICS_BIND must differ from CSPHUB_BIND: metrics are never served where the API is"
         );
-        let trusted_documents = var("CSPHUB_TRUSTED_DOCUMENTS")
-            .map(|path| TrustedDocuments::load(&PathBuf::from(path)))
+        let trusted_documents_file = var("CSPHUB_TRUSTED_DOCUMENTS").map(PathBuf::from);
+        let trusted_documents = trusted_documents_file
+            .as_deref()
+            .map(TrustedDocuments::load)
             .transpose()
             .context("CSPHUB_TRUSTED_DOCUMENTS")?
             .map(std::sync::Arc::new);
         Ok(Self {
             trusted_documents,
+            trusted_documents_file,
             metrics_bind,
             rate_limits: RateLimitSettings::from_env(var)?,
             db,

@@ -82,6 +82,7 @@ pub struct Metrics {
     pushes: IntCounterVec,
     push_records: IntCounterVec,
     connection_wait: HistogramVec,
+    heavy_wait: HistogramVec,
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
@@ -144,6 +145,17 @@ impl Metrics {
             ]),
             &["lane"],
         )?;
+        let heavy_wait = HistogramVec::new(
+            HistogramOpts::new(
+                "csphub_heavy_slot_wait_seconds",
+                "Time statistics, reports and exports waited for a slot of the heavy gate \
+                 (CSPHUB_HEAVY_CONCURRENCY): taken, or refused when none came free in time",
+            )
+            .buckets(vec![
+                0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["outcome"],
+        )?;
         let pool_size = IntGauge::new(
             "csphub_db_pool_connections",
             "Connections the request pool holds open",
@@ -163,6 +175,7 @@ impl Metrics {
         registry.register(Box::new(pushes.clone()))?;
         registry.register(Box::new(push_records.clone()))?;
         registry.register(Box::new(connection_wait.clone()))?;
+        registry.register(Box::new(heavy_wait.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
@@ -181,6 +194,7 @@ impl Metrics {
             pushes,
             push_records,
             connection_wait,
+            heavy_wait,
             pool_size,
             pool_idle,
             pool_max,
@@ -211,6 +225,13 @@ impl Metrics {
         let lane = if transaction { "transaction" } else { "read" };
         self.connection_wait
             .with_label_values(&[lane])
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    pub fn heavy_slot_wait(&self, taken: bool, started: Instant) {
+        let outcome = if taken { "taken" } else { "refused" };
+        self.heavy_wait
+            .with_label_values(&[outcome])
             .observe(started.elapsed().as_secs_f64());
     }
 

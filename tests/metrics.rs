@@ -123,6 +123,15 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
         .await;
     assert_eq!(r.data()["pushIncidents"]["created"], 1);
 
+    // Statistics take a slot of the heavy gate.
+    let r = app
+        .gql(
+            "{ incidentStats(filter: {partnership: \"stevenage\", period: {from: \"2025-01-01\", to: \"2025-12-31\"}}) { total { count } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    r.data();
     let m = scrape(&app).await;
     let req = |route: &str, op: &str, status: &str| {
         get(
@@ -142,8 +151,15 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
     );
     assert_eq!(
         req("/graphql", "anonymous", "200"),
-        3.0,
-        "typename, nope, the mutation"
+        4.0,
+        "typename, nope, the mutation, the statistics"
+    );
+    assert_eq!(
+        get(
+            &m,
+            "csphub_heavy_slot_wait_seconds_count{outcome=\"taken\"}"
+        ),
+        1.0
     );
     assert_eq!(req("/graphql", "", "401"), 1.0);
     assert_eq!(req("unmatched", "", "404"), 1.0);

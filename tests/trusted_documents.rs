@@ -151,3 +151,107 @@ async fn a_bad_list_stops_the_service_from_starting() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_list_is_read_again_on_sighup_and_a_bad_one_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir().join(format!("csphub-trusted-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("documents.json");
+    let list = |docs: &[&str]| {
+        let documents: serde_json::Map<String, Value> =
+            docs.iter().map(|d| (hash_of(d), json!(d))).collect();
+        let hashes: Vec<String> = docs.iter().map(|d| hash_of(d)).collect();
+        json!({"documents": documents, "roles": {"police": hashes}}).to_string()
+    };
+    std::fs::write(&path, list(&[TYPENAME])).expect("write");
+    let log = dir.join("stderr.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["serve", "--demo"])
+        .env(
+            "DATABASE_URL",
+            format!("{}/{}", common::server(), app.db_name),
+        )
+        .env("CSPHUB_BIND", port.to_string())
+        .env("CSPHUB_DEV_JWT_SECRET", common::DEV_SECRET)
+        .env("CSPHUB_TRUSTED_DOCUMENTS", &path)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let police = app.police();
+    let status = async |query: &str| -> u16 {
+        match app
+            .client
+            .post(format!("http://{port}/graphql"))
+            .bearer_auth(&police)
+            .json(&json!({"query": query}))
+            .send()
+            .await
+        {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        }
+    };
+    let mut ready = false;
+    for _ in 0..240 {
+        if status(TYPENAME).await == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "csphub did not serve");
+    assert_eq!(status(PLANS).await, 403);
+    let hup = || {
+        let pid = child.id().expect("pid").to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+    };
+    // The front-end's new build adds a document: SIGHUP, and it runs.
+    std::fs::write(&path, list(&[TYPENAME, PLANS])).expect("write");
+    hup();
+    let mut allowed = false;
+    for _ in 0..100 {
+        if status(PLANS).await == 200 {
+            allowed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(allowed, "the new document was not allowed after SIGHUP");
+    // A list that fails its checks leaves the one in use.
+    std::fs::write(
+        &path,
+        json!({"documents": {"0".repeat(64): PLANS}, "roles": {}}).to_string(),
+    )
+    .expect("write");
+    hup();
+    let mut logged = false;
+    for _ in 0..100 {
+        if std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("keeping the list in use")
+        {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(logged, "no refusal in the log");
+    assert_eq!(status(PLANS).await, 200);
+    assert_eq!(status("{ __typename }").await, 403);
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

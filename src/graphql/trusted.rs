@@ -38,6 +38,38 @@ pub struct TrustedDocuments {
     roles: HashMap<Role, HashSet<String>>,
 }
 
+/// The list in use, which SIGHUP may replace (`TrustedList::replace`) while requests read it.
+#[derive(Debug)]
+pub struct TrustedList(std::sync::RwLock<std::sync::Arc<TrustedDocuments>>);
+
+impl TrustedList {
+    pub fn new(documents: std::sync::Arc<TrustedDocuments>) -> Self {
+        Self(std::sync::RwLock::new(documents))
+    }
+
+    /// The list as it is now (requests already running keep the one they took).
+    pub fn current(&self) -> std::sync::Arc<TrustedDocuments> {
+        match self.0.read() {
+            Ok(list) => list.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, documents: TrustedDocuments) {
+        let documents = std::sync::Arc::new(documents);
+        match self.0.write() {
+            Ok(mut list) => *list = documents,
+            Err(poisoned) => *poisoned.into_inner() = documents,
+        }
+    }
+
+    /// Documents and roles in the list now, for the log.
+    pub fn sizes(&self) -> (usize, usize) {
+        let list = self.current();
+        (list.documents.len(), list.roles.len())
+    }
+}
+
 /// The hash a document is known by: SHA-256 of its exact text, lowercase hex.
 pub fn hash_of(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))

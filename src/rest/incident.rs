@@ -487,7 +487,7 @@ pub async fn export_csv(
     }
     // An export reads page after page in the request's transaction: it holds a heavy slot and
     // its connection until the last page is sent.
-    let slot = match state.heavy.slot().await {
+    let slot = match state.heavy_slot().await {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };

@@ -213,6 +213,7 @@ pub fn test_config() -> Config {
         rate_limits: Default::default(),
         metrics_bind: None,
         trusted_documents: None,
+        trusted_documents_file: None,
         demo: true,
     }
 }
