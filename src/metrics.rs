@@ -276,13 +276,11 @@ impl Metrics {
             }
             None => &[],
         };
-        {
-            for code in codes {
-                self.errors.with_label_values(&[code]).inc();
-                // TIMEOUT is also a body that did not arrive in time (408): not a statement.
-                if *code == "TIMEOUT" && status != StatusCode::REQUEST_TIMEOUT {
-                    self.statement_timeouts.inc();
-                }
+        for code in codes {
+            self.errors.with_label_values(&[code]).inc();
+            // TIMEOUT is also a body that did not arrive in time (408): not a statement.
+            if *code == "TIMEOUT" && status != StatusCode::REQUEST_TIMEOUT {
+                self.statement_timeouts.inc();
             }
         }
     }

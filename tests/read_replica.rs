@@ -23,7 +23,7 @@ async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 #[tokio::test]
 async fn statistics_reports_and_exports_read_from_the_replica_and_the_rest_from_the_primary() {
     let replica_name = database_from_template().await;
-    let replica = connect_to(&replica_name).await;
+    let replica = connect(&replica_name).await;
     let mut config = test_config();
     config.database_read_url = Some(SecretString::from(format!("{}/{replica_name}", server())));
     let app = TestApp::spawn_with(config).await;

@@ -84,11 +84,6 @@ pub async fn database_from_template() -> String {
     name
 }
 
-/// A connection to one of the test databases.
-pub async fn connect_to(name: &str) -> DatabaseConnection {
-    connect(name).await
-}
-
 async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
@@ -137,7 +132,8 @@ async fn template() -> &'static str {
         .await
 }
 
-async fn connect(name: &str) -> DatabaseConnection {
+/// A connection to one of the test databases.
+pub async fn connect(name: &str) -> DatabaseConnection {
     let mut opts = ConnectOptions::new(format!("{}/{name}", server()));
     opts.max_connections(5).sqlx_logging(false);
     Database::connect(opts)
