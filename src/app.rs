@@ -54,6 +54,8 @@ pub struct AppState {
     pub documents: Arc<guard::DocumentCache>,
     /// Callers resolved in the last few seconds (`db::request::CallerCache`).
     pub callers: Arc<db::request::CallerCache>,
+    /// Read-lane connections of `db` kept for the next read (`db::request::ParkedConnections`).
+    pub parked: Arc<db::request::ParkedConnections>,
     /// Told of every statement requests run (`AppState::observe_statements`).
     pub statements: Option<db::request::StatementObserver>,
     /// Rate limits per caller and per client address (`limits`).
@@ -99,6 +101,7 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             documents: Arc::default(),
             callers: Arc::new(db::request::CallerCache::new(config.caller_cache)),
+            parked: Arc::default(),
             statements: None,
             read_db: None,
             db,
@@ -117,6 +120,11 @@ impl AppState {
     /// when there is one. Writes, case data and everything else stay on `db`.
     pub fn heavy_reads(&self) -> &DatabaseConnection {
         self.read_db.as_ref().unwrap_or(&self.db)
+    }
+
+    /// The parked connections of the pool `heavy_reads` gives (none for a replica's).
+    pub fn heavy_reads_parked(&self) -> Option<Arc<db::request::ParkedConnections>> {
+        self.read_db.is_none().then(|| self.parked.clone())
     }
 
     /// Tells `observer` of every statement requests run: in their transactions and on the read
@@ -175,7 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))
         .fallback(layers::not_found)
-        .with_state(state)
+        .with_state(Arc::new(state))
         .layer(middleware::from_fn_with_state(
             body_timeout,
             layers::body_deadline,
@@ -258,7 +266,7 @@ pub fn graphql_error(err: AppError) -> Response {
 /// transaction, whose first statement resolves the caller (`db::request`), and everything it
 /// asks runs there. The answer is sent once the transaction has committed.
 async fn graphql_handler(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -305,7 +313,7 @@ async fn graphql_handler(
 }
 
 async fn graphql_request(
-    state: AppState,
+    state: Arc<AppState>,
     token: VerifiedToken,
     request: async_graphql::Request,
 ) -> Response {
@@ -336,26 +344,26 @@ async fn graphql_request(
     let budget = checked.heavy.then_some(state.heavy.timeout);
     // Read-only heavy work (statistics, reports) may read from the replica; anything that
     // writes or touches case data (and its audit entries) runs on the primary.
-    let db = if checked.heavy && !checked.mutation && !checked.case_data {
-        state.heavy_reads().clone()
+    let (db, parked) = if checked.heavy && !checked.mutation && !checked.case_data {
+        (state.heavy_reads().clone(), state.heavy_reads_parked())
     } else {
-        state.db.clone()
+        (state.db.clone(), Some(state.parked.clone()))
     };
     let (heavy, schema) = (state.heavy.clone(), state.schema.clone());
     let callers = state.callers.clone();
     let statements = state.statements.clone();
     let metrics = state.metrics.clone();
+    // A transaction only where it must be one: writes, case data (row-level security's
+    // settings) and heavy work (its statement budget). Other queries read on their connection
+    // without one (`db::request`).
+    let needs_transaction = checked.mutation || checked.case_data || budget.is_some();
     let run = async move {
         let _slot = slot;
-        // A transaction only where it must be one: writes, case data (row-level security's
-        // settings) and heavy work (its statement budget). Other queries read on their
-        // connection without one (`db::request`).
-        let needs_transaction = checked.mutation || checked.case_data || budget.is_some();
         let asked = std::time::Instant::now();
         let txn = Arc::new(if needs_transaction {
-            db::request::begin(&db).await?
+            db::request::begin(&db, parked.as_deref()).await?
         } else {
-            db::request::read(&db, statements.as_ref()).await?
+            db::request::read(&db, parked.as_ref(), statements.as_ref()).await?
         });
         metrics.connection_wait(needs_transaction, asked);
         let principal =
@@ -384,7 +392,15 @@ async fn graphql_request(
         metrics.pushes_committed(&pushes);
         Ok(response)
     };
-    let mut response = match run_to_completion(run).await {
+    // Work in a transaction runs to its end even if the client hangs up. A read has nothing
+    // to end: should the client hang up, its connection goes back to the pool, which checks
+    // it, so it runs in this task and saves a task's hand-over.
+    let done = if needs_transaction {
+        run_to_completion(run).await
+    } else {
+        run.await
+    };
+    let mut response = match done {
         Ok(r) => r,
         Err(e) => return graphql_error(e),
     };
@@ -830,6 +846,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(fold_incident_counts(db.clone(), INCIDENT_COUNTS_FOLD_EVERY));
     let pool = db.clone();
     let mut state = AppState::new(&config, db)?;
+    let parked = state.parked.clone();
     if let Some(url) = &config.database_read_url {
         state.read_db = Some(db::connect_replica(url, &config.db).await?);
         tracing::info!("statistics, reports and exports read from DATABASE_READ_URL");
@@ -858,7 +875,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(address = %admin, "metrics are served at /metrics");
         tokio::spawn(layers::serve_on(
             admin_listener,
-            metrics::admin_router(state.metrics.clone(), pool.clone()),
+            metrics::admin_router(state.metrics.clone(), pool.clone(), state.parked.clone()),
             config.header_timeout,
             std::future::pending(),
         ));
@@ -872,6 +889,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await;
+    parked.release_all();
     if let Err(e) = pool.close_by_ref().await {
         tracing::warn!(error = %e, "closing the database pool");
     }

@@ -22,6 +22,8 @@ use prometheus::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::db::request::ParkedConnections;
+
 /// Most distinct GraphQL operation names counted apart; later ones are counted as `other`, so
 /// that callers making up names cannot grow the metrics without end.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -86,6 +88,7 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    pool_parked: IntGauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -168,6 +171,11 @@ impl Metrics {
             "csphub_db_pool_max_connections",
             "The request pool's size (CSPHUB_DB_POOL_SIZE)",
         )?;
+        let pool_parked = IntGauge::new(
+            "csphub_db_parked_connections",
+            "Open connections kept for the next read between requests (the pool counts them \
+             as in use, not idle)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(errors.clone()))?;
@@ -179,6 +187,7 @@ impl Metrics {
         registry.register(Box::new(pool_size.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
+        registry.register(Box::new(pool_parked.clone()))?;
         for outcome in ["applied", "refused"] {
             pushes.with_label_values(&[outcome]);
         }
@@ -198,6 +207,7 @@ impl Metrics {
             pool_size,
             pool_idle,
             pool_max,
+            pool_parked,
             operations: Mutex::default(),
         })
     }
@@ -286,7 +296,9 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool read as it is now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    pub fn render(&self, db: &DatabaseConnection, parked: &ParkedConnections) -> String {
+        self.pool_parked
+            .set(i64::try_from(parked.len()).unwrap_or(i64::MAX));
         let pool = db.get_postgres_connection_pool();
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle
@@ -325,15 +337,19 @@ pub async fn count_requests(
 }
 
 /// The admin address's router: `GET /metrics` only.
-pub fn admin_router(metrics: Arc<Metrics>, db: DatabaseConnection) -> Router {
+pub fn admin_router(
+    metrics: Arc<Metrics>,
+    db: DatabaseConnection,
+    parked: Arc<ParkedConnections>,
+) -> Router {
     Router::new()
         .route(
             "/metrics",
             get(move || {
                 let metrics = metrics.clone();
-                let db = db.clone();
+                let (db, parked) = (db.clone(), parked.clone());
                 async move {
-                    let mut res = metrics.render(&db).into_response();
+                    let mut res = metrics.render(&db, &parked).into_response();
                     res.headers_mut().insert(
                         header::CONTENT_TYPE,
                         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -194,6 +194,8 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
     // The pool: its size as configured, and the connections the requests waited for.
     assert_eq!(get(&m, "csphub_db_pool_max_connections"), 5.0);
     assert!(get(&m, "csphub_db_pool_connections") >= 1.0);
+    // The queries ran one after another, so one connection is parked for the next read.
+    assert_eq!(get(&m, "csphub_db_parked_connections"), 1.0);
     assert!(get(&m, "csphub_db_connection_wait_seconds_count{lane=\"read\"}") >= 4.0);
     assert!(
         get(

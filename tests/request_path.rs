@@ -298,7 +298,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
         heavy_budget: Some(Duration::from_secs(20)),
         generic_plans: true,
     };
-    let txn = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    let txn = std::sync::Arc::new(begin(&pool, None).await.expect("begin"));
     let (agency, scope) = open_as(&txn, &caller)
         .await
         .expect("open")
@@ -332,7 +332,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
     );
     finish(txn, true).await.expect("commit");
 
-    let next = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    let next = std::sync::Arc::new(begin(&pool, None).await.expect("begin"));
     for name in ["agency_id", "partnership_ids", "sub", "role"] {
         let left = setting(&*next, &format!("current_setting('csphub.{name}', true)")).await;
         assert!(left.as_deref().unwrap_or("").is_empty(), "{name}: {left:?}");
@@ -352,7 +352,7 @@ async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
     finish(next, false).await.expect("rollback");
 
     // An unregistered agency sets nothing.
-    let txn = std::sync::Arc::new(begin(&pool).await.expect("begin"));
+    let txn = std::sync::Arc::new(begin(&pool, None).await.expect("begin"));
     let nobody = Caller {
         agency: "no-such-agency",
         ..caller
@@ -520,7 +520,7 @@ async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
         heavy_budget: None,
         generic_plans: false,
     };
-    let lane = std::sync::Arc::new(read(&pool, None).await.expect("read lane"));
+    let lane = std::sync::Arc::new(read(&pool, None, None).await.expect("read lane"));
     assert!(matches!(*lane, RequestDb::Read(_)));
     let (agency, scope) = open_as(&lane, &caller)
         .await
@@ -555,4 +555,155 @@ async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
         .gql("{ plans { title } }", json!({}), Some(&police))
         .await;
     assert!(r.body["errors"].is_null(), "{}", r.body);
+}
+
+/// How many of the server's connections last ran the `plans` query's statement.
+async fn connections_that_read_plans(app: &TestApp) -> i64 {
+    app.count(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+           AND pid <> pg_backend_pid() AND query LIKE '%ORDER BY pa.slug, p.financial_year%'",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn reads_one_after_another_reuse_one_connection_without_giving_it_back() {
+    let mut config = test_config();
+    config.db.pool_size = 3;
+    config.db.heavy_concurrency = 1;
+    let app = TestApp::spawn_with(config).await;
+    let police = app.police();
+    // The pool opens its three connections at once and hands out the longest idle first, so
+    // reads whose connections went back to it would rotate over all three. A read's connection
+    // is parked for the next read instead (no round trip to give it back and check it).
+    for _ in 0..12 {
+        let r = app
+            .gql("{ plans { title } }", json!({}), Some(&police))
+            .await;
+        assert!(r.body["errors"].is_null(), "{}", r.body);
+    }
+    assert_eq!(connections_that_read_plans(&app).await, 1);
+}
+
+/// Sends `count` reads of plans at once while `plans` is locked, so that each holds a
+/// connection until the lock goes; then all of them finish and park their connections.
+async fn park_connections(app: &TestApp, count: usize, token: &str) {
+    let lock = app.db.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE plans IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let reads = futures_util::future::join_all(
+        (0..count).map(|_| app.gql("{ plans { title } }", json!({}), Some(token))),
+    );
+    let unlock = async {
+        for _ in 0..200 {
+            let waiting = app
+                .count(
+                    "SELECT count(*) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .await;
+            if waiting == i64::try_from(count).expect("count") {
+                lock.rollback().await.expect("unlock");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the reads never all waited on the lock");
+    };
+    let (answers, ()) = tokio::join!(reads, unlock);
+    for r in answers {
+        assert!(r.body["errors"].is_null(), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn parked_connections_never_keep_a_transaction_from_the_pool() {
+    let mut config = test_config();
+    config.db.pool_size = 2;
+    config.db.heavy_concurrency = 1;
+    let app = TestApp::spawn_with(config).await;
+    let police = app.police();
+    assert!(
+        app.gql("{ plans { title } }", json!({}), Some(&police))
+            .await
+            .body["errors"]
+            .is_null()
+    );
+    // Both of the pool's connections parked by reads: the pool has none free.
+    park_connections(&app, 2, &police).await;
+    // A mutation (a transaction) gets one at once rather than wait out the acquire timeout
+    // (1 s) and answer UNAVAILABLE; so do case data and statistics.
+    let plan_id = app.plan_id("2015/16").await;
+    let started = std::time::Instant::now();
+    let r = app
+        .gql(
+            &format!(
+                "mutation {{ addPriority(input: {{planId: \"{plan_id}\", position: 7, title: \"Parked\"}}) {{ id }} }}"
+            ),
+            json!({}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    assert!(r.body["errors"].is_null(), "{}", r.body);
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    park_connections(&app, 2, &police).await;
+    let caseworker = app.token("police", "herts-police", &["caseworker"]);
+    let r = app
+        .gql("{ cases { totalCount } }", json!({}), Some(&caseworker))
+        .await;
+    assert!(r.data()["cases"]["totalCount"].is_i64(), "{}", r.body);
+    park_connections(&app, 2, &police).await;
+    let r = app
+        .gql(
+            "{ incidentStats(filter: {partnership: \"stevenage\", period: {month: \"2016-10\"}}) { total { count } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert!(
+        r.data()["incidentStats"]["total"]["count"].is_i64(),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn under_a_stream_of_reads_transactions_still_get_connections() {
+    let mut config = test_config();
+    config.db.pool_size = 2;
+    config.db.heavy_concurrency = 1;
+    let app = TestApp::spawn_with(config).await;
+    let police = app.police();
+    let caseworker = app.token("police", "herts-police", &["caseworker"]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    // Six readers for two connections: every read that ends could hand its connection to the
+    // next read for ever. Transactions in between must still get theirs from the pool.
+    let readers = futures_util::future::join_all((0..6).map(|_| async {
+        let mut served = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let r = app
+                .gql("{ plans { title } }", json!({}), Some(&police))
+                .await;
+            assert!(r.body["errors"].is_null(), "{}", r.body);
+            served += 1;
+        }
+        served
+    }));
+    let transactions = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..15 {
+            let r = app
+                .gql("{ cases { totalCount } }", json!({}), Some(&caseworker))
+                .await;
+            assert!(r.data()["cases"]["totalCount"].is_i64(), "{}", r.body);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (served, ()) = tokio::join!(readers, transactions);
+    assert!(served.iter().all(|n| *n > 0), "{served:?}");
 }

@@ -244,7 +244,7 @@ fn service_connection(
 }
 
 /// How long a pooled connection may sit idle before a checkout pings it first.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 /// TLS to a database on the same machine (127.0.0.1, ::1, localhost or a Unix socket) protects
 /// nothing and costs CPU on every statement, so it is off there unless the URL (or `PGSSLMODE`)

@@ -116,6 +116,10 @@ impl ConnectionTrait for RequestDb {
 pub struct ReadConnection {
     conn: tokio::sync::Mutex<PoolConnection<Postgres>>,
     observer: Option<StatementObserver>,
+    /// Where the connection waits for the next read when the request ends cleanly.
+    parked: Option<Arc<ParkedConnections>>,
+    /// A statement failed: the connection goes back to the pool, which checks it.
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// Told of every statement the read lane runs, as sea-orm's metric callback is told of the
@@ -124,6 +128,10 @@ pub type StatementObserver = Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Syn
 
 impl ReadConnection {
     fn observe(&self, stmt: &Statement, started: std::time::Instant, failed: bool) {
+        if failed {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Some(observer) = &self.observer {
             observer(&sea_orm::metric::Info {
                 elapsed: started.elapsed(),
@@ -152,10 +160,24 @@ impl ReadConnection {
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         let mut conn = self.conn.lock().await;
-        conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
-            .await
-            .map(Into::into)
+        let done = conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await;
+        if done.is_err() {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        done.map(Into::into)
             .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+    }
+
+    /// The request is over: a connection whose statements all succeeded waits for the next
+    /// read among the parked ones; any other goes back to the pool (which checks it).
+    fn end(self, clean: bool) {
+        let failed = self.failed.load(std::sync::atomic::Ordering::Relaxed);
+        let conn = self.conn.into_inner();
+        match self.parked {
+            Some(parked) if clean && !failed => parked.park(conn),
+            _ => drop(conn),
+        }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
@@ -186,6 +208,7 @@ impl ReadConnection {
 /// connection within the acquire timeout is UNAVAILABLE.
 pub async fn read(
     db: &DatabaseConnection,
+    parked: Option<&Arc<ParkedConnections>>,
     observer: Option<&StatementObserver>,
 ) -> AppResult<RequestDb> {
     let pool: &PgPool = match db.get_database_backend() {
@@ -196,7 +219,11 @@ pub async fn read(
             )));
         }
     };
-    let conn = pool.acquire().await.map_err(|e| {
+    let conn = match parked {
+        Some(parked) => parked.take_or_acquire(pool).await,
+        None => pool.acquire().await,
+    }
+    .map_err(|e| {
         AppError::internal(match e {
             sqlx::Error::PoolTimedOut => {
                 DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)
@@ -210,7 +237,163 @@ pub async fn read(
     Ok(RequestDb::Read(ReadConnection {
         conn: tokio::sync::Mutex::new(conn),
         observer: observer.cloned(),
+        parked: parked.cloned(),
+        failed: std::sync::atomic::AtomicBool::new(false),
     }))
+}
+
+/// Read-lane connections kept checked out between requests, so that the next read takes one
+/// without a round trip. sqlx's pool checks every connection given back to it with a round trip
+/// to the database (a `Sync`; no setting turns that off), which for a small read is a third of
+/// its database work. A connection is parked only after a request whose statements all
+/// succeeded, and a parked one has nothing in flight; should one still have (a statement cut
+/// off), sqlx finishes reading it before the next statement.
+///
+/// A read that finds none parked waits for the pool and, at the same time, for a read that
+/// ends: whichever comes first serves it, so under load reads hand their connections straight
+/// to the next one. Transactions never starve: while one waits for the pool, every read that
+/// ends gives its connection back to the pool (whose queue is first come, first served), and
+/// one that has to wait first gives back a parked connection. One parked longer than
+/// `IDLE_BEFORE_PING` (the database may have restarted since) goes back to the pool, which
+/// checks it, rather than serve a read.
+pub struct ParkedConnections {
+    inner: std::sync::Mutex<Parked>,
+}
+
+type Handoff = tokio::sync::oneshot::Sender<PoolConnection<Postgres>>;
+
+#[derive(Default)]
+struct Parked {
+    idle: Vec<(std::time::Instant, PoolConnection<Postgres>)>,
+    /// Reads waiting for a connection, first come first served.
+    reads: std::collections::VecDeque<Handoff>,
+    /// Requests waiting for the pool itself right now (transactions, and reads while it has
+    /// room): reads that end give their connections back to the pool meanwhile.
+    pool_waiters: usize,
+}
+
+impl ParkedConnections {
+    pub fn new() -> Self {
+        Self {
+            inner: std::sync::Mutex::new(Parked::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Parked> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A parked connection (the most recently parked). Else, while the pool has a free
+    /// connection or room for one, the pool's; when it has neither, the first of the pool's
+    /// next and one handed over by a read that ends.
+    async fn take_or_acquire(
+        &self,
+        pool: &PgPool,
+    ) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let mut stale = Vec::new();
+        let full = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
+        let handed = {
+            let mut parked = self.lock();
+            while let Some((at, conn)) = parked.idle.pop() {
+                if at.elapsed() < super::IDLE_BEFORE_PING {
+                    return Ok(conn);
+                }
+                stale.push(conn);
+            }
+            if full {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                parked.reads.retain(|waiting| !waiting.is_closed());
+                parked.reads.push_back(tx);
+                Some(rx)
+            } else {
+                parked.pool_waiters += 1;
+                None
+            }
+        };
+        // Given back to the pool outside the lock: the pool checks them before reuse.
+        drop(stale);
+        let Some(handed) = handed else {
+            // The pool hands out a free connection or opens one; until then, reads that end
+            // give theirs back to the pool, in case another request took the free one first.
+            let acquired = pool.acquire().await;
+            let mut parked = self.lock();
+            parked.pool_waiters = parked.pool_waiters.saturating_sub(1);
+            return acquired;
+        };
+        // The pool is at its size with nothing free, so its `acquire` only waits (it opens
+        // nothing that giving up on it would cut off).
+        tokio::select! {
+            biased;
+            Ok(conn) = handed => Ok(conn),
+            // A connection handed over after this is dropped with the channel: it goes back
+            // to the pool.
+            acquired = pool.acquire() => acquired,
+        }
+    }
+
+    /// Hands a clean connection to the next read waiting for one, or parks it for the next
+    /// read; while a request waits for the pool itself, gives it back to the pool instead.
+    fn park(&self, conn: PoolConnection<Postgres>) {
+        let mut conn = conn;
+        let mut parked = self.lock();
+        if parked.pool_waiters == 0 {
+            while let Some(waiting) = parked.reads.pop_front() {
+                match waiting.send(conn) {
+                    Ok(()) => return,
+                    Err(back) => conn = back,
+                }
+            }
+            parked.idle.push((std::time::Instant::now(), conn));
+            return;
+        }
+        drop(parked);
+        drop(conn);
+    }
+
+    /// For a transaction about to take a connection from the pool: counts it as waiting, and
+    /// when the pool has none free, gives one parked connection back so that it need not wait
+    /// for a read to end.
+    fn expect_wait(&self, pool_empty: bool) {
+        let released = {
+            let mut parked = self.lock();
+            parked.pool_waiters += 1;
+            if !pool_empty || parked.idle.is_empty() {
+                None
+            } else {
+                Some(parked.idle.remove(0))
+            }
+        };
+        drop(released);
+    }
+
+    fn done_waiting(&self) {
+        let mut parked = self.lock();
+        parked.pool_waiters = parked.pool_waiters.saturating_sub(1);
+    }
+
+    /// How many connections are parked now.
+    pub fn len(&self) -> usize {
+        self.lock().idle.len()
+    }
+
+    /// Whether none is parked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Gives every parked connection back to the pool (before the pool closes).
+    pub fn release_all(&self) {
+        let all = std::mem::take(&mut self.lock().idle);
+        drop(all);
+    }
+}
+
+impl Default for ParkedConnections {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What the opening statement needs to know about the caller, from a verified token.
@@ -230,11 +413,21 @@ pub struct Caller<'a> {
 
 /// Takes a connection and begins the request's transaction. A pool with no free connection
 /// within the acquire timeout is UNAVAILABLE.
-pub async fn begin(db: &DatabaseConnection) -> AppResult<RequestDb> {
-    db.begin()
-        .await
-        .map(RequestDb::Txn)
-        .map_err(AppError::internal)
+pub async fn begin(
+    db: &DatabaseConnection,
+    parked: Option<&ParkedConnections>,
+) -> AppResult<RequestDb> {
+    let Some(parked) = parked else {
+        return db
+            .begin()
+            .await
+            .map(RequestDb::Txn)
+            .map_err(AppError::internal);
+    };
+    parked.expect_wait(db.get_postgres_connection_pool().num_idle() == 0);
+    let begun = db.begin().await;
+    parked.done_waiting();
+    begun.map(RequestDb::Txn).map_err(AppError::internal)
 }
 
 #[derive(FromQueryResult)]
@@ -386,9 +579,14 @@ pub async fn finish(txn: RequestTxn, commit: bool) -> AppResult<()> {
             "the request's transaction is still shared after the request"
         ))
     })?;
-    // The read lane has nothing to end: its connection goes back to the pool.
-    let RequestDb::Txn(txn) = txn else {
-        return Ok(());
+    // The read lane has nothing to end: its connection is parked for the next read, or goes
+    // back to the pool.
+    let txn = match txn {
+        RequestDb::Txn(txn) => txn,
+        RequestDb::Read(read) => {
+            read.end(commit);
+            return Ok(());
+        }
     };
     if commit {
         txn.commit().await.map_err(AppError::internal)

@@ -79,7 +79,7 @@ pub struct PushBody {
         (status = 503, description = "The database is unavailable; retry after Retry-After", body = super::ErrorBody),
     )
 )]
-pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let metrics = state.metrics.clone();
     let res = push_records(state, headers, body).await;
     match res.extensions().get::<crate::metrics::PushCounts>() {
@@ -89,7 +89,7 @@ pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body)
     res
 }
 
-async fn push_records(state: AppState, headers: HeaderMap, body: Body) -> Response {
+async fn push_records(state: Arc<AppState>, headers: HeaderMap, body: Body) -> Response {
     let token = match verify_token(&state, &headers, Budget::Pushes).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
@@ -155,9 +155,9 @@ async fn push_records(state: AppState, headers: HeaderMap, body: Body) -> Respon
     // The body is in: only now does the request take a connection, so a slow upload holds
     // none. The push gets the heavy statement budget but no slot (see `db::DbSettings`).
     let (conn, budget) = (state.db.clone(), state.heavy.timeout);
-    let callers = state.callers.clone();
+    let (callers, parked) = (state.callers.clone(), state.parked.clone());
     let work = async move {
-        let txn = Arc::new(db::request::begin(&conn).await?);
+        let txn = Arc::new(db::request::begin(&conn, Some(&parked)).await?);
         let applied = async {
             let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             authorize(&principal, Operation::PushIncidents)?;
@@ -466,7 +466,7 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
     )
 )]
 pub async fn export_csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -493,12 +493,12 @@ pub async fn export_csv(
     };
     // An export only reads: from the replica when there is one.
     let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
-    let callers = state.callers.clone();
+    let (callers, parked) = (state.callers.clone(), state.heavy_reads_parked());
     // The first page is read before the answer starts: an error of the query itself (a filter
     // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a
     // 200 whose stream breaks off after the header.
     let opened = run_to_completion(async move {
-        let txn = Arc::new(db::request::begin(&conn).await?);
+        let txn = Arc::new(db::request::begin(&conn, parked.as_deref()).await?);
         let prepared = async {
             let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             authorize(&principal, Operation::ReadIncidentRows)?;

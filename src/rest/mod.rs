@@ -5,6 +5,8 @@ pub mod incident;
 pub mod page;
 pub mod report;
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -59,7 +61,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// `GET /api/v1/openapi.json`: the OpenAPI document of the REST endpoints, served when
 /// introspection is (the same choice: a service describes itself only where that is wanted).
-pub async fn openapi(State(state): State<AppState>) -> Response {
+pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
     use utoipa::OpenApi;
     if !state.introspection {
         return AppError::NotFound(
@@ -85,7 +87,7 @@ pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(
     (status = 200, description = "The database answers and migrations are current"),
     (status = 503, description = "Not ready: the database is unreachable or migrations are pending"),
 ))]
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let check = tokio::time::timeout(READY_TIMEOUT, crate::db::pending_migrations(&state.db))
         .await
         .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {READY_TIMEOUT:?}")));
@@ -130,7 +132,7 @@ const GRAPHIQL_PAGE: &str = r#"<!doctype html>
 "#;
 
 /// `GET /graphql`: GraphiQL, when enabled.
-pub async fn graphiql(State(state): State<AppState>) -> Response {
+pub async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
     if !state.graphiql {
         return AppError::NotFound(
             "GraphiQL is off; set CSPHUB_GRAPHIQL=true to serve it (POST GraphQL requests to /graphql)"
@@ -142,7 +144,10 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /graphiql/assets/{file}`: GraphiQL's own scripts and styles, from the binary.
-pub async fn graphiql_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn graphiql_asset(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+) -> Response {
     if !state.graphiql {
         return AppError::not_found("asset").into_response();
     }

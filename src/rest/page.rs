@@ -3,6 +3,8 @@
 //! for a clean A4 PDF from any browser. Pages render the same JSON as the CSV and GraphQL forms,
 //! so the three carry the same numbers.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -561,7 +563,7 @@ fn answer(result: Result<Value, AppError>, render: fn(&Value) -> String) -> Resp
 
 /// `GET /reports/rag-update?planId=...&quarter=2014/15 Q3`
 pub async fn rag_update_page(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Result<Query<RagParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -573,7 +575,7 @@ pub async fn rag_update_page(
 
 /// `GET /reports/pcc-report?financialYear=2014/15&half=SECOND`
 pub async fn pcc_report_page(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Result<Query<PccParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -585,7 +587,7 @@ pub async fn pcc_report_page(
 
 /// `GET /reports/strategic-assessment?from=2013-08-01&to=2014-07-31`
 pub async fn assessment_page_handler(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Result<Query<AssessmentParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -597,7 +599,7 @@ pub async fn assessment_page_handler(
 
 /// `GET /reports/submissions/{id}`: a submitted report as it was sent.
 pub async fn submission_page(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {

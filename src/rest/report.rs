@@ -31,9 +31,9 @@ where
     let _slot = state.heavy_slot().await?;
     // Reports only read: from the replica when there is one.
     let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
-    let callers = state.callers.clone();
+    let (callers, parked) = (state.callers.clone(), state.heavy_reads_parked());
     run_to_completion(async move {
-        let txn = Arc::new(db::request::begin(&conn).await?);
+        let txn = Arc::new(db::request::begin(&conn, parked.as_deref()).await?);
         let result = async {
             let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             build(txn.txn()?, &principal).await
@@ -228,7 +228,7 @@ fn csv_answer(name: &str, result: Result<Value, AppError>) -> Response {
     )
 )]
 pub async fn rag_update_csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Params<RagParams>,
 ) -> Response {
@@ -256,7 +256,7 @@ pub async fn rag_update_csv(
     )
 )]
 pub async fn pcc_report_csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Params<PccParams>,
 ) -> Response {
@@ -284,7 +284,7 @@ pub async fn pcc_report_csv(
     )
 )]
 pub async fn assessment_csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Params<AssessmentParams>,
 ) -> Response {
@@ -313,7 +313,7 @@ pub async fn assessment_csv(
     )
 )]
 pub async fn submission_csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {

@@ -312,7 +312,11 @@ async fn serve_recording(
         metrics_addr = Some(admin.local_addr().expect("admin addr"));
         tokio::spawn(csphub::layers::serve_on(
             admin,
-            csphub::metrics::admin_router(state.metrics.clone(), state.db.clone()),
+            csphub::metrics::admin_router(
+                state.metrics.clone(),
+                state.db.clone(),
+                state.parked.clone(),
+            ),
             header_timeout,
             std::future::pending(),
         ));
