@@ -120,6 +120,8 @@ pub struct ReadConnection {
     parked: Option<Arc<ParkedConnections>>,
     /// A statement failed: the connection goes back to the pool, which checks it.
     failed: std::sync::atomic::AtomicBool,
+    /// When the connection left the pool (it may have served reads parked since).
+    lent_since: std::time::Instant,
 }
 
 /// Told of every statement the read lane runs, as sea-orm's metric callback is told of the
@@ -173,7 +175,10 @@ impl ReadConnection {
     /// read among the parked ones; any other goes back to the pool (which checks it).
     fn end(self, clean: bool) {
         let failed = self.failed.load(std::sync::atomic::Ordering::Relaxed);
-        let conn = self.conn.into_inner();
+        let conn = Lent {
+            conn: self.conn.into_inner(),
+            since: self.lent_since,
+        };
         match self.parked {
             Some(parked) if clean && !failed => parked.park(conn),
             _ => drop(conn),
@@ -219,9 +224,9 @@ pub async fn read(
             )));
         }
     };
-    let conn = match parked {
+    let lent = match parked {
         Some(parked) => parked.take_or_acquire(pool).await,
-        None => pool.acquire().await,
+        None => pool.acquire().await.map(Lent::new),
     }
     .map_err(|e| {
         AppError::internal(match e {
@@ -235,7 +240,8 @@ pub async fn read(
         })
     })?;
     Ok(RequestDb::Read(ReadConnection {
-        conn: tokio::sync::Mutex::new(conn),
+        conn: tokio::sync::Mutex::new(lent.conn),
+        lent_since: lent.since,
         observer: observer.cloned(),
         parked: parked.cloned(),
         failed: std::sync::atomic::AtomicBool::new(false),
@@ -256,15 +262,37 @@ pub async fn read(
 /// one that has to wait first gives back a parked connection. One parked longer than
 /// `IDLE_BEFORE_PING` (the database may have restarted since) goes back to the pool, which
 /// checks it, rather than serve a read.
+///
+/// A connection away from the pool for longer than `LONGEST_AWAY` goes back to it at the end of
+/// its read, so that the pool's own rules (its connections' lifetime) still apply to it.
 pub struct ParkedConnections {
     inner: std::sync::Mutex<Parked>,
 }
 
-type Handoff = tokio::sync::oneshot::Sender<PoolConnection<Postgres>>;
+/// How long a connection may serve reads, parked in between, before it goes back to the pool.
+const LONGEST_AWAY: Duration = Duration::from_secs(300);
+
+/// A connection out of the pool for reads, and since when.
+struct Lent {
+    conn: PoolConnection<Postgres>,
+    since: std::time::Instant,
+}
+
+impl Lent {
+    fn new(conn: PoolConnection<Postgres>) -> Self {
+        Self {
+            conn,
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+type Handoff = tokio::sync::oneshot::Sender<Lent>;
 
 #[derive(Default)]
 struct Parked {
-    idle: Vec<(std::time::Instant, PoolConnection<Postgres>)>,
+    /// With when each was parked, the most recent last.
+    idle: Vec<(std::time::Instant, Lent)>,
     /// Reads waiting for a connection, first come first served.
     reads: std::collections::VecDeque<Handoff>,
     /// Requests waiting for the pool itself right now (transactions, and reads while it has
@@ -288,10 +316,7 @@ impl ParkedConnections {
     /// A parked connection (the most recently parked). Else, while the pool has a free
     /// connection or room for one, the pool's; when it has neither, the first of the pool's
     /// next and one handed over by a read that ends.
-    async fn take_or_acquire(
-        &self,
-        pool: &PgPool,
-    ) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+    async fn take_or_acquire(&self, pool: &PgPool) -> Result<Lent, sqlx::Error> {
         let mut stale = Vec::new();
         let full = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
         let handed = {
@@ -320,7 +345,7 @@ impl ParkedConnections {
             let acquired = pool.acquire().await;
             let mut parked = self.lock();
             parked.pool_waiters = parked.pool_waiters.saturating_sub(1);
-            return acquired;
+            return acquired.map(Lent::new);
         };
         // The pool is at its size with nothing free, so its `acquire` only waits (it opens
         // nothing that giving up on it would cut off).
@@ -329,27 +354,40 @@ impl ParkedConnections {
             Ok(conn) = handed => Ok(conn),
             // A connection handed over after this is dropped with the channel: it goes back
             // to the pool.
-            acquired = pool.acquire() => acquired,
+            acquired = pool.acquire() => acquired.map(Lent::new),
         }
     }
 
     /// Hands a clean connection to the next read waiting for one, or parks it for the next
     /// read; while a request waits for the pool itself, gives it back to the pool instead.
-    fn park(&self, conn: PoolConnection<Postgres>) {
-        let mut conn = conn;
-        let mut parked = self.lock();
-        if parked.pool_waiters == 0 {
-            while let Some(waiting) = parked.reads.pop_front() {
-                match waiting.send(conn) {
-                    Ok(()) => return,
-                    Err(back) => conn = back,
-                }
-            }
-            parked.idle.push((std::time::Instant::now(), conn));
+    fn park(&self, conn: Lent) {
+        if conn.since.elapsed() > LONGEST_AWAY {
+            drop(conn);
             return;
         }
+        let mut conn = conn;
+        let mut parked = self.lock();
+        if parked.pool_waiters > 0 {
+            drop(parked);
+            drop(conn);
+            return;
+        }
+        while let Some(waiting) = parked.reads.pop_front() {
+            match waiting.send(conn) {
+                Ok(()) => return,
+                Err(back) => conn = back,
+            }
+        }
+        // Those parked long ago (fewer reads now than before) go back to the pool.
+        let stale = parked
+            .idle
+            .iter()
+            .take_while(|(at, _)| at.elapsed() >= super::IDLE_BEFORE_PING)
+            .count();
+        let stale: Vec<_> = parked.idle.drain(..stale).collect();
+        parked.idle.push((std::time::Instant::now(), conn));
         drop(parked);
-        drop(conn);
+        drop(stale);
     }
 
     /// For a transaction about to take a connection from the pool: counts it as waiting, and
