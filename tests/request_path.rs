@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, test_config};
-use csphub::db::request::{Caller, RequestDb, begin, finish, open_as, read};
+use csphub::db::request::{Caller, ParkedConnections, RequestDb, begin, finish, open_as, read};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use serde_json::json;
 
@@ -706,4 +706,70 @@ async fn under_a_stream_of_reads_transactions_still_get_connections() {
     };
     let (served, ()) = tokio::join!(readers, transactions);
     assert!(served.iter().all(|n| *n > 0), "{served:?}");
+}
+
+async fn backend_pid(lane: &RequestDb) -> i32 {
+    let row = lane
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_backend_pid() AS pid",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get("", "pid").expect("pid")
+}
+
+#[tokio::test]
+async fn a_connection_is_parked_only_after_a_clean_read_and_only_for_so_long() {
+    let app = TestApp::spawn().await;
+    let mut settings = test_config().db;
+    settings.pool_size = 3;
+    let pool = csphub::db::connect(&app.config.database_url, &settings)
+        .await
+        .expect("pool");
+    let take = |parked: &std::sync::Arc<ParkedConnections>| {
+        let (pool, parked) = (pool.clone(), parked.clone());
+        async move { std::sync::Arc::new(read(&pool, Some(&parked), None).await.expect("read lane")) }
+    };
+    let parked = std::sync::Arc::new(ParkedConnections::with_limits(
+        Duration::from_millis(300),
+        Duration::from_secs(300),
+    ));
+    // A clean read parks its connection, and the next read takes that very one.
+    let lane = take(&parked).await;
+    let first = backend_pid(&lane).await;
+    finish(lane, true).await.expect("finish");
+    assert_eq!(parked.len(), 1);
+    let lane = take(&parked).await;
+    assert_eq!(backend_pid(&lane).await, first);
+    assert_eq!(parked.len(), 0);
+    // A request that failed gives its connection back to the pool, which checks it.
+    finish(lane, false).await.expect("finish");
+    assert_eq!(parked.len(), 0);
+    let lane = take(&parked).await;
+    let second = backend_pid(&lane).await;
+    finish(lane, true).await.expect("finish");
+    assert_eq!(parked.len(), 1);
+    // Parked too long (the database may have restarted since): back to the pool, and the read
+    // takes the pool's longest idle connection instead.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let lane = take(&parked).await;
+    assert_ne!(backend_pid(&lane).await, second);
+    finish(lane, true).await.expect("finish");
+    assert_eq!(parked.len(), 1);
+
+    // Away from the pool too long: back to it at the end of the read, however busy.
+    let parked = std::sync::Arc::new(ParkedConnections::with_limits(
+        Duration::from_secs(10),
+        Duration::from_millis(300),
+    ));
+    let lane = take(&parked).await;
+    finish(lane, true).await.expect("finish");
+    assert_eq!(parked.len(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let lane = take(&parked).await;
+    finish(lane, true).await.expect("finish");
+    assert_eq!(parked.len(), 0);
+    parked.release_all();
 }

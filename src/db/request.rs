@@ -267,6 +267,10 @@ pub async fn read(
 /// its read, so that the pool's own rules (its connections' lifetime) still apply to it.
 pub struct ParkedConnections {
     inner: std::sync::Mutex<Parked>,
+    /// How long one may stay parked and still serve a read (`IDLE_BEFORE_PING`).
+    longest_parked: Duration,
+    /// How long one may stay away from the pool (`LONGEST_AWAY`).
+    longest_away: Duration,
 }
 
 /// How long a connection may serve reads, parked in between, before it goes back to the pool.
@@ -302,8 +306,16 @@ struct Parked {
 
 impl ParkedConnections {
     pub fn new() -> Self {
+        Self::with_limits(super::IDLE_BEFORE_PING, LONGEST_AWAY)
+    }
+
+    /// With other limits than the service's (for tests): how long a connection may stay
+    /// parked and still serve a read, and how long it may stay away from the pool.
+    pub fn with_limits(longest_parked: Duration, longest_away: Duration) -> Self {
         Self {
             inner: std::sync::Mutex::new(Parked::default()),
+            longest_parked,
+            longest_away,
         }
     }
 
@@ -322,7 +334,7 @@ impl ParkedConnections {
         let handed = {
             let mut parked = self.lock();
             while let Some((at, conn)) = parked.idle.pop() {
-                if at.elapsed() < super::IDLE_BEFORE_PING {
+                if at.elapsed() < self.longest_parked {
                     return Ok(conn);
                 }
                 stale.push(conn);
@@ -361,7 +373,7 @@ impl ParkedConnections {
     /// Hands a clean connection to the next read waiting for one, or parks it for the next
     /// read; while a request waits for the pool itself, gives it back to the pool instead.
     fn park(&self, conn: Lent) {
-        if conn.since.elapsed() > LONGEST_AWAY {
+        if conn.since.elapsed() > self.longest_away {
             drop(conn);
             return;
         }
@@ -382,7 +394,7 @@ impl ParkedConnections {
         let stale = parked
             .idle
             .iter()
-            .take_while(|(at, _)| at.elapsed() >= super::IDLE_BEFORE_PING)
+            .take_while(|(at, _)| at.elapsed() >= self.longest_parked)
             .count();
         let stale: Vec<_> = parked.idle.drain(..stale).collect();
         parked.idle.push((std::time::Instant::now(), conn));
