@@ -311,3 +311,18 @@ async fn the_issuers_file_loads_pem_keys_and_jwks() {
     assert!(format!("{err:#}").contains("not accepted for a trusted issuer"));
     let _ = std::fs::remove_file(&file);
 }
+
+#[tokio::test]
+async fn a_token_remembered_as_verified_still_expires_on_time() {
+    let app = TestApp::spawn().await;
+    // Expired 28 s ago: still accepted for 2 s within the 30 s leeway.
+    let claims = with(police_claims(), "exp", json!(now() - 28));
+    let token = sign(Algorithm::RS256, Some("k1"), &claims, "rsa_private.pem");
+    let r = app.gql(ME, json!({}), Some(&token)).await;
+    assert_eq!(r.data()["me"]["sub"], "pc-1234", "{}", r.body);
+    let r = app.gql(ME, json!({}), Some(&token)).await;
+    assert_eq!(r.data()["me"]["sub"], "pc-1234", "{}", r.body);
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    // The same text, verified and remembered a moment ago, is refused once it expires.
+    expect_unauthenticated(&app, Some(&token), "expired").await;
+}

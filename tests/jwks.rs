@@ -156,13 +156,18 @@ async fn keys_are_fetched_again_on_schedule_and_a_failed_fetch_keeps_them() {
     let (idp, url) = Idp::start(vec![jwk("rsa_private.pem", "k1")]).await;
     let app = spawn(&url, Duration::from_secs(1)).await;
     wait_for("the fetch at start", async || idp.hits() >= 1).await;
-    assert_eq!(ask(&app, &token("k1", "rsa_private.pem")).await.status, 200);
+    let k1 = token("k1", "rsa_private.pem");
+    assert_eq!(ask(&app, &k1).await.status, 200);
+    // Verified once, the token is remembered: its next request is not checked again.
+    assert_eq!(ask(&app, &k1).await.status, 200);
 
     // The provider retires k1 for k2: the scheduled fetch takes k1 away without any token
-    // asking.
+    // asking, and with it every token remembered as verified by it.
     idp.set(Some(vec![jwk("rsa_other_private.pem", "k2")]));
     let before = idp.hits();
     wait_for("a scheduled fetch", async || idp.hits() >= before + 2).await;
+    let r = ask(&app, &k1).await;
+    assert_eq!(r.status, 401, "{}", r.body);
     let r = ask(&app, &token("k1", "rsa_private.pem")).await;
     assert_eq!(r.status, 401, "{}", r.body);
     assert_eq!(

@@ -54,6 +54,12 @@ pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(300);
 /// The shortest gap between two fetches an unknown `kid` may cause, per issuer: a flood of
 /// tokens naming made-up keys costs the identity provider one request per gap at most.
 pub const UNKNOWN_KID_FETCH_GAP: Duration = Duration::from_secs(30);
+
+/// Tokens verified lately, kept so that a front-end's next request with the same token does not
+/// pay for its signature again (an RSA or ECDSA check costs more than a small query). At most
+/// this many, each at most `MAX_REMEMBERED_TOKEN` bytes long.
+const REMEMBERED_TOKENS: usize = 1024;
+const MAX_REMEMBERED_TOKEN: usize = 4096;
 /// The most a JWKS fetch may take, and the largest key set read.
 const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 const JWKS_MAX_BYTES: usize = 1024 * 1024;
@@ -274,6 +280,12 @@ pub struct Verifier {
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
     http: reqwest::Client,
+    /// Tokens that passed every check, by their exact text: the claims, and the key set they
+    /// were checked against (`keys_version`). One is taken from here only while it has not
+    /// expired (with the same leeway) and only while the keys have not changed since.
+    verified: Mutex<lru::LruCache<Box<str>, (Claims, u64)>>,
+    /// Counts every change of the issuers or their keys (a reload, a fetch).
+    keys_version: std::sync::atomic::AtomicU64,
 }
 
 /// Why a token was refused, telling an unknown key apart (which a fetch may cure).
@@ -342,6 +354,11 @@ impl Verifier {
             last_unknown_kid_fetch: Mutex::default(),
             fetching: tokio::sync::Mutex::new(()),
             http,
+            verified: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(REMEMBERED_TOKENS)
+                    .unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+            keys_version: std::sync::atomic::AtomicU64::new(0),
         };
         verifier.install(issuers);
         verifier
@@ -373,6 +390,39 @@ impl Verifier {
             }
         }
         *map = next;
+        self.keys_changed();
+    }
+
+    /// Forgets every token verified with the keys held until now.
+    fn keys_changed(&self) {
+        self.keys_version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.clear();
+        }
+    }
+
+    /// A token verified lately, against the keys held now, that has not expired since.
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        let version = self.keys_version.load(std::sync::atomic::Ordering::SeqCst);
+        let mut verified = self.verified.lock().ok()?;
+        let (claims, checked_with) = verified.get(token)?;
+        let now = jsonwebtoken::get_current_timestamp();
+        // Expired exactly when the signature check says so: `exp` earlier than now - leeway.
+        if *checked_with == version && claims.exp >= now.saturating_sub(self.leeway) {
+            return Some(claims.clone());
+        }
+        verified.pop(token);
+        None
+    }
+
+    fn remember(&self, token: &str, claims: &Claims, version: u64) {
+        if token.len() > MAX_REMEMBERED_TOKEN {
+            return;
+        }
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.put(token.into(), (claims.clone(), version));
+        }
     }
 
     /// Replaces the issuers from the issuers file (on SIGHUP), refusing an empty set.
@@ -437,6 +487,8 @@ impl Verifier {
                     let mut updated = (**current).clone();
                     updated.fetched = keys;
                     map.insert(name.to_owned(), Arc::new(updated));
+                    drop(map);
+                    self.keys_changed();
                 }
             }
             Err(e) => tracing::warn!(
@@ -450,7 +502,10 @@ impl Verifier {
     /// Verifies a token, fetching its issuer's keys once if it names a key not yet known (at
     /// most once per `UNKNOWN_KID_FETCH_GAP` per issuer, whatever the number of such tokens).
     pub async fn verify_fetching(&self, token: &str) -> Result<Claims, AppError> {
-        match self.check(token) {
+        if let Some(claims) = self.remembered(token) {
+            return Ok(claims);
+        }
+        match self.checked(token) {
             Ok(claims) => Ok(claims),
             Err(Refusal::UnknownKid(name)) => {
                 let has_url = self.issuer(&name).is_some_and(|i| i.jwks.is_some());
@@ -479,10 +534,18 @@ impl Verifier {
                         }
                     }
                 }
-                self.check(token).map_err(Refusal::into_error)
+                self.checked(token).map_err(Refusal::into_error)
             }
             Err(other) => Err(other.into_error()),
         }
+    }
+
+    /// `check`, remembering a token that passes (with the version of the keys it passed).
+    fn checked(&self, token: &str) -> Result<Claims, Refusal> {
+        let version = self.keys_version.load(std::sync::atomic::Ordering::SeqCst);
+        let claims = self.check(token)?;
+        self.remember(token, &claims, version);
+        Ok(claims)
     }
 
     /// Verifies a token against the keys held now. Every failure is UNAUTHENTICATED with a
