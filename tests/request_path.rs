@@ -13,6 +13,15 @@ use serde_json::json;
 const PAGE: &str = "query($id: ID!) { plan(id: $id) { title priorities { position title \
     actions { ref title leadAgency { name } status } } } }";
 
+/// A pool of `size` connections to the test's database, connected as the server's.
+async fn pool_of(app: &TestApp, size: u32) -> sea_orm::DatabaseConnection {
+    let mut settings = test_config().db;
+    settings.pool_size = size;
+    csphub::db::connect(&app.config.database_url, &settings)
+        .await
+        .expect("pool")
+}
+
 async fn setting(txn: &impl ConnectionTrait, sql: &str) -> Option<String> {
     let row = txn
         .query_one_raw(Statement::from_string(
@@ -284,11 +293,7 @@ async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_call
 async fn the_caller_lives_in_the_transaction_and_leaves_with_it() {
     let app = TestApp::spawn().await;
     // One connection, so the second transaction runs on the very same one.
-    let mut settings = test_config().db;
-    settings.pool_size = 1;
-    let pool = csphub::db::connect(&app.config.database_url, &settings)
-        .await
-        .expect("pool");
+    let pool = pool_of(&app, 1).await;
     let partnerships = vec!["stevenage".to_owned(), "elsewhere".to_owned()];
     let caller = Caller {
         sub: "officer-1",
@@ -506,11 +511,7 @@ async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
     config.db.statement_timeout = Duration::from_millis(300);
     let app = TestApp::spawn_with(config).await;
     // One connection: everything below runs on the very same one.
-    let mut settings = test_config().db;
-    settings.pool_size = 1;
-    let pool = csphub::db::connect(&app.config.database_url, &settings)
-        .await
-        .expect("pool");
+    let pool = pool_of(&app, 1).await;
     let partnerships = vec!["stevenage".to_owned()];
     let caller = Caller {
         sub: "officer-1",
@@ -723,11 +724,7 @@ async fn backend_pid(lane: &RequestDb) -> i32 {
 #[tokio::test]
 async fn a_connection_is_parked_only_after_a_clean_read_and_only_for_so_long() {
     let app = TestApp::spawn().await;
-    let mut settings = test_config().db;
-    settings.pool_size = 3;
-    let pool = csphub::db::connect(&app.config.database_url, &settings)
-        .await
-        .expect("pool");
+    let pool = pool_of(&app, 3).await;
     let take = |parked: &std::sync::Arc<ParkedConnections>| {
         let (pool, parked) = (pool.clone(), parked.clone());
         async move { std::sync::Arc::new(read(&pool, Some(&parked), None).await.expect("read lane")) }
