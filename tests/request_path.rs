@@ -558,6 +558,14 @@ async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
     assert!(r.body["errors"].is_null(), "{}", r.body);
 }
 
+/// A server whose request pool has `size` connections (one heavy request at a time).
+async fn app_with_pool(size: u32) -> TestApp {
+    let mut config = test_config();
+    config.db.pool_size = size;
+    config.db.heavy_concurrency = 1;
+    TestApp::spawn_with(config).await
+}
+
 /// How many of the server's connections last ran the `plans` query's statement.
 async fn connections_that_read_plans(app: &TestApp) -> i64 {
     app.count(
@@ -569,10 +577,7 @@ async fn connections_that_read_plans(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn reads_one_after_another_reuse_one_connection_without_giving_it_back() {
-    let mut config = test_config();
-    config.db.pool_size = 3;
-    config.db.heavy_concurrency = 1;
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with_pool(3).await;
     let police = app.police();
     // The pool opens its three connections at once and hands out the longest idle first, so
     // reads whose connections went back to it would rotate over all three. A read's connection
@@ -620,10 +625,7 @@ async fn park_connections(app: &TestApp, count: usize, token: &str) {
 
 #[tokio::test]
 async fn parked_connections_never_keep_a_transaction_from_the_pool() {
-    let mut config = test_config();
-    config.db.pool_size = 2;
-    config.db.heavy_concurrency = 1;
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with_pool(2).await;
     let police = app.police();
     assert!(
         app.gql("{ plans { title } }", json!({}), Some(&police))
@@ -675,10 +677,7 @@ async fn parked_connections_never_keep_a_transaction_from_the_pool() {
 
 #[tokio::test]
 async fn under_a_stream_of_reads_transactions_still_get_connections() {
-    let mut config = test_config();
-    config.db.pool_size = 2;
-    config.db.heavy_concurrency = 1;
-    let app = TestApp::spawn_with(config).await;
+    let app = app_with_pool(2).await;
     let police = app.police();
     let caseworker = app.token("police", "herts-police", &["caseworker"]);
     let stop = std::sync::atomic::AtomicBool::new(false);
