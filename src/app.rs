@@ -139,9 +139,11 @@ impl AppState {
 /// The router production serves; tests serve exactly this. The guards that protect the whole
 /// service are its layers (`crate::layers`), outermost last.
 pub fn router(state: AppState) -> Router {
-    let body_timeout = state.body_timeout;
-    let rate_limits = state.limits.clone();
-    let counts = state.metrics.clone();
+    let guards = layers::Guards {
+        metrics: state.metrics.clone(),
+        limits: state.limits.clone(),
+        body_timeout: state.body_timeout,
+    };
     let cors = layers::cors(&state.cors_origins);
     let mut router = Router::new()
         .route(
@@ -184,30 +186,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(rest::readyz))
         .fallback(layers::not_found)
         .with_state(Arc::new(state))
-        .layer(middleware::from_fn_with_state(
-            body_timeout,
-            layers::body_deadline,
-        ))
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        .layer(middleware::from_fn_with_state(
-            rate_limits,
-            limits::per_address,
-        ))
-        .layer(middleware::from_fn(layers::json_errors))
-        .layer(middleware::from_fn_with_state(
-            counts,
-            metrics::count_requests,
-        ));
+        .layer(middleware::from_fn_with_state(guards, layers::guards));
     if let Some(cors) = cors {
         router = router.layer(cors);
     }
-    router
-        .layer(middleware::from_fn(layers::security_headers))
-        .layer(middleware::from_fn(request_id))
+    router.layer(middleware::from_fn(request_id))
 }
 
-/// Gives every request an id: in the response header `x-request-id`, in the log lines, and in
-/// INTERNAL errors.
+/// The outermost layer. Gives every request an id: in the response header `x-request-id`, in
+/// the log lines, and in INTERNAL errors; and sets the security headers on every answer.
 async fn request_id(req: Request, next: Next) -> Response {
     let id = Uuid::new_v4().to_string();
     // One line per request ("served"): the path (never the query string, which may carry
@@ -235,6 +223,7 @@ async fn request_id(req: Request, next: Next) -> Response {
     let mut res = REQUEST_ID
         .scope(id.clone(), tracing::Instrument::instrument(fut, span))
         .await;
+    layers::security_headers(&mut res);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

@@ -5,11 +5,11 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,8 @@ use hyper_util::service::TowerToHyperService;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::AppError;
+use crate::limits::{self, RateLimits};
+use crate::metrics::{self, Metrics};
 
 /// How long in-flight requests may take to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(30);
@@ -81,9 +83,34 @@ pub async fn serve_on(
     }
 }
 
+/// The guards every request passes inside CORS, as one layer: each layer on a route costs, per
+/// request, a clone of every layer below it and a boxed future (measured with bench/load).
+#[derive(Clone)]
+pub struct Guards {
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
+}
+
+/// In order: the count and latency of every answer (`metrics`), the per-address limit
+/// (`limits`), the body deadline, and the JSON shape of every error answer however early.
+pub async fn guards(State(guards): State<Guards>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let res = match limits::refused_address(&guards.limits, &req) {
+        Some(refused) => refused,
+        None => body_deadline(guards.body_timeout, req, next).await,
+    };
+    let res = json_errors(&method, uri.path(), res);
+    metrics::count(&guards.metrics, route.as_ref(), &res, started);
+    res
+}
+
 /// Gives the request body a deadline: a client that has not sent the whole body within the
 /// limit is answered 408 (TIMEOUT) and disconnected, however slowly it trickles.
-pub async fn body_deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+async fn body_deadline(limit: Duration, req: Request, next: Next) -> Response {
     let flag = Arc::new(AtomicBool::new(false));
     let timed_out = flag.clone();
     let deadline = tokio::time::Instant::now() + limit;
@@ -137,9 +164,8 @@ pub const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src
 /// The policy of every other answer (JSON, CSV): nothing may run or load from it.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The usual security headers on every response.
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// The usual security headers, set on every response (by `app`'s outermost layer).
+pub fn security_headers(res: &mut Response) {
     let html = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -177,7 +203,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 /// CORS: closed (no `Access-Control-Allow-*` at all) unless origins are configured; then those
@@ -203,10 +228,7 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// Any error answer that is not already JSON (the router's 404 and 405, a body limit's 413, a
 /// timeout) becomes `{"error":{"code","message"}}` with its status, so that no answer, however
 /// early it is made, lacks a code.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+fn json_errors(method: &Method, path: &str, res: Response) -> Response {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -296,29 +295,22 @@ pub fn budget_of(path: &str) -> Option<Budget> {
     }
 }
 
-/// The per-address limit, before anything else is read of the request.
-pub async fn per_address(
-    State(limits): State<Arc<RateLimits>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if let Some(budget) = budget_of(req.uri().path()) {
-        let peer = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        if let Some(address) = limits.client(req.headers(), peer)
-            && let Err(e) = limits.take_address(address, budget)
-        {
-            // GraphQL clients read `errors`; everyone else the REST shape.
-            return if req.uri().path() == "/graphql" {
-                crate::app::graphql_error(e)
-            } else {
-                e.into_response()
-            };
-        }
-    }
-    next.run(req).await
+/// The per-address limit, before anything else is read of the request: the answer that
+/// refuses the request when its address has spent its budget. Called by `layers::guards`.
+pub fn refused_address(limits: &RateLimits, req: &Request) -> Option<Response> {
+    let budget = budget_of(req.uri().path())?;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let address = limits.client(req.headers(), peer)?;
+    let e = limits.take_address(address, budget).err()?;
+    // GraphQL clients read `errors`; everyone else the REST shape.
+    Some(if req.uri().path() == "/graphql" {
+        crate::app::graphql_error(e)
+    } else {
+        e.into_response()
+    })
 }
 
 /// Forgets idle buckets every minute, for as long as the service runs.

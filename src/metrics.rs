@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::MatchedPath;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus::{
@@ -313,27 +312,17 @@ impl Metrics {
     }
 }
 
-/// Counts every answer: by its route (the router's pattern, never the raw path), its GraphQL
-/// operation label and status, with its latency and error codes.
-pub async fn count_requests(
-    State(metrics): State<Arc<Metrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let res = next.run(req).await;
+/// Counts an answer: by its route (the router's pattern, never the raw path; `None` for a path
+/// no route matched), its GraphQL operation label and status, with its latency and error codes.
+/// Called by `layers::guards` for every request.
+pub fn count(metrics: &Metrics, route: Option<&MatchedPath>, res: &Response, started: Instant) {
     let operation = res
         .extensions()
         .get::<OperationLabel>()
         .map(|o| o.0.as_str())
         .unwrap_or("");
-    metrics.observe(&route, operation, &res, started);
-    res
+    let route = route.map_or("unmatched", MatchedPath::as_str);
+    metrics.observe(route, operation, res, started);
 }
 
 /// The admin address's router: `GET /metrics` only.
