@@ -38,6 +38,8 @@ pub struct AppState {
     /// exports (`AppState::heavy_reads`); `None` reads everything from `db`.
     pub read_db: Option<DatabaseConnection>,
     pub schema: CsphubSchema,
+    /// `schema` for documents already validated (`graphql::build_schema_validated`).
+    pub schema_validated: CsphubSchema,
     pub verifier: Arc<Verifier>,
     pub graphiql: bool,
     /// Answer introspection queries (`__schema`, `__type`).
@@ -91,6 +93,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()?),
             limits: Arc::new(RateLimits::new(&config.rate_limits, config.demo)?),
             schema: build_schema(),
+            schema_validated: graphql::build_schema_validated(),
             verifier,
             graphiql: config.graphiql_enabled(),
             introspection: config.introspection_enabled(),
@@ -338,10 +341,19 @@ async fn graphql_request(
     } else {
         (state.db.clone(), Some(state.parked.clone()))
     };
-    let (heavy, schema) = (state.heavy.clone(), state.schema.clone());
+    let schema = if checked.validated {
+        state.schema_validated.clone()
+    } else {
+        state.schema.clone()
+    };
+    // Where async-graphql's validation will not need to run again once it passes.
+    let validating = (!checked.validated && checked.without_variables)
+        .then(|| (request.query.clone(), request.operation_name.clone()));
+    let heavy = state.heavy.clone();
     let callers = state.callers.clone();
     let statements = state.statements.clone();
     let metrics = state.metrics.clone();
+    let documents = state.documents.clone();
     // A transaction only where it must be one: writes, case data (row-level security's
     // settings) and heavy work (its statement budget). Other queries read on their connection
     // without one (`db::request`).
@@ -370,6 +382,12 @@ async fn graphql_request(
             .data(pushes.clone());
         drop(tasks);
         let response = graphql::with_loaders(schema.execute(request), queue).await;
+        // Execution began (a document that fails validation gets no `data`): it passed.
+        if let Some((text, operation)) = &validating
+            && response.data != async_graphql::Value::Null
+        {
+            documents.passed_validation(text, operation.as_deref());
+        }
         // The audit entries of what the answer shows, in the same transaction: if they cannot
         // be written, nothing is answered.
         if let Err(e) = db::audit::write_reads(&*txn, &reads).await {

@@ -769,3 +769,60 @@ async fn a_connection_is_parked_only_after_a_clean_read_and_only_for_so_long() {
     assert_eq!(parked.len(), 0);
     parked.release_all();
 }
+
+/// A document's text and operation name, as a client posts them.
+async fn named(app: &TestApp, query: &str, operation: &str) -> serde_json::Value {
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(app.police())
+        .json(&json!({"query": query, "operationName": operation}))
+        .send()
+        .await
+        .expect("request");
+    r.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_document_skips_validation_only_once_it_passed_and_where_it_always_would() {
+    let app = TestApp::spawn().await;
+    // A document that fails validation (an unused fragment) is refused every time: failing
+    // does not count as having passed. Without validation it would run.
+    let unused = "{ plans { id } } fragment F on Plan { id }";
+    for _ in 0..3 {
+        let r = app.gql(unused, json!({}), Some(&app.police())).await;
+        assert!(r.message().contains("\"F\" is never used"), "{}", r.body);
+        assert!(r.body["data"].is_null(), "{}", r.body);
+    }
+    // A document that passed runs again (without its rules) with the same answer, under the
+    // operation name it passed with and under another one.
+    let two = "query A { plans { id } } query B { plans(first: 1) { id } }";
+    for _ in 0..3 {
+        let a = named(&app, two, "A").await;
+        assert_eq!(a["data"]["plans"].as_array().map(Vec::len), Some(2), "{a}");
+        let b = named(&app, two, "B").await;
+        assert_eq!(b["data"]["plans"].as_array().map(Vec::len), Some(1), "{b}");
+        let c = named(&app, two, "C").await;
+        assert_eq!(
+            c["errors"][0]["message"], "Unknown operation named \"C\"",
+            "{c}"
+        );
+    }
+    // A document with variables is validated every time: its verdict depends on their values.
+    let q = "query($n: Int) { plans(first: $n) { id } }";
+    let ok = app.gql(q, json!({"n": 1}), Some(&app.police())).await;
+    assert_eq!(
+        ok.data()["plans"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        ok.body
+    );
+    let bad = app.gql(q, json!({"n": "x"}), Some(&app.police())).await;
+    assert!(
+        bad.message()
+            .starts_with("Invalid value for argument \"first\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body["data"].is_null(), "{}", bad.body);
+}

