@@ -347,7 +347,10 @@ async fn graphql_request(
         state.schema.clone()
     };
     // Where async-graphql's validation will not need to run again once it passes.
-    let validating = (!checked.validated && checked.without_variables)
+    // (Texts too long for the document cache are never recorded: no copy for them.)
+    let validating = (!checked.validated
+        && checked.without_variables
+        && request.query.len() <= graphql::guard::CACHED_TEXT)
         .then(|| (request.query.clone(), request.operation_name.clone()));
     let heavy = state.heavy.clone();
     let callers = state.callers.clone();

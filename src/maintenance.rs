@@ -3,8 +3,9 @@
 //! access exports (`csphub subject-export`). Each leaves its audit entries in the same
 //! transaction as what it does.
 
+use crate::pg_row;
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -12,19 +13,21 @@ use crate::db::audit::{self, Action};
 use crate::db::{execute, fetch_all, fetch_optional};
 use crate::error::{AppError, AppResult};
 
-/// A closed case due for deletion.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct DueCase {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub partnership: String,
-    pub r#ref: String,
-    pub case_type: String,
-    pub closed_on: NaiveDate,
-    pub review_on: NaiveDate,
-    pub years: i32,
-    pub notes: i64,
-    pub subjects: i64,
+pg_row! {
+    /// A closed case due for deletion.
+    #[derive(Debug, Clone)]
+    pub struct DueCase {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub partnership: String,
+        pub r#ref: String,
+        pub case_type: String,
+        pub closed_on: NaiveDate,
+        pub review_on: NaiveDate,
+        pub years: i32,
+        pub notes: i64,
+        pub subjects: i64,
+    }
 }
 
 /// The closed cases whose review date is on or before `today`, oldest first.
@@ -61,9 +64,10 @@ pub async fn delete_due<C: ConnectionTrait + TransactionTrait>(
     let due = due(&txn, today).await?;
     let mut removed = Removed::default();
     for case in &due {
-        #[derive(FromQueryResult)]
-        struct Person {
-            person_id: Uuid,
+        pg_row! {
+            struct Person {
+                person_id: Uuid,
+            }
         }
         let people: Vec<Person> = fetch_all(
             &txn,
@@ -141,10 +145,11 @@ pub async fn subject_export<C: ConnectionTrait + TransactionTrait>(
     who: &str,
 ) -> AppResult<Value> {
     let txn = conn.begin().await.map_err(AppError::internal)?;
-    #[derive(FromQueryResult)]
-    struct Doc {
-        partnership_id: Uuid,
-        doc: Value,
+    pg_row! {
+        struct Doc {
+            partnership_id: Uuid,
+            doc: Value,
+        }
     }
     let doc: Doc = fetch_optional(
         &txn,

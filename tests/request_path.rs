@@ -826,3 +826,71 @@ async fn a_document_skips_validation_only_once_it_passed_and_where_it_always_wou
     );
     assert!(bad.body["data"].is_null(), "{}", bad.body);
 }
+
+csphub::pg_row! {
+    #[derive(Debug, PartialEq)]
+    struct Decoded {
+        id: i32,
+        r#ref: String,
+        note: Option<String>,
+        on: Option<chrono::NaiveDate>,
+    }
+}
+
+async fn decode(app: &TestApp, select: &str) -> Result<Vec<Decoded>, sea_orm::DbErr> {
+    use sea_orm::FromQueryResult;
+    Decoded::find_by_statement(Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        format!("SELECT * FROM ({select}) AS t ORDER BY id"),
+    ))
+    .all(&app.db)
+    .await
+}
+
+/// Row types read their columns by position where the SELECT list follows the struct, by name
+/// where it does not, and refuse what does not fit rather than reading it as NULL.
+#[tokio::test]
+async fn rows_read_by_position_or_by_name_and_refuse_missing_nulls_and_wrong_types() {
+    let app = TestApp::spawn().await;
+    let expected = vec![
+        Decoded {
+            id: 1,
+            r#ref: "1.1".into(),
+            note: None,
+            on: Some(chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")),
+        },
+        Decoded {
+            id: 2,
+            r#ref: "1.2".into(),
+            note: Some("kept".into()),
+            on: None,
+        },
+    ];
+    let rows = "VALUES (1, '1.1', NULL::text, DATE '2026-04-01'), (2, '1.2', 'kept', NULL)";
+    // In the struct's order (by position), and reversed (by name): the same values.
+    let in_order = format!(
+        "SELECT column1 AS id, column2 AS ref, column3 AS note, column4 AS on FROM ({rows}) v"
+    );
+    assert_eq!(decode(&app, &in_order).await.expect("in order"), expected);
+    let reversed = format!(
+        "SELECT column4 AS on, column3 AS note, column2 AS ref, column1 AS id FROM ({rows}) v"
+    );
+    assert_eq!(decode(&app, &reversed).await.expect("reversed"), expected);
+    // An extra column in between shifts positions; names still find the rest.
+    let extra = format!(
+        "SELECT column1 AS id, 'x' AS extra, column2 AS ref, column3 AS note, column4 AS on FROM ({rows}) v"
+    );
+    assert_eq!(decode(&app, &extra).await.expect("extra column"), expected);
+
+    // A missing column is an error even for an Option field, not a silent NULL.
+    let missing = format!("SELECT column1 AS id, column2 AS ref, column4 AS on FROM ({rows}) v");
+    let err = decode(&app, &missing).await.expect_err("missing column");
+    assert!(err.to_string().contains("column note"), "{err}");
+    // NULL in a field that is not an Option, and a column of another type, are errors.
+    let null = "SELECT 1 AS id, NULL::text AS ref, NULL::text AS note, NULL::date AS on";
+    let err = decode(&app, null).await.expect_err("NULL ref");
+    assert!(err.to_string().contains("column ref"), "{err}");
+    let wrong = "SELECT 1::bigint AS id, 'r' AS ref, NULL::text AS note, NULL::date AS on";
+    let err = decode(&app, wrong).await.expect_err("bigint into i32");
+    assert!(err.to_string().contains("column id"), "{err}");
+}

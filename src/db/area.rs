@@ -1,21 +1,24 @@
 //! Areas (wards and neighbourhoods) a partnership registers for its incidents.
 
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use crate::pg_row;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{execute, fetch_all, fetch_optional, write_returning};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct AreaRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub postcode_districts: Vec<String>,
-    /// The LSOAs the area is made of, in order.
-    pub lsoas: Vec<String>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct AreaRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub code: String,
+        pub name: String,
+        pub kind: String,
+        pub postcode_districts: Vec<String>,
+        /// The LSOAs the area is made of, in order.
+        pub lsoas: Vec<String>,
+    }
 }
 
 const COLUMNS: &str = "id, partnership_id, code, name, kind, postcode_districts, \
@@ -100,10 +103,11 @@ pub async fn update_area<C: ConnectionTrait>(conn: &C, area: &AreaRow) -> AppRes
     Ok(())
 }
 
-#[derive(FromQueryResult)]
-struct Holder {
-    lsoa: String,
-    code: String,
+pg_row! {
+    struct Holder {
+        lsoa: String,
+        code: String,
+    }
 }
 
 /// Makes `lsoas` the area's LSOAs (in place of those it had). An LSOA another area of the
@@ -160,10 +164,11 @@ pub async fn exists<C: ConnectionTrait>(
     partnership_id: Uuid,
     code: &str,
 ) -> AppResult<bool> {
-    #[derive(FromQueryResult)]
-    struct One {
-        #[allow(dead_code)]
-        one: i32,
+    pg_row! {
+        struct One {
+            #[allow(dead_code)]
+            one: i32,
+        }
     }
     Ok(fetch_optional::<One, _>(
         conn,

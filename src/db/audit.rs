@@ -3,7 +3,8 @@
 //! cannot be updated or deleted (grants and a trigger, see the cases migration); `seal` and
 //! `verify` prove afterwards that none was altered.
 
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession};
+use crate::pg_row;
+use sea_orm::{ConnectionTrait, TransactionSession};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -239,19 +240,21 @@ pub enum Sealed {
     Busy,
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct EntryRow {
-    id: i64,
-    at: chrono::DateTime<chrono::Utc>,
-    xact: i64,
-    sub: String,
-    agency_id: Option<Uuid>,
-    partnership_id: Option<Uuid>,
-    action: String,
-    record_type: Option<String>,
-    record_id: Option<String>,
-    detail: String,
-    request_id: Option<String>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    struct EntryRow {
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        xact: i64,
+        sub: String,
+        agency_id: Option<Uuid>,
+        partnership_id: Option<Uuid>,
+        action: String,
+        record_type: Option<String>,
+        record_id: Option<String>,
+        detail: String,
+        request_id: Option<String>,
+    }
 }
 
 const ENTRY_COLUMNS: &str = "id, at, xact, sub, agency_id, partnership_id, action, record_type, \
@@ -299,15 +302,17 @@ fn seal_hash(
     h.finalize().to_vec()
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct SealRow {
-    seq: i64,
-    from_xact: i64,
-    to_xact: i64,
-    entry_ids: Vec<i64>,
-    entry_hashes: Vec<Vec<u8>>,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    struct SealRow {
+        seq: i64,
+        from_xact: i64,
+        to_xact: i64,
+        entry_ids: Vec<i64>,
+        entry_hashes: Vec<Vec<u8>>,
+        prev_hash: Vec<u8>,
+        hash: Vec<u8>,
+    }
 }
 
 const SEAL_COLUMNS: &str = "seq, from_xact, to_xact, entry_ids, entry_hashes, prev_hash, hash";
@@ -324,10 +329,11 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         .begin()
         .await
         .map_err(crate::error::AppError::internal)?;
-    #[derive(FromQueryResult)]
-    struct Lock {
-        locked: bool,
-        horizon: i64,
+    pg_row! {
+        struct Lock {
+            locked: bool,
+            horizon: i64,
+        }
     }
     let lock: Option<Lock> = fetch_optional(
         &txn,
@@ -473,9 +479,10 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
         prev_hash = s.hash.clone();
         prev_to = s.to_xact;
     }
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i64,
+    pg_row! {
+        struct Count {
+            n: i64,
+        }
     }
     let unsealed = fetch_optional::<Count, _>(
         conn,
@@ -491,19 +498,21 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
     })
 }
 
-/// An entry as `auditLog` shows it.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct LogRow {
-    pub id: i64,
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub sub: String,
-    pub agency: Option<String>,
-    pub partnership: Option<String>,
-    pub action: String,
-    pub record_type: Option<String>,
-    pub record_id: Option<String>,
-    pub detail: serde_json::Value,
-    pub request_id: Option<String>,
+pg_row! {
+    /// An entry as `auditLog` shows it.
+    #[derive(Debug, Clone)]
+    pub struct LogRow {
+        pub id: i64,
+        pub at: chrono::DateTime<chrono::Utc>,
+        pub sub: String,
+        pub agency: Option<String>,
+        pub partnership: Option<String>,
+        pub action: String,
+        pub record_type: Option<String>,
+        pub record_id: Option<String>,
+        pub detail: serde_json::Value,
+        pub request_id: Option<String>,
+    }
 }
 
 /// Who may read which entries: an agency's own, or a partnership's (coordinators).
@@ -570,9 +579,10 @@ pub async fn log_page<C: ConnectionTrait>(
         page_values,
     )
     .await?;
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i64,
+    pg_row! {
+        struct Count {
+            n: i64,
+        }
     }
     let total = fetch_optional::<Count, _>(
         conn,

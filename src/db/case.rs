@@ -3,42 +3,45 @@
 //! their agency), and row-level security in PostgreSQL states it again underneath, so a query
 //! that forgot it would still return nothing it may not.
 
+use crate::pg_row;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{execute, fetch_all, fetch_optional, write_returning};
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 
-/// A case as its readers see it.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct CaseRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub partnership: String,
-    pub r#ref: String,
-    pub case_type: String,
-    pub status: String,
-    pub summary: String,
-    pub owning_agency_id: Uuid,
-    pub owning_agency: String,
-    pub lead_officer: String,
-    pub risk_level: String,
-    pub area_code: Option<String>,
-    pub opened_on: NaiveDate,
-    /// Comma-separated ISO dates.
-    pub odg_dates: String,
-    pub dash_score: Option<i32>,
-    pub dash_override_level: Option<String>,
-    pub dash_override_reason: Option<String>,
-    pub marac_referred_on: Option<NaiveDate>,
-    pub marac_outcome: Option<String>,
-    pub outcome: Option<String>,
-    pub closed_on: Option<NaiveDate>,
-    pub review_on: Option<NaiveDate>,
-    pub created_at: DateTime<Utc>,
-    pub version: i32,
+pg_row! {
+    /// A case as its readers see it.
+    #[derive(Debug, Clone)]
+    pub struct CaseRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub partnership: String,
+        pub r#ref: String,
+        pub case_type: String,
+        pub status: String,
+        pub summary: String,
+        pub owning_agency_id: Uuid,
+        pub owning_agency: String,
+        pub lead_officer: String,
+        pub risk_level: String,
+        pub area_code: Option<String>,
+        pub opened_on: NaiveDate,
+        /// Comma-separated ISO dates.
+        pub odg_dates: String,
+        pub dash_score: Option<i32>,
+        pub dash_override_level: Option<String>,
+        pub dash_override_reason: Option<String>,
+        pub marac_referred_on: Option<NaiveDate>,
+        pub marac_outcome: Option<String>,
+        pub outcome: Option<String>,
+        pub closed_on: Option<NaiveDate>,
+        pub review_on: Option<NaiveDate>,
+        pub created_at: DateTime<Utc>,
+        pub version: i32,
+    }
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.partnership_id, p.slug AS partnership, c.ref, c.case_type, c.status, \
@@ -164,9 +167,10 @@ pub async fn page<C: ConnectionTrait>(
     fetch_all(conn, &sql, values).await
 }
 
-#[derive(FromQueryResult)]
-struct Count {
-    n: i64,
+pg_row! {
+    struct Count {
+        n: i64,
+    }
 }
 
 /// How many cases the caller may see match the filter.
@@ -195,9 +199,10 @@ pub struct NewCase {
     pub dash_score: Option<i32>,
 }
 
-#[derive(FromQueryResult)]
-struct Number {
-    last_number: i32,
+pg_row! {
+    struct Number {
+        last_number: i32,
+    }
 }
 
 /// Opens a case owned by the caller's agency, with its reference (prefix, year, the next
@@ -251,16 +256,18 @@ pub async fn open<C: ConnectionTrait>(conn: &C, p: &Principal, new: &NewCase) ->
     Ok(id)
 }
 
-/// An agency a case is shared with.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ShareRow {
-    pub case_id: Uuid,
-    pub agency: String,
-    pub agency_name: String,
-    pub legal_basis: String,
-    pub basis_text: Option<String>,
-    pub shared_by: String,
-    pub shared_at: DateTime<Utc>,
+pg_row! {
+    /// An agency a case is shared with.
+    #[derive(Debug, Clone)]
+    pub struct ShareRow {
+        pub case_id: Uuid,
+        pub agency: String,
+        pub agency_name: String,
+        pub legal_basis: String,
+        pub basis_text: Option<String>,
+        pub shared_by: String,
+        pub shared_at: DateTime<Utc>,
+    }
 }
 
 /// The shares of cases the caller may see (callers pass ids of cases they have read).
@@ -331,9 +338,10 @@ pub async fn agency_in_partnership<C: ConnectionTrait>(
     slug: &str,
     partnership_id: Uuid,
 ) -> AppResult<Option<Uuid>> {
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: Uuid,
+    pg_row! {
+        struct Id {
+            id: Uuid,
+        }
     }
     Ok(fetch_optional::<Id, _>(
         conn,
@@ -345,18 +353,20 @@ pub async fn agency_in_partnership<C: ConnectionTrait>(
     .map(|r| r.id))
 }
 
-/// A note as its readers see it.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct NoteRow {
-    pub id: Uuid,
-    pub case_id: Uuid,
-    pub author: String,
-    pub agency: String,
-    pub visibility: String,
-    pub body: String,
-    pub supersedes_id: Option<Uuid>,
-    pub superseded_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
+pg_row! {
+    /// A note as its readers see it.
+    #[derive(Debug, Clone)]
+    pub struct NoteRow {
+        pub id: Uuid,
+        pub case_id: Uuid,
+        pub author: String,
+        pub agency: String,
+        pub visibility: String,
+        pub body: String,
+        pub supersedes_id: Option<Uuid>,
+        pub superseded_by: Option<Uuid>,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 /// The note rule for `case_notes n` of a case already found visible: SHARED notes, and AGENCY
@@ -422,9 +432,10 @@ pub async fn note_agency<C: ConnectionTrait>(
     case_id: Uuid,
     note_id: Uuid,
 ) -> AppResult<Option<Uuid>> {
-    #[derive(FromQueryResult)]
-    struct Found {
-        agency_id: Uuid,
+    pg_row! {
+        struct Found {
+            agency_id: Uuid,
+        }
     }
     Ok(fetch_optional::<Found, _>(
         conn,
@@ -472,20 +483,22 @@ pub async fn add_note<C: ConnectionTrait>(
     Ok(id)
 }
 
-/// A person in a case.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct SubjectRow {
-    pub case_id: Uuid,
-    pub person_id: Uuid,
-    pub part: String,
-    pub full_name: String,
-    pub date_of_birth: Option<NaiveDate>,
-    pub address: Option<String>,
-    pub contact: Option<String>,
-    pub consent: String,
-    pub consent_on: Option<NaiveDate>,
-    pub added_at: DateTime<Utc>,
-    pub person_version: i32,
+pg_row! {
+    /// A person in a case.
+    #[derive(Debug, Clone)]
+    pub struct SubjectRow {
+        pub case_id: Uuid,
+        pub person_id: Uuid,
+        pub part: String,
+        pub full_name: String,
+        pub date_of_birth: Option<NaiveDate>,
+        pub address: Option<String>,
+        pub contact: Option<String>,
+        pub consent: String,
+        pub consent_on: Option<NaiveDate>,
+        pub added_at: DateTime<Utc>,
+        pub person_version: i32,
+    }
 }
 
 /// A `SubjectRow` per part a person has in a case (`c` is the case, for the sharing rule).
@@ -531,15 +544,17 @@ pub async fn subjects_of_person<C: ConnectionTrait>(
     .await
 }
 
-/// A person as search finds them, with how close the name is (0 to 1).
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct PersonMatch {
-    pub id: Uuid,
-    pub full_name: String,
-    pub date_of_birth: Option<NaiveDate>,
-    pub score: f32,
-    /// References of the cases the caller may see that hold the person, comma-separated.
-    pub case_refs: String,
+pg_row! {
+    /// A person as search finds them, with how close the name is (0 to 1).
+    #[derive(Debug, Clone)]
+    pub struct PersonMatch {
+        pub id: Uuid,
+        pub full_name: String,
+        pub date_of_birth: Option<NaiveDate>,
+        pub score: f32,
+        /// References of the cases the caller may see that hold the person, comma-separated.
+        pub case_refs: String,
+    }
 }
 
 /// The people the caller may see through a case it may see (a person is visible only that
@@ -697,10 +712,11 @@ pub async fn person_for_change<C: ConnectionTrait>(
     p: &Principal,
     person_id: Uuid,
 ) -> AppResult<Option<(Uuid, i32)>> {
-    #[derive(FromQueryResult)]
-    struct Found {
-        partnership_id: Uuid,
-        version: i32,
+    pg_row! {
+        struct Found {
+            partnership_id: Uuid,
+            version: i32,
+        }
     }
     Ok(fetch_optional::<Found, _>(
         conn,
@@ -878,18 +894,20 @@ pub async fn set_closed<C: ConnectionTrait>(
     Ok(n == 1)
 }
 
-/// An intervention used in a case.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct InterventionRow {
-    pub id: Uuid,
-    pub intervention: String,
-    pub label: Option<String>,
-    pub agency: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: Option<NaiveDate>,
-    pub notes: Option<String>,
-    pub recorded_by: String,
-    pub recorded_at: DateTime<Utc>,
+pg_row! {
+    /// An intervention used in a case.
+    #[derive(Debug, Clone)]
+    pub struct InterventionRow {
+        pub id: Uuid,
+        pub intervention: String,
+        pub label: Option<String>,
+        pub agency: String,
+        pub starts_on: NaiveDate,
+        pub ends_on: Option<NaiveDate>,
+        pub notes: Option<String>,
+        pub recorded_by: String,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
 
 pub async fn interventions<C: ConnectionTrait>(
@@ -939,20 +957,22 @@ pub async fn add_intervention<C: ConnectionTrait>(
     Ok(id)
 }
 
-/// A referral from one agency to a programme or agency.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ReferralRow {
-    pub id: Uuid,
-    pub case_id: Uuid,
-    pub from_agency: String,
-    pub from_agency_id: Uuid,
-    pub to_programme: String,
-    pub status: String,
-    pub referred_on: NaiveDate,
-    pub decided_on: Option<NaiveDate>,
-    pub completed_on: Option<NaiveDate>,
-    pub recorded_by: String,
-    pub version: i32,
+pg_row! {
+    /// A referral from one agency to a programme or agency.
+    #[derive(Debug, Clone)]
+    pub struct ReferralRow {
+        pub id: Uuid,
+        pub case_id: Uuid,
+        pub from_agency: String,
+        pub from_agency_id: Uuid,
+        pub to_programme: String,
+        pub status: String,
+        pub referred_on: NaiveDate,
+        pub decided_on: Option<NaiveDate>,
+        pub completed_on: Option<NaiveDate>,
+        pub recorded_by: String,
+        pub version: i32,
+    }
 }
 
 const REFERRAL_SELECT: &str = "SELECT r.id, r.case_id, a.slug AS from_agency, r.from_agency_id, r.to_programme, \

@@ -1,23 +1,26 @@
 //! Grants (awards, the actions they fund, spend) and resident survey results.
 
+use crate::pg_row;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{execute, fetch_all, fetch_optional, write_returning};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct SurveyRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub survey: String,
-    pub year: i32,
-    pub question: String,
-    pub percentage: f64,
-    pub sample_size: Option<i32>,
-    pub recorded_by_sub: String,
-    pub recorded_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct SurveyRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub survey: String,
+        pub year: i32,
+        pub question: String,
+        pub percentage: f64,
+        pub sample_size: Option<i32>,
+        pub recorded_by_sub: String,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
 
 const SURVEY_COLUMNS: &str = "id, partnership_id, survey, year, question, percentage::float8 AS percentage, \
@@ -78,31 +81,35 @@ pub async fn surveys<C: ConnectionTrait>(
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct GrantRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub funder: String,
-    pub amount_pence: i64,
-    pub purpose: String,
-    pub awarded_on: NaiveDate,
-    pub recorded_by_sub: String,
-    pub recorded_at: DateTime<Utc>,
-    pub spent_pence: i64,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct GrantRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub funder: String,
+        pub amount_pence: i64,
+        pub purpose: String,
+        pub awarded_on: NaiveDate,
+        pub recorded_by_sub: String,
+        pub recorded_at: DateTime<Utc>,
+        pub spent_pence: i64,
+    }
 }
 
 const GRANT_COLUMNS: &str = "g.id, g.partnership_id, (SELECT slug FROM agencies WHERE id = g.funder_agency_id) AS funder, \
     g.amount_pence, g.purpose, g.awarded_on, g.recorded_by_sub, g.recorded_at, \
     coalesce((SELECT sum(s.amount_pence) FROM grant_spend s WHERE s.grant_id = g.id), 0)::bigint AS spent_pence";
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: Uuid,
+pg_row! {
+    struct IdRow {
+        id: Uuid,
+    }
 }
 
-#[derive(FromQueryResult)]
-struct N {
-    n: i64,
+pg_row! {
+    struct N {
+        n: i64,
+    }
 }
 
 /// Records an award and the actions (of the partnership's plans) it funds; NOT_FOUND when an
@@ -202,15 +209,17 @@ pub async fn grant_for_spend<C: ConnectionTrait>(
     .ok_or_else(|| AppError::not_found("grant"))
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct SpendRow {
-    pub id: Uuid,
-    pub grant_id: Uuid,
-    pub amount_pence: i64,
-    pub spent_on: NaiveDate,
-    pub description: String,
-    pub recorded_by_sub: String,
-    pub recorded_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct SpendRow {
+        pub id: Uuid,
+        pub grant_id: Uuid,
+        pub amount_pence: i64,
+        pub spent_on: NaiveDate,
+        pub description: String,
+        pub recorded_by_sub: String,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
 
 const SPEND_COLUMNS: &str =
@@ -256,17 +265,19 @@ pub async fn spend_of<C: ConnectionTrait>(conn: &C, grants: &[Uuid]) -> AppResul
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct FundedActionRow {
-    pub grant_id: Uuid,
-    pub action_id: Uuid,
-    pub action_ref: String,
-    pub title: String,
-    pub financial_year: String,
-    pub removal_quarter: Option<String>,
-    pub added_in_quarter: Option<String>,
-    /// The latest standing record's status at or before `quarter`.
-    pub status: Option<String>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct FundedActionRow {
+        pub grant_id: Uuid,
+        pub action_id: Uuid,
+        pub action_ref: String,
+        pub title: String,
+        pub financial_year: String,
+        pub removal_quarter: Option<String>,
+        pub added_in_quarter: Option<String>,
+        /// The latest standing record's status at or before `quarter`.
+        pub status: Option<String>,
+    }
 }
 
 /// The actions some grants fund, with each action's latest progress status at or before a

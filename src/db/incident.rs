@@ -1,6 +1,7 @@
 //! Incidents: the idempotent bulk upsert behind every push, and the reads (rows, statistics,
 //! freshness, export). A push is one transaction: all of its valid records or none.
 
+use crate::pg_row;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,16 +39,18 @@ const RECORDSET: &str = "jsonb_to_recordset($1::jsonb) AS t(external_ref text, p
     hate_strands text[], drug_class text, asb_type text, fire_type text, outcome text, status text, \
     cancel_reason text, content_hash text, lsoa text)";
 
-#[derive(FromQueryResult)]
-struct Existing {
-    external_ref: String,
-    content_hash: String,
-    partnership_id: Uuid,
+pg_row! {
+    struct Existing {
+        external_ref: String,
+        content_hash: String,
+        partnership_id: Uuid,
+    }
 }
 
-#[derive(FromQueryResult)]
-struct Ref {
-    external_ref: String,
+pg_row! {
+    struct Ref {
+        external_ref: String,
+    }
 }
 
 fn batch_json(incidents: &[&Incident]) -> AppResult<Value> {
@@ -354,32 +357,34 @@ impl IncidentFilter {
     }
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct IncidentRow {
-    pub id: Uuid,
-    pub source_agency: String,
-    pub external_ref: String,
-    pub partnership: String,
-    pub category: String,
-    pub occurred_at: DateTime<Utc>,
-    pub reported_at: Option<DateTime<Utc>>,
-    /// None for a record without a location.
-    pub area: Option<String>,
-    pub lsoa: Option<String>,
-    pub postcode_district: Option<String>,
-    pub domestic_abuse: bool,
-    pub alcohol_related: bool,
-    pub youth_related: bool,
-    pub hate_strands: Vec<String>,
-    pub drug_class: Option<String>,
-    pub asb_type: Option<String>,
-    pub fire_type: Option<String>,
-    pub outcome: Option<String>,
-    pub status: String,
-    pub cancel_reason: Option<String>,
-    pub revision: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct IncidentRow {
+        pub id: Uuid,
+        pub source_agency: String,
+        pub external_ref: String,
+        pub partnership: String,
+        pub category: String,
+        pub occurred_at: DateTime<Utc>,
+        pub reported_at: Option<DateTime<Utc>>,
+        /// None for a record without a location.
+        pub area: Option<String>,
+        pub lsoa: Option<String>,
+        pub postcode_district: Option<String>,
+        pub domestic_abuse: bool,
+        pub alcohol_related: bool,
+        pub youth_related: bool,
+        pub hate_strands: Vec<String>,
+        pub drug_class: Option<String>,
+        pub asb_type: Option<String>,
+        pub fire_type: Option<String>,
+        pub outcome: Option<String>,
+        pub status: String,
+        pub cancel_reason: Option<String>,
+        pub revision: i32,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slug AS partnership, i.category, \
@@ -458,9 +463,10 @@ pub async fn page<C: ConnectionTrait>(
     fetch_all(conn, &sql, w.values).await
 }
 
-#[derive(FromQueryResult)]
-struct CountRow {
-    n: i64,
+pg_row! {
+    struct CountRow {
+        n: i64,
+    }
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C, filter: &IncidentFilter) -> AppResult<i64> {
@@ -474,14 +480,16 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &IncidentFilter) -> App
     Ok(row.map(|r| r.n).unwrap_or(0))
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct RevisionRow {
-    pub incident_id: Uuid,
-    pub revision: i32,
-    pub record: serde_json::Value,
-    pub pushed_by_sub: String,
-    pub pushed_at: DateTime<Utc>,
-    pub replaced_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct RevisionRow {
+        pub incident_id: Uuid,
+        pub revision: i32,
+        pub record: serde_json::Value,
+        pub pushed_by_sub: String,
+        pub pushed_at: DateTime<Utc>,
+        pub replaced_at: DateTime<Utc>,
+    }
 }
 
 /// The earlier states of incidents that were made in one of the `scope` partnerships: a
@@ -565,16 +573,18 @@ const FLAGS: &str = "CROSS JOIN LATERAL unnest(array_remove(ARRAY[ \
     CASE WHEN i.drug_class IS NOT NULL THEN 'drug-class-' || i.drug_class END]::text[] \
     || ARRAY(SELECT 'hate-' || s FROM unnest(i.hate_strands) s), NULL)) AS f(flag)";
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct GroupRow {
-    k0: Option<String>,
-    k1: Option<String>,
-    k2: Option<String>,
-    k3: Option<String>,
-    k4: Option<String>,
-    k5: Option<String>,
-    k6: Option<String>,
-    n: i64,
+pg_row! {
+    #[derive(Debug, Clone)]
+    struct GroupRow {
+        k0: Option<String>,
+        k1: Option<String>,
+        k2: Option<String>,
+        k3: Option<String>,
+        k4: Option<String>,
+        k5: Option<String>,
+        k6: Option<String>,
+        n: i64,
+    }
 }
 
 /// Counts of ACTIVE incidents grouped by the dimensions, in the filter's period.
@@ -660,12 +670,14 @@ pub async fn grouped_counts<C: ConnectionTrait>(
         .collect())
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct FreshnessRow {
-    pub agency: String,
-    pub month: NaiveDate,
-    pub records: i64,
-    pub last_received_at: Option<DateTime<Utc>>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct FreshnessRow {
+        pub agency: String,
+        pub month: NaiveDate,
+        pub records: i64,
+        pub last_received_at: Option<DateTime<Utc>>,
+    }
 }
 
 /// Per source agency and month of occurrence: records held and when the latest arrived.
@@ -686,11 +698,13 @@ pub async fn freshness<C: ConnectionTrait>(
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct LastPushRow {
-    pub agency: String,
-    pub last_push_at: Option<DateTime<Utc>>,
-    pub pushes: i64,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct LastPushRow {
+        pub agency: String,
+        pub last_push_at: Option<DateTime<Utc>>,
+        pub pushes: i64,
+    }
 }
 
 /// Every pushing member agency (police, fire, council) of the partnership and its last push.
@@ -809,13 +823,15 @@ pub async fn exists_in<C: ConnectionTrait>(
     Ok(row.is_some_and(|r| r.n > 0))
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct TableGroupRow {
-    partnership_id: Uuid,
-    category: String,
-    area: Option<String>,
-    month: i32,
-    n: i64,
+pg_row! {
+    #[derive(Debug, Clone)]
+    struct TableGroupRow {
+        partnership_id: Uuid,
+        category: String,
+        area: Option<String>,
+        month: i32,
+        n: i64,
+    }
 }
 
 /// The groups the PCC's table sets of some partnerships for a financial year are built from:
@@ -864,9 +880,10 @@ pub async fn table_set_groups<C: ConnectionTrait>(
 pub async fn fold_counts<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
 ) -> AppResult<Option<i64>> {
-    #[derive(FromQueryResult)]
-    struct Folded {
-        removed: Option<i64>,
+    pg_row! {
+        struct Folded {
+            removed: Option<i64>,
+        }
     }
     let txn = conn.begin().await.map_err(AppError::internal)?;
     let folded: Option<Folded> = fetch_optional(

@@ -1,8 +1,9 @@
 //! Indicators, their links to priorities, external figures and populations; and the one query
 //! that counts any indicators for any partnerships over any windows of days.
 
+use crate::pg_row;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{execute, fetch_all, fetch_optional, write_returning};
@@ -17,24 +18,26 @@ const CODE_TAKEN: (&str, &str) = (
 /// The owner of the built-in indicators (written at start-up).
 const BUILTIN_SUB: &str = "csphub";
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct IndicatorRow {
-    pub id: Uuid,
-    pub partnership_id: Option<Uuid>,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub kind: String,
-    pub categories: Vec<String>,
-    pub domestic_abuse: Option<bool>,
-    pub alcohol_related: Option<bool>,
-    pub youth_related: Option<bool>,
-    pub hate_crime: Option<bool>,
-    pub hate_strands: Vec<String>,
-    pub drug_classes: Vec<String>,
-    pub fire_types: Vec<String>,
-    /// The priorities (of the asking partnership's plans) the indicator is linked to.
-    pub priority_ids: Vec<Uuid>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct IndicatorRow {
+        pub id: Uuid,
+        pub partnership_id: Option<Uuid>,
+        pub code: String,
+        pub name: String,
+        pub description: String,
+        pub kind: String,
+        pub categories: Vec<String>,
+        pub domestic_abuse: Option<bool>,
+        pub alcohol_related: Option<bool>,
+        pub youth_related: Option<bool>,
+        pub hate_crime: Option<bool>,
+        pub hate_strands: Vec<String>,
+        pub drug_classes: Vec<String>,
+        pub fire_types: Vec<String>,
+        /// The priorities (of the asking partnership's plans) the indicator is linked to.
+        pub priority_ids: Vec<Uuid>,
+    }
 }
 
 impl IndicatorRow {
@@ -141,9 +144,10 @@ pub async fn get<C: ConnectionTrait>(
     .ok_or_else(|| AppError::not_found("indicator"))
 }
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: Uuid,
+pg_row! {
+    struct IdRow {
+        id: Uuid,
+    }
 }
 
 /// Adds a partnership's own indicator.
@@ -188,9 +192,10 @@ pub async fn create<C: ConnectionTrait>(
     get(conn, partnership, id).await
 }
 
-#[derive(FromQueryResult)]
-struct PlanOf {
-    partnership_id: Uuid,
+pg_row! {
+    struct PlanOf {
+        partnership_id: Uuid,
+    }
 }
 
 /// The partnership a priority's plan belongs to, if the priority exists.
@@ -241,16 +246,18 @@ pub async fn unlink<C: ConnectionTrait>(
         > 0)
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ValueRow {
-    pub indicator_id: Uuid,
-    pub partnership_id: Uuid,
-    pub period_from: NaiveDate,
-    pub period_to: NaiveDate,
-    pub value: i64,
-    pub source: String,
-    pub recorded_by_sub: String,
-    pub recorded_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct ValueRow {
+        pub indicator_id: Uuid,
+        pub partnership_id: Uuid,
+        pub period_from: NaiveDate,
+        pub period_to: NaiveDate,
+        pub value: i64,
+        pub source: String,
+        pub recorded_by_sub: String,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
 
 const VALUE_COLUMNS: &str = "indicator_id, partnership_id, period_from, period_to, value, source, \
@@ -336,14 +343,16 @@ pub async fn values_of<C: ConnectionTrait>(
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct PopulationRow {
-    pub partnership_id: Uuid,
-    pub year: i32,
-    pub population: i32,
-    pub source: String,
-    pub recorded_by_sub: String,
-    pub recorded_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct PopulationRow {
+        pub partnership_id: Uuid,
+        pub year: i32,
+        pub population: i32,
+        pub source: String,
+        pub recorded_by_sub: String,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
 
 const POPULATION_COLUMNS: &str =
@@ -412,12 +421,14 @@ pub async fn populations_for<C: ConnectionTrait>(
     .await
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct CountyMember {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub county: String,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct CountyMember {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub county: String,
+    }
 }
 
 /// The partnerships of the same county as `partnership` (itself included), by slug.
@@ -476,12 +487,13 @@ fn condition(d: &Definition, values: &mut Vec<sea_orm::Value>) -> String {
     }
 }
 
-#[derive(FromQueryResult)]
-struct CountsRow {
-    partnership_id: Uuid,
-    k: Option<i32>,
-    total: i64,
-    counts: Vec<i64>,
+pg_row! {
+    struct CountsRow {
+        partnership_id: Uuid,
+        k: Option<i32>,
+        total: i64,
+        counts: Vec<i64>,
+    }
 }
 
 /// Counts ACTIVE incidents for each indicator definition, partnership and window (windows must
@@ -551,10 +563,12 @@ pub async fn window_counts<C: ConnectionTrait>(
     Ok(out)
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct LinkRow {
-    pub priority_id: Uuid,
-    pub indicator_id: Uuid,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct LinkRow {
+        pub priority_id: Uuid,
+        pub indicator_id: Uuid,
+    }
 }
 
 /// The indicator links of a plan's priorities.

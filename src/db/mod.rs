@@ -11,9 +11,11 @@ pub mod indicator;
 pub mod partnership;
 pub mod plan;
 pub mod request;
+pub mod row;
 pub mod submission;
 pub mod vocabulary;
 
+use crate::pg_row;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -389,9 +391,10 @@ pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The migrations not yet applied. Reads the migration table only (the service role may read
 /// it and create nothing), so it works on the request pool.
 pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-    #[derive(FromQueryResult)]
-    struct Applied {
-        version: String,
+    pg_row! {
+        struct Applied {
+            version: String,
+        }
     }
     let applied: Vec<Applied> = Applied::find_by_statement(stmt(
         "SELECT version FROM seaql_migrations",

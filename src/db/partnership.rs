@@ -1,25 +1,30 @@
 //! Partnerships (the tenants) and the agencies that act in them.
 
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use crate::pg_row;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{fetch_all, fetch_optional};
 use crate::error::AppResult;
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
-pub struct AgencyRow {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub kind: String,
+pg_row! {
+    #[derive(Debug, Clone, serde::Deserialize)]
+    pub struct AgencyRow {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub kind: String,
+    }
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct PartnershipRow {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub county: String,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct PartnershipRow {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub county: String,
+    }
 }
 
 pub async fn agency_by_slug<C: ConnectionTrait>(

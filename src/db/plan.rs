@@ -2,6 +2,7 @@
 //! Every lookup by id takes the caller's scope (partnership ids), so a record outside it is
 //! indistinguishable from one that does not exist.
 
+use crate::pg_row;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
@@ -31,99 +32,111 @@ const PROGRESS_COLUMNS: &str = "r.id, r.action_id, r.quarter, r.status, r.commen
     r.percent_complete, r.supersedes_id, r.recorded_by_sub, r.recorded_by_agency, r.recorded_at, \
     EXISTS (SELECT 1 FROM progress_records s WHERE s.supersedes_id = r.id) AS superseded";
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct PlanRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub partnership_slug: String,
-    pub financial_year: String,
-    pub title: String,
-    pub status: String,
-    pub draft_number: i32,
-    pub signed_off_by: Option<String>,
-    pub signed_off_on: Option<NaiveDate>,
-    pub ratified_meeting: Option<String>,
-    pub ratified_on: Option<NaiveDate>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct PlanRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub partnership_slug: String,
+        pub financial_year: String,
+        pub title: String,
+        pub status: String,
+        pub draft_number: i32,
+        pub signed_off_by: Option<String>,
+        pub signed_off_on: Option<NaiveDate>,
+        pub ratified_meeting: Option<String>,
+        pub ratified_on: Option<NaiveDate>,
+        pub closed_at: Option<DateTime<Utc>>,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct PlanEventRow {
-    pub id: i64,
-    pub plan_id: Uuid,
-    pub step: String,
-    pub draft_number: i32,
-    pub actor_sub: String,
-    pub actor_agency: String,
-    pub detail: Option<String>,
-    pub at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct PlanEventRow {
+        pub id: i64,
+        pub plan_id: Uuid,
+        pub step: String,
+        pub draft_number: i32,
+        pub actor_sub: String,
+        pub actor_agency: String,
+        pub detail: Option<String>,
+        pub at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
-pub struct PriorityRow {
-    pub id: Uuid,
-    pub plan_id: Uuid,
-    pub position: i32,
-    pub title: String,
-    pub description: String,
+pg_row! {
+    #[derive(Debug, Clone, serde::Deserialize)]
+    pub struct PriorityRow {
+        pub id: Uuid,
+        pub plan_id: Uuid,
+        pub position: i32,
+        pub title: String,
+        pub description: String,
+    }
 }
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
-pub struct ActionRow {
-    pub id: Uuid,
-    pub plan_id: Uuid,
-    pub priority_id: Uuid,
-    pub action_ref: String,
-    pub title: String,
-    pub description: String,
-    pub measure: String,
-    pub target_date: Option<NaiveDate>,
-    pub lead_agency_id: Uuid,
-    pub lead_officer: String,
-    pub added_in_quarter: Option<String>,
-    pub version: i32,
-    pub removal_reason: Option<String>,
-    pub removal_decided_by: Option<String>,
-    pub removal_decided_on: Option<NaiveDate>,
-    pub removal_quarter: Option<String>,
-    pub removed_by_sub: Option<String>,
-    pub removed_at: Option<DateTime<Utc>>,
-    pub carried_over_from_id: Option<Uuid>,
+pg_row! {
+    #[derive(Debug, Clone, serde::Deserialize)]
+    pub struct ActionRow {
+        pub id: Uuid,
+        pub plan_id: Uuid,
+        pub priority_id: Uuid,
+        pub action_ref: String,
+        pub title: String,
+        pub description: String,
+        pub measure: String,
+        pub target_date: Option<NaiveDate>,
+        pub lead_agency_id: Uuid,
+        pub lead_officer: String,
+        pub added_in_quarter: Option<String>,
+        pub version: i32,
+        pub removal_reason: Option<String>,
+        pub removal_decided_by: Option<String>,
+        pub removal_decided_on: Option<NaiveDate>,
+        pub removal_quarter: Option<String>,
+        pub removed_by_sub: Option<String>,
+        pub removed_at: Option<DateTime<Utc>>,
+        pub carried_over_from_id: Option<Uuid>,
+    }
 }
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ProgressRow {
-    pub id: Uuid,
-    pub action_id: Uuid,
-    pub quarter: String,
-    pub status: String,
-    pub commentary: Option<String>,
-    pub percent_complete: Option<i16>,
-    pub supersedes_id: Option<Uuid>,
-    pub recorded_by_sub: String,
-    pub recorded_by_agency: String,
-    pub recorded_at: DateTime<Utc>,
-    pub superseded: bool,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct ProgressRow {
+        pub id: Uuid,
+        pub action_id: Uuid,
+        pub quarter: String,
+        pub status: String,
+        pub commentary: Option<String>,
+        pub percent_complete: Option<i16>,
+        pub supersedes_id: Option<Uuid>,
+        pub recorded_by_sub: String,
+        pub recorded_by_agency: String,
+        pub recorded_at: DateTime<Utc>,
+        pub superseded: bool,
+    }
 }
 
-/// One action's standing inputs for a progress report.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct ReportRow {
-    pub id: Uuid,
-    pub priority_id: Uuid,
-    pub action_ref: String,
-    pub title: String,
-    pub added_in_quarter: Option<String>,
-    pub removal_quarter: Option<String>,
-    pub removal_reason: Option<String>,
-    pub removal_decided_by: Option<String>,
-    pub removal_decided_on: Option<NaiveDate>,
-    pub status: Option<String>,
-    pub status_quarter: Option<String>,
-    pub commentary: Option<String>,
-    pub target_date: Option<NaiveDate>,
-    pub lead_agency: String,
+pg_row! {
+    /// One action's standing inputs for a progress report.
+    #[derive(Debug, Clone)]
+    pub struct ReportRow {
+        pub id: Uuid,
+        pub priority_id: Uuid,
+        pub action_ref: String,
+        pub title: String,
+        pub added_in_quarter: Option<String>,
+        pub removal_quarter: Option<String>,
+        pub removal_reason: Option<String>,
+        pub removal_decided_by: Option<String>,
+        pub removal_decided_on: Option<NaiveDate>,
+        pub status: Option<String>,
+        pub status_quarter: Option<String>,
+        pub commentary: Option<String>,
+        pub target_date: Option<NaiveDate>,
+        pub lead_agency: String,
+    }
 }
 
 fn scope_value(scope: &[Uuid]) -> Value {
@@ -262,9 +275,10 @@ pub async fn plan_for_year<C: ConnectionTrait>(
     .await
 }
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: Uuid,
+pg_row! {
+    struct IdRow {
+        id: Uuid,
+    }
 }
 
 pub async fn insert_plan<C: ConnectionTrait>(
@@ -597,9 +611,10 @@ pub async fn update_action<C: ConnectionTrait>(
     row: &ActionRow,
     expected_version: i32,
 ) -> AppResult<i32> {
-    #[derive(FromQueryResult)]
-    struct VersionRow {
-        version: i32,
+    pg_row! {
+        struct VersionRow {
+            version: i32,
+        }
     }
     let updated: Option<VersionRow> = write_returning(
         conn,
@@ -729,10 +744,12 @@ pub async fn latest_status_of_actions<C: ConnectionTrait>(
     fetch_all(conn, &sql, vec![ids.to_vec().into()]).await
 }
 
-#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
-pub struct LatestStatusRow {
-    pub action_id: Uuid,
-    pub status: String,
+pg_row! {
+    #[derive(Debug, Clone, serde::Deserialize)]
+    pub struct LatestStatusRow {
+        pub action_id: Uuid,
+        pub status: String,
+    }
 }
 
 /// The latest standing record's status per action among the records `which` selects (a

@@ -27,13 +27,14 @@
 //! the read lane sees no case rows (the policies fail closed). Heavy requests get their
 //! statement budget the same way, in the same statement, so none of this costs a round trip.
 
+use crate::pg_row;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::{self, Executor, PgPool, Postgres, pool::PoolConnection};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    FromQueryResult, QueryResult, RuntimeErr, Statement, TransactionTrait,
+    QueryResult, RuntimeErr, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -480,16 +481,17 @@ pub async fn begin(
     begun.map(RequestDb::Txn).map_err(AppError::internal)
 }
 
-#[derive(FromQueryResult)]
-struct OpenRow {
-    id: Uuid,
-    slug: String,
-    name: String,
-    kind: String,
-    partnership_id: Option<Uuid>,
-    partnership_slug: Option<String>,
-    partnership_name: Option<String>,
-    county: Option<String>,
+pg_row! {
+    struct OpenRow {
+        id: Uuid,
+        slug: String,
+        name: String,
+        kind: String,
+        partnership_id: Option<Uuid>,
+        partnership_slug: Option<String>,
+        partnership_name: Option<String>,
+        county: Option<String>,
+    }
 }
 
 /// The caller's agency with the partnerships among the token's that it belongs to, in one

@@ -1,24 +1,27 @@
 //! Submitted reports: stored once, never changed.
 
+use crate::pg_row;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{fetch_all, fetch_optional, write_returning};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct SubmissionRow {
-    pub id: Uuid,
-    pub partnership_id: Uuid,
-    pub kind: String,
-    pub parameters: serde_json::Value,
-    pub content: serde_json::Value,
-    pub content_hash: String,
-    pub note: String,
-    pub submitted_by_sub: String,
-    pub submitted_by_agency: String,
-    pub submitted_at: DateTime<Utc>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    pub struct SubmissionRow {
+        pub id: Uuid,
+        pub partnership_id: Uuid,
+        pub kind: String,
+        pub parameters: serde_json::Value,
+        pub content: serde_json::Value,
+        pub content_hash: String,
+        pub note: String,
+        pub submitted_by_sub: String,
+        pub submitted_by_agency: String,
+        pub submitted_at: DateTime<Utc>,
+    }
 }
 
 const COLUMNS: &str = "id, partnership_id, kind, parameters, content, content_hash, note, submitted_by_sub, \
@@ -111,9 +114,10 @@ pub async fn page<C: ConnectionTrait>(
     .await
 }
 
-#[derive(FromQueryResult)]
-struct N {
-    n: i64,
+pg_row! {
+    struct N {
+        n: i64,
+    }
 }
 
 pub async fn count<C: ConnectionTrait>(

@@ -1,21 +1,24 @@
 //! Vocabularies as data. The built-in terms are written at start-up (idempotently), so a new
 //! release's vocabulary changes reach every installation without seed data in migrations.
 
+use crate::pg_row;
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 
 use super::{execute, fetch_all};
 use crate::domain::vocabulary::{Term, Vocabularies, Vocabulary, builtin};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, FromQueryResult)]
-struct TermRow {
-    vocabulary: String,
-    code: String,
-    label: String,
-    valid_from: NaiveDate,
-    valid_to: Option<NaiveDate>,
-    aliases: Vec<String>,
+pg_row! {
+    #[derive(Debug, Clone)]
+    struct TermRow {
+        vocabulary: String,
+        code: String,
+        label: String,
+        valid_from: NaiveDate,
+        valid_to: Option<NaiveDate>,
+        aliases: Vec<String>,
+    }
 }
 
 /// Writes the built-in vocabularies: new terms added, labels, aliases and end dates brought up to

@@ -8,13 +8,14 @@
 //! directives, arguments, timestamps, progress histories, ...) takes the ordinary path: the
 //! caller falls back when [`shape`] says `None`. The tests compare both paths field for field.
 
+use crate::pg_row;
 use std::borrow::Cow;
 use std::sync::Mutex;
 
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::plan::Plan;
@@ -230,9 +231,10 @@ pub fn statement(shape: &Shape) -> String {
     )
 }
 
-#[derive(FromQueryResult)]
-struct PageRow {
-    page: String,
+pg_row! {
+    struct PageRow {
+        page: String,
+    }
 }
 
 /// The page's value, or NOT_FOUND exactly as for a plan outside the caller's scope.
