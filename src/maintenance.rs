@@ -98,7 +98,7 @@ pub async fn delete_due<C: ConnectionTrait + TransactionTrait>(
         audit::record_maintenance(
             &txn,
             who,
-            Some(case.partnership_id),
+            case.partnership_id,
             Action::RetentionDeleted,
             Some(("case", case.id.to_string())),
             json!({
@@ -112,22 +112,33 @@ pub async fn delete_due<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     // People no case holds any more (their last part was removed from a case): nothing can
-    // show them, and nothing should keep them.
-    let orphans = execute(
+    // show them, and nothing should keep them. One entry per partnership they were in.
+    pg_row! {
+        struct Orphans {
+            partnership_id: Uuid,
+            n: i64,
+        }
+    }
+    let by_partnership: Vec<Orphans> = fetch_all(
         &txn,
-        "DELETE FROM people pe WHERE NOT EXISTS (SELECT 1 FROM case_subjects cs WHERE cs.person_id = pe.id)",
+        "WITH gone AS (DELETE FROM people pe \
+           WHERE NOT EXISTS (SELECT 1 FROM case_subjects cs WHERE cs.person_id = pe.id) \
+           RETURNING pe.partnership_id) \
+         SELECT partnership_id, count(*) AS n FROM gone GROUP BY partnership_id ORDER BY partnership_id",
         vec![],
-        &[],
     )
     .await?;
-    if orphans > 0 {
+    let mut orphans = 0u64;
+    for o in &by_partnership {
+        let n = u64::try_from(o.n).unwrap_or(0);
+        orphans += n;
         audit::record_maintenance(
             &txn,
             who,
-            None,
+            o.partnership_id,
             Action::RetentionDeleted,
             None,
-            json!({"peopleInNoCase": orphans, "rule": "a person no case holds"}),
+            json!({"peopleInNoCase": n, "rule": "a person no case holds"}),
         )
         .await?;
     }
@@ -191,7 +202,7 @@ pub async fn subject_export<C: ConnectionTrait + TransactionTrait>(
     audit::record_maintenance(
         &txn,
         who,
-        Some(doc.partnership_id),
+        doc.partnership_id,
         Action::SubjectExported,
         Some(("person", person.to_string())),
         json!({"cases": doc.doc["cases"].as_array().map_or(0, Vec::len)}),

@@ -160,9 +160,12 @@ async fn seals_cover_only_ended_transactions_and_verify_finds_the_first_altered_
 
     // A transaction still open with an entry of its own: the seal must not cover it.
     let open = app.db.begin().await.expect("begin");
-    open.execute_unprepared("INSERT INTO audit_log (sub, action) VALUES ('late', 'CASE_VIEWED')")
-        .await
-        .expect("insert");
+    open.execute_unprepared(
+        "INSERT INTO audit_log (sub, partnership_id, action) \
+         SELECT 'late', id, 'CASE_VIEWED' FROM partnerships LIMIT 1",
+    )
+    .await
+    .expect("insert");
     // Sealing runs as the service role, as the server does it.
     assert_eq!(
         csphub::db::audit::seal(&service).await.expect("seal"),

@@ -256,7 +256,8 @@ async fn not_even_the_owner_can_alter_audit_entries_seals_or_notes() {
     fixtures(&app.db).await;
     app.db
         .execute_unprepared(
-            "INSERT INTO audit_log (sub, action, record_type, record_id) VALUES ('pc-1', 'CASE_VIEWED', 'case', 'x')",
+            "INSERT INTO audit_log (sub, partnership_id, action, record_type, record_id) \
+             SELECT 'pc-1', id, 'CASE_VIEWED', 'case', 'x' FROM partnerships LIMIT 1",
         )
         .await
         .expect("insert");

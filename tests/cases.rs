@@ -1527,6 +1527,29 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
         .try_get::<i64>("", "n")
         .expect("n");
     assert_eq!(left, 0);
+    // The deletion is recorded in the partnership the person was in, like every audit entry.
+    let entries = app
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT (l.partnership_id = c.partnership_id) AS same, l.detail->>'peopleInNoCase' AS n \
+                 FROM audit_log l, cases c WHERE c.id = '{case}' \
+                 AND l.action = 'RETENTION_DELETED' AND l.detail ? 'peopleInNoCase'"
+            ),
+        ))
+        .await
+        .expect("q");
+    let entries: Vec<(bool, String)> = entries
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<bool>("", "same").expect("same"),
+                r.try_get::<String>("", "n").expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(entries, vec![(true, "1".to_owned())]);
     assert_eq!(
         audit_since(&app, 0)
             .await

@@ -24,8 +24,14 @@ const SHARED: &[(&str, &str)] = &[
     ),
     ("seaql_migrations", "the schema's migration record"),
     (
+        "audit_log_unscoped",
+        "audit entries written without a partnership before every entry had one; it takes no \
+         new rows and keeps them in the seal chain",
+    ),
+    (
         "audit_seals",
-        "the audit log's one hash chain (see audit_log below)",
+        "the deployment's one hash chain over every audit entry: entry ids and hashes, no \
+         partnership's data; a sharded deployment would keep one chain per partnership",
     ),
     (
         "incident_pushes",
@@ -35,17 +41,10 @@ const SHARED: &[(&str, &str)] = &[
 
 /// Tables that hold partnership data but whose `partnership_id` may be NULL, and why. Each is a
 /// step a sharded deployment must take first (docs/scaling.md).
-const NULLABLE: &[(&str, &str)] = &[
-    (
-        "audit_log",
-        "maintenance entries (retention deletions, subject access) span partnerships, and the \
-         seals chain every entry in one order",
-    ),
-    (
-        "indicators",
-        "the built-in indicators belong to no partnership; a partnership's own ones do",
-    ),
-];
+const NULLABLE: &[(&str, &str)] = &[(
+    "indicators",
+    "the built-in indicators belong to no partnership; a partnership's own ones do",
+)];
 
 #[tokio::test]
 async fn every_table_of_partnership_data_has_a_not_null_partnership_id() {
@@ -159,4 +158,154 @@ async fn a_child_row_has_its_parents_partnership_whoever_wrote_it() {
         )
         .await;
     assert_eq!(n, 1);
+}
+
+/// A database migrated up to `before` of the migrations, empty otherwise, dropped with the guard.
+struct OldDatabase {
+    name: String,
+    db: sea_orm::DatabaseConnection,
+}
+
+impl OldDatabase {
+    async fn at(before: &str) -> OldDatabase {
+        use migration::MigratorTrait;
+        let name = format!("csphub_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = common::admin().await;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create");
+        admin.close().await.expect("close");
+        let db = common::connect(&name).await;
+        let steps = migration::Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == before)
+            .unwrap_or_else(|| panic!("no migration {before}"));
+        migration::Migrator::up(&db, Some(u32::try_from(steps).expect("steps")))
+            .await
+            .expect("old migrations");
+        OldDatabase { name, db }
+    }
+
+    async fn finish_migrations(&self) {
+        use migration::MigratorTrait;
+        migration::Migrator::up(&self.db, None)
+            .await
+            .expect("new migrations");
+    }
+
+    async fn drop(self) {
+        self.db.close().await.expect("close");
+        let admin = common::admin().await;
+        admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .expect("drop");
+        admin.close().await.expect("close");
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        self.db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                sql.to_owned(),
+            ))
+            .await
+            .expect(sql)
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n")
+    }
+}
+
+#[tokio::test]
+async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_entry_gets_one() {
+    use csphub::db::audit::{Sealed, Verified};
+    let old = OldDatabase::at("m20261204_000001_audit_partnership").await;
+    // Before: retention wrote its deletion of people no case held without a partnership.
+    old.db
+        .execute_unprepared(
+            "INSERT INTO partnerships (slug, name, county) VALUES ('p', 'P', 'C'); \
+             INSERT INTO audit_log (sub, partnership_id, action, record_type, record_id) \
+               SELECT 'pc-1', id, 'CASE_VIEWED', 'case', 'x' FROM partnerships WHERE slug = 'p'; \
+             INSERT INTO audit_log (sub, action, detail) \
+               VALUES ('retention-job', 'RETENTION_DELETED', '{\"peopleInNoCase\": 2}');",
+        )
+        .await
+        .expect("old entries");
+    // Sealed before the upgrade, as the old server sealed: over audit_log itself (a stand-in
+    // view of the same rows gives the seal code the old server's input).
+    old.db
+        .execute_unprepared("CREATE VIEW audit_entries AS SELECT * FROM audit_log")
+        .await
+        .expect("stand-in view");
+    assert_eq!(
+        csphub::db::audit::seal(&old.db).await.expect("seal"),
+        Sealed::Entries { seq: 1, count: 2 }
+    );
+    old.db
+        .execute_unprepared("DROP VIEW audit_entries")
+        .await
+        .expect("drop stand-in");
+    old.finish_migrations().await;
+    assert_eq!(
+        old.count("SELECT count(*) AS n FROM audit_log").await,
+        1,
+        "only the partnership's entry is left in audit_log"
+    );
+    assert_eq!(
+        old.count(
+            "SELECT count(*) AS n FROM audit_log_unscoped \
+             WHERE sub = 'retention-job' AND detail = '{\"peopleInNoCase\": 2}'"
+        )
+        .await,
+        1,
+        "the other moved, unchanged"
+    );
+    assert_eq!(
+        csphub::db::audit::verify(&old.db).await.expect("verify"),
+        Verified::Intact {
+            seals: 1,
+            entries: 2,
+            unsealed: 0
+        },
+        "the old seal still matches its entries, one of them moved"
+    );
+    old.db
+        .execute_unprepared(
+            "INSERT INTO audit_log (sub, partnership_id, action) \
+             SELECT 'pc-2', id, 'CASE_VIEWED' FROM partnerships WHERE slug = 'p'",
+        )
+        .await
+        .expect("new entry");
+    assert_eq!(
+        csphub::db::audit::seal(&old.db).await.expect("seal"),
+        Sealed::Entries { seq: 2, count: 1 }
+    );
+    assert_eq!(
+        csphub::db::audit::verify(&old.db).await.expect("verify"),
+        Verified::Intact {
+            seals: 2,
+            entries: 3,
+            unsealed: 0
+        }
+    );
+    // Nothing new goes in without a partnership, in either table.
+    for sql in [
+        "INSERT INTO audit_log (sub, action) VALUES ('x', 'CASE_VIEWED')",
+        "INSERT INTO audit_log_unscoped (id, at, xact, sub, action, detail) \
+         VALUES (99, now(), 1, 'x', 'CASE_VIEWED', '{}')",
+        "DELETE FROM audit_log_unscoped",
+    ] {
+        let e = old.db.execute_unprepared(sql).await.expect_err(sql);
+        let e = e.to_string();
+        assert!(
+            e.contains("null value in column \"partnership_id\"") || e.contains("append-only"),
+            "{sql}: {e}"
+        );
+    }
+    old.drop().await;
 }

@@ -13,6 +13,7 @@ mod m20261130_000001_incident_counts;
 mod m20261201_000001_vocabulary_aliases;
 mod m20261201_000002_places;
 mod m20261202_000001_partnership_ids;
+mod m20261204_000001_audit_partnership;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_vocabulary_aliases::Migration),
             Box::new(m20261201_000002_places::Migration),
             Box::new(m20261202_000001_partnership_ids::Migration),
+            Box::new(m20261204_000001_audit_partnership::Migration),
         ]
     }
 }

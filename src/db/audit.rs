@@ -71,7 +71,7 @@ impl Action {
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     who: &Principal,
-    partnership_id: Option<Uuid>,
+    partnership_id: Uuid,
     action: Action,
     record: Option<(&str, String)>,
     detail: Json,
@@ -96,7 +96,7 @@ pub async fn record<C: ConnectionTrait>(
 pub struct Pending {
     pub sub: String,
     pub agency_id: Uuid,
-    pub partnership_id: Option<Uuid>,
+    pub partnership_id: Uuid,
     pub action: Action,
     pub record_type: Option<String>,
     pub record_id: Option<String>,
@@ -111,7 +111,7 @@ pub type Reads = std::sync::Arc<std::sync::Mutex<Vec<Pending>>>;
 pub fn queue_read(
     reads: &Reads,
     who: &Principal,
-    partnership_id: Option<Uuid>,
+    partnership_id: Uuid,
     action: Action,
     record: Option<(&str, String)>,
     detail: Json,
@@ -176,7 +176,7 @@ pub async fn write_reads<C: ConnectionTrait>(conn: &C, reads: &Reads) -> AppResu
 pub async fn record_maintenance<C: ConnectionTrait>(
     conn: &C,
     who: &str,
-    partnership_id: Option<Uuid>,
+    partnership_id: Uuid,
     action: Action,
     record: Option<(&str, String)>,
     detail: Json,
@@ -199,7 +199,7 @@ async fn write<C: ConnectionTrait>(
     conn: &C,
     sub: &str,
     agency_id: Option<Uuid>,
-    partnership_id: Option<Uuid>,
+    partnership_id: Uuid,
     action: Action,
     record: Option<(&str, String)>,
     detail: Json,
@@ -361,7 +361,7 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
     let entries: Vec<EntryRow> = fetch_all(
         &txn,
         &format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE xact >= $1 AND xact < $2 ORDER BY id"
+            "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE xact >= $1 AND xact < $2 ORDER BY id"
         ),
         vec![from.into(), lock.horizon.into()],
     )
@@ -452,7 +452,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
         let now: Vec<EntryRow> = fetch_all(
             conn,
             &format!(
-                "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE xact >= $1 AND xact < $2 ORDER BY id"
+                "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE xact >= $1 AND xact < $2 ORDER BY id"
             ),
             vec![s.from_xact.into(), s.to_xact.into()],
         )
@@ -486,7 +486,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
     }
     let unsealed = fetch_optional::<Count, _>(
         conn,
-        "SELECT count(*) AS n FROM audit_log WHERE xact >= $1",
+        "SELECT count(*) AS n FROM audit_entries WHERE xact >= $1",
         vec![prev_to.into()],
     )
     .await?

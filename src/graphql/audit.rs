@@ -123,7 +123,7 @@ impl AuditQuery {
         super::audit_read(
             ctx,
             p,
-            Some(partnership.id),
+            partnership.id,
             Action::AuditLogViewed,
             None,
             json!({"filter": {"action": f.action, "sub": f.sub, "recordId": f.record_id,

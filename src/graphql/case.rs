@@ -829,7 +829,7 @@ impl Case {
         super::audit_read(
             ctx,
             p,
-            Some(self.row.partnership_id),
+            self.row.partnership_id,
             Action::NotesViewed,
             Some(("case", self.row.id.to_string())),
             json!({"notes": ids}),
@@ -906,7 +906,7 @@ impl CaseQuery {
         super::audit_read(
             ctx,
             p,
-            Some(partnership.id),
+            partnership.id,
             Action::CasesListed,
             None,
             json!({
@@ -989,7 +989,7 @@ impl CaseQuery {
         super::audit_read(
             ctx,
             p,
-            Some(scope.id),
+            scope.id,
             Action::PeopleSearched,
             None,
             json!({
@@ -1005,7 +1005,7 @@ fn viewed(ctx: &Context<'_>, p: &Principal, row: &CaseRow) -> Result<(), AppErro
     super::audit_read(
         ctx,
         p,
-        Some(row.partnership_id),
+        row.partnership_id,
         Action::CaseViewed,
         Some(("case", row.id.to_string())),
         json!({"ref": row.r#ref}),
@@ -1195,7 +1195,7 @@ impl CaseMutation {
         audit::record(
             &txn,
             p,
-            Some(scope.id),
+            scope.id,
             Action::CaseOpened,
             Some(("case", id.to_string())),
             json!({"ref": case.r#ref}),
@@ -1261,7 +1261,7 @@ impl CaseMutation {
             audit::record(
                 &txn,
                 p,
-                Some(case.partnership_id),
+                case.partnership_id,
                 Action::CaseShared,
                 Some(("case", case.id.to_string())),
                 json!({"agency": input.agency, "legalBasis": input.legal_basis.as_str()}),
@@ -1301,7 +1301,7 @@ impl CaseMutation {
         audit::record(
             &txn,
             p,
-            Some(case.partnership_id),
+            case.partnership_id,
             Action::CaseUnshared,
             Some(("case", case.id.to_string())),
             json!({"agency": agency}),
@@ -1350,7 +1350,7 @@ impl CaseMutation {
         audit::record(
             &txn,
             p,
-            Some(case.partnership_id),
+            case.partnership_id,
             Action::NoteAdded,
             Some(("case", case.id.to_string())),
             json!({"note": id.to_string(), "visibility": input.visibility.as_str(),
@@ -1449,7 +1449,7 @@ impl CaseMutation {
         audit::record(
             &txn,
             p,
-            Some(case.partnership_id),
+            case.partnership_id,
             Action::SubjectAdded,
             Some(("case", case.id.to_string())),
             json!({"person": person_id.to_string(), "part": input.part.as_str(),
@@ -1607,7 +1607,7 @@ async fn audited(
     audit::record(
         txn,
         p,
-        Some(case.partnership_id),
+        case.partnership_id,
         action,
         Some(("case", case.id.to_string())),
         detail,
@@ -1679,7 +1679,7 @@ impl CaseWorkMutation {
         audit::record(
             &txn,
             p,
-            Some(partnership),
+            partnership,
             Action::PersonUpdated,
             Some(("person", person.to_string())),
             json!({"fields": changed}),

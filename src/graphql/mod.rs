@@ -258,7 +258,7 @@ pub(crate) fn heavy_granted(ctx: &Context<'_>) -> Result<(), AppError> {
 pub(crate) fn audit_read(
     ctx: &Context<'_>,
     who: &Principal,
-    partnership_id: Option<Uuid>,
+    partnership_id: Uuid,
     action: crate::db::audit::Action,
     record: Option<(&str, String)>,
     detail: serde_json::Value,

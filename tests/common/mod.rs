@@ -36,7 +36,7 @@ pub fn key(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-async fn admin() -> DatabaseConnection {
+pub async fn admin() -> DatabaseConnection {
     let mut opts = ConnectOptions::new(format!("{}/postgres", server()));
     opts.max_connections(1).sqlx_logging(false);
     Database::connect(opts)
