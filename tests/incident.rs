@@ -1161,3 +1161,128 @@ async fn anti_social_behaviour_without_its_type_is_accepted_and_counted_as_not_r
     let r = app.gql(q, json!({}), Some(&pcc)).await;
     assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
 }
+
+/// The push log's rows of `agency`'s pushes, oldest first: (push, partnership slug, received,
+/// created, updated, unchanged, rejected).
+async fn push_log(app: &TestApp, agency: &str) -> Vec<(i64, String, [i32; 5])> {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT l.push_id, p.slug, l.received, l.created, l.updated, l.unchanged, l.rejected \
+                 FROM incident_pushes l JOIN partnerships p ON p.id = l.partnership_id \
+                 JOIN agencies a ON a.id = l.agency_id WHERE a.slug = '{agency}' ORDER BY l.push_id, p.slug"
+            ),
+        ))
+        .await
+        .expect("push log")
+        .iter()
+        .map(|r| {
+            let n = |c: &str| r.try_get::<i32>("", c).expect(c);
+            (
+                r.try_get::<i64>("", "push_id").expect("push_id"),
+                r.try_get::<String>("", "slug").expect("slug"),
+                [
+                    n("received"),
+                    n("created"),
+                    n("updated"),
+                    n("unchanged"),
+                    n("rejected"),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_push_log_has_a_row_per_partnership_with_what_became_of_its_records() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    testshire(&app).await;
+    let police = app.token_for("police", "herts-police", &["testshire", "stevenage"], &[]);
+    let stevenage_area: String = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT a.code FROM areas a JOIN partnerships p ON p.id = a.partnership_id \
+             WHERE p.slug = 'stevenage' ORDER BY a.code LIMIT 1",
+        ))
+        .await
+        .expect("q")
+        .expect("an area")
+        .try_get("", "code")
+        .expect("code");
+    let mut records = vec![
+        record("LOG-1", "burglary", "2015-05-01T10:00:00Z", "north"),
+        record("LOG-2", "robbery", "2015-05-01T10:00:00Z", "south"),
+        record("LOG-BAD", "jaywalking", "2015-05-01T10:00:00Z", "north"),
+        record("LOG-S", "burglary", "2015-05-01T10:00:00Z", &stevenage_area),
+        // Rejected where no partnership of the push can be named: in no partnership's row.
+        record("LOG-NH", "burglary", "2015-05-01T10:00:00Z", "north"),
+        json!("not an object"),
+    ];
+    for r in &mut records[..3] {
+        r["partnership"] = json!("testshire");
+    }
+    records[3]["partnership"] = json!("stevenage");
+    records[4]["partnership"] = json!("north-herts");
+    let demo = push_log(&app, "herts-police").await.len();
+    let r = push(&app, &police, &records).await;
+    assert_eq!(counts(&r), (3, 0, 0, 3));
+    // Again, with one record changed.
+    records[1]["category"] = json!("burglary");
+    let r = push(&app, &police, &records).await;
+    assert_eq!(counts(&r), (0, 1, 2, 3));
+    // Nothing but rejections of records with no partnership of the push: no row.
+    let r = push(&app, &police, &records[4..]).await;
+    assert_eq!(counts(&r), (0, 0, 0, 2));
+    // Nothing but a rejection in testshire: testshire's row says so.
+    let r = push(&app, &police, &records[2..3]).await;
+    assert_eq!(counts(&r), (0, 0, 0, 1));
+
+    let log = push_log(&app, "herts-police").await.split_off(demo);
+    let rows: Vec<(String, [i32; 5])> = log.iter().map(|(_, p, c)| (p.clone(), *c)).collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("stevenage".to_owned(), [1, 1, 0, 0, 0]),
+            ("testshire".to_owned(), [3, 2, 0, 0, 1]),
+            ("stevenage".to_owned(), [1, 0, 0, 1, 0]),
+            ("testshire".to_owned(), [3, 0, 1, 1, 1]),
+            ("testshire".to_owned(), [1, 0, 0, 0, 1]),
+        ]
+    );
+    assert_eq!(log[0].0, log[1].0, "one push, one push_id");
+    assert_eq!(log[2].0, log[3].0);
+    assert!(log[2].0 > log[0].0);
+
+    // dataFreshness's pushes into testshire: every push with records for it, accepted or not.
+    let testshire_id: uuid::Uuid = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT id FROM partnerships WHERE slug = 'testshire'",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get("", "id")
+        .expect("id");
+    let last = csphub::db::incident::last_pushes(&app.db, testshire_id)
+        .await
+        .expect("last pushes");
+    let police_row = last
+        .iter()
+        .find(|l| l.agency == "herts-police")
+        .expect("police");
+    assert_eq!(police_row.pushes, 3);
+    assert!(police_row.last_push_at.is_some());
+    assert_eq!(
+        last.iter()
+            .filter(|l| l.agency != "herts-police")
+            .map(|l| l.pushes)
+            .sum::<i64>(),
+        0
+    );
+}

@@ -33,10 +33,6 @@ const SHARED: &[(&str, &str)] = &[
         "the deployment's one hash chain over every audit entry: entry ids and hashes, no \
          partnership's data; a sharded deployment would keep one chain per partnership",
     ),
-    (
-        "incident_pushes",
-        "an agency's push log: one push may span several partnerships (partnership_ids[])",
-    ),
 ];
 
 /// Tables that hold partnership data but whose `partnership_id` may be NULL, and why. Each is a
@@ -307,5 +303,61 @@ async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_
             "{sql}: {e}"
         );
     }
+    old.drop().await;
+}
+
+#[tokio::test]
+async fn a_push_logged_across_partnerships_becomes_one_row_per_partnership() {
+    let old = OldDatabase::at("m20261204_000002_push_partnerships").await;
+    old.db
+        .execute_unprepared(
+            "INSERT INTO partnerships (slug, name, county) VALUES ('a', 'A', 'C'), ('b', 'B', 'C'); \
+             INSERT INTO agencies (slug, name, kind) VALUES ('force', 'Force', 'police'); \
+             INSERT INTO incident_pushes (agency_id, partnership_ids, pushed_by_sub, received, created, \
+               updated, unchanged, rejected) \
+             SELECT (SELECT id FROM agencies WHERE slug = 'force'), \
+                    ARRAY(SELECT id FROM partnerships WHERE slug IN ('a', 'b')), 'sys', 5, 3, 1, 0, 1 \
+             UNION ALL \
+             SELECT (SELECT id FROM agencies WHERE slug = 'force'), '{}', 'sys', 2, 0, 0, 0, 2;",
+        )
+        .await
+        .expect("old pushes");
+    old.finish_migrations().await;
+    let rows = old
+        .db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT l.push_id, p.slug, l.received, l.created, l.updated, l.unchanged, l.rejected \
+             FROM incident_pushes l JOIN partnerships p ON p.id = l.partnership_id ORDER BY p.slug",
+        ))
+        .await
+        .expect("rows");
+    let rows: Vec<(i64, String, Vec<i32>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<i64>("", "push_id").expect("push_id"),
+                r.try_get::<String>("", "slug").expect("slug"),
+                ["received", "created", "updated", "unchanged", "rejected"]
+                    .iter()
+                    .map(|c| r.try_get::<i32>("", c).expect(c))
+                    .collect(),
+            )
+        })
+        .collect();
+    // The old push's whole counts on each partnership it touched; the push that touched none
+    // (every record rejected) held no partnership's data and is gone.
+    assert_eq!(
+        rows,
+        vec![
+            (1, "a".to_owned(), vec![5, 3, 1, 0, 1]),
+            (1, "b".to_owned(), vec![5, 3, 1, 0, 1])
+        ]
+    );
+    assert_eq!(
+        old.count("SELECT nextval('incident_push_ids') AS n").await,
+        3,
+        "new pushes number on from the old ones"
+    );
     old.drop().await;
 }

@@ -14,6 +14,7 @@ mod m20261201_000001_vocabulary_aliases;
 mod m20261201_000002_places;
 mod m20261202_000001_partnership_ids;
 mod m20261204_000001_audit_partnership;
+mod m20261204_000002_push_partnerships;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_places::Migration),
             Box::new(m20261202_000001_partnership_ids::Migration),
             Box::new(m20261204_000001_audit_partnership::Migration),
+            Box::new(m20261204_000002_push_partnerships::Migration),
         ]
     }
 }

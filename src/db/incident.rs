@@ -2,7 +2,7 @@
 //! freshness, export). A push is one transaction: all of its valid records or none.
 
 use crate::pg_row;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession, TransactionTrait, Value};
@@ -80,13 +80,16 @@ async fn lock_existing<C: ConnectionTrait>(
 ///
 /// A ref the agency already uses in a partnership outside `scope` is not touched: its index is
 /// returned, for the caller to reject.
+///
+/// The push log gets one row per partnership the push's records went to, with that
+/// partnership's counts; `rejected_in` names the partnership of each record the caller rejected
+/// whose partnership was known.
 pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     pusher: &Pusher,
     scope: &[Uuid],
     incidents: &[Incident],
-    received: usize,
-    rejected: usize,
+    rejected_in: &[Uuid],
 ) -> AppResult<(PushCounts, Vec<usize>)> {
     let txn = db.begin().await.map_err(AppError::internal)?;
     if let Some(budget) = pusher.budget {
@@ -111,6 +114,7 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
         .collect();
     sorted.retain(|i| !elsewhere.contains(&i.external_ref));
     let mut counts = PushCounts::default();
+    let mut created_refs: HashSet<String> = HashSet::new();
 
     let fresh: Vec<&Incident> = sorted
         .iter()
@@ -134,10 +138,10 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
             vec![batch_json(&fresh)?, pusher.agency_id.into(), pusher.sub.clone().into()],
         )
         .await?;
-        counts.created = inserted.len() as u64;
-        if inserted.len() < fresh.len() {
+        let done: HashSet<String> = inserted.into_iter().map(|r| r.external_ref).collect();
+        counts.created = done.len() as u64;
+        if done.len() < fresh.len() {
             // Another request inserted some of these refs first: compare with what it wrote.
-            let done: HashSet<String> = inserted.into_iter().map(|r| r.external_ref).collect();
             let raced: Vec<String> = fresh
                 .iter()
                 .map(|i| i.external_ref.clone())
@@ -155,6 +159,7 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
                 }
             }
         }
+        created_refs = done;
     }
 
     let changed: Vec<&Incident> = sorted
@@ -204,31 +209,70 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
         )
         .await?;
     }
-    let partnerships: Vec<Uuid> = {
-        let mut p: Vec<Uuid> = sorted.iter().map(|i| i.partnership_id).collect();
-        p.sort();
-        p.dedup();
-        p
-    };
-    execute(
-        &txn,
-        "INSERT INTO incident_pushes (agency_id, partnership_ids, pushed_by_sub, received, created, updated, unchanged, rejected) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        vec![
-            pusher.agency_id.into(),
-            partnerships.into(),
-            pusher.sub.clone().into(),
-            to_i32(received).into(),
-            to_i32(counts.created as usize).into(),
-            to_i32(counts.updated as usize).into(),
-            to_i32(counts.unchanged as usize).into(),
-            to_i32(rejected + blocked.len()).into(),
-        ],
-        &[],
-    )
-    .await?;
+    // The push log: per partnership, what became of its records.
+    let mut log: BTreeMap<Uuid, PushLogCounts> = BTreeMap::new();
+    for p in rejected_in {
+        let e = log.entry(*p).or_default();
+        e.received += 1;
+        e.rejected += 1;
+    }
+    for i in incidents {
+        let e = log.entry(i.partnership_id).or_default();
+        e.received += 1;
+        if elsewhere.contains(&i.external_ref) {
+            e.rejected += 1;
+        } else if created_refs.contains(&i.external_ref) {
+            e.created += 1;
+        } else if known
+            .get(&i.external_ref)
+            .is_some_and(|h| *h == i.content_hash)
+        {
+            e.unchanged += 1;
+        } else {
+            e.updated += 1;
+        }
+    }
+    if !log.is_empty() {
+        let column = |f: fn(&PushLogCounts) -> usize| -> Value {
+            log.values()
+                .map(|c| to_i32(f(c)))
+                .collect::<Vec<i32>>()
+                .into()
+        };
+        execute(
+            &txn,
+            "WITH push AS (SELECT nextval('incident_push_ids') AS id) \
+             INSERT INTO incident_pushes (push_id, partnership_id, agency_id, pushed_by_sub, received, \
+               created, updated, unchanged, rejected) \
+             SELECT push.id, t.p, $2, $3, t.received, t.created, t.updated, t.unchanged, t.rejected \
+             FROM push, unnest($1::uuid[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[]) \
+               AS t(p, received, created, updated, unchanged, rejected)",
+            vec![
+                log.keys().copied().collect::<Vec<Uuid>>().into(),
+                pusher.agency_id.into(),
+                pusher.sub.clone().into(),
+                column(|c| c.received),
+                column(|c| c.created),
+                column(|c| c.updated),
+                column(|c| c.unchanged),
+                column(|c| c.rejected),
+            ],
+            &[],
+        )
+        .await?;
+    }
     txn.commit().await.map_err(AppError::internal)?;
     Ok((counts, blocked))
+}
+
+/// One partnership's row of the push log.
+#[derive(Debug, Clone, Copy, Default)]
+struct PushLogCounts {
+    received: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    rejected: usize,
 }
 
 fn to_i32(n: usize) -> i32 {
@@ -707,7 +751,9 @@ pg_row! {
     }
 }
 
-/// Every pushing member agency (police, fire, council) of the partnership and its last push.
+/// Every pushing member agency (police, fire, council) of the partnership and its last push with
+/// records for it, accepted or not (a record rejected before its partnership was known counts
+/// in no partnership).
 pub async fn last_pushes<C: ConnectionTrait>(
     conn: &C,
     partnership: Uuid,
@@ -716,7 +762,7 @@ pub async fn last_pushes<C: ConnectionTrait>(
         conn,
         "SELECT a.slug AS agency, max(p.pushed_at) AS last_push_at, count(p.id) AS pushes \
          FROM agencies a JOIN agency_partnerships ap ON ap.agency_id = a.id AND ap.partnership_id = $1 \
-         LEFT JOIN incident_pushes p ON p.agency_id = a.id AND $1 = ANY(p.partnership_ids) \
+         LEFT JOIN incident_pushes p ON p.agency_id = a.id AND p.partnership_id = $1 \
          WHERE a.kind IN ('police', 'fire', 'council') GROUP BY a.slug ORDER BY a.slug",
         vec![partnership.into()],
     )
@@ -762,14 +808,23 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
         })
         .collect();
     let vocabularies = super::vocabulary::load(db).await?;
-    let received = records.len();
     let ctx = PushContext {
         targets: &targets,
         vocabularies: &vocabularies,
         now: Utc::now(),
     };
+    // The partnership each record went to, where it names one the push may go to: the push
+    // log counts a rejected record there.
+    let record_partnership: Vec<Option<Uuid>> = records
+        .iter()
+        .map(|r| r.as_ref().ok().and_then(|i| i.partnership_in(&targets)))
+        .collect();
     let (valid, mut rejected) = check_batch(records, &ctx);
-    let (counts, blocked) = apply_push(db, pusher, &ids, &valid, received, rejected.len()).await?;
+    let rejected_in: Vec<Uuid> = rejected
+        .iter()
+        .filter_map(|r| record_partnership.get(r.index).copied().flatten())
+        .collect();
+    let (counts, blocked) = apply_push(db, pusher, &ids, &valid, &rejected_in).await?;
     for index in blocked {
         if let Some(i) = valid.iter().find(|i| i.index == index) {
             rejected.push(crate::domain::incident::Rejection {

@@ -361,6 +361,36 @@ impl IncidentInput {
         Ok(())
     }
 
+    /// The partnership the record names, or the push's only one when it names none.
+    fn target<'t>(
+        &self,
+        targets: &'t [PushTarget],
+    ) -> Result<&'t PushTarget, (&'static str, String)> {
+        match self.partnership.as_deref().map(str::trim) {
+            Some(slug) if !slug.is_empty() => {
+                targets.iter().find(|t| t.slug == slug).ok_or_else(|| {
+                    (
+                        "UNKNOWN_PARTNERSHIP",
+                        format!("partnership '{slug}' is not one this token may push into"),
+                    )
+                })
+            }
+            _ => match targets {
+                [only] => Ok(only),
+                _ => Err((
+                    "MISSING_FIELD",
+                    "partnership is required: the token names more than one partnership".to_owned(),
+                )),
+            },
+        }
+    }
+
+    /// The id of the partnership the record goes to, when the push may go there: the push log
+    /// counts a rejected record in it.
+    pub fn partnership_in(&self, targets: &[PushTarget]) -> Option<Uuid> {
+        self.target(targets).ok().map(|t| t.id)
+    }
+
     /// Checks the record and returns it in canonical form, or the first problem with it.
     pub fn check(&self, ctx: &PushContext<'_>) -> Result<Incident, (&'static str, String)> {
         self.check_texts()?;
@@ -376,26 +406,7 @@ impl IncidentInput {
                     .to_owned(),
             ));
         }
-        let target = match self.partnership.as_deref().map(str::trim) {
-            Some(slug) if !slug.is_empty() => {
-                ctx.targets.iter().find(|t| t.slug == slug).ok_or_else(|| {
-                    (
-                        "UNKNOWN_PARTNERSHIP",
-                        format!("partnership '{slug}' is not one this token may push into"),
-                    )
-                })?
-            }
-            _ => match ctx.targets {
-                [only] => only,
-                _ => {
-                    return Err((
-                        "MISSING_FIELD",
-                        "partnership is required: the token names more than one partnership"
-                            .to_owned(),
-                    ));
-                }
-            },
-        };
+        let target = self.target(ctx.targets)?;
         let occurred_at = parse_instant(&self.occurred_at, "occurredAt")?;
         let occurred_on = london_date(occurred_at);
         let latest = ctx.now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES);
