@@ -1072,7 +1072,7 @@ JOIN priorities pr ON pr.plan_id = pl.id
 JOIN (VALUES (1, 'domestic-abuse'), (2, 'burglary'), (2, 'vehicle-crime'), (3, 'serious-violence'),
     (3, 'class-a-possession'), (4, 'hate-crime'), (6, 'anti-social-behaviour'), (6, 'criminal-damage'),
     (6, 'deliberate-fires')) AS l(position, code) ON l.position = pr.position
-JOIN indicators d ON d.partnership_id IS NULL AND d.code = l.code
+JOIN indicators d ON d.partnership_id = p.id AND d.builtin AND d.code = l.code
 WHERE pl.financial_year = '2014/15'
 ON CONFLICT DO NOTHING;
 INSERT INTO survey_results (partnership_id, survey, year, question, percentage, recorded_by_sub)

@@ -24,6 +24,11 @@ const SHARED: &[(&str, &str)] = &[
     ),
     ("seaql_migrations", "the schema's migration record"),
     (
+        "indicator_definitions",
+        "the built-in indicators' definitions, the same for everyone; each partnership has its \
+         own copy in indicators",
+    ),
+    (
         "audit_log_unscoped",
         "audit entries written without a partnership before every entry had one; it takes no \
          new rows and keeps them in the seal chain",
@@ -36,11 +41,8 @@ const SHARED: &[(&str, &str)] = &[
 ];
 
 /// Tables that hold partnership data but whose `partnership_id` may be NULL, and why. Each is a
-/// step a sharded deployment must take first (docs/scaling.md).
-const NULLABLE: &[(&str, &str)] = &[(
-    "indicators",
-    "the built-in indicators belong to no partnership; a partnership's own ones do",
-)];
+/// step a sharded deployment must take first (docs/scaling.md). None now.
+const NULLABLE: &[(&str, &str)] = &[];
 
 #[tokio::test]
 async fn every_table_of_partnership_data_has_a_not_null_partnership_id() {
@@ -217,6 +219,20 @@ impl OldDatabase {
     }
 }
 
+/// Seals, waiting while transactions of other tests (the horizon is the whole server's) are
+/// still open from before the entries were written.
+async fn seal(db: &sea_orm::DatabaseConnection) -> csphub::db::audit::Sealed {
+    for _ in 0..100 {
+        match csphub::db::audit::seal(db).await.expect("seal") {
+            csphub::db::audit::Sealed::Nothing => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            other => return other,
+        }
+    }
+    csphub::db::audit::Sealed::Nothing
+}
+
 #[tokio::test]
 async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_entry_gets_one() {
     use csphub::db::audit::{Sealed, Verified};
@@ -238,10 +254,7 @@ async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_
         .execute_unprepared("CREATE VIEW audit_entries AS SELECT * FROM audit_log")
         .await
         .expect("stand-in view");
-    assert_eq!(
-        csphub::db::audit::seal(&old.db).await.expect("seal"),
-        Sealed::Entries { seq: 1, count: 2 }
-    );
+    assert_eq!(seal(&old.db).await, Sealed::Entries { seq: 1, count: 2 });
     old.db
         .execute_unprepared("DROP VIEW audit_entries")
         .await
@@ -277,10 +290,7 @@ async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_
         )
         .await
         .expect("new entry");
-    assert_eq!(
-        csphub::db::audit::seal(&old.db).await.expect("seal"),
-        Sealed::Entries { seq: 2, count: 1 }
-    );
+    assert_eq!(seal(&old.db).await, Sealed::Entries { seq: 2, count: 1 });
     assert_eq!(
         csphub::db::audit::verify(&old.db).await.expect("verify"),
         Verified::Intact {
@@ -359,5 +369,83 @@ async fn a_push_logged_across_partnerships_becomes_one_row_per_partnership() {
         3,
         "new pushes number on from the old ones"
     );
+    old.drop().await;
+}
+
+#[tokio::test]
+async fn each_partnership_gets_its_own_copy_of_the_built_in_indicators_with_its_links() {
+    let old = OldDatabase::at("m20261204_000003_indicator_partnerships").await;
+    // Before: one shared row per built-in; partnership a links it to a priority and has an
+    // indicator of its own.
+    old.db
+        .execute_unprepared(
+            "INSERT INTO partnerships (slug, name, county) VALUES ('a', 'A', 'C'), ('b', 'B', 'C'); \
+             INSERT INTO indicators (partnership_id, code, name, kind, categories, created_by_sub) \
+               VALUES (NULL, 'burglary', 'Old name', 'INCIDENTS', '{burglary}', 'csphub'); \
+             INSERT INTO indicators (partnership_id, code, name, kind, created_by_sub) \
+               SELECT id, 'own-survey', 'Own', 'EXTERNAL', 'coordinator' FROM partnerships WHERE slug = 'a'; \
+             INSERT INTO plans (partnership_id, financial_year, title) \
+               SELECT id, '2014/15', 'Plan' FROM partnerships WHERE slug = 'a'; \
+             INSERT INTO priorities (plan_id, position, title) SELECT id, 1, 'Burglary' FROM plans; \
+             INSERT INTO priority_indicators (priority_id, indicator_id, linked_by_sub) \
+               SELECT pr.id, i.id, 'coordinator' FROM priorities pr, indicators i WHERE i.code = 'burglary';",
+        )
+        .await
+        .expect("old indicators");
+    old.finish_migrations().await;
+    let copies = "SELECT count(*) AS n FROM indicators i JOIN partnerships p ON p.id = i.partnership_id \
+                  WHERE i.builtin AND i.code = 'burglary' AND i.name = 'Old name'";
+    assert_eq!(old.count(copies).await, 2, "a copy in a and in b");
+    assert_eq!(
+        old.count(
+            "SELECT count(*) AS n FROM priority_indicators l JOIN indicators i ON i.id = l.indicator_id \
+             JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'a' AND i.builtin"
+        )
+        .await,
+        1,
+        "a's link moved to a's copy"
+    );
+    assert_eq!(
+        old.count("SELECT count(*) AS n FROM indicators WHERE code = 'own-survey' AND NOT builtin")
+            .await,
+        1
+    );
+    // A partnership added later gets its copies from the trigger.
+    old.db
+        .execute_unprepared("INSERT INTO partnerships (slug, name, county) VALUES ('c', 'C', 'C')")
+        .await
+        .expect("c");
+    assert_eq!(old.count(copies).await, 3);
+    // The start-up's sync brings every copy up to date and adds the built-ins that are new.
+    csphub::db::indicator::sync_builtin(&old.db)
+        .await
+        .expect("sync");
+    let builtins = i64::try_from(csphub::domain::indicator::builtin().len()).expect("n");
+    for slug in ["a", "b", "c"] {
+        assert_eq!(
+            old.count(&format!(
+                "SELECT count(*) AS n FROM indicators i JOIN partnerships p ON p.id = i.partnership_id \
+                 WHERE p.slug = '{slug}' AND i.builtin AND i.name <> 'Old name'"
+            ))
+            .await,
+            builtins,
+            "{slug}"
+        );
+    }
+    assert_eq!(
+        old.count("SELECT count(*) AS n FROM indicator_definitions")
+            .await,
+        builtins
+    );
+    // An indicator of a partnership's own with a built-in's code is refused by the index.
+    let e = old
+        .db
+        .execute_unprepared(
+            "INSERT INTO indicators (partnership_id, code, name, kind, created_by_sub) \
+             SELECT id, 'burglary', 'Mine', 'EXTERNAL', 'x' FROM partnerships WHERE slug = 'b'",
+        )
+        .await
+        .expect_err("taken");
+    assert!(e.to_string().contains("indicators_code"), "{e}");
     old.drop().await;
 }

@@ -15,6 +15,7 @@ mod m20261201_000002_places;
 mod m20261202_000001_partnership_ids;
 mod m20261204_000001_audit_partnership;
 mod m20261204_000002_push_partnerships;
+mod m20261204_000003_indicator_partnerships;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_partnership_ids::Migration),
             Box::new(m20261204_000001_audit_partnership::Migration),
             Box::new(m20261204_000002_push_partnerships::Migration),
+            Box::new(m20261204_000003_indicator_partnerships::Migration),
         ]
     }
 }

@@ -22,7 +22,9 @@ pg_row! {
     #[derive(Debug, Clone)]
     pub struct IndicatorRow {
         pub id: Uuid,
-        pub partnership_id: Option<Uuid>,
+        pub partnership_id: Uuid,
+        /// The partnership's copy of a built-in indicator (`indicator_definitions`).
+        pub builtin: bool,
         pub code: String,
         pub name: String,
         pub description: String,
@@ -55,7 +57,26 @@ impl IndicatorRow {
     }
 }
 
-/// Writes the built-in indicators (new ones added, names and definitions brought up to date).
+/// An indicator's definition columns (what it counts).
+const DEFINITION: &str = "categories, domestic_abuse, alcohol_related, youth_related, hate_crime, \
+    hate_strands, drug_classes, fire_types";
+const DEFINITION_OF_T: &str = "t.categories, t.domestic_abuse, t.alcohol_related, t.youth_related, \
+    t.hate_crime, t.hate_strands, t.drug_classes, t.fire_types";
+/// The upsert of a built-in (`x`, the row there) from `EXCLUDED`, and whether it changed.
+const UPDATE_SET: &str = "name = EXCLUDED.name, description = EXCLUDED.description, \
+    categories = EXCLUDED.categories, domestic_abuse = EXCLUDED.domestic_abuse, \
+    alcohol_related = EXCLUDED.alcohol_related, youth_related = EXCLUDED.youth_related, \
+    hate_crime = EXCLUDED.hate_crime, hate_strands = EXCLUDED.hate_strands, \
+    drug_classes = EXCLUDED.drug_classes, fire_types = EXCLUDED.fire_types";
+const CHANGED: &str = "(x.name, x.description, x.categories, x.domestic_abuse, x.alcohol_related, \
+    x.youth_related, x.hate_crime, x.hate_strands, x.drug_classes, x.fire_types) IS DISTINCT FROM \
+    (EXCLUDED.name, EXCLUDED.description, EXCLUDED.categories, EXCLUDED.domestic_abuse, \
+    EXCLUDED.alcohol_related, EXCLUDED.youth_related, EXCLUDED.hate_crime, EXCLUDED.hate_strands, \
+    EXCLUDED.drug_classes, EXCLUDED.fire_types)";
+
+/// Writes the built-in indicators (new ones added, names and definitions brought up to date):
+/// their definitions, and each partnership's copy (a partnership added later gets its copies
+/// from a trigger).
 pub async fn sync_builtin<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
     let json = serde_json::Value::Array(
         builtin()
@@ -72,35 +93,38 @@ pub async fn sync_builtin<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
             })
             .collect(),
     );
+    // The definitions (reference data), then every partnership's copy of each.
     execute(
         conn,
-        "INSERT INTO indicators (partnership_id, code, name, description, kind, categories, domestic_abuse, \
-           alcohol_related, youth_related, hate_crime, hate_strands, drug_classes, fire_types, created_by_sub) \
-         SELECT NULL, t.code, t.name, t.description, 'INCIDENTS', t.categories, t.domestic_abuse, \
-           t.alcohol_related, t.youth_related, t.hate_crime, t.hate_strands, t.drug_classes, t.fire_types, $2 \
-         FROM jsonb_to_recordset($1::jsonb) AS t(code text, name text, description text, categories text[], \
-           domestic_abuse boolean, alcohol_related boolean, youth_related boolean, hate_crime boolean, \
-           hate_strands text[], drug_classes text[], fire_types text[]) \
-         ON CONFLICT ((coalesce(partnership_id, '00000000-0000-0000-0000-000000000000'::uuid)), code) DO UPDATE SET \
-           name = EXCLUDED.name, description = EXCLUDED.description, categories = EXCLUDED.categories, \
-           domestic_abuse = EXCLUDED.domestic_abuse, alcohol_related = EXCLUDED.alcohol_related, \
-           youth_related = EXCLUDED.youth_related, hate_crime = EXCLUDED.hate_crime, \
-           hate_strands = EXCLUDED.hate_strands, drug_classes = EXCLUDED.drug_classes, \
-           fire_types = EXCLUDED.fire_types \
-         WHERE indicators.partnership_id IS NULL AND (indicators.name, indicators.description, indicators.categories, \
-           indicators.domestic_abuse, indicators.alcohol_related, indicators.youth_related, indicators.hate_crime, \
-           indicators.hate_strands, indicators.drug_classes, indicators.fire_types) IS DISTINCT FROM \
-           (EXCLUDED.name, EXCLUDED.description, EXCLUDED.categories, EXCLUDED.domestic_abuse, \
-           EXCLUDED.alcohol_related, EXCLUDED.youth_related, EXCLUDED.hate_crime, EXCLUDED.hate_strands, \
-           EXCLUDED.drug_classes, EXCLUDED.fire_types)",
-        vec![json.into(), BUILTIN_SUB.into()],
+        &format!(
+            "INSERT INTO indicator_definitions AS x (code, name, description, kind, {DEFINITION}) \
+             SELECT t.code, t.name, t.description, 'INCIDENTS', {DEFINITION_OF_T} \
+             FROM jsonb_to_recordset($1::jsonb) AS t(code text, name text, description text, categories text[], \
+               domestic_abuse boolean, alcohol_related boolean, youth_related boolean, hate_crime boolean, \
+               hate_strands text[], drug_classes text[], fire_types text[]) \
+             ON CONFLICT (code) DO UPDATE SET {UPDATE_SET} WHERE {CHANGED}"
+        ),
+        vec![json.into()],
+        &[],
+    )
+    .await?;
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO indicators AS x (partnership_id, code, name, description, kind, {DEFINITION}, \
+               created_by_sub, builtin) \
+             SELECT p.id, t.code, t.name, t.description, t.kind, {DEFINITION_OF_T}, $1, true \
+             FROM partnerships p CROSS JOIN indicator_definitions t \
+             ON CONFLICT (partnership_id, code) DO UPDATE SET {UPDATE_SET} WHERE x.builtin AND {CHANGED}"
+        ),
+        vec![BUILTIN_SUB.into()],
         &[],
     )
     .await?;
     Ok(())
 }
 
-const COLUMNS: &str = "d.id, d.partnership_id, d.code, d.name, d.description, d.kind, d.categories, \
+const COLUMNS: &str = "d.id, d.partnership_id, d.builtin, d.code, d.name, d.description, d.kind, d.categories, \
     d.domestic_abuse, d.alcohol_related, d.youth_related, d.hate_crime, d.hate_strands, d.drug_classes, \
     d.fire_types, ARRAY(SELECT pi.priority_id FROM priority_indicators pi JOIN priorities pr ON pr.id = pi.priority_id \
       JOIN plans pl ON pl.id = pr.plan_id WHERE pi.indicator_id = d.id AND pl.partnership_id = $1 \
@@ -116,10 +140,10 @@ pub async fn list<C: ConnectionTrait>(
     fetch_all(
         conn,
         &format!(
-            "SELECT {COLUMNS} FROM indicators d WHERE (d.partnership_id IS NULL OR d.partnership_id = $1) \
+            "SELECT {COLUMNS} FROM indicators d WHERE d.partnership_id = $1 \
              AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM priority_indicators pi WHERE pi.indicator_id = d.id \
                AND pi.priority_id = $2)) \
-             ORDER BY d.partnership_id NULLS FIRST, d.code"
+             ORDER BY d.builtin DESC, d.code"
         ),
         vec![partnership.into(), priority.into()],
     )
@@ -134,10 +158,7 @@ pub async fn get<C: ConnectionTrait>(
 ) -> AppResult<IndicatorRow> {
     fetch_optional(
         conn,
-        &format!(
-            "SELECT {COLUMNS} FROM indicators d WHERE d.id = $2 \
-             AND (d.partnership_id IS NULL OR d.partnership_id = $1)"
-        ),
+        &format!("SELECT {COLUMNS} FROM indicators d WHERE d.id = $2 AND d.partnership_id = $1"),
         vec![partnership.into(), id.into()],
     )
     .await?

@@ -69,7 +69,9 @@ pub struct Indicator {
     pub name: String,
     pub description: String,
     pub kind: IndicatorKind,
-    /// Built in (every partnership has it) rather than the partnership's own.
+    /// Built in (every partnership has its own copy, kept up to date by csphub) rather than the
+    /// partnership's own. A built-in indicator has the same code in every partnership but not
+    /// the same id.
     pub built_in: bool,
     /// Null for EXTERNAL indicators.
     pub definition: Option<IndicatorDefinition>,
@@ -91,7 +93,7 @@ impl From<IndicatorRow> for Indicator {
             name: r.name,
             description: r.description,
             kind,
-            built_in: r.partnership_id.is_none(),
+            built_in: r.builtin,
             definition: (kind == IndicatorKind::Incidents).then_some(IndicatorDefinition {
                 categories: d.categories,
                 domestic_abuse: d.domestic_abuse,
@@ -643,10 +645,7 @@ impl IndicatorMutation {
             ))
             .into());
         }
-        let own = existing
-            .iter()
-            .filter(|i| i.partnership_id.is_some())
-            .count();
+        let own = existing.iter().filter(|i| !i.builtin).count();
         if own >= MAX_OWN_INDICATORS {
             return Err(AppError::BadUserInput(format!(
                 "a partnership may have at most {MAX_OWN_INDICATORS} indicators of its own"
