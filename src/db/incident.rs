@@ -171,14 +171,6 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
                 .is_some_and(|h| *h != i.content_hash)
         })
         .collect();
-    counts.unchanged = sorted
-        .iter()
-        .filter(|i| {
-            known
-                .get(&i.external_ref)
-                .is_some_and(|h| *h == i.content_hash)
-        })
-        .count() as u64;
     if !changed.is_empty() {
         let changed_refs: Vec<String> = changed.iter().map(|i| i.external_ref.clone()).collect();
         execute(
@@ -232,6 +224,7 @@ pub async fn apply_push<C: ConnectionTrait + TransactionTrait>(
             e.updated += 1;
         }
     }
+    counts.unchanged = log.values().map(|c| c.unchanged as u64).sum();
     if !log.is_empty() {
         let column = |f: fn(&PushLogCounts) -> usize| -> Value {
             log.values()
