@@ -8,6 +8,7 @@
 //! this one pattern, so no two answers can be set against each other.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -121,7 +122,7 @@ pub struct Cell {
 
 /// A group of records as counted from the database: category, area code (None when flagged
 /// as domestic abuse), month of the financial year (1-12), count.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Group {
     pub category: String,
     pub area: Option<String>,
@@ -150,7 +151,38 @@ impl Figure {
     }
 }
 
+/// How many protected sets are kept (each a few hundred kilobytes at most).
+const KEPT: usize = 32;
+
+/// Sets already protected, by year and groups: the pattern is a function of them alone, so a
+/// year whose records have not changed is protected once, whoever asks.
+type Built = HashMap<(FinancialYear, Vec<Group>), Arc<TableSet>>;
+static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
 impl TableSet {
+    /// The protected set of a year's groups (in any order), built once for the same groups.
+    pub fn protected(year: FinancialYear, mut groups: Vec<Group>) -> Arc<TableSet> {
+        groups.sort_unstable();
+        let key = (year, groups);
+        let lock = || {
+            BUILT
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(set) = lock().get(&key) {
+            return Arc::clone(set);
+        }
+        let set = Arc::new(TableSet::build(year, &key.1));
+        let mut built = lock();
+        if built.len() >= KEPT
+            && let Some(old) = built.keys().next().cloned()
+        {
+            built.remove(&old);
+        }
+        built.insert(key, Arc::clone(&set));
+        set
+    }
+
     pub fn build(year: FinancialYear, groups: &[Group]) -> TableSet {
         let mut counts: HashMap<Cell, i64> = HashMap::new();
         for g in groups.iter().filter(|g| (1..=12).contains(&g.month)) {
@@ -275,8 +307,12 @@ impl TableSet {
         out
     }
 
-    /// Primary suppression of 1-4, then, until no relation has exactly one withheld cell, the
-    /// smallest other cell of each such relation (never a 0: a cell with no records is known).
+    /// Primary suppression of 1-4, then secondary suppression until every withheld cell can take
+    /// at least [`MIN_CANDIDATES`] values given everything else the set shows: first, the
+    /// smallest other cell of each relation with exactly one withheld cell (never a 0: a cell
+    /// with no records is known); then, audited against the interval attack ([`bounds`]), the
+    /// smallest shown cell nearest to each withheld cell that is still pinned too closely, until
+    /// none is.
     fn suppress(&mut self) {
         let cells: Vec<Cell> = {
             let mut c: Vec<Cell> = self.counts.keys().cloned().collect();
@@ -298,6 +334,12 @@ impl TableSet {
             .into_iter()
             .map(|r| r.iter().filter_map(|c| index.get(c).copied()).collect())
             .collect();
+        let mut of_cell: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
+        for (ri, r) in relations.iter().enumerate() {
+            for &c in r {
+                of_cell[c].push(ri);
+            }
+        }
         loop {
             let mut changed = false;
             for r in &relations {
@@ -317,8 +359,205 @@ impl TableSet {
                 break;
             }
         }
+        loop {
+            let b = bounds(&relations, &counts, &hidden);
+            let mut more: BTreeSet<usize> = BTreeSet::new();
+            for (x, (lo, hi)) in b.iter().enumerate() {
+                if hidden[x]
+                    && hi.saturating_sub(*lo) < MIN_CANDIDATES - 1
+                    && let Some(c) = nearest_shown(x, &relations, &of_cell, &counts, &hidden, &b)
+                {
+                    more.insert(c);
+                }
+            }
+            if more.is_empty() {
+                break;
+            }
+            for c in more {
+                hidden[c] = true;
+            }
+        }
         self.hidden = cells.into_iter().zip(hidden).collect();
     }
+}
+
+/// The fewest values a withheld cell may take, given everything the PCC can read.
+pub const MIN_CANDIDATES: i64 = 3;
+
+/// No upper bound is known.
+pub const UNBOUNDED: i64 = i64::MAX;
+
+/// The interval attack, as the PCC could run it: each cell's lowest and highest value given the
+/// shown cells, that a withheld cell is at least 1 (a cell with no records is never withheld),
+/// and every sum relation (`relations[i][0]` is the total of the rest), carried through every
+/// relation until nothing narrows further.
+pub fn bounds(relations: &[Vec<usize>], counts: &[i64], hidden: &[bool]) -> Vec<(i64, i64)> {
+    let n = counts.len();
+    let mut lo: Vec<i64> = (0..n)
+        .map(|i| if hidden[i] { 1 } else { counts[i] })
+        .collect();
+    let mut hi: Vec<i64> = (0..n)
+        .map(|i| if hidden[i] { UNBOUNDED } else { counts[i] })
+        .collect();
+    let mut of_cell: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (ri, r) in relations.iter().enumerate() {
+        for &c in r {
+            of_cell[c].push(ri);
+        }
+    }
+    let mut queued: Vec<bool> = relations
+        .iter()
+        .map(|r| r.iter().any(|c| hidden[*c]))
+        .collect();
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..relations.len()).filter(|r| queued[*r]).collect();
+    let mut changed: Vec<usize> = Vec::new();
+    while let Some(ri) = queue.pop_front() {
+        queued[ri] = false;
+        let Some((&total, parts)) = relations[ri].split_first() else {
+            continue;
+        };
+        changed.clear();
+        // The parts' sums as they stand (bounds only narrow, so these stay sound below).
+        let sum_lo: i64 = parts.iter().map(|p| lo[*p]).sum();
+        let unbounded = parts.iter().filter(|p| hi[**p] == UNBOUNDED).count();
+        let sum_hi: i64 = parts
+            .iter()
+            .map(|p| hi[*p])
+            .filter(|h| *h != UNBOUNDED)
+            .sum();
+        if sum_lo > lo[total] {
+            lo[total] = sum_lo;
+            changed.push(total);
+        }
+        if unbounded == 0 && sum_hi < hi[total] {
+            hi[total] = sum_hi;
+            changed.push(total);
+        }
+        let (t_lo, t_hi) = (lo[total], hi[total]);
+        for &p in parts {
+            let (p_lo, p_hi) = (lo[p], hi[p]);
+            if t_hi != UNBOUNDED {
+                let h = t_hi - (sum_lo - p_lo);
+                if h < p_hi {
+                    hi[p] = h;
+                    changed.push(p);
+                }
+            }
+            let others_unbounded = unbounded - usize::from(p_hi == UNBOUNDED);
+            if others_unbounded == 0 {
+                let others_hi = sum_hi - if p_hi == UNBOUNDED { 0 } else { p_hi };
+                let l = t_lo - others_hi;
+                if l > lo[p] {
+                    lo[p] = l;
+                    changed.push(p);
+                }
+            }
+        }
+        for c in &changed {
+            for &r in &of_cell[*c] {
+                if !queued[r] {
+                    queued[r] = true;
+                    queue.push_back(r);
+                }
+            }
+        }
+    }
+    lo.into_iter().zip(hi).collect()
+}
+
+/// The shown cell to withhold next for a withheld cell `x` that is pinned too closely: the
+/// smallest shown cell (never a 0) of the relation that pins `x` most narrowly and has one, else
+/// of the nearest relation through other withheld cells.
+fn nearest_shown(
+    x: usize,
+    relations: &[Vec<usize>],
+    of_cell: &[Vec<usize>],
+    counts: &[i64],
+    hidden: &[bool],
+    b: &[(i64, i64)],
+) -> Option<usize> {
+    let width = |c: usize| {
+        let (lo, hi) = b[c];
+        if hi == UNBOUNDED { UNBOUNDED } else { hi - lo }
+    };
+    // x needs this many more values; a part at least as large gives them at once. Parts come
+    // before the total: withholding a total spreads upward to larger figures.
+    let deficit = (MIN_CANDIDATES - 1).saturating_sub(width(x));
+    // Relations in which a cell, once withheld, would be the only withheld one: each needs
+    // another cell withheld in turn, so fewer is better.
+    let lonely = |c: usize| {
+        of_cell[c]
+            .iter()
+            .filter(|ri| !relations[**ri].iter().any(|o| hidden[*o]))
+            .count()
+    };
+    let smallest_shown = |r: &[usize]| {
+        r.iter()
+            .enumerate()
+            .filter(|(_, c)| !hidden[**c] && counts[**c] > 0)
+            .min_by_key(|(i, c)| {
+                (
+                    *i == 0,
+                    lonely(**c),
+                    counts[**c] < deficit,
+                    counts[**c],
+                    **c,
+                )
+            })
+            .map(|(_, c)| *c)
+    };
+    // The relations of x, narrowest first: how wide x would be from that relation alone.
+    let mut own: Vec<(i64, usize)> = of_cell[x]
+        .iter()
+        .map(|&ri| {
+            let w = relations[ri]
+                .iter()
+                .filter(|c| **c != x)
+                .map(|c| width(*c))
+                .try_fold(0i64, |acc, w| acc.checked_add(w))
+                .unwrap_or(UNBOUNDED);
+            (w, ri)
+        })
+        .collect();
+    own.sort_unstable();
+    if let Some(c) = own
+        .iter()
+        .find_map(|(_, ri)| smallest_shown(&relations[*ri]))
+    {
+        return Some(c);
+    }
+    let mut seen = vec![false; counts.len()];
+    let mut seen_relation = vec![false; relations.len()];
+    seen[x] = true;
+    let mut frontier = vec![x];
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        let mut best: Option<usize> = None;
+        for c in frontier {
+            for &ri in &of_cell[c] {
+                if std::mem::replace(&mut seen_relation[ri], true) {
+                    continue;
+                }
+                for &o in &relations[ri] {
+                    if std::mem::replace(&mut seen[o], true) {
+                        continue;
+                    }
+                    if hidden[o] {
+                        next.push(o);
+                    } else if counts[o] > 0 && best.is_none_or(|b| (counts[o], o) < (counts[b], b))
+                    {
+                        best = Some(o);
+                    }
+                }
+            }
+        }
+        if best.is_some() {
+            return best;
+        }
+        frontier = next;
+    }
+    None
 }
 
 /// An indicator's figure for the PCC, from the cells of the set: the sum of the cells it is
@@ -417,6 +656,110 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A year of `records` generated records over many categories and areas, skewed so that
+    /// many cells are small.
+    fn generated(records: u64) -> Vec<Group> {
+        let mut seed: u64 = 11;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        let mut counts: HashMap<(usize, Option<usize>, u8), i64> = HashMap::new();
+        for _ in 0..records {
+            // Category and area by a skewed choice: low numbers common, high ones rare.
+            let c = usize::try_from(next() % 16).unwrap_or(0);
+            let c = c * usize::try_from(next() % 16).unwrap_or(0) / 15;
+            let a = usize::try_from(next() % 40).unwrap_or(0);
+            let a = a * usize::try_from(next() % 40).unwrap_or(0) / 39;
+            let area = (next() % 20 != 0).then_some(a);
+            let month = u8::try_from(next() % 12).unwrap_or(0) + 1;
+            *counts.entry((c, area, month)).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((c, a, month), n)| Group {
+                category: format!("c{c:02}"),
+                area: a.map(|a| format!("a{a:02}")),
+                month,
+                n,
+            })
+            .collect()
+    }
+
+    fn audit(set: &TableSet) -> (usize, usize) {
+        let relations = set.relations();
+        let mut cells: Vec<Cell> = relations.iter().flatten().cloned().collect();
+        cells.sort();
+        cells.dedup();
+        let index: HashMap<&Cell, usize> = cells.iter().enumerate().map(|(i, c)| (c, i)).collect();
+        let r: Vec<Vec<usize>> = relations
+            .iter()
+            .map(|r| r.iter().map(|c| index[c]).collect())
+            .collect();
+        let counts: Vec<i64> = cells.iter().map(|c| set.get(c).count).collect();
+        let hidden: Vec<bool> = cells.iter().map(|c| set.get(c).hidden).collect();
+        let b = bounds(&r, &counts, &hidden);
+        let mut withheld = 0;
+        for (i, c) in cells.iter().enumerate() {
+            let (lo, hi) = b[i];
+            assert!(
+                lo <= counts[i] && counts[i] <= hi,
+                "{c:?}: {lo}..{hi} {}",
+                counts[i]
+            );
+            if hidden[i] {
+                withheld += 1;
+                assert!(
+                    hi == UNBOUNDED || hi - lo >= 2,
+                    "{c:?} pinned to {lo}..={hi}"
+                );
+            } else {
+                assert_eq!((lo, hi), (counts[i], counts[i]));
+            }
+        }
+        (withheld, cells.len())
+    }
+
+    #[test]
+    fn every_withheld_cell_keeps_three_values_against_the_interval_attack() {
+        let set = TableSet::build(year(), &generated(100_000));
+        let (withheld, cells) = audit(&set);
+        assert!(withheld > 500 && cells > 5_000, "{withheld} of {cells}");
+        // The case: six months of one, all withheld, and their total of 6 shown.
+        let groups: Vec<Group> = (1..=6)
+            .map(|m| g("burglary", Some("bandley-hill"), m, 1))
+            .chain([
+                g("burglary", Some("north"), 1, 40),
+                g("robbery", Some("bandley-hill"), 1, 30),
+            ])
+            .collect();
+        let set = TableSet::build(year(), &groups);
+        audit(&set);
+    }
+
+    #[test]
+    fn the_interval_attack_pins_what_one_pass_of_secondary_suppression_leaves() {
+        // Six withheld months of 1 under a shown year of 6: each is pinned to exactly 1.
+        let r = vec![vec![0, 1, 2, 3, 4, 5, 6]];
+        let b = bounds(
+            &r,
+            &[6, 1, 1, 1, 1, 1, 1],
+            &[false, true, true, true, true, true, true],
+        );
+        assert!(b[1..].iter().all(|x| *x == (1, 1)), "{b:?}");
+        // Through two relations: x + y = 5 (shown), y + z = 3 (shown) pins y to 1..=2 and z to
+        // 1..=2, x to 3..=4.
+        let r = vec![vec![0, 3, 4], vec![1, 4, 5]];
+        let b = bounds(
+            &r,
+            &[5, 3, 0, 3, 2, 1],
+            &[false, false, false, true, true, true],
+        );
+        assert_eq!((b[3], b[4], b[5]), ((3, 4), (1, 2), (1, 2)));
     }
 
     #[test]

@@ -191,7 +191,8 @@ async fn series(
         }
         return Ok(out);
     }
-    let mut sets: HashMap<FinancialYear, crate::domain::tableset::TableSet> = HashMap::new();
+    let mut sets: HashMap<FinancialYear, std::sync::Arc<crate::domain::tableset::TableSet>> =
+        HashMap::new();
     for (year, _) in units {
         if !sets.contains_key(year) {
             sets.insert(

@@ -2,6 +2,7 @@
 //! the financial year (`domain::tableset`), so no two answers can be set against each other.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::Datelike;
 use sea_orm::DatabaseTransaction;
@@ -20,11 +21,11 @@ pub async fn table_set(
     conn: &DatabaseTransaction,
     partnership: Uuid,
     year: FinancialYear,
-) -> Result<TableSet, AppError> {
+) -> Result<Arc<TableSet>, AppError> {
     let mut sets = table_sets(conn, &[partnership], year).await?;
     Ok(sets
         .remove(&partnership)
-        .unwrap_or_else(|| TableSet::build(year, &[])))
+        .unwrap_or_else(|| TableSet::protected(year, Vec::new())))
 }
 
 /// The table sets of some partnerships for a financial year, from one statement.
@@ -32,13 +33,13 @@ pub async fn table_sets(
     conn: &DatabaseTransaction,
     partnerships: &[Uuid],
     year: FinancialYear,
-) -> Result<std::collections::HashMap<Uuid, TableSet>, AppError> {
-    let groups = db::incident::table_set_groups(conn, partnerships, year).await?;
+) -> Result<std::collections::HashMap<Uuid, Arc<TableSet>>, AppError> {
+    let mut groups = db::incident::table_set_groups(conn, partnerships, year).await?;
     Ok(partnerships
         .iter()
         .map(|p| {
-            let g = groups.get(p).map(Vec::as_slice).unwrap_or(&[]);
-            (*p, TableSet::build(year, g))
+            let g = groups.remove(p).unwrap_or_default();
+            (*p, TableSet::protected(year, g))
         })
         .collect())
 }
