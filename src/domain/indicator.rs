@@ -208,7 +208,7 @@ pub fn check_window(from: NaiveDate, to: NaiveDate) -> Result<(), AppError> {
             "the window ends ({to}) before it starts ({from})"
         )));
     }
-    if (to - from).num_days() > 3660 {
+    if !crate::domain::period::within_ten_years(from, to) {
         return Err(AppError::BadUserInput(
             "a window may cover at most ten years".to_owned(),
         ));

@@ -7,4 +7,5 @@ pub mod plan;
 pub mod report;
 pub mod stats;
 pub mod tableset;
+pub mod text;
 pub mod vocabulary;

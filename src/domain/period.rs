@@ -7,6 +7,13 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::error::AppError;
 
+/// Whether a run of days from `from` to `to`, both included, covers at most ten calendar years
+/// (1 January 2005 to 31 December 2014, not to 1 January 2015).
+pub fn within_ten_years(from: NaiveDate, to: NaiveDate) -> bool {
+    from.checked_add_months(chrono::Months::new(120))
+        .is_none_or(|limit| to < limit)
+}
+
 /// A financial year, named by the calendar year it starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FinancialYear {

@@ -228,11 +228,12 @@ fn push(
 /// A CSV field: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
 /// `@` of text is escaped with a quote mark so a spreadsheet does not run it as a formula.
 pub fn csv_field(s: &str) -> String {
+    let s = super::text::visible(s);
     let numeric = s.parse::<f64>().is_ok();
     let s = if !numeric && s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
-        s.to_owned()
+        s.into_owned()
     };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))

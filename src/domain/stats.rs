@@ -79,7 +79,7 @@ impl Period {
                 "period ends ({to}) before it starts ({from})"
             )));
         }
-        if (to - from).num_days() > 3660 {
+        if !crate::domain::period::within_ten_years(from, to) {
             return Err(AppError::BadUserInput(
                 "a period may cover at most ten years".to_owned(),
             ));

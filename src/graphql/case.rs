@@ -687,6 +687,10 @@ fn check_dates<'a>(
     Ok(())
 }
 
+/// Consent given or refused is recorded with the date it was.
+const CONSENT_NEEDS_DATE: &str =
+    "consent GIVEN or REFUSED needs consentOn, the date it was given or refused";
+
 fn not_found() -> AppError {
     AppError::NotFound("no such case".to_owned())
 }
@@ -1056,7 +1060,8 @@ pub struct PersonInput {
     pub contact: Option<String>,
     #[graphql(default_with = "Consent::NotAsked")]
     pub consent: Consent,
-    /// When consent was given or refused.
+    /// When consent was given or refused: required with GIVEN or REFUSED, refused with
+    /// NOT_ASKED.
     pub consent_on: Option<NaiveDate>,
 }
 
@@ -1403,6 +1408,9 @@ impl CaseMutation {
                     )
                     .into());
                 }
+                if person.consent != Consent::NotAsked && person.consent_on.is_none() {
+                    return Err(AppError::BadUserInput(CONSENT_NEEDS_DATE.to_owned()).into());
+                }
                 let id = db::case::add_person(
                     &txn,
                     p,
@@ -1564,6 +1572,7 @@ pub struct UpdatePersonInput {
     pub contact: Option<String>,
     /// With `consentOn` for GIVEN or REFUSED.
     pub consent: Option<Consent>,
+    /// When consent was given or refused: required with GIVEN or REFUSED.
     pub consent_on: Option<NaiveDate>,
 }
 
@@ -1643,6 +1652,7 @@ impl CaseWorkMutation {
             (Some(Consent::NotAsked), Some(_)) => {
                 return Err(bad("consentOn goes with consent GIVEN or REFUSED"));
             }
+            (Some(_), None) => return Err(bad(CONSENT_NEEDS_DATE)),
             (Some(c), on) => Some((c.as_str(), on)),
             (None, Some(_)) => return Err(bad("consentOn goes with consent")),
         };

@@ -306,8 +306,13 @@ pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
 
 /// The check every free-text GraphQL input passes: at most `.0` characters and no control
 /// characters other than line breaks and tabs (a NUL cannot be stored, and the rest have no
-/// business in a title). Each input field documents its limit.
+/// business in a title). Each input field documents its limit. Short texts (at most
+/// [`NAME_MAX`] characters: codes, references, names and titles, which identify things) also
+/// refuse bidirectional controls and zero-width characters; longer free text keeps them.
 pub struct Text(pub usize);
+
+/// The longest text that names something rather than describing it.
+pub const NAME_MAX: usize = 200;
 
 impl async_graphql::CustomValidator<String> for Text {
     fn check(&self, value: &String) -> Result<(), async_graphql::InputValueError<String>> {
@@ -317,6 +322,11 @@ impl async_graphql::CustomValidator<String> for Text {
         {
             return Err(async_graphql::InputValueError::custom(
                 "contains a control character (such as NUL, \\u0000)",
+            ));
+        }
+        if self.0 <= NAME_MAX && value.chars().any(crate::domain::text::is_invisible) {
+            return Err(async_graphql::InputValueError::custom(
+                crate::domain::text::INVISIBLE,
             ));
         }
         let len = value.chars().count();

@@ -36,7 +36,8 @@ section { break-inside: avoid-page; }
 ";
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::domain::text::visible(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -496,7 +497,7 @@ pub fn pcc_page(v: &Value) -> String {
             text(&v["period"]["from"]),
             text(&v["period"]["to"]),
             if v["suppressionApplied"] == true {
-                "; counts of 1 to 4 withheld, with further cells so none can be worked out"
+                "; counts of 1 to 4 withheld, with further counts so that each withheld one could still be any of at least three values"
             } else {
                 ""
             }
