@@ -388,6 +388,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
         for (agency, records) in demo_incidents() {
             let pusher = db::incident::Pusher {
                 agency_id: agency_id(db, agency).await?,
+                agency: agency.to_string(),
                 sub: LOADER.to_owned(),
                 budget: None,
             };
@@ -739,7 +740,7 @@ async fn seed_plans<C: ConnectionTrait>(conn: &C, partnership: uuid::Uuid) -> Re
 }
 
 /// The token each demo role uses: (label, role, agency, caps).
-pub const DEMO_TOKENS: [(&str, &str, &str, &[&str]); 7] = [
+pub const DEMO_TOKENS: [(&str, &str, &str, &[&str]); 8] = [
     ("police (lead agency)", "police", "herts-police", &[]),
     ("fire (lead agency)", "fire", "herts-fire", &[]),
     (
@@ -760,6 +761,12 @@ pub const DEMO_TOKENS: [(&str, &str, &str, &[&str]); 7] = [
         "council",
         "stevenage-council",
         &["coordinator"],
+    ),
+    (
+        "police auditor (reads its agency's audit entries about case data)",
+        "police",
+        "herts-police",
+        &["auditor"],
     ),
     ("pcc (aggregates only)", "pcc", "herts-pcc", &[]),
 ];

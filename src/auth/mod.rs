@@ -47,6 +47,9 @@ impl Role {
 pub enum Capability {
     Coordinator,
     Caseworker,
+    /// The agency's information governance lead: reads its agency's audit entries about case
+    /// data.
+    Auditor,
 }
 
 impl Capability {
@@ -54,6 +57,7 @@ impl Capability {
         match s {
             "coordinator" => Some(Capability::Coordinator),
             "caseworker" => Some(Capability::Caseworker),
+            "auditor" => Some(Capability::Auditor),
             _ => None,
         }
     }
@@ -62,6 +66,7 @@ impl Capability {
         match self {
             Capability::Coordinator => "coordinator",
             Capability::Caseworker => "caseworker",
+            Capability::Auditor => "auditor",
         }
     }
 }

@@ -29,8 +29,12 @@ pub enum Operation {
     /// Open, read, search and work cases, their people and notes (which cases: the sharing
     /// rules, held by the queries and by row-level security). Never the PCC.
     WorkCases,
-    /// Read the audit log: the own agency's entries, or with `coordinator` the partnership's.
+    /// Read the audit log's entries about plans, reports, pushes and incidents: the own agency's,
+    /// or with `coordinator` the partnership's.
     ReadAuditLog,
+    /// Read the audit log's entries that name a case, a note, a person or a search (they are
+    /// case data): with `auditor`, the own agency's only.
+    ReadCaseAudit,
     /// Read indicators, their links and populations (every role).
     ReadIndicators,
     /// Add indicators, link them to priorities, record external figures and populations.
@@ -68,6 +72,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ManageAreas => partner && coordinator,
         Operation::WorkCases => partner && principal.has(Capability::Caseworker),
         Operation::ReadAuditLog => partner,
+        Operation::ReadCaseAudit => partner && principal.has(Capability::Auditor),
         Operation::ReadIndicators => true,
         Operation::ManageIndicators => partner && coordinator,
         Operation::ReadAssessment => true,
@@ -98,7 +103,13 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ManageAreas => "managing areas needs the coordinator capability",
         Operation::WorkCases if !partner => "the PCC never sees case data",
         Operation::WorkCases => "working cases needs the caseworker capability",
-        Operation::ReadAuditLog => "the PCC does not read the audit log",
+        Operation::ReadAuditLog | Operation::ReadCaseAudit if !partner => {
+            "the PCC does not read the audit log"
+        }
+        Operation::ReadAuditLog => "not allowed",
+        Operation::ReadCaseAudit => {
+            "audit entries about case data (cases, notes, people, searches) are read by the agency's auditor"
+        }
         Operation::ReadIndicators => "not allowed",
         Operation::ManageIndicators if !partner => {
             "the PCC reads indicators but does not manage them"
@@ -159,5 +170,29 @@ mod tests {
         assert!(authorize(&fire, other).is_err());
         let coord = principal(Role::Council, &[Capability::Coordinator]);
         assert!(authorize(&coord, other).is_ok());
+    }
+
+    #[test]
+    fn audit_entries_about_case_data_need_the_auditor_capability() {
+        for role in [Role::Police, Role::Fire, Role::Council] {
+            for caps in [
+                &[][..],
+                &[Capability::Coordinator],
+                &[Capability::Caseworker],
+                &[Capability::Coordinator, Capability::Caseworker],
+            ] {
+                let p = principal(role, caps);
+                assert!(authorize(&p, Operation::ReadAuditLog).is_ok());
+                assert!(
+                    authorize(&p, Operation::ReadCaseAudit).is_err(),
+                    "{role:?} {caps:?}"
+                );
+            }
+            let auditor = principal(role, &[Capability::Auditor]);
+            assert!(authorize(&auditor, Operation::ReadCaseAudit).is_ok());
+        }
+        let pcc = principal(Role::Pcc, &[Capability::Auditor, Capability::Coordinator]);
+        assert!(authorize(&pcc, Operation::ReadAuditLog).is_err());
+        assert!(authorize(&pcc, Operation::ReadCaseAudit).is_err());
     }
 }

@@ -1,6 +1,7 @@
-//! The audit log in GraphQL: who saw, searched and changed which case data, and when. An
-//! agency's users read their own agency's entries; coordinators read their partnership's; the
-//! PCC never. Reading the log is itself recorded.
+//! The audit log in GraphQL: who saw, searched and changed which case data, and when. Entries
+//! that name a case, a note, a person or a search are case data: the acting agency's `auditor`
+//! reads them, nobody else. Other entries: an agency's users read their own agency's,
+//! coordinators their partnership's. The PCC reads none. Reading the log is itself recorded.
 
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -55,6 +56,9 @@ impl From<LogRow> for AuditEntry {
 pub struct AuditConnection {
     pub nodes: Vec<AuditEntry>,
     pub page_info: PageInfo,
+    /// How many entries match. Costly: it counts every matching entry of the log (millions in a
+    /// busy partnership's few years), so it is counted only when asked for; page with
+    /// `pageInfo` instead where you can.
     pub total_count: i64,
 }
 
@@ -80,8 +84,11 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Audit entries, newest first, cursor-paginated with the total count: the caller's own
-    /// agency's, or with `coordinator` every agency's in the partnership. Not the PCC.
+    /// Audit entries, newest first, cursor-paginated with the total count. Entries about plans,
+    /// reports, pushes and incidents: the caller's own agency's, or with `coordinator` every
+    /// agency's in the partnership. Entries that name a case, a note, a person or a search
+    /// (case data): with `auditor` only, and only the caller's own agency's; asking for such an
+    /// action by name without `auditor` is FORBIDDEN. Not the PCC.
     #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
     async fn audit_log(
         &self,
@@ -100,13 +107,18 @@ impl AuditQuery {
                 AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
             })?),
         };
-        let scope = if p.has(Capability::Coordinator) {
-            LogScope::Partnerships(vec![partnership.id])
-        } else {
-            LogScope::Agency {
-                agency_id: p.agency_id,
-                partnerships: vec![partnership.id],
-            }
+        let case_data = authorize(p, Operation::ReadCaseAudit).is_ok();
+        // Asking for case data by name without the right is refused, not answered empty.
+        if let Some(action) = filter.action.as_deref().and_then(Action::parse)
+            && action.is_case_data()
+        {
+            authorize(p, Operation::ReadCaseAudit)?;
+        }
+        let scope = LogScope {
+            partnership: partnership.id,
+            agency_id: p.agency_id,
+            every_agency: p.has(Capability::Coordinator),
+            case_data,
         };
         let f = LogFilter {
             action: filter.action.clone(),
@@ -116,8 +128,9 @@ impl AuditQuery {
             to: filter.to,
         };
         let conn = super::db(ctx)?;
+        let count = ctx.look_ahead().field("totalCount").exists();
         let (mut rows, total_count) =
-            db::audit::log_page(conn, &scope, &f, before, limit + 1).await?;
+            db::audit::log_page(conn, &scope, &f, before, limit + 1, count).await?;
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         super::audit_read(
@@ -137,7 +150,7 @@ impl AuditQuery {
                 has_next_page,
                 end_cursor,
             },
-            total_count,
+            total_count: total_count.unwrap_or_default(),
         })
     }
 }
