@@ -73,6 +73,19 @@ pub async fn by_id<C: ConnectionTrait>(
     .await
 }
 
+/// `by_ref`'s statement: `$1` the scope, `$2` the agency, `$3` the partnership, `$4` the
+/// reference. The case is found through the caller's own share rows, which carry the case's
+/// reference: a reference that exists but is not shared with the caller and one that does not
+/// exist are then the same index lookup that finds nothing, so neither answers sooner (the
+/// cases table is read only for a case the caller sees).
+pub fn by_ref_sql() -> String {
+    format!(
+        "{CASE_SELECT} WHERE c.id = (SELECT s.case_id FROM case_shares s WHERE s.agency_id = $2 \
+           AND s.partnership_id = $3 AND s.case_ref = upper($4) AND s.partnership_id = ANY($1)) \
+         AND {SHARED_WITH_CALLER} AND c.partnership_id = $3"
+    )
+}
+
 /// One case the caller may see, by reference, in one partnership.
 pub async fn by_ref<C: ConnectionTrait>(
     conn: &C,
@@ -82,9 +95,7 @@ pub async fn by_ref<C: ConnectionTrait>(
 ) -> AppResult<Option<CaseRow>> {
     fetch_optional(
         conn,
-        &format!(
-            "{CASE_SELECT} WHERE {SHARED_WITH_CALLER} AND c.partnership_id = $3 AND c.ref = upper($4)"
-        ),
+        &by_ref_sql(),
         vec![
             scope(p).into(),
             p.agency_id.into(),
