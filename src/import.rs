@@ -54,6 +54,7 @@ impl Importer {
         Ok(Self {
             pusher: db::incident::Pusher {
                 agency_id: agency_row.id,
+                agency: agency.to_owned(),
                 sub: format!("csphub-import:{agency}"),
                 budget: None,
             },

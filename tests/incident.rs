@@ -424,7 +424,7 @@ async fn pushing_needs_a_token_of_a_pushing_agency() {
     let mut claimed = batch(1, "CLAIM");
     claimed[0]["sourceAgency"] = json!("herts-fire");
     let r = push(&app, &t(&app, "police", "herts-police"), &claimed).await;
-    assert_eq!(r.body["rejected"][0]["code"], "INVALID_RECORD");
+    assert_eq!(r.body["rejected"][0]["code"], "OTHER_AGENCY");
     let r = app.gql("{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef sourceAgency } } }", json!({}), Some(&t(&app, "fire", "herts-fire"))).await;
     let sources: Vec<(&str, &str)> = r.data()["incidents"]["nodes"]
         .as_array()
@@ -974,6 +974,107 @@ fn import(app: &TestApp, file: &std::path::Path) -> std::process::Output {
         .expect("import")
 }
 
+/// Per agency: records held in Stevenage and the latest revision and change among them.
+async fn holdings(app: &TestApp) -> Vec<(String, i64, i64, String)> {
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        csphub::db::stmt(
+            "SELECT a.slug, count(*) AS n, max(i.revision)::bigint AS rev, max(i.updated_at)::text AS at \
+             FROM incidents i JOIN agencies a ON a.id = i.source_agency_id \
+             JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'stevenage' \
+             GROUP BY a.slug ORDER BY a.slug",
+            [],
+        ),
+    )
+    .await
+    .expect("holdings");
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "slug").expect("slug"),
+                r.try_get::<i64>("", "n").expect("n"),
+                r.try_get::<i64>("", "rev").expect("rev"),
+                r.try_get::<String>("", "at").expect("at"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_whole_partnerships_export_reimported_by_one_agency_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    let before = holdings(&app).await;
+    assert!(before.len() >= 3, "{before:?}");
+    // Every agency's records of the year, as partners may read them all.
+    let csv = app
+        .client
+        .get(app.url("/api/v1/incidents.csv?partnership=stevenage&financialYear=2014/15"))
+        .bearer_auth(&police)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let source = header
+        .iter()
+        .position(|h| h == "source_agency")
+        .expect("the export says whose each record is");
+    let mut by_agency: std::collections::BTreeMap<String, usize> = Default::default();
+    for row in reader.records() {
+        *by_agency
+            .entry(row.expect("row")[source].to_owned())
+            .or_default() += 1;
+    }
+    let own = by_agency["herts-police"];
+    let others: usize = by_agency
+        .iter()
+        .filter(|(a, _)| *a != "herts-police")
+        .map(|(_, n)| n)
+        .sum();
+    assert!(own > 500 && others > 400, "{by_agency:?}");
+
+    let file = std::env::temp_dir().join(format!("csphub-export-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&file, &csv).expect("write");
+    let out = import(&app, &file);
+    let _ = std::fs::remove_file(&file);
+    // Every other agency's row refused by its own code; the police's own rows unchanged.
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("created 0, updated 0, unchanged {own}, rejected {others}")
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("OTHER_AGENCY").count(),
+        others,
+        "{}",
+        stderr.lines().take(5).collect::<Vec<_>>().join("\n")
+    );
+    // Nothing was created, updated or moved, for any agency.
+    assert_eq!(holdings(&app).await, before);
+
+    // The push says the same, per record: another agency's record is refused, one's own is not.
+    let r = app
+        .push_incidents(
+            &police,
+            &[
+                json!({"externalRef": "SRC-1", "sourceAgency": "herts-fire", "category": "burglary",
+                       "occurredAt": "2015-01-05T10:00:00Z", "area": "bedwell"}),
+                json!({"externalRef": "SRC-2", "sourceAgency": "herts-police", "category": "burglary",
+                       "occurredAt": "2015-01-05T10:00:00Z", "area": "bedwell"}),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["created"], 1, "{}", r.body);
+    assert_eq!(r.body["rejected"][0]["code"], "OTHER_AGENCY", "{}", r.body);
+    assert_eq!(r.body["rejected"][0]["externalRef"], "SRC-1");
+}
+
 #[tokio::test]
 async fn an_export_reimports_unchanged() {
     let app = TestApp::spawn().await;
@@ -1020,7 +1121,7 @@ async fn an_export_reimports_unchanged() {
         .expect("a row with no flags");
     edited[plain] = edited[plain].replacen(",false,false,false,", ",false,true,false,", 1);
     edited.push(
-        "NEW-1,stevenage,burglary,2015-01-05T10:00:00Z,,narnia,,false,false,false,,,,,,ACTIVE,,"
+        "NEW-1,,stevenage,burglary,2015-01-05T10:00:00Z,,narnia,,false,false,false,,,,,,ACTIVE,,"
             .to_owned(),
     );
     std::fs::write(&file, edited.join("\n") + "\n").expect("write");

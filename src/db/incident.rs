@@ -24,6 +24,8 @@ pub struct PushCounts {
 #[derive(Debug, Clone)]
 pub struct Pusher {
     pub agency_id: Uuid,
+    /// The pushing agency's slug: a record that names another source agency is refused.
+    pub agency: String,
     pub sub: String,
     /// The statement budget inside the push's transaction (the heavy one for requests; none
     /// for the demo loader and the command-line import).
@@ -454,6 +456,7 @@ impl IncidentRow {
     pub fn to_input(&self) -> crate::domain::incident::IncidentInput {
         crate::domain::incident::IncidentInput {
             external_ref: self.external_ref.clone(),
+            source_agency: Some(self.source_agency.clone()),
             partnership: Some(self.partnership.clone()),
             category: self.category.clone(),
             occurred_at: self.occurred_at.to_rfc3339(),
@@ -802,6 +805,7 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
         .collect();
     let vocabularies = super::vocabulary::load(db).await?;
     let ctx = PushContext {
+        agency: &pusher.agency,
         targets: &targets,
         vocabularies: &vocabularies,
         now: Utc::now(),

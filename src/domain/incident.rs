@@ -41,6 +41,10 @@ pub fn clip(text: &str, max: usize) -> String {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IncidentInput {
     pub external_ref: String,
+    /// The agency whose record it is (its slug), as an export writes it: left out, the pushing
+    /// agency's; naming another agency, the record is refused (OTHER_AGENCY).
+    #[serde(default)]
+    pub source_agency: Option<String>,
     #[serde(default)]
     pub partnership: Option<String>,
     pub category: String,
@@ -101,6 +105,8 @@ pub struct PushTarget {
 
 /// What the checks need: the partnerships in scope and the vocabularies.
 pub struct PushContext<'a> {
+    /// The pushing agency's slug.
+    pub agency: &'a str,
     pub targets: &'a [PushTarget],
     pub vocabularies: &'a Vocabularies,
     pub now: DateTime<Utc>,
@@ -302,6 +308,10 @@ impl IncidentInput {
     fn texts(&self) -> Vec<(&'static str, &str)> {
         let mut out = vec![
             ("externalRef", self.external_ref.as_str()),
+            (
+                "sourceAgency",
+                self.source_agency.as_deref().unwrap_or_default(),
+            ),
             ("category", self.category.as_str()),
             ("occurredAt", self.occurred_at.as_str()),
         ];
@@ -338,6 +348,12 @@ impl IncidentInput {
                 return Err((
                     "INVALID_VALUE",
                     format!("{field} contains a control character (such as NUL or a line break)"),
+                ));
+            }
+            if value.chars().any(super::text::is_invisible) {
+                return Err((
+                    "INVALID_VALUE",
+                    format!("{field} {}", super::text::INVISIBLE),
                 ));
             }
             let limit = if field == "externalRef" {
@@ -394,6 +410,18 @@ impl IncidentInput {
     /// Checks the record and returns it in canonical form, or the first problem with it.
     pub fn check(&self, ctx: &PushContext<'_>) -> Result<Incident, (&'static str, String)> {
         self.check_texts()?;
+        if let Some(source) = optional_text(&self.source_agency)
+            && source != ctx.agency
+        {
+            return Err((
+                "OTHER_AGENCY",
+                format!(
+                    "the record is {source}'s, and an agency pushes and changes only its own \
+                     records (this push is {}'s): leave sourceAgency out or name your own agency",
+                    ctx.agency
+                ),
+            ));
+        }
         let external_ref = self.external_ref.trim().to_owned();
         if external_ref.is_empty() {
             return Err(("MISSING_FIELD", "externalRef must not be blank".to_owned()));
@@ -645,8 +673,9 @@ pub fn from_json(value: serde_json::Value) -> Result<IncidentInput, String> {
 }
 
 /// The CSV columns of import and export, in order. An export re-imports unchanged.
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "external_ref",
+    "source_agency",
     "partnership",
     "category",
     "occurred_at",
@@ -689,6 +718,7 @@ pub fn from_csv_row(
         let some = || Some(value.to_owned()).filter(|v| !v.trim().is_empty());
         match name.trim() {
             "external_ref" => input.external_ref = value.to_owned(),
+            "source_agency" => input.source_agency = some(),
             "partnership" => input.partnership = some(),
             "category" => input.category = value.to_owned(),
             "occurred_at" => input.occurred_at = value.to_owned(),

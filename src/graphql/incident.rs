@@ -43,6 +43,10 @@ impl IncidentStatus {
 pub struct IncidentInput {
     /// The partner's own id, up to 64 characters, unique per agency.
     pub external_ref: String,
+    /// The agency whose record it is, as an export names it: left out, the pushing agency's;
+    /// naming another agency, the record is refused (OTHER_AGENCY), since an agency's records
+    /// are changed only by that agency.
+    pub source_agency: Option<String>,
     /// The partnership's slug; may be left out when the token names one partnership.
     pub partnership: Option<String>,
     /// A CRIME_CATEGORY code in force on the day it occurred.
@@ -82,6 +86,7 @@ impl From<IncidentInput> for RecordInput {
     fn from(i: IncidentInput) -> Self {
         RecordInput {
             external_ref: i.external_ref,
+            source_agency: i.source_agency,
             partnership: i.partnership,
             category: i.category,
             occurred_at: i.occurred_at,
@@ -591,7 +596,9 @@ impl IncidentQuery {
     /// with an earlier period. Every role may ask. The PCC's figures are cells of one protected
     /// table set per partnership and financial year (category by area by month, quarter, half
     /// or year): counts of 1 to 4 withheld, with further cells withheld over the whole set so
-    /// none can be worked out from the others; domestic abuse never broken down by area. So
+    /// that, from every figure the PCC can read and the sums between them, each withheld count
+    /// could still be any of at least three values (docs/small-numbers.md); domestic abuse never
+    /// broken down by area. So
     /// for the PCC the period is one month, quarter, half or financial year, the filter names at
     /// most one category and one area (or `domesticAbuse: true`), and the grouping is by
     /// category, area, month, quarter or financial year.
@@ -865,6 +872,7 @@ impl IncidentMutation {
         authorize(p, Operation::PushIncidents)?;
         let pusher = db::incident::Pusher {
             agency_id: p.agency_id,
+            agency: p.agency.clone(),
             sub: p.sub.clone(),
             budget: ctx.data_opt::<crate::db::Heavy>().map(|h| h.timeout),
         };

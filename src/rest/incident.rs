@@ -163,6 +163,7 @@ async fn push_records(state: Arc<AppState>, headers: HeaderMap, body: Body) -> R
             authorize(&principal, Operation::PushIncidents)?;
             let pusher = db::incident::Pusher {
                 agency_id: principal.agency_id,
+                agency: principal.agency.clone(),
                 sub: principal.sub.clone(),
                 budget: None,
             };
@@ -212,6 +213,11 @@ where
             Err(e) => return Err(BodyProblem::Internal(e.into())),
         };
         line_no += 1;
+        // A byte order mark, as Windows tools write one, starts the body, not the record.
+        let mut line = line;
+        if line_no == 1 && line.starts_with('\u{feff}') {
+            line.drain(..'\u{feff}'.len_utf8());
+        }
         if line.trim().is_empty() {
             continue;
         }
@@ -234,7 +240,12 @@ where
 {
     let bridge = SyncIoBridge::new(reader);
     let parsed = tokio::task::spawn_blocking(move || {
-        let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(bridge));
+        let mut body = io::BufReader::new(bridge);
+        // A byte order mark, as Windows tools write one, is not JSON: read past it.
+        if io::BufRead::fill_buf(&mut body).is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf")) {
+            io::BufRead::consume(&mut body, 3);
+        }
+        let mut de = serde_json::Deserializer::from_reader(body);
         let records = Envelope { max }.deserialize(&mut de)?;
         de.end()?;
         Ok::<_, serde_json::Error>(records)
@@ -394,19 +405,22 @@ impl ExportParams {
 /// `-`, `@`, a tab or a carriage return) gets a leading `'`, which spreadsheets show as text.
 /// Pushes refuse such references, so only rows stored before that rule can need it; the
 /// import takes the `'` off again, and then refuses the reference like any push.
+/// Bidirectional controls and zero-width characters are shown as their code points.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let cell = crate::domain::text::visible(cell);
     if cell.starts_with(crate::domain::incident::FORMULA_STARTS) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
-        std::borrow::Cow::Borrowed(cell)
+        cell
     }
 }
 
 fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let flag = |b: bool| if b { "true" } else { "false" };
-    let fields: [String; 18] = [
+    let fields: [String; 19] = [
         row.external_ref.clone(),
+        row.source_agency.clone(),
         row.partnership.clone(),
         row.category.clone(),
         time(row.occurred_at),
