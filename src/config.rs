@@ -138,6 +138,15 @@ impl Config {
                 None => Ok(default),
             }
         };
+        // A period where 0 means "off", as documented for it.
+        let millis_or_off = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match var(name) {
+                Some(v) => Ok(Duration::from_millis(v.parse().with_context(|| {
+                    format!("{name} must be a whole number of milliseconds (0 turns it off)")
+                })?)),
+                None => Ok(default),
+            }
+        };
         let millis = |name: &str, default: Duration| -> anyhow::Result<Duration> {
             let default_ms = usize::try_from(default.as_millis()).unwrap_or(usize::MAX);
             Ok(Duration::from_millis(
@@ -192,8 +201,8 @@ impl Config {
             db,
             header_timeout: millis("CSPHUB_HEADER_TIMEOUT_MS", DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: millis("CSPHUB_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT)?,
-            audit_seal_every: millis("CSPHUB_AUDIT_SEAL_MS", DEFAULT_AUDIT_SEAL_EVERY)?,
-            caller_cache: millis("CSPHUB_CALLER_CACHE_MS", DEFAULT_CALLER_CACHE)?,
+            audit_seal_every: millis_or_off("CSPHUB_AUDIT_SEAL_MS", DEFAULT_AUDIT_SEAL_EVERY)?,
+            caller_cache: millis_or_off("CSPHUB_CALLER_CACHE_MS", DEFAULT_CALLER_CACHE)?,
             retention_years: retention_years(var("CSPHUB_RETENTION_YEARS").as_deref())?,
             cors_origins,
             push_max_records: number("CSPHUB_PUSH_MAX_RECORDS", DEFAULT_PUSH_MAX_RECORDS)?,

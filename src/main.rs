@@ -41,7 +41,7 @@ enum Command {
         /// A partnership slug; repeat for several.
         #[arg(long = "partnership", required = true)]
         partnerships: Vec<String>,
-        /// coordinator or caseworker; repeat for several.
+        /// coordinator, caseworker or auditor; repeat for several.
         #[arg(long = "cap")]
         caps: Vec<String>,
         /// How long the token is valid, e.g. 8h, 30m.
@@ -200,8 +200,10 @@ async fn main() -> anyhow::Result<()> {
             // Not while an instance that is starting migrates.
             let lock = csphub::db::StartLock::take(&db).await?;
             let changed = match action {
-                MigrateAction::Up => Migrator::up(&db, None).await,
-                MigrateAction::Down => Migrator::down(&db, Some(1)).await,
+                MigrateAction::Up => csphub::db::migrate_up(&db).await,
+                MigrateAction::Down => Migrator::down(&db, Some(1))
+                    .await
+                    .map_err(anyhow::Error::from),
                 MigrateAction::Status => Ok(()),
             };
             lock.release().await;
@@ -400,8 +402,17 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("sealing: {e:?}"))?
                 {
-                    csphub::db::audit::Sealed::Entries { seq, count } => {
+                    csphub::db::audit::Sealed::Entries { seq, count }
+                        if i64::try_from(count).unwrap_or(i64::MAX)
+                            <= csphub::db::audit::SEAL_MAX =>
+                    {
                         println!("sealed {count} entries as seal {seq}");
+                    }
+                    csphub::db::audit::Sealed::Entries { seq, count } => {
+                        println!(
+                            "sealed {count} entries in seals of at most {}, up to seal {seq}",
+                            csphub::db::audit::SEAL_MAX
+                        );
                     }
                     csphub::db::audit::Sealed::Nothing => println!("nothing new to seal"),
                     csphub::db::audit::Sealed::Busy => println!("another process is sealing"),

@@ -16,6 +16,9 @@ mod m20261202_000001_partnership_ids;
 mod m20261204_000001_audit_partnership;
 mod m20261204_000002_push_partnerships;
 mod m20261204_000003_indicator_partnerships;
+mod m20261206_000001_share_refs;
+mod m20261206_000002_audit_filters;
+mod m20261206_000003_restore;
 
 pub struct Migrator;
 
@@ -37,6 +40,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_audit_partnership::Migration),
             Box::new(m20261204_000002_push_partnerships::Migration),
             Box::new(m20261204_000003_indicator_partnerships::Migration),
+            Box::new(m20261206_000001_share_refs::Migration),
+            Box::new(m20261206_000002_audit_filters::Migration),
+            Box::new(m20261206_000003_restore::Migration),
         ]
     }
 }

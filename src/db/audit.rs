@@ -39,6 +39,74 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, for the lists the log's readers are filtered by.
+    pub const ALL: [Action; 21] = [
+        Action::CaseOpened,
+        Action::CaseViewed,
+        Action::CasesListed,
+        Action::CaseUpdated,
+        Action::CaseClosed,
+        Action::CaseShared,
+        Action::CaseUnshared,
+        Action::NotesViewed,
+        Action::NoteAdded,
+        Action::SubjectAdded,
+        Action::SubjectRemoved,
+        Action::PeopleSearched,
+        Action::PersonUpdated,
+        Action::IncidentLinked,
+        Action::IncidentUnlinked,
+        Action::InterventionRecorded,
+        Action::ReferralRecorded,
+        Action::ReferralUpdated,
+        Action::AuditLogViewed,
+        Action::SubjectExported,
+        Action::RetentionDeleted,
+    ];
+
+    /// Whether an entry of this action is case data: it names a case, a note, a person or a
+    /// search (or, for a read of the log, what was looked for in it), so only the acting
+    /// agency's auditor reads it. Every action is named here, so a new one must be decided.
+    pub fn is_case_data(self) -> bool {
+        match self {
+            Action::CaseOpened
+            | Action::CaseViewed
+            | Action::CasesListed
+            | Action::CaseUpdated
+            | Action::CaseClosed
+            | Action::CaseShared
+            | Action::CaseUnshared
+            | Action::NotesViewed
+            | Action::NoteAdded
+            | Action::SubjectAdded
+            | Action::SubjectRemoved
+            | Action::PeopleSearched
+            | Action::PersonUpdated
+            | Action::IncidentLinked
+            | Action::IncidentUnlinked
+            | Action::InterventionRecorded
+            | Action::ReferralRecorded
+            | Action::ReferralUpdated
+            | Action::AuditLogViewed
+            | Action::SubjectExported
+            | Action::RetentionDeleted => true,
+        }
+    }
+
+    /// The actions whose entries are not case data (about plans, reports, pushes and
+    /// incidents); an action the code no longer writes counts as case data.
+    pub fn general() -> Vec<String> {
+        Action::ALL
+            .iter()
+            .filter(|a| !a.is_case_data())
+            .map(|a| a.as_str().to_owned())
+            .collect()
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::CaseOpened => "CASE_OPENED",
@@ -317,14 +385,69 @@ pg_row! {
 
 const SEAL_COLUMNS: &str = "seq, from_xact, to_xact, entry_ids, entry_hashes, prev_hash, hash";
 
-/// Seals the entries of every transaction that has ended since the last seal, chained to it.
+/// The advisory lock and the horizon of a seal: the oldest transaction still running that could
+/// write an audit entry in this database, or the next transaction id when none is.
+///
+/// Every transaction in progress at the snapshot (`txid_snapshot_xip`) counts, except those
+/// whose backend is connected to another database (its own transaction id lock, in `pg_locks`,
+/// held by a backend whose `pg_stat_activity.datid` is another database's): such a transaction
+/// cannot write into this database's audit log, so a long transaction elsewhere on the server
+/// (a nightly dump, another service) does not hold sealing back. A transaction that cannot be
+/// placed (it ended meanwhile, it is prepared) counts, so no entry can commit behind a seal.
+/// Both views are readable by any role. Entries are numbered by transaction id plus the base of
+/// `audit_xact_base` (0 until a restore lifts it), and so is the horizon.
+const HORIZON: &str = "WITH snap AS (SELECT txid_current_snapshot() AS s), \
+     elsewhere AS ( \
+       SELECT l.transactionid::text::bigint AS low FROM pg_locks l \
+       JOIN pg_stat_activity a ON a.pid = l.pid \
+       WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted \
+         AND a.datid IS NOT NULL \
+         AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())) \
+     SELECT pg_try_advisory_xact_lock(7461003) AS locked, \
+       least(txid_snapshot_xmax(s), \
+             (SELECT min(x) FROM txid_snapshot_xip(s) AS x \
+              WHERE x % 4294967296 NOT IN (SELECT low FROM elsewhere))) \
+         + (SELECT base FROM audit_xact_base) AS horizon \
+     FROM snap";
+
+/// At most this many entries go into one seal (more only when one transaction wrote more), so
+/// that making or checking a seal takes bounded memory however large the backlog.
+pub const SEAL_MAX: i64 = 50_000;
+
+/// Entries read at a time while sealing and verifying.
+const FETCH: usize = 5_000;
+
+/// Seals the entries of every transaction that has ended since the last seal, chained to it,
+/// in seals of at most [`SEAL_MAX`] entries; `Entries` gives the last seal's number and how many
+/// entries were sealed in all.
 ///
 /// An entry carries the id of the transaction that wrote it, and a seal covers the entries of
-/// transaction ids in `[from, to)` where `to` is the oldest transaction still running when the
-/// seal is made: every transaction below it has ended, so no entry can later appear inside a
-/// sealed range. Sealing only reads (MVCC: it never blocks a reader or a writer) and takes a
-/// transaction-level advisory lock so two sealers never race for the same sequence number.
+/// transaction ids in `[from, to)` where `to` is at most the oldest transaction still running in
+/// this database when the seal is made ([`HORIZON`]): every transaction below it has ended or
+/// runs in another database, so no entry can later appear inside a sealed range. Sealing only
+/// reads (MVCC: it never blocks a reader or a writer), reads the entries through a cursor a few
+/// thousand at a time, and takes a transaction-level advisory lock per seal so two sealers never
+/// race for the same sequence number.
 pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> AppResult<Sealed> {
+    let mut sealed: Option<(i64, usize)> = None;
+    loop {
+        match seal_one(conn).await? {
+            Sealed::Entries { seq, count } => {
+                let total = sealed.map_or(0, |(_, n)| n);
+                sealed = Some((seq, total + count));
+            }
+            other => {
+                return Ok(match sealed {
+                    Some((seq, count)) => Sealed::Entries { seq, count },
+                    None => other,
+                });
+            }
+        }
+    }
+}
+
+/// One seal of at most [`SEAL_MAX`] entries (more only for one transaction's), or why not.
+async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> AppResult<Sealed> {
     let txn = conn
         .begin()
         .await
@@ -335,43 +458,69 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
             horizon: i64,
         }
     }
-    let lock: Option<Lock> = fetch_optional(
-        &txn,
-        "SELECT pg_try_advisory_xact_lock(7461003) AS locked, \
-           txid_snapshot_xmin(txid_current_snapshot()) AS horizon",
-        vec![],
-    )
-    .await?;
+    let lock: Option<Lock> = fetch_optional(&txn, HORIZON, vec![]).await?;
     let Some(lock) = lock.filter(|l| l.locked) else {
         return Ok(Sealed::Busy);
     };
-    let last: Option<SealRow> = fetch_optional(
+    pg_row! {
+        struct Last {
+            seq: i64,
+            to_xact: i64,
+            hash: Vec<u8>,
+        }
+    }
+    let last: Option<Last> = fetch_optional(
         &txn,
-        &format!("SELECT {SEAL_COLUMNS} FROM audit_seals ORDER BY seq DESC LIMIT 1"),
+        "SELECT seq, to_xact, hash FROM audit_seals ORDER BY seq DESC LIMIT 1",
         vec![],
     )
     .await?;
-    let (seq, from, prev) = match &last {
-        Some(s) => (s.seq + 1, s.to_xact, s.hash.clone()),
+    let (seq, from, prev) = match last {
+        Some(s) => (s.seq + 1, s.to_xact, s.hash),
         None => (1, 0, vec![0u8; 32]),
     };
     if lock.horizon <= from {
         return Ok(Sealed::Nothing);
     }
-    let entries: Vec<EntryRow> = fetch_all(
+    // Where this seal ends: before the transaction of the entry past the first SEAL_MAX (in
+    // transaction order), or after the first transaction when it alone wrote more.
+    pg_row! {
+        struct Xact {
+            xact: Option<i64>,
+        }
+    }
+    let past: Option<Xact> = fetch_optional(
         &txn,
-        &format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE xact >= $1 AND xact < $2 ORDER BY id"
-        ),
-        vec![from.into(), lock.horizon.into()],
+        "SELECT xact FROM audit_entries WHERE xact >= $1 AND xact < $2 ORDER BY xact OFFSET $3 LIMIT 1",
+        vec![from.into(), lock.horizon.into(), SEAL_MAX.into()],
     )
     .await?;
-    if entries.is_empty() {
+    let to = match past.and_then(|p| p.xact) {
+        None => lock.horizon,
+        Some(x) if x > from => x,
+        Some(_) => fetch_optional::<Xact, _>(
+            &txn,
+            "SELECT min(xact) AS xact FROM audit_entries WHERE xact > $1 AND xact < $2",
+            vec![from.into(), lock.horizon.into()],
+        )
+        .await?
+        .and_then(|x| x.xact)
+        .unwrap_or(lock.horizon),
+    };
+    let mut ids: Vec<i64> = Vec::new();
+    let mut hashes: Vec<Vec<u8>> = Vec::new();
+    let mut entries = Entries::open(&txn, "seal_entries", from, to).await?;
+    while let Some(batch) = entries.next(&txn).await? {
+        for e in &batch {
+            ids.push(e.id);
+            hashes.push(entry_hash(e));
+        }
+    }
+    if ids.is_empty() {
         return Ok(Sealed::Nothing);
     }
-    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
-    let hashes: Vec<Vec<u8>> = entries.iter().map(entry_hash).collect();
-    let hash = seal_hash(&prev, seq, from, lock.horizon, &ids, &hashes);
+    let hash = seal_hash(&prev, seq, from, to, &ids, &hashes);
+    let count = ids.len();
     execute(
         &txn,
         "INSERT INTO audit_seals (seq, from_xact, to_xact, entry_ids, entry_hashes, prev_hash, hash) \
@@ -379,7 +528,7 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         vec![
             seq.into(),
             from.into(),
-            lock.horizon.into(),
+            to.into(),
             ids.into(),
             hashes.into(),
             prev.into(),
@@ -388,13 +537,66 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         &[],
     )
     .await?;
+    // No entry is numbered below a seal's bound: after a restore into a cluster whose
+    // transaction ids are lower, the first entry lifts the base above it (`csphub_audit_xact`).
+    execute(
+        &txn,
+        "UPDATE audit_xact_base SET sealed_to = greatest(sealed_to, $1)",
+        vec![to.into()],
+        &[],
+    )
+    .await?;
     txn.commit()
         .await
         .map_err(crate::error::AppError::internal)?;
-    Ok(Sealed::Entries {
-        seq,
-        count: entries.len(),
-    })
+    Ok(Sealed::Entries { seq, count })
+}
+
+/// The entries of a range of transactions in id order (as seals list them), read through a
+/// cursor a few thousand at a time.
+struct Entries {
+    name: &'static str,
+    done: bool,
+}
+
+impl Entries {
+    async fn open<C: ConnectionTrait>(
+        txn: &C,
+        name: &'static str,
+        from: i64,
+        to: i64,
+    ) -> AppResult<Self> {
+        // Integers only: nothing from outside reaches this text.
+        execute(
+            txn,
+            &format!(
+                "DECLARE {name} NO SCROLL CURSOR FOR SELECT {ENTRY_COLUMNS} FROM audit_entries \
+                 WHERE xact >= {from} AND xact < {to} ORDER BY id"
+            ),
+            vec![],
+            &[],
+        )
+        .await?;
+        Ok(Self { name, done: false })
+    }
+
+    /// The next few thousand entries, or None after the last (the cursor is then closed).
+    async fn next<C: ConnectionTrait>(&mut self, txn: &C) -> AppResult<Option<Vec<EntryRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let batch: Vec<EntryRow> = fetch_all(
+            txn,
+            &format!("FETCH FORWARD {FETCH} FROM {}", self.name),
+            vec![],
+        )
+        .await?;
+        if batch.len() < FETCH {
+            self.done = true;
+            execute(txn, &format!("CLOSE {}", self.name), vec![], &[]).await?;
+        }
+        Ok((!batch.is_empty()).then_some(batch))
+    }
 }
 
 /// What `verify` found.
@@ -416,17 +618,36 @@ pub enum Verified {
 
 /// Recomputes every seal from the entries as they are now, in order, and reports the first
 /// entry (or seal) that no longer matches: changed, removed, or added inside a sealed range.
-pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
-    let seals: Vec<SealRow> = fetch_all(
-        conn,
-        &format!("SELECT {SEAL_COLUMNS} FROM audit_seals ORDER BY seq"),
-        vec![],
-    )
-    .await?;
+/// One seal is held at a time and its entries are read through a cursor, so the memory it takes
+/// does not grow with the log.
+pub async fn verify<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    conn: &C,
+) -> AppResult<Verified> {
+    let txn = conn
+        .begin()
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    let found = verify_in(&txn).await;
+    // Read-only: ROLLBACK ends it as well as COMMIT would.
+    let _ = txn.rollback().await;
+    found
+}
+
+async fn verify_in<T: ConnectionTrait>(txn: &T) -> AppResult<Verified> {
     let mut prev_hash = vec![0u8; 32];
     let mut prev_to = 0i64;
     let mut entries_checked = 0usize;
-    for (i, s) in seals.iter().enumerate() {
+    let mut seals = 0usize;
+    loop {
+        let Some(s) = fetch_optional::<SealRow, _>(
+            txn,
+            &format!("SELECT {SEAL_COLUMNS} FROM audit_seals WHERE seq > $1 ORDER BY seq LIMIT 1"),
+            vec![(seals as i64).into()],
+        )
+        .await?
+        else {
+            break;
+        };
         let broken = |entry: Option<i64>, what: &str| {
             Ok(Verified::Broken {
                 seal: s.seq,
@@ -434,7 +655,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
                 what: what.to_owned(),
             })
         };
-        if s.seq != i as i64 + 1 || s.from_xact != prev_to || s.prev_hash != prev_hash {
+        if s.seq != seals as i64 + 1 || s.from_xact != prev_to || s.prev_hash != prev_hash {
             return broken(None, "the seal does not follow the one before it");
         }
         if s.entry_ids.len() != s.entry_hashes.len()
@@ -449,35 +670,31 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
         {
             return broken(None, "the seal itself was altered");
         }
-        let now: Vec<EntryRow> = fetch_all(
-            conn,
-            &format!(
-                "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE xact >= $1 AND xact < $2 ORDER BY id"
-            ),
-            vec![s.from_xact.into(), s.to_xact.into()],
-        )
-        .await?;
-        let mut now_iter = now.iter().peekable();
-        for (id, hash) in s.entry_ids.iter().zip(&s.entry_hashes) {
-            match now_iter.peek() {
-                Some(e) if e.id < *id => {
+        let mut sealed = s.entry_ids.iter().zip(&s.entry_hashes);
+        let mut entries = Entries::open(txn, "verify_entries", s.from_xact, s.to_xact).await?;
+        while let Some(batch) = entries.next(txn).await? {
+            for e in &batch {
+                let Some((id, hash)) = sealed.next() else {
+                    return broken(Some(e.id), "an entry was added to a sealed range");
+                };
+                if e.id < *id {
                     return broken(Some(e.id), "an entry was added to a sealed range");
                 }
-                Some(e) if e.id == *id => {
-                    if entry_hash(e) != *hash {
-                        return broken(Some(*id), "the entry was changed after it was sealed");
-                    }
-                    now_iter.next();
+                if e.id > *id {
+                    return broken(Some(*id), "the entry was removed after it was sealed");
                 }
-                _ => return broken(Some(*id), "the entry was removed after it was sealed"),
+                if entry_hash(e) != *hash {
+                    return broken(Some(*id), "the entry was changed after it was sealed");
+                }
             }
         }
-        if let Some(e) = now_iter.next() {
-            return broken(Some(e.id), "an entry was added to a sealed range");
+        if let Some((id, _)) = sealed.next() {
+            return broken(Some(*id), "the entry was removed after it was sealed");
         }
         entries_checked += s.entry_ids.len();
         prev_hash = s.hash.clone();
         prev_to = s.to_xact;
+        seals += 1;
     }
     pg_row! {
         struct Count {
@@ -485,14 +702,14 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<Verified> {
         }
     }
     let unsealed = fetch_optional::<Count, _>(
-        conn,
+        txn,
         "SELECT count(*) AS n FROM audit_entries WHERE xact >= $1",
         vec![prev_to.into()],
     )
     .await?
     .map_or(0, |c| c.n);
     Ok(Verified::Intact {
-        seals: seals.len(),
+        seals,
         entries: entries_checked,
         unsealed,
     })
@@ -516,12 +733,15 @@ pg_row! {
 }
 
 /// Who may read which entries: an agency's own, or a partnership's (coordinators).
-pub enum LogScope {
-    Agency {
-        agency_id: Uuid,
-        partnerships: Vec<Uuid>,
-    },
-    Partnerships(Vec<Uuid>),
+pub struct LogScope {
+    /// The partnership whose entries may be read.
+    pub partnership: Uuid,
+    /// The reader's agency.
+    pub agency_id: Uuid,
+    /// Entries that are not case data: every agency's (a coordinator), or the own agency's.
+    pub every_agency: bool,
+    /// Entries that are case data: the own agency's (an auditor), or none.
+    pub case_data: bool,
 }
 
 /// The filters of `auditLog`.
@@ -541,31 +761,71 @@ pub async fn log_page<C: ConnectionTrait>(
     f: &LogFilter,
     before: Option<i64>,
     limit: u64,
-) -> AppResult<(Vec<LogRow>, i64)> {
-    let (agency, partnerships) = match scope {
-        LogScope::Agency {
-            agency_id,
-            partnerships,
-        } => (Some(*agency_id), partnerships.clone()),
-        LogScope::Partnerships(p) => (None, p.clone()),
-    };
-    let where_sql = "l.partnership_id = ANY($1) AND ($2::uuid IS NULL OR l.agency_id = $2) \
-         AND ($3::text IS NULL OR l.action = $3) AND ($4::text IS NULL OR l.sub = $4) \
-         AND ($5::text IS NULL OR l.record_id = $5) \
-         AND ($6::timestamptz IS NULL OR l.at >= $6) AND ($7::timestamptz IS NULL OR l.at < $7)";
-    let values = || -> Vec<sea_orm::Value> {
-        vec![
-            partnerships.clone().into(),
-            agency.into(),
-            f.action.clone().into(),
-            f.sub.clone().into(),
-            f.record_id.clone().into(),
-            f.from.into(),
-            f.to.into(),
-        ]
-    };
-    let mut page_values = values();
-    page_values.push(before.into());
+    count: bool,
+) -> AppResult<(Vec<LogRow>, Option<i64>)> {
+    let general = Action::general();
+    if !scope.case_data && general.is_empty() {
+        // Every entry csphub writes is case data: nothing to read without `auditor`.
+        return Ok((Vec::new(), count.then_some(0)));
+    }
+    // Only the clauses that apply, so that the planner can use the index each filter has.
+    let mut values: Vec<sea_orm::Value> = vec![scope.partnership.into()];
+    let mut sql = "l.partnership_id = $1".to_owned();
+    fn add(values: &mut Vec<sea_orm::Value>, sql: &mut String, clause: &str, v: sea_orm::Value) {
+        values.push(v);
+        sql.push_str(" AND ");
+        sql.push_str(&clause.replace('#', &format!("${}", values.len())));
+    }
+    match (scope.case_data, scope.every_agency) {
+        (true, false) => add(
+            &mut values,
+            &mut sql,
+            "l.agency_id = #",
+            scope.agency_id.into(),
+        ),
+        (true, true) => {
+            values.push(scope.agency_id.into());
+            values.push(general.into());
+            sql.push_str(&format!(
+                " AND (l.agency_id = ${} OR l.action = ANY(${}))",
+                values.len() - 1,
+                values.len()
+            ));
+        }
+        (false, every) => {
+            add(&mut values, &mut sql, "l.action = ANY(#)", general.into());
+            if !every {
+                add(
+                    &mut values,
+                    &mut sql,
+                    "l.agency_id = #",
+                    scope.agency_id.into(),
+                );
+            }
+        }
+    }
+    if let Some(a) = &f.action {
+        add(&mut values, &mut sql, "l.action = #", a.clone().into());
+    }
+    if let Some(sub) = &f.sub {
+        add(&mut values, &mut sql, "l.sub = #", sub.clone().into());
+    }
+    if let Some(r) = &f.record_id {
+        add(&mut values, &mut sql, "l.record_id = #", r.clone().into());
+    }
+    if let Some(from) = f.from {
+        add(&mut values, &mut sql, "l.at >= #", from.into());
+    }
+    if let Some(to) = f.to {
+        add(&mut values, &mut sql, "l.at < #", to.into());
+    }
+    let where_sql = sql;
+    let mut page_values = values.clone();
+    let mut page_where = where_sql.clone();
+    if let Some(b) = before {
+        page_values.push(b.into());
+        page_where.push_str(&format!(" AND l.id < ${}", page_values.len()));
+    }
     page_values.push((limit as i64).into());
     let rows = fetch_all(
         conn,
@@ -574,7 +834,8 @@ pub async fn log_page<C: ConnectionTrait>(
                l.record_id, l.detail, l.request_id \
              FROM audit_log l LEFT JOIN agencies a ON a.id = l.agency_id \
              LEFT JOIN partnerships p ON p.id = l.partnership_id \
-             WHERE {where_sql} AND ($8::bigint IS NULL OR l.id < $8) ORDER BY l.id DESC LIMIT $9"
+             WHERE {page_where} ORDER BY l.id DESC LIMIT ${}",
+            page_values.len()
         ),
         page_values,
     )
@@ -584,12 +845,19 @@ pub async fn log_page<C: ConnectionTrait>(
             n: i64,
         }
     }
-    let total = fetch_optional::<Count, _>(
-        conn,
-        &format!("SELECT count(*) AS n FROM audit_log l WHERE {where_sql}"),
-        values(),
-    )
-    .await?
-    .map_or(0, |c| c.n);
+    // Counting every matching entry reads them all: only when asked.
+    let total = if count {
+        Some(
+            fetch_optional::<Count, _>(
+                conn,
+                &format!("SELECT count(*) AS n FROM audit_log l WHERE {where_sql}"),
+                values,
+            )
+            .await?
+            .map_or(0, |c| c.n),
+        )
+    } else {
+        None
+    };
     Ok((rows, total))
 }

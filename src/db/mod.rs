@@ -332,8 +332,38 @@ async fn ensure_database(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs pending migrations, then makes sure the cluster holds what the database's grants and
+/// policies name ([`ensure_access`]).
 pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running migrations")
+    Migrator::up(db, None).await.context("running migrations")?;
+    ensure_access(db).await
+}
+
+/// After a restore into a cluster without the service role (roles belong to the cluster, not
+/// to a dump, and the restore skips every grant and policy that names one): creates the role and
+/// applies every grant and policy the database recorded that is missing, then records them
+/// afresh (`csphub_access`, so that a dump of this database can be repaired the same way).
+pub async fn ensure_access(db: &DatabaseConnection) -> anyhow::Result<()> {
+    pg_row! {
+        struct Repaired {
+            n: i32,
+        }
+    }
+    let repaired: Option<Repaired> =
+        fetch_optional(db, "SELECT csphub_repair_access() AS n", vec![])
+            .await
+            .map_err(|e| anyhow::anyhow!("repairing the service role's grants: {e:?}"))?;
+    if let Some(r) = repaired.filter(|r| r.n > 0) {
+        tracing::warn!(
+            applied = r.n,
+            "created the service role or applied grants and policies the database recorded but \
+             the cluster lacked (a restore into another cluster?)"
+        );
+    }
+    db.execute_unprepared("SELECT csphub_record_access()")
+        .await
+        .context("recording the service role's grants")?;
+    Ok(())
 }
 
 /// A lock that instances starting on one database take in turn while they migrate and load
