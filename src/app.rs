@@ -112,9 +112,9 @@ impl AppState {
     }
 
     /// A slot of the heavy gate (`db::Heavy::slot`), its wait observed in the metrics.
-    pub async fn heavy_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+    pub async fn heavy_slot(&self, token: &VerifiedToken) -> Result<db::HeavySlot, AppError> {
         let asked = std::time::Instant::now();
-        let slot = self.heavy.slot().await;
+        let slot = self.heavy.slot(&token.caller()).await;
         self.metrics.heavy_slot_wait(slot.is_ok(), asked);
         slot
     }
@@ -326,7 +326,7 @@ async fn graphql_request(
     // cannot take the pool from everyone else. The slot goes with the work, which outlives a
     // client that hangs up.
     let slot = if checked.heavy {
-        match state.heavy_slot().await {
+        match state.heavy_slot(&token).await {
             Ok(permit) => Some(permit),
             Err(e) => return graphql_error(e),
         }
@@ -557,6 +557,11 @@ pub struct VerifiedToken {
 }
 
 impl VerifiedToken {
+    /// Who is asking, for per-caller limits: the issuer and the subject.
+    pub fn caller(&self) -> String {
+        format!("{}\n{}", self.claims.iss, self.claims.sub)
+    }
+
     /// The caller as far as the token alone tells: for the checks that depend on the role and
     /// capabilities only, made before the request takes a connection. It has no agency id and no
     /// partnerships; the real one comes from `resolve_caller`.

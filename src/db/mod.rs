@@ -16,6 +16,7 @@ pub mod submission;
 pub mod vocabulary;
 
 use crate::pg_row;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,29 +140,87 @@ impl Default for DbSettings {
 }
 
 /// The gate heavy work passes: at most `heavy_concurrency` at once, each waiting at most the
-/// acquire timeout for its turn. Shared by every request of one process.
+/// acquire timeout for its turn, and at most half of them (one at least) for one caller, so that
+/// one token can never hold them all. Shared by every request of one process.
 #[derive(Debug, Clone)]
 pub struct Heavy {
     slots: Arc<Semaphore>,
     wait: Duration,
     /// The statement budget inside a heavy transaction.
     pub timeout: Duration,
+    /// The most slots one caller may hold (or wait for) at once.
+    pub per_caller: usize,
+    held: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+}
+
+/// A slot of the heavy gate, held until dropped.
+#[derive(Debug)]
+pub struct HeavySlot {
+    _permit: OwnedSemaphorePermit,
+    _caller: CallerShare,
+}
+
+/// One of a caller's slots (or its wait for one), counted until dropped.
+#[derive(Debug)]
+struct CallerShare {
+    held: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    caller: String,
+}
+
+impl Drop for CallerShare {
+    fn drop(&mut self) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.caller) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.caller);
+            }
+        }
+    }
 }
 
 impl Heavy {
     pub fn new(settings: &DbSettings) -> Self {
+        let slots = settings.heavy_concurrency.max(1);
         Self {
-            slots: Arc::new(Semaphore::new(settings.heavy_concurrency.max(1))),
+            slots: Arc::new(Semaphore::new(slots)),
             wait: settings.acquire_timeout,
             timeout: settings.heavy_timeout,
+            per_caller: (slots / 2).max(1),
+            held: Arc::default(),
         }
     }
 
-    /// A slot for one heavy request, held until the permit is dropped; UNAVAILABLE when none
+    /// A slot for one heavy request of `caller` (the token's issuer and subject), held until
+    /// dropped; UNAVAILABLE when the caller already holds or waits for its share, or when none
     /// comes free in time.
-    pub async fn slot(&self) -> AppResult<OwnedSemaphorePermit> {
+    pub async fn slot(&self, caller: &str) -> AppResult<HeavySlot> {
+        let share = {
+            let mut held = self
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = held.entry(caller.to_owned()).or_default();
+            if *n >= self.per_caller {
+                return Err(AppError::Unavailable(format!(
+                    "this caller already runs {n} statistics, report or export requests, the most \
+                     one caller may run at once; try again when one has finished"
+                )));
+            }
+            *n += 1;
+            CallerShare {
+                held: self.held.clone(),
+                caller: caller.to_owned(),
+            }
+        };
         match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
+            Ok(Ok(permit)) => Ok(HeavySlot {
+                _permit: permit,
+                _caller: share,
+            }),
             _ => Err(AppError::Unavailable(
                 "too many statistics, report and export requests are running; try again shortly"
                     .to_owned(),

@@ -501,7 +501,7 @@ pub async fn export_csv(
     }
     // An export reads page after page in the request's transaction: it holds a heavy slot and
     // its connection until the last page is sent.
-    let slot = match state.heavy_slot().await {
+    let slot = match state.heavy_slot(&token).await {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
@@ -536,13 +536,17 @@ pub async fn export_csv(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, io::Error>>(4);
     let request_id = crate::error::current_request_id().unwrap_or_default();
+    let stalled = Arc::new(AtomicBool::new(false));
+    let stalled_flag = stalled.clone();
     tokio::spawn(async move {
         let _slot = slot;
-        export_pages(&txn, &filter, first, &tx, &request_id).await;
-        // Read-only: ROLLBACK ends it as well as COMMIT would.
+        if !export_pages(&txn, &filter, first, &tx, &request_id).await {
+            stalled_flag.store(true, Ordering::SeqCst);
+        }
+        // Read-only: ROLLBACK ends it as well as COMMIT would. The slot goes with it.
         let _ = db::request::finish(txn, false).await;
     });
-    let body = Body::from_stream(tokio_stream_from(rx));
+    let body = Body::from_stream(tokio_stream_from(rx, stalled));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -559,26 +563,49 @@ pub async fn export_csv(
 /// Rows per page of the CSV export.
 const EXPORT_PAGE: u64 = 2_000;
 
+/// How long the export waits for the client to take its next chunk before it gives up: a
+/// client that stops reading must not hold a database connection and a heavy slot for as long
+/// as its socket stays open. The answer is then broken off (no final chunk), so the client can
+/// tell it is incomplete.
+pub const EXPORT_STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One chunk to the client, or false when it has gone or took nothing for [`EXPORT_STALL`].
+async fn send(
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
+    chunk: Vec<u8>,
+    stalled: &mut bool,
+) -> bool {
+    match tokio::time::timeout(EXPORT_STALL, tx.send(Ok(chunk))).await {
+        Ok(sent) => sent.is_ok(),
+        Err(_) => {
+            *stalled = true;
+            false
+        }
+    }
+}
+
 /// Sends the export's header, the first page (already read) and the pages after it to `tx`,
 /// until the last one or until the client has gone. A failure after the first page (the
 /// database gone, the statement timeout) can only break the stream off: the status has gone.
+/// False when the client stopped reading ([`EXPORT_STALL`]).
 async fn export_pages(
     conn: &db::request::RequestDb,
     filter: &db::incident::IncidentFilter,
     first: Vec<db::incident::IncidentRow>,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
     request_id: &str,
-) {
+) -> bool {
+    let mut stalled = false;
     let failed = |e: &dyn std::fmt::Debug| {
         tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
     };
     let header = CSV_COLUMNS.join(",") + "\n";
-    if tx.send(Ok(header.into_bytes())).await.is_err() {
-        return;
+    if !send(tx, header.into_bytes(), &mut stalled).await {
+        return !stalled;
     }
     let mut rows = first;
     loop {
-        let Some(last) = rows.last() else { return };
+        let Some(last) = rows.last() else { return true };
         let after = Some((last.occurred_at, last.id));
         let mut chunk = Vec::new();
         for row in &rows {
@@ -586,27 +613,51 @@ async fn export_pages(
                 Ok(line) => chunk.extend(line),
                 Err(e) => {
                     failed(&e);
-                    let _ = tx.send(Err(io::Error::other("export failed"))).await;
-                    return;
+                    let _ = tokio::time::timeout(
+                        EXPORT_STALL,
+                        tx.send(Err(io::Error::other("export failed"))),
+                    )
+                    .await;
+                    return true;
                 }
             }
         }
-        if tx.send(Ok(chunk)).await.is_err() || (rows.len() as u64) < EXPORT_PAGE {
-            return;
+        if !send(tx, chunk, &mut stalled).await {
+            if stalled {
+                tracing::warn!(request_id = %request_id, "CSV export stopped: the client took nothing for {} s", EXPORT_STALL.as_secs());
+            }
+            return !stalled;
+        }
+        if (rows.len() as u64) < EXPORT_PAGE {
+            return true;
         }
         rows = match db::incident::page(conn, filter, after, EXPORT_PAGE).await {
             Ok(rows) => rows,
             Err(e) => {
                 failed(&e);
-                let _ = tx.send(Err(io::Error::other("export failed"))).await;
-                return;
+                let _ = tokio::time::timeout(
+                    EXPORT_STALL,
+                    tx.send(Err(io::Error::other("export failed"))),
+                )
+                .await;
+                return true;
             }
         };
     }
 }
 
+/// The export's chunks; after an export that stopped for a stalled client, an error, so the
+/// answer is broken off rather than ended as if complete.
 fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, io::Error>>,
+    stalled: Arc<AtomicBool>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, io::Error>> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    futures_util::stream::poll_fn(move |cx| match rx.poll_recv(cx) {
+        std::task::Poll::Ready(None) if stalled.swap(false, Ordering::SeqCst) => {
+            std::task::Poll::Ready(Some(Err(io::Error::other(
+                "the export stopped: the client took nothing for too long",
+            ))))
+        }
+        other => other,
+    })
 }

@@ -28,7 +28,7 @@ where
         + 'static,
 {
     let token = verify_token(state, headers, Budget::Requests).await?;
-    let _slot = state.heavy_slot().await?;
+    let _slot = state.heavy_slot(&token).await?;
     // Reports only read: from the replica when there is one.
     let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
     let (callers, parked) = (state.callers.clone(), state.heavy_reads_parked());
