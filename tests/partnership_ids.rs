@@ -38,6 +38,16 @@ const SHARED: &[(&str, &str)] = &[
         "the deployment's one hash chain over every audit entry: entry ids and hashes, no \
          partnership's data; a sharded deployment would keep one chain per partnership",
     ),
+    (
+        "audit_xact_base",
+        "one row: the base of the audit entries' numbers (lifted after a restore into another \
+         cluster) and the last seal's bound",
+    ),
+    (
+        "csphub_access",
+        "the grants and policies the service role needs, recorded so that a restore into a \
+         cluster without the role can be repaired",
+    ),
 ];
 
 /// Tables that hold partnership data but whose `partnership_id` may be NULL, and why. Each is a
@@ -219,8 +229,8 @@ impl OldDatabase {
     }
 }
 
-/// Seals, waiting while transactions of other tests (the horizon is the whole server's) are
-/// still open from before the entries were written.
+/// Seals, waiting while transactions of this database are still open from before the entries
+/// were written.
 async fn seal(db: &sea_orm::DatabaseConnection) -> csphub::db::audit::Sealed {
     for _ in 0..100 {
         match csphub::db::audit::seal(db).await.expect("seal") {
@@ -250,15 +260,21 @@ async fn audit_entries_written_without_a_partnership_keep_their_seal_when_every_
         .expect("old entries");
     // Sealed before the upgrade, as the old server sealed: over audit_log itself (a stand-in
     // view of the same rows gives the seal code the old server's input).
+    // The seal code of today also reads and writes the numbering base, which later migrations
+    // add: a stand-in of it too (base 0, as before any restore).
     old.db
-        .execute_unprepared("CREATE VIEW audit_entries AS SELECT * FROM audit_log")
+        .execute_unprepared(
+            "CREATE VIEW audit_entries AS SELECT * FROM audit_log; \
+             CREATE TABLE audit_xact_base (base bigint NOT NULL, sealed_to bigint NOT NULL); \
+             INSERT INTO audit_xact_base VALUES (0, 0);",
+        )
         .await
-        .expect("stand-in view");
+        .expect("stand-ins");
     assert_eq!(seal(&old.db).await, Sealed::Entries { seq: 1, count: 2 });
     old.db
-        .execute_unprepared("DROP VIEW audit_entries")
+        .execute_unprepared("DROP VIEW audit_entries; DROP TABLE audit_xact_base;")
         .await
-        .expect("drop stand-in");
+        .expect("drop stand-ins");
     old.finish_migrations().await;
     assert_eq!(
         old.count("SELECT count(*) AS n FROM audit_log").await,
