@@ -236,6 +236,40 @@ async fn a_long_transaction_in_another_database_does_not_hold_sealing_back() {
 }
 
 #[tokio::test]
+async fn verify_reads_forged_seals_whatever_their_number_and_the_service_cannot_seal_the_future() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let service = app.server_db().await;
+    assert!(matches!(
+        csphub::db::audit::seal(&service).await.expect("seal"),
+        Sealed::Entries { seq: 1, .. }
+    ));
+    // A seal reaching past every transaction that has ended cannot be real: refused.
+    let r = service
+        .execute_unprepared(
+            "INSERT INTO audit_seals (seq, from_xact, to_xact, entry_ids, entry_hashes, prev_hash, hash) \
+             SELECT 2, to_xact, 9000000000000000000, '{}', '{}', '\\x00', '\\x00' FROM audit_seals WHERE seq = 1",
+        )
+        .await;
+    assert!(
+        r.as_ref()
+            .is_err_and(|e| e.to_string().contains("may not reach past")),
+        "{r:?}"
+    );
+    // One numbered 0, before the chain: verify reads it and says so.
+    exec(
+        &app,
+        "INSERT INTO audit_seals (seq, from_xact, to_xact, entry_ids, entry_hashes, prev_hash, hash) \
+         VALUES (0, 0, 0, '{}', '{}', '\\x00', '\\x00')",
+    )
+    .await;
+    assert!(matches!(
+        csphub::db::audit::verify(&app.db).await.expect("verify"),
+        Verified::Broken { seal: 0, .. }
+    ));
+}
+
+#[tokio::test]
 async fn seals_cover_only_ended_transactions_and_verify_finds_the_first_altered_entry() {
     let app = TestApp::spawn().await;
     some_activity(&app).await;

@@ -5,7 +5,10 @@
 //!   transaction's id plus a base (`audit_xact_base`, 0 until a restore): the first entry
 //!   written after a restore into a cluster whose ids are lower than the last seal lifts the base
 //!   above every number in the log (`csphub_audit_xact`), so new entries never fall into a sealed
-//!   range, sealing goes on, and `verify` stays exact. The sealer records its last bound here.
+//!   range, sealing goes on, and `verify` stays exact. Every start and `csphub migrate` lift it
+//!   before anything else can write an entry (`csphub_lift_audit_xact`); the lift inside the
+//!   numbering function is the fallback for entries written before any start. Each seal records
+//!   its bound here (a trigger: the service role cannot write the row).
 //! - **The grants and policies that name the service role are recorded in the database**
 //!   (`csphub_access`, refreshed after every migration), so a restore into a cluster that lacks
 //!   the role, which skips every grant and policy naming it, is repaired by `csphub migrate` (or
@@ -26,7 +29,23 @@ CREATE TABLE audit_xact_base (
 );
 INSERT INTO audit_xact_base (base, sealed_to)
     SELECT 0, coalesce((SELECT to_xact FROM audit_seals ORDER BY seq DESC LIMIT 1), 0);
-GRANT SELECT, UPDATE (sealed_to) ON audit_xact_base TO csphub_service;
+GRANT SELECT ON audit_xact_base TO csphub_service;
+
+-- Each seal moves the bound up (by a trigger, so the service role cannot write the row), and a
+-- seal reaching past every transaction that could have ended is refused: it cannot be real.
+CREATE FUNCTION csphub_note_seal() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $f$
+BEGIN
+    IF NEW.to_xact > txid_current() + (SELECT base FROM audit_xact_base) THEN
+        RAISE EXCEPTION 'a seal may not reach past the transactions that have ended'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    UPDATE audit_xact_base SET sealed_to = greatest(sealed_to, NEW.to_xact);
+    RETURN NEW;
+END
+$f$;
+CREATE TRIGGER audit_seals_bound AFTER INSERT ON audit_seals
+    FOR EACH ROW EXECUTE FUNCTION csphub_note_seal();
 
 -- An entry's number. In the cluster that wrote the log it is the transaction id (the base is
 -- 0); after a restore into a cluster whose ids are lower than the last seal's bound, the first
@@ -57,6 +76,14 @@ $f$;
 REVOKE ALL ON FUNCTION csphub_audit_xact() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION csphub_audit_xact() TO csphub_service;
 ALTER TABLE audit_log ALTER COLUMN xact SET DEFAULT csphub_audit_xact();
+
+-- Lifts the base now if the cluster's transaction ids are below the last seal's bound (a
+-- restore), before anything else writes an entry; returns the base.
+CREATE FUNCTION csphub_lift_audit_xact() RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $f$
+    SELECT csphub_audit_xact() - txid_current();
+$f$;
+REVOKE ALL ON FUNCTION csphub_lift_audit_xact() FROM PUBLIC;
 
 -- What the service role is granted and which policies name it (or the owner), as statements
 -- that re-create them.
@@ -104,7 +131,7 @@ BEGIN
                                   WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
                   (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC'
                                           WHEN r = cl.relowner THEN '{owner}'
-                                          ELSE quote_ident(r::regrole::text) END, ', ')
+                                          ELSE r::regrole::text END, ', ')
                    FROM unnest(pol.polroles) AS r),
                   CASE WHEN pol.polqual IS NULL THEN ''
                        ELSE ' USING (' || pg_get_expr(pol.polqual, pol.polrelid) || ')' END,
@@ -112,9 +139,12 @@ BEGIN
                        ELSE ' WITH CHECK (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')' END),
            'policy', pol.polrelid::regclass::text, NULL, pol.polname
     FROM pg_policy pol JOIN pg_class cl ON cl.oid = pol.polrelid
-    WHERE cl.relnamespace = 'public'::regnamespace;
+    WHERE cl.relnamespace = 'public'::regnamespace
+    ON CONFLICT (statement) DO NOTHING;
 END
 $f$;
+
+REVOKE ALL ON FUNCTION csphub_record_access() FROM PUBLIC;
 
 -- Creates the service role if the cluster lacks it and applies every recorded grant and policy
 -- that is missing; returns how many it applied.
@@ -155,20 +185,32 @@ BEGIN
                 WHERE a.grantee = 'csphub_service'::regrole AND a.privilege_type = r.privilege);
         END IF;
         IF missing THEN
-            EXECUTE replace(r.statement, '{owner}', quote_ident(current_user));
+            IF r.kind = 'policy' THEN
+                -- The maintenance policies name the table's owner, whoever that is here.
+                EXECUTE replace(r.statement, '{owner}',
+                                (SELECT relowner::regrole::text FROM pg_class
+                                 WHERE oid = r.object::regclass));
+            ELSE
+                EXECUTE r.statement;
+            END IF;
             n := n + 1;
         END IF;
     END LOOP;
     RETURN n;
 END
 $f$;
+REVOKE ALL ON FUNCTION csphub_repair_access() FROM PUBLIC;
+REVOKE ALL ON FUNCTION csphub_note_seal() FROM PUBLIC;
 "#;
 
 const DOWN: &str = r#"
+DROP TRIGGER audit_seals_bound ON audit_seals;
+DROP FUNCTION csphub_note_seal();
 DROP FUNCTION csphub_repair_access();
 DROP FUNCTION csphub_record_access();
 DROP TABLE csphub_access;
 ALTER TABLE audit_log ALTER COLUMN xact SET DEFAULT txid_current();
+DROP FUNCTION csphub_lift_audit_xact();
 DROP FUNCTION csphub_audit_xact();
 DROP TABLE audit_xact_base;
 "#;

@@ -431,10 +431,20 @@ const FETCH: usize = 5_000;
 pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> AppResult<Sealed> {
     let mut sealed: Option<(i64, usize)> = None;
     loop {
-        match seal_one(conn).await? {
+        // Another seal only while the last stopped at the cap, not for entries written since:
+        // under traffic there always are some, and they wait for the next round.
+        let (outcome, capped) = seal_one(conn).await?;
+        match outcome {
             Sealed::Entries { seq, count } => {
                 let total = sealed.map_or(0, |(_, n)| n);
                 sealed = Some((seq, total + count));
+                if capped {
+                    continue;
+                }
+                return Ok(Sealed::Entries {
+                    seq,
+                    count: total + count,
+                });
             }
             other => {
                 return Ok(match sealed {
@@ -446,8 +456,11 @@ pub async fn seal<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
     }
 }
 
-/// One seal of at most [`SEAL_MAX`] entries (more only for one transaction's), or why not.
-async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> AppResult<Sealed> {
+/// One seal of at most [`SEAL_MAX`] entries (more only for one transaction's), or why not; true
+/// when it stopped at the cap, before the horizon.
+async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    conn: &C,
+) -> AppResult<(Sealed, bool)> {
     let txn = conn
         .begin()
         .await
@@ -460,7 +473,7 @@ async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
     }
     let lock: Option<Lock> = fetch_optional(&txn, HORIZON, vec![]).await?;
     let Some(lock) = lock.filter(|l| l.locked) else {
-        return Ok(Sealed::Busy);
+        return Ok((Sealed::Busy, false));
     };
     pg_row! {
         struct Last {
@@ -480,7 +493,7 @@ async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         None => (1, 0, vec![0u8; 32]),
     };
     if lock.horizon <= from {
-        return Ok(Sealed::Nothing);
+        return Ok((Sealed::Nothing, false));
     }
     // Where this seal ends: before the transaction of the entry past the first SEAL_MAX (in
     // transaction order), or after the first transaction when it alone wrote more.
@@ -517,7 +530,7 @@ async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         }
     }
     if ids.is_empty() {
-        return Ok(Sealed::Nothing);
+        return Ok((Sealed::Nothing, false));
     }
     let hash = seal_hash(&prev, seq, from, to, &ids, &hashes);
     let count = ids.len();
@@ -537,19 +550,10 @@ async fn seal_one<C: ConnectionTrait + sea_orm::TransactionTrait>(conn: &C) -> A
         &[],
     )
     .await?;
-    // No entry is numbered below a seal's bound: after a restore into a cluster whose
-    // transaction ids are lower, the first entry lifts the base above it (`csphub_audit_xact`).
-    execute(
-        &txn,
-        "UPDATE audit_xact_base SET sealed_to = greatest(sealed_to, $1)",
-        vec![to.into()],
-        &[],
-    )
-    .await?;
     txn.commit()
         .await
         .map_err(crate::error::AppError::internal)?;
-    Ok(Sealed::Entries { seq, count })
+    Ok((Sealed::Entries { seq, count }, to < lock.horizon))
 }
 
 /// The entries of a range of transactions in id order (as seals list them), read through a
@@ -566,6 +570,12 @@ impl Entries {
         from: i64,
         to: i64,
     ) -> AppResult<Self> {
+        // A cursor is planned for its first rows by default, which here means walking the whole
+        // log in id order and skipping what is out of range; every row is read, so plan for all
+        // of them (the range by its index, then sorted).
+        // Nor is compiling it worth it for a few thousand rows at a time.
+        execute(txn, "SET LOCAL cursor_tuple_fraction = 1", vec![], &[]).await?;
+        execute(txn, "SET LOCAL jit = off", vec![], &[]).await?;
         // Integers only: nothing from outside reaches this text.
         execute(
             txn,
@@ -638,16 +648,20 @@ async fn verify_in<T: ConnectionTrait>(txn: &T) -> AppResult<Verified> {
     let mut prev_to = 0i64;
     let mut entries_checked = 0usize;
     let mut seals = 0usize;
+    // From the lowest number a row could carry, so that a forged seal numbered 0 or below is
+    // read (and refused) like any other.
+    let mut last_seq = i64::MIN;
     loop {
         let Some(s) = fetch_optional::<SealRow, _>(
             txn,
             &format!("SELECT {SEAL_COLUMNS} FROM audit_seals WHERE seq > $1 ORDER BY seq LIMIT 1"),
-            vec![(seals as i64).into()],
+            vec![last_seq.into()],
         )
         .await?
         else {
             break;
         };
+        last_seq = s.seq;
         let broken = |entry: Option<i64>, what: &str| {
             Ok(Verified::Broken {
                 seal: s.seq,

@@ -391,18 +391,43 @@ async fn ensure_database(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs pending migrations, then makes sure the cluster holds what the database's grants and
-/// policies name ([`ensure_access`]).
+/// Runs pending migrations. Before them, on a database restored into a cluster without the
+/// service role, repairs what the restore skipped ([`repair_access`]); after them, numbers audit
+/// entries above the restored log and records the grants and policies afresh
+/// (`csphub_access`, so that a dump of this database can be repaired the same way).
 pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    repair_access(db).await?;
     Migrator::up(db, None).await.context("running migrations")?;
-    ensure_access(db).await
+    db.execute_unprepared("SELECT csphub_lift_audit_xact()")
+        .await
+        .context("numbering audit entries above the log")?;
+    db.execute_unprepared("SELECT csphub_record_access()")
+        .await
+        .context("recording the service role's grants")?;
+    Ok(())
 }
 
 /// After a restore into a cluster without the service role (roles belong to the cluster, not
 /// to a dump, and the restore skips every grant and policy that names one): creates the role and
-/// applies every grant and policy the database recorded that is missing, then records them
-/// afresh (`csphub_access`, so that a dump of this database can be repaired the same way).
-pub async fn ensure_access(db: &DatabaseConnection) -> anyhow::Result<()> {
+/// applies every grant and policy the database recorded that is missing. It runs before the
+/// migrations, on the record that matches the schema as it is, so a grant or policy a migration
+/// drops is never put back. A database older than the record has nothing to repair.
+pub async fn repair_access(db: &DatabaseConnection) -> anyhow::Result<()> {
+    pg_row! {
+        struct Present {
+            present: bool,
+        }
+    }
+    let present: Option<Present> = fetch_optional(
+        db,
+        "SELECT to_regprocedure('csphub_repair_access()') IS NOT NULL AS present",
+        vec![],
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("looking for the access record: {e:?}"))?;
+    if !present.is_some_and(|p| p.present) {
+        return Ok(());
+    }
     pg_row! {
         struct Repaired {
             n: i32,
@@ -419,9 +444,6 @@ pub async fn ensure_access(db: &DatabaseConnection) -> anyhow::Result<()> {
              the cluster lacked (a restore into another cluster?)"
         );
     }
-    db.execute_unprepared("SELECT csphub_record_access()")
-        .await
-        .context("recording the service role's grants")?;
     Ok(())
 }
 

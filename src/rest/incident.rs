@@ -566,19 +566,44 @@ const EXPORT_PAGE: u64 = 2_000;
 /// How long the export waits for the client to take its next chunk before it gives up: a
 /// client that stops reading must not hold a database connection and a heavy slot for as long
 /// as its socket stays open. The answer is then broken off (no final chunk), so the client can
-/// tell it is incomplete.
+/// tell it is incomplete. Past it, the client must also have taken [`EXPORT_MIN_BYTES_PER_SECOND`]
+/// on average.
 pub const EXPORT_STALL: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// One chunk to the client, or false when it has gone or took nothing for [`EXPORT_STALL`].
+/// The least an export's client must take on average, once [`EXPORT_STALL`] has passed: one
+/// that takes a chunk just before each deadline must not hold a slot for the whole export either.
+pub const EXPORT_MIN_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+/// How an export's client is keeping up.
+struct Pace {
+    started: std::time::Instant,
+    bytes: u64,
+    stalled: bool,
+}
+
+/// One chunk to the client, or false when it has gone, took nothing for [`EXPORT_STALL`], or
+/// takes less than [`EXPORT_MIN_BYTES_PER_SECOND`] on average.
 async fn send(
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
     chunk: Vec<u8>,
-    stalled: &mut bool,
+    pace: &mut Pace,
 ) -> bool {
+    let n = chunk.len() as u64;
     match tokio::time::timeout(EXPORT_STALL, tx.send(Ok(chunk))).await {
-        Ok(sent) => sent.is_ok(),
+        Ok(Ok(())) => {
+            pace.bytes += n;
+            let elapsed = pace.started.elapsed();
+            if elapsed > EXPORT_STALL
+                && (pace.bytes as f64) / elapsed.as_secs_f64() < EXPORT_MIN_BYTES_PER_SECOND as f64
+            {
+                pace.stalled = true;
+                return false;
+            }
+            true
+        }
+        Ok(Err(_)) => false,
         Err(_) => {
-            *stalled = true;
+            pace.stalled = true;
             false
         }
     }
@@ -595,13 +620,17 @@ async fn export_pages(
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, io::Error>>,
     request_id: &str,
 ) -> bool {
-    let mut stalled = false;
+    let mut pace = Pace {
+        started: std::time::Instant::now(),
+        bytes: 0,
+        stalled: false,
+    };
     let failed = |e: &dyn std::fmt::Debug| {
         tracing::error!(request_id = %request_id, error = ?e, "CSV export failed part-way");
     };
     let header = CSV_COLUMNS.join(",") + "\n";
-    if !send(tx, header.into_bytes(), &mut stalled).await {
-        return !stalled;
+    if !send(tx, header.into_bytes(), &mut pace).await {
+        return !pace.stalled;
     }
     let mut rows = first;
     loop {
@@ -622,11 +651,11 @@ async fn export_pages(
                 }
             }
         }
-        if !send(tx, chunk, &mut stalled).await {
-            if stalled {
-                tracing::warn!(request_id = %request_id, "CSV export stopped: the client took nothing for {} s", EXPORT_STALL.as_secs());
+        if !send(tx, chunk, &mut pace).await {
+            if pace.stalled {
+                tracing::warn!(request_id = %request_id, bytes = pace.bytes, "CSV export stopped: the client is not reading it");
             }
-            return !stalled;
+            return !pace.stalled;
         }
         if (rows.len() as u64) < EXPORT_PAGE {
             return true;
