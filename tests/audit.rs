@@ -154,31 +154,43 @@ async fn entries_about_case_data_reach_only_the_acting_agencys_auditor() {
     assert_eq!(r.data()["auditLog"]["totalCount"], 1);
     let r = app
         .gql(
-            "{ auditLog(first: 2) { nodes { id } pageInfo { hasNextPage endCursor } } }",
+            "{ auditLog(first: 2) { nodes { id at } pageInfo { hasNextPage endCursor } } }",
             json!({}),
             Some(&police_auditor),
         )
         .await;
     assert_eq!(r.data()["auditLog"]["pageInfo"]["hasNextPage"], true);
+    let first: Vec<(String, String)> = r.data()["auditLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| (n["at"].to_string(), n["id"].to_string()))
+        .collect();
     let cursor = r.data()["auditLog"]["pageInfo"]["endCursor"]
         .as_str()
         .expect("cursor")
         .to_owned();
     let r = app
         .gql(
-            "query($a: String) { auditLog(first: 100, after: $a) { nodes { id } } }",
+            "query($a: String) { auditLog(first: 100, after: $a) { nodes { id at } } }",
             json!({"a": cursor}),
             Some(&police_auditor),
         )
         .await;
+    let rest: Vec<(String, String)> = r.data()["auditLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| (n["at"].to_string(), n["id"].to_string()))
+        .collect();
+    // The next page holds the older entries, none of the first page's, newest first.
+    assert!(!rest.is_empty());
     assert!(
-        r.data()["auditLog"]["nodes"]
-            .as_array()
-            .expect("nodes")
-            .iter()
-            .all(|n| n["id"].as_str().expect("id").parse::<i64>().expect("n")
-                < cursor.parse::<i64>().expect("c"))
+        rest.iter().all(|e| !first.contains(e)),
+        "{first:?} {rest:?}"
     );
+    let times: Vec<&String> = first.iter().chain(&rest).map(|(at, _)| at).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
     let r = app
         .gql(
             "{ auditLog(after: \"x\") { totalCount } }",

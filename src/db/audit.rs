@@ -773,7 +773,7 @@ pub async fn log_page<C: ConnectionTrait>(
     conn: &C,
     scope: &LogScope,
     f: &LogFilter,
-    before: Option<i64>,
+    before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
     limit: u64,
     count: bool,
 ) -> AppResult<(Vec<LogRow>, Option<i64>)> {
@@ -836,9 +836,14 @@ pub async fn log_page<C: ConnectionTrait>(
     let where_sql = sql;
     let mut page_values = values.clone();
     let mut page_where = where_sql.clone();
-    if let Some(b) = before {
-        page_values.push(b.into());
-        page_where.push_str(&format!(" AND l.id < ${}", page_values.len()));
+    if let Some((at, id)) = before {
+        page_values.push(at.into());
+        page_values.push(id.into());
+        page_where.push_str(&format!(
+            " AND (l.at, l.id) < (${}, ${})",
+            page_values.len() - 1,
+            page_values.len()
+        ));
     }
     page_values.push((limit as i64).into());
     let rows = fetch_all(
@@ -848,7 +853,7 @@ pub async fn log_page<C: ConnectionTrait>(
                l.record_id, l.detail, l.request_id \
              FROM audit_log l LEFT JOIN agencies a ON a.id = l.agency_id \
              LEFT JOIN partnerships p ON p.id = l.partnership_id \
-             WHERE {page_where} ORDER BY l.id DESC LIMIT ${}",
+             WHERE {page_where} ORDER BY l.at DESC, l.id DESC LIMIT ${}",
             page_values.len()
         ),
         page_values,

@@ -79,12 +79,22 @@ pub struct AuditFilterInput {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// A page's end: the last entry's time (microseconds) and id, `1733500000000000_42`. Entries
+/// come newest first by time, then id.
+fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, i64)> {
+    let (at, id) = c.split_once('_')?;
+    Some((
+        DateTime::from_timestamp_micros(at.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
+}
+
 #[derive(Default)]
 pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Audit entries, newest first, cursor-paginated with the total count. Entries about plans,
+    /// Audit entries, newest first (by time, then id), cursor-paginated. Entries about plans,
     /// reports, pushes and incidents: the caller's own agency's, or with `coordinator` every
     /// agency's in the partnership. Entries that name a case, a note, a person or a search
     /// (case data): with `auditor` only, and only the caller's own agency's; asking for such an
@@ -103,7 +113,7 @@ impl AuditQuery {
         let limit = page_size(first)?;
         let before = match after.as_deref() {
             None => None,
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            Some(c) => Some(parse_cursor(c).ok_or_else(|| {
                 AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
             })?),
         };
@@ -143,7 +153,9 @@ impl AuditQuery {
                               "from": f.from, "to": f.to},
                    "entries": rows.len()}),
         )?;
-        let end_cursor = rows.last().map(|r| r.id.to_string());
+        let end_cursor = rows
+            .last()
+            .map(|r| format!("{}_{}", r.at.timestamp_micros(), r.id));
         Ok(AuditConnection {
             nodes: rows.into_iter().map(AuditEntry::from).collect(),
             page_info: PageInfo {
