@@ -12,6 +12,7 @@ pub mod partnership;
 pub mod plan;
 pub mod request;
 pub mod row;
+pub mod seal;
 pub mod submission;
 pub mod vocabulary;
 

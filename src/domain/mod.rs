@@ -1,5 +1,6 @@
 //! Business rules with no web or GraphQL types in them.
 
+pub mod disclosure;
 pub mod incident;
 pub mod indicator;
 pub mod period;
