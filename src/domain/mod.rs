@@ -2,6 +2,7 @@
 
 pub mod disclosure;
 pub mod incident;
+pub mod incident_file;
 pub mod indicator;
 pub mod period;
 pub mod plan;
