@@ -1,5 +1,5 @@
 //! The service's configuration, read once from the environment at start-up. Nothing else reads
-//! the environment. Every variable is documented in `.env.example` and the README.
+//! the environment. Every variable is documented in `.env.example` and docs/operations.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::db::DbSettings;
 use crate::graphql::trusted::TrustedDocuments;
-use crate::limits::RateLimitSettings;
+use crate::http::limits::RateLimitSettings;
 
 use crate::auth::token::{BUILTIN_DEV_SECRET, MAX_LEEWAY_SECS, TrustedIssuer};
 
@@ -56,7 +56,7 @@ pub struct Config {
     pub audit_seal_every: Duration,
     /// `CSPHUB_CALLER_CACHE_MS`: how long an instance reuses a caller it resolved (agency and
     /// partnerships) for requests that read no case data (default 5 s; 0 turns it off):
-    /// `db::request::CallerCache`.
+    /// `http::caller::CallerCache`.
     pub caller_cache: Duration,
     /// `CSPHUB_RETENTION_YEARS`: years after closing that a case of a type is due for review
     /// and deletion, e.g. `ASB=5,DOMESTIC_ABUSE=6`; types not named keep what the database has

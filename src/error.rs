@@ -2,7 +2,7 @@
 //! `extensions.code` or in REST `{"error":{"code","message"}}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -220,20 +220,58 @@ pub fn classify_db_error(err: &sea_orm::DbErr) -> Option<AppError> {
     }
 }
 
+/// The error codes of an answer, put in its extensions by whoever made it, for the metrics.
+#[derive(Clone, Debug, Default)]
+pub struct ErrorCodes(pub Vec<&'static str>);
+
+/// The one place error answers are shaped, for both APIs: the status, the code for the
+/// metrics, `Retry-After` when worth retrying and `WWW-Authenticate: Bearer` on a 401.
+fn shaped(err: &AppError, body: serde_json::Value) -> Response {
+    let status = err.status();
+    let mut res = (status, Json(body)).into_response();
+    res.extensions_mut().insert(ErrorCodes(vec![err.code()]));
+    if let Some(secs) = err.retry_after_secs() {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    res
+}
+
+/// REST's shape: `{"error": {"code", "message"}}`.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
         let body = json!({"error": {"code": self.code(), "message": self.client_message()}});
-        let mut res = (status, Json(body)).into_response();
-        res.extensions_mut()
-            .insert(crate::metrics::ErrorCodes(vec![self.code()]));
-        if let Some(secs) = self.retry_after_secs() {
-            res.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(secs),
-            );
-        }
-        res
+        shaped(&self, body)
+    }
+}
+
+impl AppError {
+    /// GraphQL's shape with an HTTP status, for failures before execution:
+    /// `{"errors": [{"message", "extensions": {"code"}}]}`.
+    pub fn into_graphql_response(self) -> Response {
+        let body = json!({
+            "errors": [{"message": self.client_message(), "extensions": {"code": self.code()}}]
+        });
+        shaped(&self, body)
+    }
+}
+
+/// The code an error answer of this status carries when nothing more precise is known.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::REQUEST_TIMEOUT => "TIMEOUT",
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        StatusCode::TOO_MANY_REQUESTS => "RATE_LIMITED",
+        StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_USER_INPUT",
     }
 }
 

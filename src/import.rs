@@ -29,8 +29,7 @@ impl Importer {
         chunk: usize,
     ) -> anyhow::Result<Self> {
         let agency_row = db::partnership::agency_by_slug(db, agency)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .await?
             .with_context(|| format!("agency '{agency}' is not registered"))?;
         anyhow::ensure!(
             matches!(agency_row.kind.as_str(), "police" | "fire" | "council"),
@@ -39,8 +38,7 @@ impl Importer {
         );
         let scope: Vec<ScopedPartnership> =
             db::partnership::agency_partnerships(db, agency_row.id, &[partnership.to_owned()])
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .await?
                 .into_iter()
                 .map(|p| ScopedPartnership {
                     id: p.id,
@@ -69,16 +67,14 @@ impl Importer {
         &self,
         db: &DatabaseConnection,
         records: Vec<Result<IncidentInput, String>>,
-    ) -> anyhow::Result<db::incident::PushReport> {
-        let mut total = db::incident::PushReport::default();
+    ) -> anyhow::Result<crate::service::push::PushReport> {
+        let mut total = crate::service::push::PushReport::default();
         let mut offset = 0;
         let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
             let batch: Vec<_> = records.by_ref().take(self.chunk).collect();
             let n = batch.len();
-            let report = db::incident::push(db, &self.pusher, &self.scope, batch)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let report = crate::service::push::push(db, &self.pusher, &self.scope, batch).await?;
             total.created += report.created;
             total.updated += report.updated;
             total.unchanged += report.unchanged;
@@ -102,7 +98,7 @@ pub async fn incidents_csv(
     agency: &str,
     partnership: &str,
     chunk: usize,
-) -> anyhow::Result<db::incident::PushReport> {
+) -> anyhow::Result<crate::service::push::PushReport> {
     let importer = Importer::new(db, agency, partnership, chunk).await?;
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;

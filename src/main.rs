@@ -1,5 +1,6 @@
 //! The `csphub` command: parses the command line, sets up logging and calls the library.
 
+use anyhow::Context;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -8,7 +9,7 @@ use csphub::config::Config;
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than glibc's malloc: measured by bench/load (README, "Performance").
+/// mimalloc rather than glibc's malloc: measured by bench/load (docs/performance.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -148,7 +149,10 @@ enum MigrateAction {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL's notices (every start's three `relation "seaql_migrations" already exists,
+    // skipping`) are chatter, not news: shown only when RUST_LOG asks for them.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
     match std::env::var("CSPHUB_LOG_FORMAT").as_deref() {
         // One JSON object per line, with the request's fields (its span) on each.
         Ok("json") => tracing_subscriber::fmt()
@@ -350,11 +354,11 @@ async fn main() -> anyhow::Result<()> {
             let due = if dry_run {
                 csphub::maintenance::due(&db, today)
                     .await
-                    .map_err(|e| anyhow::anyhow!("listing: {e:?}"))?
+                    .context("listing")?
             } else {
                 csphub::maintenance::delete_due(&db, today, &by)
                     .await
-                    .map_err(|e| anyhow::anyhow!("deleting: {e:?}"))?
+                    .context("deleting")?
                     .0
             };
             for c in &due {
@@ -385,11 +389,11 @@ async fn main() -> anyhow::Result<()> {
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
             let doc = csphub::maintenance::subject_export(&db, person, &by)
                 .await
-                .map_err(|e| anyhow::anyhow!("exporting: {e:?}"))?;
+                .context("exporting")?;
             let text = serde_json::to_string_pretty(&doc)?;
             match out {
                 Some(path) => std::fs::write(&path, text + "\n")
-                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => println!("{text}"),
             }
             Ok(())
@@ -398,10 +402,7 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
             match action {
-                AuditAction::Seal => match csphub::db::audit::seal(&db)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("sealing: {e:?}"))?
-                {
+                AuditAction::Seal => match csphub::db::audit::seal(&db).await.context("sealing")? {
                     csphub::db::audit::Sealed::Entries { seq, count }
                         if i64::try_from(count).unwrap_or(i64::MAX)
                             <= csphub::db::audit::SEAL_MAX =>
@@ -417,25 +418,24 @@ async fn main() -> anyhow::Result<()> {
                     csphub::db::audit::Sealed::Nothing => println!("nothing new to seal"),
                     csphub::db::audit::Sealed::Busy => println!("another process is sealing"),
                 },
-                AuditAction::Verify => match csphub::db::audit::verify(&db)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("verifying: {e:?}"))?
-                {
-                    csphub::db::audit::Verified::Intact {
-                        seals,
-                        entries,
-                        unsealed,
-                    } => println!(
-                        "intact: {seals} seals over {entries} entries; {unsealed} entries not sealed yet"
-                    ),
-                    csphub::db::audit::Verified::Broken { seal, entry, what } => {
-                        match entry {
-                            Some(id) => println!("BROKEN at entry {id} (seal {seal}): {what}"),
-                            None => println!("BROKEN at seal {seal}: {what}"),
+                AuditAction::Verify => {
+                    match csphub::db::audit::verify(&db).await.context("verifying")? {
+                        csphub::db::audit::Verified::Intact {
+                            seals,
+                            entries,
+                            unsealed,
+                        } => println!(
+                            "intact: {seals} seals over {entries} entries; {unsealed} entries not sealed yet"
+                        ),
+                        csphub::db::audit::Verified::Broken { seal, entry, what } => {
+                            match entry {
+                                Some(id) => println!("BROKEN at entry {id} (seal {seal}): {what}"),
+                                None => println!("BROKEN at seal {seal}: {what}"),
+                            }
+                            std::process::exit(1);
                         }
-                        std::process::exit(1);
                     }
-                },
+                }
             }
             Ok(())
         }
@@ -472,7 +472,7 @@ async fn ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to {addr}: {e}"))?;
+        .with_context(|| format!("cannot connect to {addr}"))?;
     conn.write_all(
         format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
     )

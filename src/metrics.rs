@@ -10,26 +10,20 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::MatchedPath;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::Response;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::db::request::ParkedConnections;
-
 /// Most distinct GraphQL operation names counted apart; later ones are counted as `other`, so
 /// that callers making up names cannot grow the metrics without end.
 pub const MAX_OPERATION_NAMES: usize = 100;
 
-/// The error codes of an answer, put in its extensions by whoever made it, for the metrics.
-#[derive(Clone, Debug, Default)]
-pub struct ErrorCodes(pub Vec<&'static str>);
+pub use crate::error::ErrorCodes;
 
 /// The GraphQL operation label of an answer (`Metrics::operation_label`).
 #[derive(Clone, Debug)]
@@ -42,17 +36,6 @@ pub struct PushCounts {
     pub updated: u64,
     pub unchanged: u64,
     pub rejected: u64,
-}
-
-impl From<&crate::db::incident::PushReport> for PushCounts {
-    fn from(r: &crate::db::incident::PushReport) -> Self {
-        Self {
-            created: r.created,
-            updated: r.updated,
-            unchanged: r.unchanged,
-            rejected: r.rejected.len() as u64,
-        }
-    }
 }
 
 /// Where a GraphQL `pushIncidents` leaves its counts until its transaction commits.
@@ -280,7 +263,7 @@ impl Metrics {
         let codes = match res.extensions().get::<ErrorCodes>() {
             Some(ErrorCodes(codes)) => codes.as_slice(),
             None if status.is_client_error() || status.is_server_error() => {
-                fallback = [crate::layers::code_for_status(status)];
+                fallback = [crate::error::code_for_status(status)];
                 fallback.as_slice()
             }
             None => &[],
@@ -295,9 +278,10 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool read as it is now.
-    pub fn render(&self, db: &DatabaseConnection, parked: &ParkedConnections) -> String {
+    /// `parked` is how many connections are parked (`db::request::ParkedConnections`).
+    pub fn render(&self, db: &DatabaseConnection, parked: usize) -> String {
         self.pool_parked
-            .set(i64::try_from(parked.len()).unwrap_or(i64::MAX));
+            .set(i64::try_from(parked).unwrap_or(i64::MAX));
         let pool = db.get_postgres_connection_pool();
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle
@@ -323,29 +307,4 @@ pub fn count(metrics: &Metrics, route: Option<&MatchedPath>, res: &Response, sta
         .unwrap_or("");
     let route = route.map_or("unmatched", MatchedPath::as_str);
     metrics.observe(route, operation, res, started);
-}
-
-/// The admin address's router: `GET /metrics` only.
-pub fn admin_router(
-    metrics: Arc<Metrics>,
-    db: DatabaseConnection,
-    parked: Arc<ParkedConnections>,
-) -> Router {
-    Router::new()
-        .route(
-            "/metrics",
-            get(move || {
-                let metrics = metrics.clone();
-                let (db, parked) = (db.clone(), parked.clone());
-                async move {
-                    let mut res = metrics.render(&db, &parked).into_response();
-                    res.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                    );
-                    res
-                }
-            }),
-        )
-        .fallback(crate::layers::not_found)
 }

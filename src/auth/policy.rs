@@ -57,6 +57,37 @@ pub fn exact_statistics(principal: &Principal) -> bool {
     principal.role != Role::Pcc
 }
 
+/// The kinds of submitted report a caller may read: the PCC reads only what is sent to it.
+pub fn readable_reports(principal: &Principal) -> &'static [&'static str] {
+    if exact_statistics(principal) {
+        &["RAG_UPDATE", "PCC_REPORT", "STRATEGIC_ASSESSMENT"]
+    } else {
+        &["PCC_REPORT"]
+    }
+}
+
+/// What of the audit log a caller that may read it (`Operation::ReadAuditLog`) sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditView {
+    /// Every agency's entries (a coordinator), or its own agency's.
+    pub every_agency: bool,
+    /// Entries about case data too (`Operation::ReadCaseAudit`).
+    pub case_data: bool,
+}
+
+/// The caller's view of the audit log. Asking for entries of case data by name
+/// (`asks_case_data`) without the right to read them is FORBIDDEN, not answered empty.
+pub fn audit_view(principal: &Principal, asks_case_data: bool) -> Result<AuditView, AppError> {
+    let case_data = authorize(principal, Operation::ReadCaseAudit).is_ok();
+    if asks_case_data && !case_data {
+        authorize(principal, Operation::ReadCaseAudit)?;
+    }
+    Ok(AuditView {
+        every_agency: principal.has(Capability::Coordinator),
+        case_data,
+    })
+}
+
 /// Allows the operation or says why not (FORBIDDEN).
 pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
     let coordinator = principal.has(Capability::Coordinator);

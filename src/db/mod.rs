@@ -112,7 +112,7 @@ pub fn map_write_error(err: DbErr, conflicts: &[(&str, &str)]) -> AppError {
 pub struct DbSettings {
     /// `CSPHUB_DB_POOL_SIZE`: connections in the pool. A request holds one from its first
     /// statement to its COMMIT. About four per core of the database server: on two cores, 3, 6
-    /// and 10 served alike and 20 served 7 to 16% fewer requests (bench/load, README).
+    /// and 10 served alike and 20 served 7 to 16% fewer requests (bench/load, docs/performance.md).
     pub pool_size: u32,
     /// `CSPHUB_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a free connection (or a
     /// heavy-query slot) before it is answered UNAVAILABLE (503, `Retry-After`).
@@ -291,7 +291,7 @@ async fn connect_pool(
 /// naming a superuser every statement of a request runs as this role; a login that may not
 /// act as it cannot connect at all. A deployment gives the service a login role of its own
 /// that is a member of it (`CREATE ROLE csphub_app LOGIN PASSWORD '...' IN ROLE
-/// csphub_service`), and runs migrations with the owner's URL (README, "Database roles").
+/// csphub_service`), and runs migrations with the owner's URL (docs/security.md, "Database roles").
 pub const SERVICE_ROLE: &str = "csphub_service";
 
 /// The request pool's connection options: the service role, and TLS as `tls_setting` says.
@@ -425,7 +425,7 @@ pub async fn repair_access(db: &DatabaseConnection) -> anyhow::Result<()> {
         vec![],
     )
     .await
-    .map_err(|e| anyhow::anyhow!("looking for the access record: {e:?}"))?;
+    .context("looking for the access record")?;
     if !present.is_some_and(|p| p.present) {
         return Ok(());
     }
@@ -437,7 +437,7 @@ pub async fn repair_access(db: &DatabaseConnection) -> anyhow::Result<()> {
     let repaired: Option<Repaired> =
         fetch_optional(db, "SELECT csphub_repair_access() AS n", vec![])
             .await
-            .map_err(|e| anyhow::anyhow!("repairing the service role's grants: {e:?}"))?;
+            .context("repairing the service role's grants")?;
     if let Some(r) = repaired.filter(|r| r.n > 0) {
         tracing::warn!(
             applied = r.n,
@@ -494,10 +494,10 @@ pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrate_up(db).await?;
     vocabulary::sync_builtin(db)
         .await
-        .map_err(|e| anyhow::anyhow!("writing the built-in vocabularies: {e:?}"))?;
+        .context("writing the built-in vocabularies")?;
     indicator::sync_builtin(db)
         .await
-        .map_err(|e| anyhow::anyhow!("writing the built-in indicators: {e:?}"))
+        .context("writing the built-in indicators")
 }
 
 /// The migrations not yet applied. Reads the migration table only (the service role may read

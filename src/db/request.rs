@@ -126,7 +126,7 @@ pub struct ReadConnection {
 }
 
 /// Told of every statement the read lane runs, as sea-orm's metric callback is told of the
-/// pool's and the transactions' (`crate::app::AppState::observe_statements` sets both).
+/// pool's and the transactions' (`AppState::observe_statements` sets both).
 pub type StatementObserver = Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Sync>;
 
 impl ReadConnection {
@@ -557,69 +557,6 @@ pub async fn open_as(
         })
         .collect();
     Ok(Some((agency, partnerships)))
-}
-
-/// The callers this instance resolved in the last `ttl`, by agency and the token's
-/// partnerships, so that a request that reads no case data and has no statement budget runs no
-/// statement to find its caller ([`CallerCache::get`]). Such a request's transaction has none of
-/// the settings above, and row-level security shows it no case rows: a request that reads
-/// case data always runs [`open_as`].
-///
-/// Per instance, like the document cache. Only complete answers are kept (the agency exists and
-/// belongs to every partnership the token names), so a new agency or membership is seen at once;
-/// a removed membership or agency is seen within `ttl` (5 s by default,
-/// `CSPHUB_CALLER_CACHE_MS`, 0 turns it off), as a token already issued stays valid until it
-/// expires.
-pub struct CallerCache {
-    ttl: Duration,
-    entries: std::sync::Mutex<lru::LruCache<CallerKey, (std::time::Instant, Resolved)>>,
-}
-
-type CallerKey = (String, Vec<String>);
-type Resolved = (AgencyRow, Vec<PartnershipRow>);
-
-impl CallerCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: std::sync::Mutex::new(lru::LruCache::new(
-                std::num::NonZeroUsize::new(4096).unwrap_or(std::num::NonZeroUsize::MIN),
-            )),
-        }
-    }
-
-    /// A caller resolved less than `ttl` ago.
-    pub fn get(&self, agency: &str, partnerships: &[String]) -> Option<Resolved> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let key = (agency.to_owned(), partnerships.to_vec());
-        let mut entries = self.entries.lock().ok()?;
-        match entries.get(&key) {
-            Some((at, found)) if at.elapsed() < self.ttl => Some(found.clone()),
-            Some(_) => {
-                entries.pop(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Keeps what [`open_as`] found, when it found every partnership the token names.
-    pub fn put(&self, agency: &str, partnerships: &[String], found: &Resolved) {
-        let mut named: Vec<&String> = partnerships.iter().collect();
-        named.sort();
-        named.dedup();
-        if self.ttl.is_zero() || found.1.len() != named.len() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.put(
-                (agency.to_owned(), partnerships.to_vec()),
-                (std::time::Instant::now(), found.clone()),
-            );
-        }
-    }
 }
 
 /// Ends the request's transaction: COMMIT when `commit`, ROLLBACK otherwise. Every resolver

@@ -1,5 +1,6 @@
 //! Business rules with no web or GraphQL types in them.
 
+pub mod case;
 pub mod disclosure;
 pub mod incident;
 pub mod incident_file;

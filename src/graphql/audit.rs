@@ -7,10 +7,9 @@ use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::incident::PageInfo;
+use super::page::PageInfo;
 use super::{Text, page_size, principal};
-use crate::auth::Capability;
-use crate::auth::policy::{Operation, authorize};
+use crate::auth::policy::{Operation, audit_view, authorize};
 use crate::db;
 use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
 use crate::error::AppError;
@@ -117,18 +116,17 @@ impl AuditQuery {
                 AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
             })?),
         };
-        let case_data = authorize(p, Operation::ReadCaseAudit).is_ok();
-        // Asking for case data by name without the right is refused, not answered empty.
-        if let Some(action) = filter.action.as_deref().and_then(Action::parse)
-            && action.is_case_data()
-        {
-            authorize(p, Operation::ReadCaseAudit)?;
-        }
+        let asks_case_data = filter
+            .action
+            .as_deref()
+            .and_then(Action::parse)
+            .is_some_and(Action::is_case_data);
+        let view = audit_view(p, asks_case_data)?;
         let scope = LogScope {
             partnership: partnership.id,
             agency_id: p.agency_id,
-            every_agency: p.has(Capability::Coordinator),
-            case_data,
+            every_agency: view.every_agency,
+            case_data: view.case_data,
         };
         let f = LogFilter {
             action: filter.action.clone(),

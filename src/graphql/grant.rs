@@ -248,7 +248,7 @@ impl GrantQuery {
         financial_year: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         after: Option<String>,
-    ) -> Result<super::case::ListConnection<Grant>> {
+    ) -> Result<super::page::ListConnection<Grant>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
@@ -259,7 +259,7 @@ impl GrantQuery {
             })
             .transpose()?;
         let all = grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?;
-        Ok(super::case::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(all, first, after.as_deref())?)
     }
 
     /// A partnership's survey results, newest year first, optionally of one year. Every role
@@ -272,13 +272,13 @@ impl GrantQuery {
         year: Option<i32>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         after: Option<String>,
-    ) -> Result<super::case::ListConnection<SurveyResult>> {
+    ) -> Result<super::page::ListConnection<SurveyResult>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
         let rows = db::grant::surveys(super::db(ctx)?, target.id, year.map(|y| (y, y))).await?;
         let all: Vec<SurveyResult> = rows.into_iter().map(|r| survey(&target.slug, r)).collect();
-        Ok(super::case::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(all, first, after.as_deref())?)
     }
 }
 

@@ -5,22 +5,22 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 
 use crate::db::request::RequestTxn;
 use uuid::Uuid;
 
+use super::page::{PageInfo, decode_cursor, encode_cursor};
 use super::{LoadError, page_size, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
-use crate::db::incident::{Dimension, IncidentFilter, IncidentRow, PushReport};
+use crate::db::incident::{Dimension, IncidentFilter, IncidentRow};
 use crate::domain::incident::IncidentInput as RecordInput;
 use crate::domain::stats::{Period, SMALL_COUNT_MAX, change_percent, suppress};
 use crate::error::AppError;
+use crate::service::push::PushReport;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum IncidentStatus {
@@ -30,10 +30,7 @@ pub enum IncidentStatus {
 
 impl IncidentStatus {
     fn as_str(self) -> &'static str {
-        match self {
-            IncidentStatus::Active => "ACTIVE",
-            IncidentStatus::Cancelled => "CANCELLED",
-        }
+        super::name_of(self)
     }
 }
 
@@ -388,32 +385,12 @@ impl Loader<RevisionsOf> for IncidentLoader {
     }
 }
 
-#[derive(SimpleObject, Clone)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    /// Pass as `after` for the next page.
-    pub end_cursor: Option<String>,
-}
-
 /// A page of incidents, oldest first, with the number matching the filter.
 #[derive(SimpleObject, Clone)]
 pub struct IncidentConnection {
     pub nodes: Vec<Incident>,
     pub page_info: PageInfo,
     pub total_count: i64,
-}
-
-pub(crate) fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
-    let bad = || AppError::BadUserInput("after is not a cursor this API gave out".to_owned());
-    let text =
-        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
 /// A dimension statistics can be grouped by.
@@ -881,7 +858,8 @@ impl IncidentMutation {
             .map(|i| Ok(RecordInput::from(i)))
             .collect();
         let report =
-            db::incident::push(super::db_txn(ctx)?, &pusher, &p.partnerships, records).await?;
+            crate::service::push::push(super::db_txn(ctx)?, &pusher, &p.partnerships, records)
+                .await?;
         // Counted in the metrics once the request's transaction has committed.
         if let Some(pending) = ctx.data_opt::<crate::metrics::PendingPushes>() {
             pending.add(crate::metrics::PushCounts::from(&report));

@@ -34,10 +34,7 @@ pub enum IndicatorKind {
 
 impl IndicatorKind {
     fn as_str(self) -> &'static str {
-        match self {
-            IndicatorKind::Incidents => "INCIDENTS",
-            IndicatorKind::External => "EXTERNAL",
-        }
+        super::name_of(self)
     }
 }
 
@@ -364,7 +361,7 @@ impl IndicatorQuery {
         partnership: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         after: Option<String>,
-    ) -> Result<super::case::ListConnection<IndicatorValue>> {
+    ) -> Result<super::page::ListConnection<IndicatorValue>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadIndicators)?;
@@ -373,7 +370,7 @@ impl IndicatorQuery {
             db::indicator::get(conn, target.id, parse_id(&indicator_id, "indicator")?).await?;
         let rows = db::indicator::values_of(conn, indicator.id, target.id).await?;
         let all: Vec<IndicatorValue> = rows.into_iter().map(|v| value(&target.slug, v)).collect();
-        Ok(super::case::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(all, first, after.as_deref())?)
     }
 
     /// A partnership's mid-year population estimates, newest first. Every role may read them.

@@ -7,6 +7,9 @@ pub mod grant;
 pub mod guard;
 pub mod incident;
 pub mod indicator;
+pub mod page;
+
+pub(crate) use page::{list_cost, page_size};
 pub mod partnership;
 pub mod plan;
 pub mod plan_page;
@@ -285,25 +288,6 @@ pub fn parse_id(id: &ID, what: &str) -> Result<Uuid, AppError> {
         .map_err(|_| AppError::BadUserInput(format!("'{}' is not a valid {what} id", id.as_str())))
 }
 
-/// A page size within the cap.
-pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(AppError::BadUserInput(format!(
-            "first must be between 1 and {MAX_PAGE_SIZE}, not {first}"
-        )));
-    }
-    Ok(u64::try_from(first).unwrap_or(1))
-}
-
-/// The cost of a paginated list: one for the field, and what each item selects times the page
-/// size asked for (the default when none is given; within the cap, as `page_size` enforces).
-pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let items =
-        usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)).unwrap_or(1);
-    1 + items.saturating_mul(child_complexity)
-}
-
 /// The check every free-text GraphQL input passes: at most `.0` characters and no control
 /// characters other than line breaks and tabs (a NUL cannot be stored, and the rest have no
 /// business in a title). Each input field documents its limit. Short texts (at most
@@ -340,6 +324,23 @@ impl async_graphql::CustomValidator<String> for Text {
     }
 }
 
+/// The GraphQL name of an enum's value, which is what the database stores for it too: derived
+/// from the schema (async-graphql's `Enum`), so the two cannot drift apart.
+pub(crate) fn name_of<E: async_graphql::resolver_utils::EnumType>(value: E) -> &'static str {
+    E::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map_or("", |item| item.name)
+}
+
+/// The enum value a GraphQL name (as stored in the database) stands for.
+pub(crate) fn value_of<E: async_graphql::resolver_utils::EnumType>(name: &str) -> Option<E> {
+    E::items()
+        .iter()
+        .find(|item| item.name == name)
+        .map(|item| item.value)
+}
+
 /// An error from a data loader: shared between the fields that waited on the same batch.
 #[derive(Clone)]
 pub struct LoadError(pub Arc<AppError>);
@@ -353,5 +354,105 @@ impl From<AppError> for LoadError {
 impl From<LoadError> for async_graphql::Error {
     fn from(e: LoadError) -> Self {
         e.0.to_graphql()
+    }
+}
+
+#[cfg(test)]
+mod lists {
+    //! `HEAVY_FIELDS` and `CASE_FIELDS` are kept by hand: these tests read the root resolvers'
+    //! source and fail when a resolver that takes the heavy slot (`heavy_granted`) or reads
+    //! case data (`Operation::WorkCases`, the audit log) is missing from its list, or when a
+    //! list names a field that does neither.
+
+    use std::collections::BTreeSet;
+
+    /// Root fields (resolvers of `impl ...Query` and `impl ...Mutation` blocks) whose body
+    /// matches `uses`.
+    fn root_fields(uses: &dyn Fn(&str) -> bool) -> BTreeSet<String> {
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/graphql")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).expect("src/graphql") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let mut found = BTreeSet::new();
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("source");
+            let mut lines = text.lines();
+            while let Some(line) = lines.next() {
+                let root = line.starts_with("impl ")
+                    && (line.ends_with("Query {") || line.ends_with("Mutation {"));
+                if !root {
+                    continue;
+                }
+                let mut current: Option<(String, String)> = None;
+                for line in lines.by_ref() {
+                    let resolver = line
+                        .strip_prefix("    async fn ")
+                        .or_else(|| line.strip_prefix("    pub async fn "));
+                    if (line == "}" || resolver.is_some())
+                        && let Some((name, body)) = current.take()
+                        && uses(&body)
+                    {
+                        found.insert(name);
+                    }
+                    if line == "}" {
+                        break;
+                    }
+                    if let Some(rest) = resolver {
+                        let snake: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let mut camel = String::new();
+                        let mut upper = false;
+                        for c in snake.chars() {
+                            if c == '_' {
+                                upper = true;
+                            } else if upper {
+                                camel.extend(c.to_uppercase());
+                                upper = false;
+                            } else {
+                                camel.push(c);
+                            }
+                        }
+                        current = Some((camel, String::new()));
+                    } else if let Some((_, body)) = current.as_mut() {
+                        body.push_str(line);
+                        body.push('\n');
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    fn listed(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn heavy_fields_are_the_resolvers_that_take_the_heavy_slot() {
+        let found = root_fields(&|body| body.contains("heavy_granted("));
+        assert!(found.len() >= 9, "the reader found too few: {found:?}");
+        assert_eq!(found, listed(super::HEAVY_FIELDS));
+    }
+
+    #[test]
+    fn case_fields_are_the_resolvers_that_read_case_data() {
+        let found = root_fields(&|body| {
+            body.contains("caseworker(ctx)")
+                || body.contains("Operation::WorkCases")
+                || body.contains("Operation::ReadAuditLog")
+                || body.contains("Operation::ReadCaseAudit")
+        });
+        assert!(found.len() >= 21, "the reader found too few: {found:?}");
+        assert_eq!(found, listed(super::CASE_FIELDS));
     }
 }

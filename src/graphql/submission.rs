@@ -5,10 +5,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use super::incident::{PageInfo, decode_cursor, encode_cursor};
+use super::page::{PageInfo, decode_cursor, encode_cursor};
 use super::report::Half;
 use super::{page_size, parse_id, principal};
-use crate::auth::policy::{Operation, authorize, exact_statistics};
+use crate::auth::policy::{Operation, authorize, readable_reports};
 use crate::auth::{Principal, ScopedPartnership};
 use crate::db;
 use crate::domain::report::{content_hash, differences};
@@ -26,28 +26,11 @@ pub enum ReportKind {
 
 impl ReportKind {
     fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::RagUpdate => "RAG_UPDATE",
-            ReportKind::PccReport => "PCC_REPORT",
-            ReportKind::StrategicAssessment => "STRATEGIC_ASSESSMENT",
-        }
+        super::name_of(self)
     }
 
     fn parse(s: &str) -> ReportKind {
-        match s {
-            "RAG_UPDATE" => ReportKind::RagUpdate,
-            "PCC_REPORT" => ReportKind::PccReport,
-            _ => ReportKind::StrategicAssessment,
-        }
-    }
-}
-
-/// The kinds of submission a caller may read: the PCC reads only what is sent to it.
-pub(crate) fn readable(p: &Principal) -> &'static [&'static str] {
-    if exact_statistics(p) {
-        &["RAG_UPDATE", "PCC_REPORT", "STRATEGIC_ASSESSMENT"]
-    } else {
-        &["PCC_REPORT"]
+        super::value_of(s).unwrap_or(ReportKind::StrategicAssessment)
     }
 }
 
@@ -213,7 +196,7 @@ impl SubmissionQuery {
         let limit = page_size(first)?;
         let after = after.as_deref().map(decode_cursor).transpose()?;
         let conn = super::db(ctx)?;
-        let kinds = readable(p);
+        let kinds = readable_reports(p);
         let mut rows = db::submission::page(conn, target.id, kinds, after, limit + 1).await?;
         let has_next_page = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -238,7 +221,7 @@ impl SubmissionQuery {
         let row = db::submission::get(
             super::db(ctx)?,
             &p.scope(),
-            readable(p),
+            readable_reports(p),
             parse_id(&id, "report submission")?,
         )
         .await?;
@@ -257,7 +240,7 @@ impl SubmissionQuery {
         let row = db::submission::get(
             conn,
             &p.scope(),
-            readable(p),
+            readable_reports(p),
             parse_id(&submission_id, "report submission")?,
         )
         .await?;

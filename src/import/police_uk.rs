@@ -306,13 +306,9 @@ pub async fn import(
         parsed.push((path.clone(), file));
     }
     parsed.sort_by_key(|(_, f)| matches!(f, Parsed::Outcomes(_)));
-    let vocabularies = db::vocabulary::load(db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let vocabularies = db::vocabulary::load(db).await?;
     let ids: Vec<uuid::Uuid> = importer.scope.iter().map(|p| p.id).collect();
-    let areas = db::area::areas_in(db, &ids)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let areas = db::area::areas_in(db, &ids).await?;
     let lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
     let mut reports = Vec::new();
     for (path, file) in parsed {
@@ -374,11 +370,7 @@ async fn held(
 ) -> anyhow::Result<Vec<db::incident::IncidentRow>> {
     let mut held = Vec::new();
     for chunk in refs.chunks(importer.chunk) {
-        held.extend(
-            db::incident::held_by_refs(db, importer.pusher.agency_id, chunk)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-        );
+        held.extend(db::incident::held_by_refs(db, importer.pusher.agency_id, chunk).await?);
     }
     Ok(held)
 }
@@ -502,7 +494,7 @@ async fn keep_held_places(
 }
 
 /// Adds a push's counts to the report, its rejections by line of the file.
-fn absorb(report: &mut FileReport, pushed: db::incident::PushReport, lines: &[usize]) {
+fn absorb(report: &mut FileReport, pushed: crate::service::push::PushReport, lines: &[usize]) {
     report.created += pushed.created;
     report.updated += pushed.updated;
     report.unchanged += pushed.unchanged;

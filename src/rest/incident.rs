@@ -8,23 +8,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::AsyncBufReadExt;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use crate::app::{AppState, resolve_caller, run_to_completion, verify_token};
+use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
 use crate::db;
+use crate::db::request::RequestTxn;
 use crate::domain::incident::{CSV_COLUMNS, from_json};
 use crate::error::AppError;
 use crate::graphql::incident::{IncidentFilterInput, IncidentStatus, PeriodInput};
-use crate::limits::Budget;
+use crate::http::caller::VerifiedToken;
+use crate::http::caller::{Bearer, PushBearer};
+use crate::http::scope::{self, Scope};
+use crate::http::state::AppState;
 
 /// Why a push body could not be read.
 enum BodyProblem {
@@ -36,11 +40,7 @@ enum BodyProblem {
 impl BodyProblem {
     fn into_response(self) -> Response {
         match self {
-            BodyProblem::TooLarge(message) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(json!({"error": {"code": "PAYLOAD_TOO_LARGE", "message": message}})),
-            )
-                .into_response(),
+            BodyProblem::TooLarge(message) => AppError::PayloadTooLarge(message).into_response(),
             BodyProblem::Invalid(message) => AppError::BadUserInput(message).into_response(),
             BodyProblem::Internal(e) => AppError::internal(e).into_response(),
         }
@@ -68,7 +68,7 @@ pub struct PushBody {
     request_body(content = PushBody, content_type = "application/json",
         description = "Depersonalised incident records (also accepted as application/x-ndjson, one record per line)"),
     responses(
-        (status = 200, description = "Valid records applied in one transaction; invalid ones listed by position", body = crate::db::incident::PushReport),
+        (status = 200, description = "Valid records applied in one transaction; invalid ones listed by position", body = crate::service::push::PushReport),
         (status = 400, description = "Unparseable JSON, naming the line and column", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 403, description = "The PCC may not push", body = super::ErrorBody),
@@ -79,9 +79,17 @@ pub struct PushBody {
         (status = 503, description = "The database is unavailable; retry after Retry-After", body = super::ErrorBody),
     )
 )]
-pub async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+pub async fn push(
+    State(state): State<Arc<AppState>>,
+    token: Result<PushBearer, AppError>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let metrics = state.metrics.clone();
-    let res = push_records(state, headers, body).await;
+    let res = match token {
+        Ok(PushBearer(token)) => push_records(state, token, headers, body).await,
+        Err(e) => e.into_response(),
+    };
     match res.extensions().get::<crate::metrics::PushCounts>() {
         Some(counts) => metrics.push_applied(*counts),
         None => metrics.push_refused(),
@@ -89,11 +97,12 @@ pub async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     res
 }
 
-async fn push_records(state: Arc<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let token = match verify_token(&state, &headers, Budget::Pushes).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
+async fn push_records(
+    state: Arc<AppState>,
+    token: VerifiedToken,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     // Whether the role may push at all is known from the token: refuse before the upload.
     if let Err(e) = authorize(&token.provisional_principal(), Operation::PushIncidents) {
         return e.into_response();
@@ -138,12 +147,10 @@ async fn push_records(state: Arc<AppState>, headers: HeaderMap, body: Body) -> R
         "application/json" => read_json(reader, max_records).await,
         "application/x-ndjson" | "application/ndjson" => read_ndjson(reader, max_records).await,
         other => {
-            return (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                Json(json!({"error": {"code": "BAD_USER_INPUT", "message":
-                    format!("content type {other} is not accepted: send application/json or application/x-ndjson")}})),
-            )
-                .into_response();
+            return AppError::UnsupportedMediaType(format!(
+                "content type {other} is not accepted: send application/json or application/x-ndjson"
+            ))
+            .into_response();
         }
     };
     let values = match parsed {
@@ -154,29 +161,18 @@ async fn push_records(state: Arc<AppState>, headers: HeaderMap, body: Body) -> R
     let records = values.into_iter().map(from_json).collect();
     // The body is in: only now does the request take a connection, so a slow upload holds
     // none. The push gets the heavy statement budget but no slot (see `db::DbSettings`).
-    let (conn, budget) = (state.db.clone(), state.heavy.timeout);
-    let (callers, parked) = (state.callers.clone(), state.parked.clone());
-    let work = async move {
-        let txn = Arc::new(db::request::begin(&conn, Some(&parked)).await?);
-        let applied = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
-            authorize(&principal, Operation::PushIncidents)?;
-            let pusher = db::incident::Pusher {
-                agency_id: principal.agency_id,
-                agency: principal.agency.clone(),
-                sub: principal.sub.clone(),
-                budget: None,
-            };
-            db::incident::push(txn.txn()?, &pusher, &principal.partnerships, records).await
-        }
-        .await;
-        let finished = db::request::finish(txn, applied.is_ok()).await;
-        let report = applied?;
-        finished?;
-        Ok(report)
-    };
     // Acknowledged only once committed; a client that hangs up does not cut the push in two.
-    match run_to_completion(work).await {
+    let work = |txn: RequestTxn, principal: Principal| async move {
+        authorize(&principal, Operation::PushIncidents)?;
+        let pusher = db::incident::Pusher {
+            agency_id: principal.agency_id,
+            agency: principal.agency.clone(),
+            sub: principal.sub.clone(),
+            budget: None,
+        };
+        crate::service::push::push(txn.txn()?, &pusher, &principal.partnerships, records).await
+    };
+    match scope::run(state, token, Scope::PUSH, true, work).await {
         Ok(report) => {
             let counts = crate::metrics::PushCounts::from(&report);
             let mut res = Json(report).into_response();
@@ -481,13 +477,9 @@ fn csv_line(row: &db::incident::IncidentRow) -> Result<Vec<u8>, AppError> {
 )]
 pub async fn export_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(token): Bearer,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let token = match verify_token(&state, &headers, Budget::Requests).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
     let Query(params) = match params {
         Ok(p) => p,
         Err(e) => return AppError::BadUserInput(e.body_text()).into_response(),
@@ -500,21 +492,18 @@ pub async fn export_csv(
         return e.into_response();
     }
     // An export reads page after page in the request's transaction: it holds a heavy slot and
-    // its connection until the last page is sent.
-    let slot = match state.heavy_slot(&token).await {
+    // its connection until the last page is sent. It only reads: from the replica when there
+    // is one.
+    let slot = match state.slot_for(&token, Scope::HEAVY_READ).await {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
-    // An export only reads: from the replica when there is one.
-    let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
-    let (callers, parked) = (state.callers.clone(), state.heavy_reads_parked());
     // The first page is read before the answer starts: an error of the query itself (a filter
     // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a
     // 200 whose stream breaks off after the header.
-    let opened = run_to_completion(async move {
-        let txn = Arc::new(db::request::begin(&conn, parked.as_deref()).await?);
+    let opened = scope::run_to_completion(async move {
+        let scope::Opened { db: txn, principal } = state.open(&token, Scope::HEAVY_READ).await?;
         let prepared = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
             authorize(&principal, Operation::ReadIncidentRows)?;
             let (filter, _) = input.to_filter(&principal)?;
             let first = db::incident::page(&*txn, &filter, None, EXPORT_PAGE).await?;
@@ -523,10 +512,7 @@ pub async fn export_csv(
         .await;
         match prepared {
             Ok((filter, first)) => Ok((txn, filter, first)),
-            Err(e) => {
-                let _ = db::request::finish(txn, false).await;
-                Err(e)
-            }
+            Err(e) => scope::close(txn, Err(e), false).await,
         }
     })
     .await;

@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::state::AppState;
 
 /// The REST error shape: `{"error": {"code", "message"}}`.
 #[derive(serde::Serialize, utoipa::ToSchema)]

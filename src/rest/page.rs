@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::report::{AssessmentParams, PccParams, RagParams};
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::caller::Bearer;
+use crate::http::state::AppState;
 
 /// The page's policy: inline styles and inline SVG only; no script, no fetch, no frame.
 pub const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
@@ -565,11 +566,11 @@ fn answer(result: Result<Value, AppError>, render: fn(&Value) -> String) -> Resp
 /// `GET /reports/rag-update?planId=...&quarter=2014/15 Q3`
 pub async fn rag_update_page(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Result<Query<RagParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     answer(
-        super::report::rag_json(&state, &headers, params).await,
+        super::report::rag_json(&state, token, params).await,
         rag_page,
     )
 }
@@ -577,11 +578,11 @@ pub async fn rag_update_page(
 /// `GET /reports/pcc-report?financialYear=2014/15&half=SECOND`
 pub async fn pcc_report_page(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Result<Query<PccParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     answer(
-        super::report::pcc_json(&state, &headers, params).await,
+        super::report::pcc_json(&state, token, params).await,
         pcc_page,
     )
 }
@@ -589,11 +590,11 @@ pub async fn pcc_report_page(
 /// `GET /reports/strategic-assessment?from=2013-08-01&to=2014-07-31`
 pub async fn assessment_page_handler(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Result<Query<AssessmentParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     answer(
-        super::report::assessment_json(&state, &headers, params).await,
+        super::report::assessment_json(&state, token, params).await,
         assessment_page,
     )
 }
@@ -601,10 +602,10 @@ pub async fn assessment_page_handler(
 /// `GET /reports/submissions/{id}`: a submitted report as it was sent.
 pub async fn submission_page(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     Path(id): Path<String>,
 ) -> Response {
-    match super::report::submission_json(&state, &headers, &id).await {
+    match super::report::submission_json(&state, token, &id).await {
         Ok((kind, v)) => html(match kind.as_str() {
             "RAG_UPDATE" => rag_page(&v),
             "PCC_REPORT" => pcc_page(&v),

@@ -4,21 +4,27 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::app::{AppState, resolve_caller, run_to_completion, verify_token};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
+use crate::db::request::RequestTxn;
 use crate::error::AppError;
-use crate::limits::Budget;
+use crate::http::caller::Bearer;
+use crate::http::scope::{self, Scope};
+use crate::http::state::AppState;
 
 /// Produces a report's JSON in a request transaction of its own, holding a heavy slot, as the
-/// token's caller.
-async fn produce<F>(state: &AppState, headers: &HeaderMap, build: F) -> Result<Value, AppError>
+/// token's caller. Parameters are checked before the token's failure is answered.
+async fn produce<F>(
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
+    build: F,
+) -> Result<Value, AppError>
 where
     F: for<'a> FnOnce(
             &'a sea_orm::DatabaseTransaction,
@@ -27,23 +33,11 @@ where
         + Send
         + 'static,
 {
-    let token = verify_token(state, headers, Budget::Requests).await?;
-    let _slot = state.heavy_slot(&token).await?;
-    // Reports only read: from the replica when there is one.
-    let (conn, budget) = (state.heavy_reads().clone(), state.heavy.timeout);
-    let (callers, parked) = (state.callers.clone(), state.heavy_reads_parked());
-    run_to_completion(async move {
-        let txn = Arc::new(db::request::begin(&conn, parked.as_deref()).await?);
-        let result = async {
-            let principal = resolve_caller(&txn, &token, Some(budget), false, &callers).await?;
-            build(txn.txn()?, &principal).await
-        }
-        .await;
-        // Read-only: ROLLBACK ends it as well as COMMIT would.
-        let _ = db::request::finish(txn, false).await;
-        result
-    })
-    .await
+    let Bearer(token) = token?;
+    // Reports only read: from the replica when there is one, and nothing to commit.
+    let work =
+        |txn: RequestTxn, principal: Principal| async move { build(txn.txn()?, &principal).await };
+    scope::run(state.clone(), token, Scope::HEAVY_READ, false, work).await
 }
 
 fn csv(name: &str, v: &Value) -> Response {
@@ -80,13 +74,13 @@ type Params<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
 /// `ragUpdate` as JSON, for the CSV and the page.
 pub async fn rag_json(
-    state: &AppState,
-    headers: &HeaderMap,
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
     params: Params<RagParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
     let plan = crate::graphql::parse_id(&async_graphql::ID(params.plan_id), "plan")?;
-    produce(state, headers, move |txn, p| {
+    produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;
             let r = crate::graphql::report::build_rag(
@@ -114,8 +108,8 @@ pub struct PccParams {
 
 /// `pccReport` as JSON, for the CSV and the page.
 pub async fn pcc_json(
-    state: &AppState,
-    headers: &HeaderMap,
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
     params: Params<PccParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
@@ -128,7 +122,7 @@ pub async fn pcc_json(
             ));
         }
     };
-    produce(state, headers, move |txn, p| {
+    produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;
             let target = p.partnership_or_only(params.partnership.as_deref())?;
@@ -155,12 +149,12 @@ pub struct AssessmentParams {
 
 /// `strategicAssessment` as JSON, for the CSV and the page.
 pub async fn assessment_json(
-    state: &AppState,
-    headers: &HeaderMap,
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
     params: Params<AssessmentParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
-    produce(state, headers, move |txn, p| {
+    produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadAssessment)?;
             let target = p.partnership_or_only(params.partnership.as_deref())?;
@@ -180,17 +174,21 @@ pub async fn assessment_json(
 
 /// A submitted report's kind and content, exactly as sent.
 pub async fn submission_json(
-    state: &AppState,
-    headers: &HeaderMap,
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
     id: &str,
 ) -> Result<(String, Value), AppError> {
     let id = crate::graphql::parse_id(&async_graphql::ID(id.to_owned()), "report submission")?;
-    let v = produce(state, headers, move |txn, p| {
+    let v = produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;
-            let row =
-                db::submission::get(txn, &p.scope(), crate::graphql::submission::readable(p), id)
-                    .await?;
+            let row = db::submission::get(
+                txn,
+                &p.scope(),
+                crate::auth::policy::readable_reports(p),
+                id,
+            )
+            .await?;
             Ok(serde_json::json!({"kind": row.kind, "content": row.content}))
         })
     })
@@ -229,10 +227,10 @@ fn csv_answer(name: &str, result: Result<Value, AppError>) -> Response {
 )]
 pub async fn rag_update_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Params<RagParams>,
 ) -> Response {
-    csv_answer("rag-update", rag_json(&state, &headers, params).await)
+    csv_answer("rag-update", rag_json(&state, token, params).await)
 }
 
 /// `GET /api/v1/reports/pcc-report.csv?financialYear=2014/15&half=SECOND`
@@ -257,10 +255,10 @@ pub async fn rag_update_csv(
 )]
 pub async fn pcc_report_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Params<PccParams>,
 ) -> Response {
-    csv_answer("pcc-report", pcc_json(&state, &headers, params).await)
+    csv_answer("pcc-report", pcc_json(&state, token, params).await)
 }
 
 /// `GET /api/v1/reports/strategic-assessment.csv?from=2013-08-01&to=2014-07-31`
@@ -285,12 +283,12 @@ pub async fn pcc_report_csv(
 )]
 pub async fn assessment_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     params: Params<AssessmentParams>,
 ) -> Response {
     csv_answer(
         "strategic-assessment",
-        assessment_json(&state, &headers, params).await,
+        assessment_json(&state, token, params).await,
     )
 }
 
@@ -314,11 +312,11 @@ pub async fn assessment_csv(
 )]
 pub async fn submission_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    token: Result<Bearer, AppError>,
     Path(file): Path<String>,
 ) -> Response {
     let result = match file.strip_suffix(".csv") {
-        Some(id) => submission_json(&state, &headers, id).await.map(|(_, v)| v),
+        Some(id) => submission_json(&state, token, id).await.map(|(_, v)| v),
         None => Err(AppError::not_found("report submission")),
     };
     csv_answer("report-submission", result)

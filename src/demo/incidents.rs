@@ -1,0 +1,125 @@
+//! Stevenage's wards and the made-up, deterministic demo incidents.
+
+use super::*;
+
+/// Stevenage's wards, each with the outward postcode it mostly lies in.
+/// The demo ward's LSOAs. No published ONS lookup of Stevenage's LSOAs to its wards could be
+/// reached from where this was written, so these are plainly fictional: `E0199` and the ward's
+/// number, beyond any real code (real English codes end near E01035000). A partnership takes its
+/// own from the ONS "LSOA to electoral ward" lookup (see docs/api.md, the partner push).
+pub fn demo_lsoas(ward: u32) -> Vec<String> {
+    (1..=3).map(|k| format!("E0199{ward:02}{k:02}")).collect()
+}
+
+pub const WARDS: [(&str, &str); 13] = [
+    ("Bandley Hill", "SG2"),
+    ("Bedwell", "SG1"),
+    ("Chells", "SG2"),
+    ("Longmeadow", "SG2"),
+    ("Manor", "SG2"),
+    ("Martins Wood", "SG1"),
+    ("Old Town", "SG1"),
+    ("Pin Green", "SG1"),
+    ("Roebuck", "SG2"),
+    ("St Nicholas", "SG1"),
+    ("Shephall", "SG2"),
+    ("Symonds Green", "SG1"),
+    ("Woodfield", "SG1"),
+];
+
+/// `Old Town` -> `old-town`.
+pub fn slug(name: &str) -> String {
+    name.to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Picks from a list with a deterministic generator.
+pub(super) fn pick<'a>(next: &mut impl FnMut(u64) -> u64, list: &[&'a str]) -> &'a str {
+    let i = next(list.len() as u64);
+    list[usize::try_from(i).unwrap_or(0)]
+}
+
+/// Made-up, deterministic, depersonalised demo incidents for April 2014 to June 2015 from each
+/// pushing agency, with the report's shapes: youth ASB in Shephall, night-time economy
+/// violence in the Old Town, deliberate secondary fires.
+pub fn demo_incidents() -> Vec<(&'static str, Vec<crate::domain::incident::IncidentInput>)> {
+    use crate::domain::incident::IncidentInput;
+    let mut state: u64 = 0x5eed_2015;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let start = NaiveDate::from_ymd_opt(2014, 4, 1).unwrap_or_default();
+    let wards: Vec<&str> = WARDS.iter().map(|w| w.0).collect();
+    let categories = [
+        "violent-crime",
+        "burglary",
+        "vehicle-crime",
+        "criminal-damage-arson",
+        "shoplifting",
+        "other-theft",
+        "drugs",
+        "public-order",
+    ];
+    let outcomes = [
+        "under-investigation",
+        "charged",
+        "no-further-action",
+        "local-resolution",
+    ];
+    let (mut police, mut fire, mut council) = (Vec::new(), Vec::new(), Vec::new());
+    for n in 0..1500u64 {
+        let day = start + chrono::Duration::days(i64::try_from(next(456)).unwrap_or(0));
+        let ward = if next(5) == 0 {
+            "Shephall"
+        } else {
+            pick(&mut next, &wards)
+        };
+        let mut input = IncidentInput {
+            occurred_at: format!("{day}T{:02}:{:02}:00Z", next(24), next(60)),
+            area: Some(slug(ward)),
+            postcode_district: WARDS.iter().find(|w| w.0 == ward).map(|w| w.1.to_owned()),
+            ..Default::default()
+        };
+        match n % 10 {
+            0..=5 => {
+                input.external_ref = format!("HP-{:06}", 100_000 + n);
+                input.category = pick(&mut next, &categories).to_owned();
+                input.domestic_abuse = input.category == "violent-crime" && next(3) == 0;
+                input.alcohol_related = ward == "Old Town" && next(2) == 0;
+                if input.category == "drugs" {
+                    input.drug_class = Some(pick(&mut next, &["a", "b", "c"]).to_owned());
+                }
+                if input.category == "public-order" && next(6) == 0 {
+                    input.hate_strands = vec!["race".to_owned()];
+                }
+                input.outcome = Some(pick(&mut next, &outcomes).to_owned());
+                police.push(input);
+            }
+            6 => {
+                input.external_ref = format!("HFRS-{:06}", 500_000 + n);
+                input.category = "deliberate-fire".to_owned();
+                let fire_type = pick(
+                    &mut next,
+                    &["secondary", "secondary", "primary", "primary-vehicle"],
+                );
+                input.fire_type = Some(fire_type.to_owned());
+                input.youth_related = next(2) == 0;
+                fire.push(input);
+            }
+            _ => {
+                input.external_ref = format!("SBC-ASB-{:05}", 20_000 + n);
+                input.category = "anti-social-behaviour".to_owned();
+                let asb_type = pick(&mut next, &["personal", "nuisance", "environmental"]);
+                input.asb_type = Some(asb_type.to_owned());
+                input.youth_related = ward == "Shephall" || next(4) == 0;
+                council.push(input);
+            }
+        }
+    }
+    vec![(P, police), (F, fire), (C, council)]
+}

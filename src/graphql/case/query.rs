@@ -1,0 +1,158 @@
+//! The queries of cases: `cases`, `case`, `caseByRef` and `searchPeople`.
+
+use super::*;
+
+/// Filters for `cases`.
+#[derive(InputObject, Default)]
+pub struct CaseFilterInput {
+    /// The partnership's slug; may be left out when the token names one partnership.
+    pub partnership: Option<String>,
+    pub case_type: Option<CaseType>,
+    pub status: Option<CaseStatus>,
+    pub risk_level: Option<RiskLevel>,
+    /// The owning agency's slug.
+    pub owning_agency: Option<String>,
+    /// An area code.
+    pub area: Option<String>,
+    /// Part of the reference, e.g. "2015-00".
+    #[graphql(validator(custom = "Text(40)"))]
+    pub ref_contains: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// The cases shared with the caller's agency, newest first, filtered and cursor-paginated,
+    /// with the total count. Needs `caseworker`; never the PCC. Audited (with the ids listed).
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: CaseFilterInput,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseConnection> {
+        let p = caseworker(ctx)?;
+        let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let f = db::case::CaseFilter {
+            partnership_id: partnership.id,
+            case_type: filter.case_type.map(|t| t.as_str().to_owned()),
+            status: filter.status.map(|s| {
+                match s {
+                    CaseStatus::Open => "OPEN",
+                    CaseStatus::Closed => "CLOSED",
+                }
+                .to_owned()
+            }),
+            risk_level: filter.risk_level.map(|r| r.as_str().to_owned()),
+            owning_agency: filter.owning_agency.clone(),
+            area: filter.area.clone(),
+            ref_contains: filter.ref_contains.clone(),
+        };
+        let conn = crate::graphql::db(ctx)?;
+        let mut rows = db::case::page(conn, p, &f, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total_count = db::case::count(conn, p, &f).await?;
+        let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
+        crate::graphql::audit_read(
+            ctx,
+            p,
+            partnership.id,
+            Action::CasesListed,
+            None,
+            json!({
+                "filter": {
+                    "caseType": f.case_type, "status": f.status, "riskLevel": f.risk_level,
+                    "owningAgency": f.owning_agency, "area": f.area, "refContains": f.ref_contains,
+                },
+                "cases": ids,
+            }),
+        )?;
+        let end_cursor = rows.last().map(|c| encode_cursor(c.created_at, c.id));
+        Ok(CaseConnection {
+            nodes: rows
+                .into_iter()
+                .map(Case::try_from)
+                .collect::<Result<_, _>>()?,
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+
+    /// One case shared with the caller's agency. NOT_FOUND otherwise, whether it exists or
+    /// not. Audited.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let row = db::case::by_id(conn, p, parse_id(&id, "case")?)
+            .await?
+            .ok_or_else(not_found)?;
+        viewed(ctx, p, &row)?;
+        Ok(Case::try_from(row)?)
+    }
+
+    /// One case by its reference (e.g. ASB-2015-0042), as `case`.
+    async fn case_by_ref(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the partnership's slug; may be left out when the token names one")]
+        partnership: Option<String>,
+        #[graphql(validator(custom = "Text(40)"))] r#ref: String,
+    ) -> Result<Case> {
+        let p = caseworker(ctx)?;
+        let scope = p.partnership_or_only(partnership.as_deref())?;
+        let conn = crate::graphql::db(ctx)?;
+        let row = db::case::by_ref(conn, p, scope.id, &r#ref)
+            .await?
+            .ok_or_else(not_found)?;
+        viewed(ctx, p, &row)?;
+        Ok(Case::try_from(row)?)
+    }
+
+    /// People held in cases shared with the caller's agency whose name is like `name` (a
+    /// misspelt surname finds them: trigram similarity), optionally with a date of birth, best
+    /// first. People of other cases are never found. The name needs at least 3 letters; a
+    /// search is heavy work and waits for a heavy slot like statistics. Audited with the terms.
+    async fn search_people(
+        &self,
+        ctx: &Context<'_>,
+        partnership: Option<String>,
+        #[graphql(validator(custom = "Text(200)"))] name: String,
+        date_of_birth: Option<NaiveDate>,
+        #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
+    ) -> Result<Vec<PersonMatch>> {
+        let p = caseworker(ctx)?;
+        crate::graphql::heavy_granted(ctx)?;
+        let scope = p.partnership_or_only(partnership.as_deref())?;
+        let name = name.trim();
+        // A trigram needs three letters: anything shorter matches nearly everyone.
+        if name.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+            return Err(
+                AppError::BadUserInput("name must have at least 3 letters".to_owned()).into(),
+            );
+        }
+        let limit = page_size(Some(first.unwrap_or(20)))?;
+        let conn = crate::graphql::db(ctx)?;
+        let found = db::case::search_people(conn, p, scope.id, name, date_of_birth, limit).await?;
+        crate::graphql::audit_read(
+            ctx,
+            p,
+            scope.id,
+            Action::PeopleSearched,
+            None,
+            json!({
+                "name": name, "dateOfBirth": date_of_birth,
+                "found": found.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(found.into_iter().map(PersonMatch::from).collect())
+    }
+}

@@ -1,0 +1,652 @@
+//! The case's GraphQL types: enums, objects, connections, and the fields of `Case`.
+
+use super::*;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseType {
+    Asb,
+    DomesticAbuse,
+    Hate,
+    Vulnerability,
+    Other,
+}
+
+impl CaseType {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    /// The reference's prefix: ASB-2015-0042.
+    pub(super) fn prefix(self) -> &'static str {
+        match self {
+            CaseType::Asb => "ASB",
+            CaseType::DomesticAbuse => "DA",
+            CaseType::Hate => "HATE",
+            CaseType::Vulnerability => "VUL",
+            CaseType::Other => "OTH",
+        }
+    }
+
+    pub(super) fn parse(s: &str) -> Result<CaseType, AppError> {
+        crate::graphql::value_of(s)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown case type {s}")))
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, PartialOrd, Ord)]
+pub enum RiskLevel {
+    Standard,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    pub(super) fn parse(s: &str) -> Result<RiskLevel, AppError> {
+        crate::graphql::value_of(s)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown risk level {s}")))
+    }
+
+    /// The level a DASH score implies (`domain::case::risk_from_dash`).
+    pub fn from_dash(score: i32) -> RiskLevel {
+        match domain::case::risk_from_dash(score) {
+            domain::case::Risk::High => RiskLevel::High,
+            domain::case::Risk::Medium => RiskLevel::Medium,
+            domain::case::Risk::Standard => RiskLevel::Standard,
+        }
+    }
+}
+
+/// The part a person plays in a case.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SubjectPart {
+    Victim,
+    Perpetrator,
+    Complainant,
+    Witness,
+    Other,
+}
+
+impl SubjectPart {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    pub(super) fn parse(s: &str) -> Result<SubjectPart, AppError> {
+        crate::graphql::value_of(s)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown part {s}")))
+    }
+}
+
+/// Whether a person agreed to their data being shared.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Consent {
+    Given,
+    Refused,
+    NotAsked,
+}
+
+impl Consent {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    pub(super) fn parse(s: &str) -> Consent {
+        crate::graphql::value_of(s).unwrap_or(Consent::NotAsked)
+    }
+}
+
+/// The legal basis a case is shared on.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LegalBasis {
+    /// The owning agency's own access (not chosen: every case has it).
+    Owner,
+    /// s.115 Crime and Disorder Act 1998.
+    #[graphql(name = "S115_CDA_1998")]
+    S115Cda1998,
+    Consent,
+    Safeguarding,
+    /// Any other basis, stated in `basisText`.
+    Other,
+}
+
+impl LegalBasis {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    pub(super) fn parse(s: &str) -> LegalBasis {
+        crate::graphql::value_of(s).unwrap_or(LegalBasis::Other)
+    }
+}
+
+/// Who may read a note.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NoteVisibility {
+    /// Every agency the case is shared with.
+    Shared,
+    /// The author's agency only.
+    Agency,
+}
+
+impl NoteVisibility {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+}
+
+/// A domestic-abuse risk assessment (DASH) and the level it implies.
+#[derive(SimpleObject, Clone)]
+pub struct Dash {
+    /// 0 to 24.
+    pub score: i32,
+    /// What the score implies: 14+ HIGH, 10-13 MEDIUM, otherwise STANDARD.
+    pub scored_level: RiskLevel,
+    /// A professional judgement that raised the level, with its reason.
+    pub override_level: Option<RiskLevel>,
+    pub override_reason: Option<String>,
+}
+
+/// A multi-agency case.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Case {
+    pub id: ID,
+    /// e.g. ASB-2015-0042: type prefix, year opened, number within the partnership's year.
+    pub r#ref: String,
+    pub partnership: String,
+    pub case_type: CaseType,
+    pub status: CaseStatus,
+    pub summary: String,
+    /// The owning agency's slug: it shares and unshares the case.
+    pub owning_agency: String,
+    pub lead_officer: String,
+    pub risk_level: RiskLevel,
+    pub area: Option<String>,
+    pub opened_on: NaiveDate,
+    /// Dates the case was discussed at the Operational Delivery Group.
+    pub odg_dates: Vec<NaiveDate>,
+    pub dash: Option<Dash>,
+    pub marac_referred_on: Option<NaiveDate>,
+    pub marac_outcome: Option<String>,
+    /// HIGH risk and no MARAC referral recorded.
+    pub marac_referral_missing: bool,
+    /// A CASE_OUTCOME code, when closed.
+    pub outcome: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+    /// When a closed case is due for retention review.
+    pub review_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+    #[graphql(skip)]
+    pub row: CaseRow,
+}
+
+impl TryFrom<CaseRow> for Case {
+    type Error = AppError;
+
+    fn try_from(r: CaseRow) -> Result<Self, AppError> {
+        let risk_level = RiskLevel::parse(&r.risk_level)?;
+        let dash = match r.dash_score {
+            Some(score) => Some(Dash {
+                score,
+                scored_level: RiskLevel::from_dash(score),
+                override_level: r
+                    .dash_override_level
+                    .as_deref()
+                    .map(RiskLevel::parse)
+                    .transpose()?,
+                override_reason: r.dash_override_reason.clone(),
+            }),
+            None => None,
+        };
+        let odg_dates = r
+            .odg_dates
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<NaiveDate>().map_err(AppError::internal))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Case {
+            id: ID(r.id.to_string()),
+            r#ref: r.r#ref.clone(),
+            partnership: r.partnership.clone(),
+            case_type: CaseType::parse(&r.case_type)?,
+            status: if r.status == "CLOSED" {
+                CaseStatus::Closed
+            } else {
+                CaseStatus::Open
+            },
+            summary: r.summary.clone(),
+            owning_agency: r.owning_agency.clone(),
+            lead_officer: r.lead_officer.clone(),
+            risk_level,
+            area: r.area_code.clone(),
+            opened_on: r.opened_on,
+            odg_dates,
+            dash,
+            marac_referred_on: r.marac_referred_on,
+            marac_outcome: r.marac_outcome.clone(),
+            marac_referral_missing: risk_level == RiskLevel::High && r.marac_referred_on.is_none(),
+            outcome: r.outcome.clone(),
+            closed_on: r.closed_on,
+            review_on: r.review_on,
+            created_at: r.created_at,
+            version: r.version,
+            row: r,
+        })
+    }
+}
+
+/// A person in a case, with their part.
+#[derive(SimpleObject, Clone)]
+pub struct Subject {
+    pub person_id: ID,
+    pub part: SubjectPart,
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    pub consent: Consent,
+    pub consent_on: Option<NaiveDate>,
+    pub added_at: DateTime<Utc>,
+    /// Pass to `updatePerson`.
+    pub person_version: i32,
+}
+
+impl TryFrom<SubjectRow> for Subject {
+    type Error = AppError;
+
+    fn try_from(r: SubjectRow) -> Result<Self, AppError> {
+        Ok(Subject {
+            person_id: ID(r.person_id.to_string()),
+            part: SubjectPart::parse(&r.part)?,
+            full_name: r.full_name,
+            date_of_birth: r.date_of_birth,
+            address: r.address,
+            contact: r.contact,
+            consent: Consent::parse(&r.consent),
+            consent_on: r.consent_on,
+            added_at: r.added_at,
+            person_version: r.person_version,
+        })
+    }
+}
+
+/// An agency a case is shared with, on what basis, by whom and when.
+#[derive(SimpleObject, Clone)]
+pub struct Share {
+    pub agency: String,
+    pub agency_name: String,
+    pub legal_basis: LegalBasis,
+    pub basis_text: Option<String>,
+    pub shared_by: String,
+    pub shared_at: DateTime<Utc>,
+}
+
+impl From<ShareRow> for Share {
+    fn from(r: ShareRow) -> Self {
+        Share {
+            agency: r.agency,
+            agency_name: r.agency_name,
+            legal_basis: LegalBasis::parse(&r.legal_basis),
+            basis_text: r.basis_text,
+            shared_by: r.shared_by,
+            shared_at: r.shared_at,
+        }
+    }
+}
+
+/// A case note: never edited; a correction is a later note that supersedes it.
+#[derive(SimpleObject, Clone)]
+pub struct CaseNote {
+    pub id: ID,
+    /// The author's `sub`.
+    pub author: String,
+    pub agency: String,
+    pub visibility: NoteVisibility,
+    pub text: String,
+    /// The earlier note this one corrects.
+    pub supersedes: Option<ID>,
+    /// The latest note (that the caller may read) correcting this one.
+    pub superseded_by: Option<ID>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<NoteRow> for CaseNote {
+    fn from(r: NoteRow) -> Self {
+        CaseNote {
+            id: ID(r.id.to_string()),
+            author: r.author,
+            agency: r.agency,
+            visibility: if r.visibility == "AGENCY" {
+                NoteVisibility::Agency
+            } else {
+                NoteVisibility::Shared
+            },
+            text: r.body,
+            supersedes: r.supersedes_id.map(|i| ID(i.to_string())),
+            superseded_by: r.superseded_by.map(|i| ID(i.to_string())),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An intervention (a tool or power) used in a case.
+#[derive(SimpleObject, Clone)]
+pub struct Intervention {
+    pub id: ID,
+    /// An INTERVENTION code, e.g. community-protection-notice.
+    pub intervention: String,
+    pub label: Option<String>,
+    /// The agency that used it.
+    pub agency: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<db::case::InterventionRow> for Intervention {
+    fn from(r: db::case::InterventionRow) -> Self {
+        Intervention {
+            id: ID(r.id.to_string()),
+            intervention: r.intervention,
+            label: r.label,
+            agency: r.agency,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            notes: r.notes,
+            recorded_by: r.recorded_by,
+            recorded_at: r.recorded_at,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ReferralStatus {
+    Referred,
+    Accepted,
+    Declined,
+    Completed,
+}
+
+impl ReferralStatus {
+    pub(super) fn as_str(self) -> &'static str {
+        crate::graphql::name_of(self)
+    }
+
+    pub(super) fn parse(s: &str) -> Result<ReferralStatus, AppError> {
+        crate::graphql::value_of(s)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown referral status {s}")))
+    }
+
+    /// REFERRED goes to ACCEPTED or DECLINED; ACCEPTED goes to COMPLETED.
+    pub(super) fn may_become(self, next: ReferralStatus) -> bool {
+        matches!(
+            (self, next),
+            (ReferralStatus::Referred, ReferralStatus::Accepted)
+                | (ReferralStatus::Referred, ReferralStatus::Declined)
+                | (ReferralStatus::Accepted, ReferralStatus::Completed)
+        )
+    }
+}
+
+/// A referral from one of the case's agencies to a programme or agency.
+#[derive(SimpleObject, Clone)]
+pub struct Referral {
+    pub id: ID,
+    pub from_agency: String,
+    /// e.g. Family Intervention Project.
+    pub to_programme: String,
+    pub status: ReferralStatus,
+    pub referred_on: NaiveDate,
+    /// When it was accepted or declined.
+    pub decided_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub recorded_by: String,
+    pub version: i32,
+}
+
+impl TryFrom<db::case::ReferralRow> for Referral {
+    type Error = AppError;
+
+    fn try_from(r: db::case::ReferralRow) -> Result<Self, AppError> {
+        Ok(Referral {
+            id: ID(r.id.to_string()),
+            from_agency: r.from_agency,
+            to_programme: r.to_programme,
+            status: ReferralStatus::parse(&r.status)?,
+            referred_on: r.referred_on,
+            decided_on: r.decided_on,
+            completed_on: r.completed_on,
+            recorded_by: r.recorded_by,
+            version: r.version,
+        })
+    }
+}
+
+/// Whether the linked reports meet the ASB Case Review threshold.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct CaseReview {
+    /// Three qualifying reports within six months, at any time.
+    pub threshold_met: bool,
+    /// The day of the report that first made three within six months.
+    pub first_met_on: Option<NaiveDate>,
+    /// Qualifying reports in the six months up to today.
+    pub reports_in_last_six_months: i32,
+    /// Qualifying reports linked in all.
+    pub qualifying_reports: i32,
+}
+
+impl From<domain::case::CaseReview> for CaseReview {
+    fn from(r: domain::case::CaseReview) -> Self {
+        Self {
+            threshold_met: r.threshold_met,
+            first_met_on: r.first_met_on,
+            reports_in_last_six_months: r.reports_in_last_six_months,
+            qualifying_reports: r.qualifying_reports,
+        }
+    }
+}
+
+/// A page of cases, newest first, with how many match.
+#[derive(SimpleObject, Clone)]
+pub struct CaseConnection {
+    pub nodes: Vec<Case>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// A page of a case's notes, newest first, with how many the caller may read.
+#[derive(SimpleObject, Clone)]
+pub struct CaseNoteConnection {
+    pub nodes: Vec<CaseNote>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// A person search finds, with how close the name is (0 to 1) and the references of the
+/// caller's visible cases that hold them.
+#[derive(SimpleObject, Clone)]
+pub struct PersonMatch {
+    pub person_id: ID,
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub score: f64,
+    pub case_refs: Vec<String>,
+}
+
+impl From<PersonMatchRow> for PersonMatch {
+    fn from(r: PersonMatchRow) -> Self {
+        PersonMatch {
+            person_id: ID(r.id.to_string()),
+            full_name: r.full_name,
+            date_of_birth: r.date_of_birth,
+            score: (f64::from(r.score) * 1000.0).round() / 1000.0,
+            case_refs: r
+                .case_refs
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+#[ComplexObject]
+impl Case {
+    /// The people in the case and their parts.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn subjects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Subject>> {
+        let p = caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let all = db::case::subjects(conn, p, &[self.row.id])
+            .await?
+            .into_iter()
+            .map(Subject::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(all, first, after.as_deref())?)
+    }
+
+    /// The agencies the case is shared with (the owner's included), oldest share first.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn shares(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Share>> {
+        let p = caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let all = db::case::shares(conn, p, &[self.row.id])
+            .await?
+            .into_iter()
+            .map(Share::from)
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
+    }
+
+    /// Tools and powers used in the case, in date order.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn interventions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Intervention>> {
+        caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let all = db::case::interventions(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(Intervention::from)
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
+    }
+
+    /// Referrals from the case's agencies to programmes or other agencies, oldest first.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<Referral>> {
+        caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let all = db::case::referrals(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(Referral::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(all, first, after.as_deref())?)
+    }
+
+    /// The incident records the case concerns, in the order they occurred.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ListConnection<crate::graphql::incident::Incident>> {
+        caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let all = db::incident::linked_to_case(conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(crate::graphql::incident::Incident::from)
+            .collect();
+        Ok(page_of(all, first, after.as_deref())?)
+    }
+
+    /// The ASB Case Review ("community trigger") threshold over the linked reports: three
+    /// qualifying reports (ACTIVE anti-social-behaviour records) within six months.
+    async fn case_review(&self, ctx: &Context<'_>) -> Result<CaseReview> {
+        caseworker(ctx)?;
+        let conn = crate::graphql::db(ctx)?;
+        let dates: Vec<NaiveDate> = db::incident::linked_to_case(conn, self.row.id)
+            .await?
+            .into_iter()
+            .filter(|i| i.status == "ACTIVE" && i.category == domain::case::ASB_CATEGORY)
+            .map(|i| {
+                i.occurred_at
+                    .with_timezone(&chrono_tz::Europe::London)
+                    .date_naive()
+            })
+            .collect();
+        Ok(domain::case::case_review(dates, today_in_london()).into())
+    }
+
+    /// The notes the caller may read (SHARED ones, and its own agency's AGENCY ones), newest
+    /// first. Each page read is audited with the notes' ids.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseNoteConnection> {
+        let p = caseworker(ctx)?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let conn = crate::graphql::db(ctx)?;
+        let mut rows = db::case::notes(conn, p, self.row.id, after, limit + 1).await?;
+        let has_next_page = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total_count = db::case::note_count(conn, p, self.row.id).await?;
+        let ids: Vec<String> = rows.iter().map(|n| n.id.to_string()).collect();
+        crate::graphql::audit_read(
+            ctx,
+            p,
+            self.row.partnership_id,
+            Action::NotesViewed,
+            Some(("case", self.row.id.to_string())),
+            json!({"notes": ids}),
+        )?;
+        let end_cursor = rows.last().map(|n| encode_cursor(n.created_at, n.id));
+        Ok(CaseNoteConnection {
+            nodes: rows.into_iter().map(CaseNote::from).collect(),
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+            total_count,
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! The queries of plans and the plan progress report.
+
+use super::*;
+
+#[derive(Default)]
+pub struct PlanQuery;
+
+#[Object]
+impl PlanQuery {
+    /// The plans of the partnerships in scope, or of one of them, by partnership and financial
+    /// year. Every role may read plans.
+    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "a partnership slug; all partnerships in scope when omitted")]
+        partnership: Option<String>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "how many plans to skip")] offset: Option<i32>,
+    ) -> Result<Vec<Plan>> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let limit = page_size(first)?;
+        let offset = u64::try_from(offset.unwrap_or(0))
+            .map_err(|_| AppError::BadUserInput("offset must not be negative".to_owned()))?;
+        let partnership_id = match partnership.as_deref() {
+            Some(slug) => Some(p.partnership(slug)?.id),
+            None => None,
+        };
+        let rows = db::plan::list_plans(
+            crate::graphql::db(ctx)?,
+            &p.scope(),
+            partnership_id,
+            limit,
+            offset,
+        )
+        .await?;
+        rows.into_iter()
+            .map(Plan::try_from)
+            .collect::<Result<_, AppError>>()
+            .map_err(Into::into)
+    }
+
+    /// One plan with its priorities, actions and progress history.
+    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<crate::graphql::plan_page::PlanOut> {
+        use crate::graphql::plan_page::{self, PlanOut};
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let id = parse_id(&id, "plan")?;
+        let conn = crate::graphql::db(ctx)?;
+        // The front-end's page (plain fields, priorities, actions, lead agencies, statuses):
+        // built as JSON by one statement (`plan_page`).
+        if let Some(shape) = plan_page::shape(&ctx.item.node) {
+            let page = plan_page::build(conn, &shape, &p.scope(), id).await?;
+            return Ok(PlanOut::Built(std::sync::Mutex::new(Some(page))));
+        }
+        let look = ctx.look_ahead();
+        if !(look.field("priorities").exists() || look.field("actions").exists()) {
+            let row = db::plan::plan_in_scope(conn, &p.scope(), id, false).await?;
+            return Ok(PlanOut::Object(Box::new(Plan::try_from(row)?)));
+        }
+        // The page: one statement, handed to the fields below through the loaders' cache.
+        let tree = db::plan::plan_tree(conn, &p.scope(), id).await?;
+        let row = prime(
+            loader(ctx)?,
+            tree,
+            look.field("priorities").exists(),
+            look.field("actions").exists(),
+        )
+        .await;
+        Ok(PlanOut::Object(Box::new(Plan::try_from(row)?)))
+    }
+
+    /// One action (expected outcome).
+    async fn action(&self, ctx: &Context<'_>, id: ID) -> Result<Action> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let row = db::plan::action_in_scope(
+            crate::graphql::db(ctx)?,
+            &p.scope(),
+            parse_id(&id, "action")?,
+            false,
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// The plan as at the end of `quarter` (e.g. `2014/15 Q3`): counts by status per priority
+    /// and in total, with the removed and incomplete actions. Every role may read it.
+    #[graphql(complexity = "crate::graphql::REPORT_COST + child_complexity")]
+    async fn plan_progress(
+        &self,
+        ctx: &Context<'_>,
+        plan_id: ID,
+        quarter: String,
+    ) -> Result<PlanProgress> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadPlans)?;
+        let conn = crate::graphql::db_txn(ctx)?;
+        crate::graphql::heavy_granted(ctx)?;
+        let plan =
+            db::plan::plan_in_scope(conn, &p.scope(), parse_id(&plan_id, "plan")?, false).await?;
+        let quarter: Quarter = quarter.parse()?;
+        let year: FinancialYear = plan.financial_year.parse()?;
+        if !year.contains(quarter) {
+            return Err(AppError::BadUserInput(format!(
+                "quarter {quarter} is not in the plan's financial year {year}"
+            ))
+            .into());
+        }
+        let priorities = db::plan::priorities_of_plans(conn, &[plan.id]).await?;
+        let rows = db::plan::report_rows(conn, plan.id, &quarter.to_string()).await?;
+        Ok(progress_report(plan, quarter, priorities, rows)?)
+    }
+}
+
+pub(crate) fn progress_report(
+    plan: PlanRow,
+    quarter: Quarter,
+    priorities: Vec<PriorityRow>,
+    rows: Vec<db::plan::ReportRow>,
+) -> Result<PlanProgress, AppError> {
+    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+    let position: HashMap<Uuid, i32> = priorities.iter().map(|p| (p.id, p.position)).collect();
+    let mut removed_actions = Vec::new();
+    let mut incomplete_actions = Vec::new();
+    for row in rows {
+        let latest = row
+            .status
+            .as_deref()
+            .map(DomainProgress::parse)
+            .transpose()?;
+        let standing = rules::standing_at(
+            quarter,
+            parse_quarter_opt(row.added_in_quarter.as_deref())?,
+            parse_quarter_opt(row.removal_quarter.as_deref())?,
+            latest,
+        );
+        counts.entry(row.priority_id).or_default().add(standing);
+        let priority_position = position.get(&row.priority_id).copied().unwrap_or_default();
+        match standing {
+            StandingAt::Removed => removed_actions.push(RemovedAction {
+                action_id: ID(row.id.to_string()),
+                action_ref: row.action_ref,
+                title: row.title,
+                priority_position,
+                reason: row.removal_reason.unwrap_or_default(),
+                decided_by: row.removal_decided_by.unwrap_or_default(),
+                decided_on: row.removal_decided_on.unwrap_or_default(),
+            }),
+            StandingAt::Incomplete => incomplete_actions.push(IncompleteAction {
+                action_id: ID(row.id.to_string()),
+                action_ref: row.action_ref,
+                title: row.title,
+                priority_position,
+                commentary: row.commentary.unwrap_or_default(),
+                recorded_for_quarter: row.status_quarter.unwrap_or_default(),
+            }),
+            _ => {}
+        }
+    }
+    let per_priority: Vec<(PriorityRow, Counts)> = priorities
+        .into_iter()
+        .map(|p| {
+            let c = counts.get(&p.id).copied().unwrap_or_default();
+            (p, c)
+        })
+        .collect();
+    // The total is the sum of the rows, so the report cannot disagree with itself.
+    let total = Counts::sum(per_priority.iter().map(|(_, c)| c));
+    Ok(PlanProgress {
+        quarter: quarter.to_string(),
+        as_at: quarter.last_day(),
+        plan: Plan::try_from(plan)?,
+        total: total.into(),
+        priorities: per_priority
+            .into_iter()
+            .map(|(p, c)| PriorityProgress {
+                priority_id: ID(p.id.to_string()),
+                position: p.position,
+                title: p.title,
+                counts: c.into(),
+            })
+            .collect(),
+        removed_actions,
+        incomplete_actions,
+    })
+}

@@ -1,0 +1,590 @@
+//! The plan's GraphQL types: plans, priorities, actions, progress and the progress report's figures, with their fields.
+
+use super::*;
+
+/// Where a plan is in its life.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlanStatus {
+    Draft,
+    SignedOff,
+    Ratified,
+    Closed,
+}
+
+impl From<rules::PlanStatus> for PlanStatus {
+    fn from(s: rules::PlanStatus) -> Self {
+        match s {
+            rules::PlanStatus::Draft => PlanStatus::Draft,
+            rules::PlanStatus::SignedOff => PlanStatus::SignedOff,
+            rules::PlanStatus::Ratified => PlanStatus::Ratified,
+            rules::PlanStatus::Closed => PlanStatus::Closed,
+        }
+    }
+}
+
+/// A lead officer's assessment of an action for one quarter.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ProgressStatus {
+    NotStarted,
+    OnTarget,
+    Complete,
+    Incomplete,
+}
+
+impl From<ProgressStatus> for DomainProgress {
+    fn from(s: ProgressStatus) -> Self {
+        match s {
+            ProgressStatus::NotStarted => DomainProgress::NotStarted,
+            ProgressStatus::OnTarget => DomainProgress::OnTarget,
+            ProgressStatus::Complete => DomainProgress::Complete,
+            ProgressStatus::Incomplete => DomainProgress::Incomplete,
+        }
+    }
+}
+
+impl From<DomainProgress> for ProgressStatus {
+    fn from(s: DomainProgress) -> Self {
+        match s {
+            DomainProgress::NotStarted => ProgressStatus::NotStarted,
+            DomainProgress::OnTarget => ProgressStatus::OnTarget,
+            DomainProgress::Complete => ProgressStatus::Complete,
+            DomainProgress::Incomplete => ProgressStatus::Incomplete,
+        }
+    }
+}
+
+/// An action's standing at the end of a quarter: its latest progress, or REMOVED.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActionStatus {
+    NotStarted,
+    OnTarget,
+    Complete,
+    Incomplete,
+    Removed,
+}
+
+/// A step in a plan's life, with who took it and when.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PlanStep {
+    Created,
+    NewDraft,
+    SignedOff,
+    Ratified,
+    Closed,
+}
+
+/// A partnership's action plan for one financial year.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct Plan {
+    pub id: ID,
+    /// The partnership's slug.
+    pub partnership: String,
+    /// Such as `2014/15` (1 April 2014 to 31 March 2015).
+    pub financial_year: String,
+    pub title: String,
+    pub status: PlanStatus,
+    /// The draft number ("draft 1"); goes up with each new draft until sign-off.
+    pub draft_number: i32,
+    /// Who signed the plan off (e.g. "RAG chair and vice chair").
+    pub signed_off_by: Option<String>,
+    pub signed_off_on: Option<NaiveDate>,
+    /// The meeting that ratified the plan (e.g. "RAG, 20 April 2015").
+    pub ratified_meeting: Option<String>,
+    pub ratified_on: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub uuid: Uuid,
+}
+
+impl TryFrom<PlanRow> for Plan {
+    type Error = AppError;
+    fn try_from(r: PlanRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: ID(r.id.to_string()),
+            uuid: r.id,
+            partnership: r.partnership_slug,
+            financial_year: r.financial_year,
+            title: r.title,
+            status: rules::PlanStatus::parse(&r.status)?.into(),
+            draft_number: r.draft_number,
+            signed_off_by: r.signed_off_by,
+            signed_off_on: r.signed_off_on,
+            ratified_meeting: r.ratified_meeting,
+            ratified_on: r.ratified_on,
+            closed_at: r.closed_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Plan {
+    /// The plan's priorities (themes), in order.
+    async fn priorities(&self, ctx: &Context<'_>) -> Result<Vec<Priority>> {
+        let rows = loader(ctx)?
+            .load_one(PrioritiesOfPlan(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Priority::from).collect())
+    }
+
+    /// Every action (expected outcome) of the plan, in ref order.
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        let rows = loader(ctx)?
+            .load_one(ActionsOfPlan(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Action::from).collect())
+    }
+
+    /// The plan's lifecycle so far: created, new drafts, sign-off, ratification, closure.
+    async fn lifecycle(&self, ctx: &Context<'_>) -> Result<Vec<PlanEvent>> {
+        let rows = loader(ctx)?
+            .load_one(EventsOfPlan(self.uuid))
+            .await?
+            .unwrap_or_default();
+        rows.into_iter()
+            .map(PlanEvent::try_from)
+            .collect::<Result<_, AppError>>()
+            .map_err(Into::into)
+    }
+}
+
+/// One recorded step of a plan's lifecycle.
+#[derive(SimpleObject, Clone)]
+pub struct PlanEvent {
+    pub step: PlanStep,
+    /// The draft number at the time of the step.
+    pub draft_number: i32,
+    /// The token subject that took the step.
+    pub by: String,
+    /// The agency that took the step.
+    pub agency: String,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<PlanEventRow> for PlanEvent {
+    type Error = AppError;
+    fn try_from(r: PlanEventRow) -> Result<Self, AppError> {
+        let step = match r.step.as_str() {
+            "CREATED" => PlanStep::Created,
+            "NEW_DRAFT" => PlanStep::NewDraft,
+            "SIGNED_OFF" => PlanStep::SignedOff,
+            "RATIFIED" => PlanStep::Ratified,
+            "CLOSED" => PlanStep::Closed,
+            other => {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "unknown plan step {other}"
+                )));
+            }
+        };
+        Ok(Self {
+            step,
+            draft_number: r.draft_number,
+            by: r.actor_sub,
+            agency: r.actor_agency,
+            detail: r.detail,
+            at: r.at,
+        })
+    }
+}
+
+/// A priority (theme) of a plan.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Priority {
+    pub id: ID,
+    /// 1-based position in the plan; actions of priority 2 are numbered 2.1, 2.2, ...
+    pub position: i32,
+    pub title: String,
+    pub description: String,
+    #[graphql(skip)]
+    pub uuid: Uuid,
+    #[graphql(skip)]
+    pub plan_uuid: Uuid,
+}
+
+impl From<PriorityRow> for Priority {
+    fn from(r: PriorityRow) -> Self {
+        Self {
+            id: ID(r.id.to_string()),
+            uuid: r.id,
+            plan_uuid: r.plan_id,
+            position: r.position,
+            title: r.title,
+            description: r.description,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Priority {
+    /// The priority's actions, in ref order.
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        let rows = loader(ctx)?
+            .load_one(ActionsOfPriority(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Action::from).collect())
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        load_plan(ctx, self.plan_uuid).await
+    }
+}
+
+/// A decision to take an action out of the plan.
+#[derive(SimpleObject, Clone)]
+pub struct ActionRemoval {
+    pub reason: String,
+    /// The body that decided, e.g. RAG.
+    pub decided_by: String,
+    pub decided_on: NaiveDate,
+    /// The action counts as REMOVED from this quarter on.
+    pub from_quarter: String,
+    /// The token subject that recorded the decision.
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A numbered expected outcome of a plan.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Action {
+    pub id: ID,
+    /// Such as `2.2`: unique in the plan.
+    #[graphql(name = "ref")]
+    pub action_ref: String,
+    pub title: String,
+    pub description: String,
+    /// The SMART measure of success.
+    pub measure: String,
+    pub target_date: Option<NaiveDate>,
+    pub lead_officer: String,
+    /// The quarter the action was added in; null when it was in the plan from the start.
+    pub added_in_quarter: Option<String>,
+    /// Pass this back with an edit; an edit of a stale version is a CONFLICT.
+    pub version: i32,
+    pub removal: Option<ActionRemoval>,
+    #[graphql(skip)]
+    pub row: ActionRow,
+}
+
+impl From<ActionRow> for Action {
+    fn from(r: ActionRow) -> Self {
+        let removal = match (
+            &r.removal_reason,
+            &r.removal_decided_by,
+            r.removal_decided_on,
+            &r.removal_quarter,
+            &r.removed_by_sub,
+            r.removed_at,
+        ) {
+            (Some(reason), Some(by), Some(on), Some(q), Some(sub), Some(at)) => {
+                Some(ActionRemoval {
+                    reason: reason.clone(),
+                    decided_by: by.clone(),
+                    decided_on: on,
+                    from_quarter: q.clone(),
+                    recorded_by: sub.clone(),
+                    recorded_at: at,
+                })
+            }
+            _ => None,
+        };
+        Self {
+            id: ID(r.id.to_string()),
+            action_ref: r.action_ref.clone(),
+            title: r.title.clone(),
+            description: r.description.clone(),
+            measure: r.measure.clone(),
+            target_date: r.target_date,
+            lead_officer: r.lead_officer.clone(),
+            added_in_quarter: r.added_in_quarter.clone(),
+            version: r.version,
+            removal,
+            row: r,
+        }
+    }
+}
+
+/// An agency, as named on an action.
+#[derive(SimpleObject, Clone)]
+pub struct Agency {
+    pub slug: String,
+    pub name: String,
+    /// police, fire, council, pcc or other
+    pub kind: String,
+}
+
+#[ComplexObject]
+impl Action {
+    /// The agency that leads the action (its officers record progress).
+    async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
+        let row = loader(ctx)?
+            .load_one(AgencyById(self.row.lead_agency_id))
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("lead agency missing")))?;
+        Ok(Agency {
+            slug: row.slug,
+            name: row.name,
+            kind: row.kind,
+        })
+    }
+
+    async fn priority(&self, ctx: &Context<'_>) -> Result<Priority> {
+        let row = loader(ctx)?
+            .load_one(PriorityById(self.row.priority_id))
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("priority missing")))?;
+        Ok(row.into())
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        load_plan(ctx, self.row.plan_id).await
+    }
+
+    /// Every progress record, oldest first, corrections included (`superseded` marks the
+    /// records a later one for the same quarter replaced).
+    async fn progress_history(&self, ctx: &Context<'_>) -> Result<Vec<ProgressRecord>> {
+        let rows = loader(ctx)?
+            .load_one(ProgressOfAction(self.row.id))
+            .await?
+            .unwrap_or_default();
+        rows.into_iter()
+            .map(ProgressRecord::try_from)
+            .collect::<Result<_, AppError>>()
+            .map_err(Into::into)
+    }
+
+    /// The action's standing at the end of `quarter` (e.g. `2014/15 Q3`), or now when omitted:
+    /// its latest progress at or before then, REMOVED from the quarter of a removal decision.
+    async fn status(
+        &self,
+        ctx: &Context<'_>,
+        quarter: Option<String>,
+    ) -> Result<Option<ActionStatus>> {
+        let quarter: Option<Quarter> = quarter.map(|q| q.parse()).transpose()?;
+        let latest = match quarter {
+            // Now: the latest standing record, which the plan page brings with it.
+            None => loader(ctx)?
+                .load_one(LatestStatusOf(self.row.id))
+                .await?
+                .flatten()
+                .map(|s| DomainProgress::parse(&s))
+                .transpose()?,
+            // At a quarter's end: the latest standing record up to then, from the history.
+            Some(q) => {
+                let until = q.to_string();
+                loader(ctx)?
+                    .load_one(ProgressOfAction(self.row.id))
+                    .await?
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|r| !r.superseded && r.quarter <= until)
+                    .max_by(|a, b| (&a.quarter, a.recorded_at).cmp(&(&b.quarter, b.recorded_at)))
+                    .map(|r| DomainProgress::parse(&r.status))
+                    .transpose()?
+            }
+        };
+        let added = parse_quarter_opt(self.row.added_in_quarter.as_deref())?;
+        let removed = parse_quarter_opt(self.row.removal_quarter.as_deref())?;
+        // Without a quarter: the latest standing on record, whenever that was.
+        let Some(at) = quarter else {
+            return Ok(Some(if removed.is_some() {
+                ActionStatus::Removed
+            } else {
+                match latest {
+                    None | Some(DomainProgress::NotStarted) => ActionStatus::NotStarted,
+                    Some(DomainProgress::OnTarget) => ActionStatus::OnTarget,
+                    Some(DomainProgress::Complete) => ActionStatus::Complete,
+                    Some(DomainProgress::Incomplete) => ActionStatus::Incomplete,
+                }
+            }));
+        };
+        Ok(standing_to_status(rules::standing_at(
+            at, added, removed, latest,
+        )))
+    }
+
+    /// The action this one was carried over from (last year's plan).
+    async fn carried_over_from(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
+        let Some(from) = self.row.carried_over_from_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?
+            .load_one(ActionById(from))
+            .await?
+            .map(Action::from))
+    }
+
+    /// The action this one was carried over into (next year's plan).
+    async fn carried_over_to(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
+        Ok(loader(ctx)?
+            .load_one(CarriedOverTo(self.row.id))
+            .await?
+            .map(Action::from))
+    }
+}
+
+/// An action's status as reported, from its standing (None: not counted in that quarter).
+pub(crate) fn standing_to_status(s: StandingAt) -> Option<ActionStatus> {
+    match s {
+        StandingAt::NotCounted => None,
+        StandingAt::NotStarted => Some(ActionStatus::NotStarted),
+        StandingAt::OnTarget => Some(ActionStatus::OnTarget),
+        StandingAt::Complete => Some(ActionStatus::Complete),
+        StandingAt::Incomplete => Some(ActionStatus::Incomplete),
+        StandingAt::Removed => Some(ActionStatus::Removed),
+    }
+}
+
+pub(crate) fn parse_quarter_opt(q: Option<&str>) -> Result<Option<Quarter>, AppError> {
+    q.map(|q| {
+        q.parse::<Quarter>()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("bad quarter {q} in the database")))
+    })
+    .transpose()
+}
+
+/// A quarterly progress record. Records are never changed: a correction is a new record for
+/// the same quarter that supersedes the old one.
+#[derive(SimpleObject, Clone)]
+pub struct ProgressRecord {
+    pub id: ID,
+    pub action_id: ID,
+    pub quarter: String,
+    pub status: ProgressStatus,
+    pub commentary: Option<String>,
+    pub percent_complete: Option<i32>,
+    /// The record this one corrects, if any.
+    pub supersedes: Option<ID>,
+    /// True when a later record for the same quarter replaced this one.
+    pub superseded: bool,
+    /// The token subject that recorded it.
+    pub recorded_by: String,
+    /// The agency that recorded it.
+    pub recorded_by_agency: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProgressRow> for ProgressRecord {
+    type Error = AppError;
+    fn try_from(r: ProgressRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: ID(r.id.to_string()),
+            action_id: ID(r.action_id.to_string()),
+            quarter: r.quarter,
+            status: DomainProgress::parse(&r.status)?.into(),
+            commentary: r.commentary,
+            percent_complete: r.percent_complete.map(i32::from),
+            supersedes: r.supersedes_id.map(|s| ID(s.to_string())),
+            superseded: r.superseded,
+            recorded_by: r.recorded_by_sub,
+            recorded_by_agency: r.recorded_by_agency,
+            recorded_at: r.recorded_at,
+        })
+    }
+}
+
+/// Counts of expected outcomes by status, with each as a percentage of `expected` rounded to
+/// one decimal place (half away from zero, from the exact ratio).
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCounts {
+    pub expected: i32,
+    pub complete: i32,
+    pub on_target: i32,
+    pub incomplete: i32,
+    pub removed: i32,
+    pub not_started: i32,
+    pub complete_percent: f64,
+    pub on_target_percent: f64,
+    pub incomplete_percent: f64,
+    pub removed_percent: f64,
+    pub not_started_percent: f64,
+}
+
+pub(super) fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<Counts> for StatusCounts {
+    fn from(c: Counts) -> Self {
+        Self {
+            expected: count(c.expected),
+            complete: count(c.complete),
+            on_target: count(c.on_target),
+            incomplete: count(c.incomplete),
+            removed: count(c.removed),
+            not_started: count(c.not_started),
+            complete_percent: c.percent(c.complete),
+            on_target_percent: c.percent(c.on_target),
+            incomplete_percent: c.percent(c.incomplete),
+            removed_percent: c.percent(c.removed),
+            not_started_percent: c.percent(c.not_started),
+        }
+    }
+}
+
+/// One priority's row of the progress report.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityProgress {
+    pub priority_id: ID,
+    pub position: i32,
+    pub title: String,
+    pub counts: StatusCounts,
+}
+
+/// An action counted as REMOVED in the report, with the decision.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedAction {
+    pub action_id: ID,
+    #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
+    pub action_ref: String,
+    pub title: String,
+    pub priority_position: i32,
+    pub reason: String,
+    pub decided_by: String,
+    pub decided_on: NaiveDate,
+}
+
+/// An action counted as INCOMPLETE in the report, with the lead officer's commentary.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncompleteAction {
+    pub action_id: ID,
+    #[graphql(name = "ref")]
+    #[serde(rename = "ref")]
+    pub action_ref: String,
+    pub title: String,
+    pub priority_position: i32,
+    pub commentary: String,
+    /// The quarter of the record the status comes from.
+    pub recorded_for_quarter: String,
+}
+
+/// A plan as at the end of a quarter: the report the RAG and the PCC receive, computed from
+/// the records so that its rows always add up to its total.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanProgress {
+    pub plan: Plan,
+    pub quarter: String,
+    /// The last day of the quarter.
+    pub as_at: NaiveDate,
+    pub total: StatusCounts,
+    pub priorities: Vec<PriorityProgress>,
+    pub removed_actions: Vec<RemovedAction>,
+    pub incomplete_actions: Vec<IncompleteAction>,
+}

@@ -1,0 +1,109 @@
+//! The demo's cases meet each sharing rule for someone trying the demo tokens: every type,
+//! owned by each agency, shared in each way, AGENCY notes kept to their agency.
+
+use crate::common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_demo_cases_show_each_sharing_rule() {
+    let app = TestApp::spawn().await;
+    csphub::demo::load_cases(&app.db).await.expect("load");
+    // Loading again changes nothing.
+    csphub::demo::load_cases(&app.db).await.expect("load again");
+    let list = "{ cases(first: 100) { totalCount nodes { ref caseType owningAgency } } }";
+    for (agency, role, total) in [
+        ("herts-police", "police", 11),
+        ("stevenage-council", "council", 12),
+        ("herts-fire", "fire", 7),
+    ] {
+        let t = app.token(role, agency, &["caseworker"]);
+        let r = app.gql(list, json!({}), Some(&t)).await;
+        assert_eq!(r.data()["cases"]["totalCount"], total, "{agency}");
+        let types: std::collections::BTreeSet<&str> = r.data()["cases"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["caseType"].as_str().expect("type"))
+            .collect();
+        assert!(types.len() >= 4, "{agency} sees {types:?}");
+    }
+    let notes =
+        "query($r: String!) { caseByRef(ref: $r) { notes { nodes { agency visibility } } } }";
+    let seen = |r: &Resp| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = r.data()["caseByRef"]["notes"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| {
+                (
+                    n["agency"].as_str().expect("a").to_owned(),
+                    n["visibility"].as_str().expect("v").to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pair = |a: &str, v: &str| (a.to_owned(), v.to_owned());
+    let police = app.token("police", "herts-police", &["caseworker"]);
+    let council = app.token("council", "stevenage-council", &["caseworker"]);
+    let r = app
+        .gql(notes, json!({"r": "ASB-2014-0001"}), Some(&police))
+        .await;
+    assert_eq!(
+        seen(&r),
+        vec![
+            pair("herts-police", "AGENCY"),
+            pair("herts-police", "SHARED"),
+            pair("stevenage-council", "SHARED")
+        ]
+    );
+    let r = app
+        .gql(notes, json!({"r": "ASB-2014-0001"}), Some(&council))
+        .await;
+    assert_eq!(
+        seen(&r),
+        vec![
+            pair("herts-police", "SHARED"),
+            pair("stevenage-council", "SHARED")
+        ]
+    );
+    // An owner-only case is NOT_FOUND to the others.
+    let r = app
+        .gql(notes, json!({"r": "HATE-2014-0007"}), Some(&council))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // The likely duplicate pair, both visible to the council.
+    let r = app
+        .gql(
+            "{ searchPeople(name: \"Exampel\", dateOfBirth: \"1980-04-01\") { fullName } }",
+            json!({}),
+            Some(&council),
+        )
+        .await;
+    assert_eq!(
+        r.data()["searchPeople"],
+        json!([{"fullName": "Jon Exampel"}, {"fullName": "John Example"}])
+    );
+    // The next case opened in 2015 follows the demo's numbers.
+    let r = app
+        .gql(
+            "mutation { openCase(input: {caseType: ASB, leadOfficer: \"PC\", riskLevel: STANDARD, openedOn: \"2015-04-01\"}) { ref } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.data()["openCase"]["ref"], "ASB-2015-0008");
+    // The high-risk case without a MARAC referral is flagged.
+    let r = app
+        .gql(
+            "{ caseByRef(ref: \"DA-2014-0004\") { riskLevel maracReferralMissing dash { score scoredLevel } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(
+        r.data()["caseByRef"],
+        json!({"riskLevel": "HIGH", "maracReferralMissing": true, "dash": {"score": 16, "scoredLevel": "HIGH"}})
+    );
+}

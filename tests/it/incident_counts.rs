@@ -1,0 +1,327 @@
+//! The monthly incident counts the database keeps as incidents change (`incident_counts`), which
+//! statistics over whole months read instead of the records: they must always agree with the
+//! records, through pushes, changes, cancellations, deletions, folding and concurrent pushes.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+async fn testshire(app: &TestApp) {
+    app.testshire().await;
+}
+
+const CATEGORIES: [&str; 4] = [
+    "burglary",
+    "shoplifting",
+    "vehicle-crime",
+    "criminal-damage-arson",
+];
+
+/// `n` records whose category, month, area and flags vary with their number and `salt`.
+fn records(prefix: &str, n: usize, salt: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let k = i + salt;
+            json!({
+                "externalRef": format!("{prefix}-{i:04}"),
+                "category": CATEGORIES[k % 4],
+                "occurredAt": format!("2015-{:02}-{:02}T12:00:00Z", 1 + k % 6, 1 + k % 28),
+                "area": if k.is_multiple_of(3) { "south" } else { "north" },
+                "domesticAbuse": k.is_multiple_of(5),
+                "alcoholRelated": k.is_multiple_of(7),
+                "youthRelated": k.is_multiple_of(2),
+            })
+        })
+        .collect()
+}
+
+async fn push(app: &TestApp, token: &str, records: &[Value]) -> Value {
+    let r = app.push_incidents(token, records).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+    r.body
+}
+
+const KEY: &str = "partnership_id, month, category, area_id, source_agency_id, domestic_abuse, \
+                   alcohol_related, youth_related";
+
+/// Keys whose count differs between the monthly counts and the ACTIVE records, both ways.
+async fn disagreements(app: &TestApp) -> i64 {
+    app.count(&format!(
+        "WITH kept AS (SELECT {KEY}, sum(n) AS n FROM incident_counts GROUP BY {KEY} HAVING sum(n) <> 0),
+              held AS (SELECT partnership_id, date_trunc('month', occurred_on)::date AS month, category, area_id,
+                         source_agency_id, domestic_abuse, alcohol_related, youth_related, count(*) AS n
+                       FROM incidents WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)
+         SELECT ((SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM held) a)
+               + (SELECT count(*) FROM (SELECT * FROM held EXCEPT SELECT * FROM kept) b))::bigint AS n"
+    ))
+    .await
+}
+
+const STATS: &str = "query($f: IncidentFilterInput!, $g: [StatsDimension!]!) {
+  incidentStats(filter: $f, groupBy: $g) {
+    rows { category area month quarter sourceAgency count } total { count } } }";
+
+/// `(category, area, month, agency) -> count` of the API's rows.
+fn rows(r: &Resp) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = r.data()["incidentStats"]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let key = ["category", "area", "month", "quarter", "sourceAgency"]
+                .iter()
+                .map(|k| row[*k].as_str().unwrap_or("-"))
+                .collect::<Vec<_>>()
+                .join("/");
+            (key, row["count"].as_i64().expect("count"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn the_monthly_counts_agree_with_the_records_through_pushes_changes_cancellations_and_deletions()
+ {
+    let app = TestApp::spawn().await;
+    testshire(&app).await;
+    let police = app.token_for("police", "herts-police", &["testshire"], &[]);
+    let fire = app.token_for("fire", "herts-fire", &["testshire"], &[]);
+
+    let first = records("P", 240, 0);
+    assert_eq!(push(&app, &police, &first).await["created"], 240);
+    assert_eq!(push(&app, &fire, &records("F", 60, 1)).await["created"], 60);
+    assert_eq!(disagreements(&app).await, 0);
+
+    // Changes: every third record moves category, month, area and flags; every tenth is
+    // cancelled; the rest are replayed unchanged.
+    let mut changed = records("P", 240, 0);
+    for (i, r) in changed.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            *r = records("P", 240, 1)[i].clone();
+        }
+        if i % 10 == 0 {
+            r["status"] = json!("CANCELLED");
+            r["cancelReason"] = json!("no-crime");
+        }
+    }
+    let report = push(&app, &police, &changed).await;
+    assert_eq!(report["updated"], 96, "{report}");
+    assert_eq!(disagreements(&app).await, 0);
+
+    // A cancelled record made ACTIVE again counts again.
+    let mut revived = changed[10].clone();
+    revived["status"] = json!("ACTIVE");
+    revived
+        .as_object_mut()
+        .expect("object")
+        .remove("cancelReason");
+    assert_eq!(push(&app, &police, &[revived]).await["updated"], 1);
+    assert_eq!(disagreements(&app).await, 0);
+
+    // Records removed by the database's owner (retention, a correction) stop counting.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(
+            "DELETE FROM incidents WHERE external_ref LIKE 'F-000%' AND revision = 1",
+        )
+        .await
+        .expect("delete");
+    assert!(
+        app.count("SELECT count(*) AS n FROM incidents WHERE external_ref LIKE 'F-%'")
+            .await
+            < 60
+    );
+    assert_eq!(disagreements(&app).await, 0);
+
+    // Statistics over whole months read the counts and give what the records give.
+    app.take_statements();
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (
+            json!({"month": "2015-03"}),
+            vec!["CATEGORY", "AREA", "SOURCE_AGENCY"],
+        ),
+        (json!({"quarter": "2014/15 Q4"}), vec!["MONTH", "CATEGORY"]),
+        (
+            json!({"from": "2015-01-01", "to": "2015-06-30"}),
+            vec!["QUARTER", "AREA"],
+        ),
+        (json!({"financialYear": "2015/16"}), vec![]),
+    ];
+    for (period, group_by) in cases {
+        for extra in [
+            json!({}),
+            json!({"domesticAbuse": true}),
+            json!({"alcoholRelated": false, "areas": ["north"]}),
+            json!({"categories": ["burglary", "shoplifting"], "sourceAgencies": ["herts-police"]}),
+            json!({"youthRelated": true, "domesticAbuse": false}),
+        ] {
+            let mut f = json!({"partnership": "testshire", "period": period});
+            for (k, v) in extra.as_object().expect("object") {
+                f[k] = v.clone();
+            }
+            let monthly = app
+                .gql(STATS, json!({"f": f, "g": group_by}), Some(&police))
+                .await;
+            assert!(monthly.body.get("errors").is_none(), "{}", monthly.body);
+            let read: Vec<String> = app.take_statements();
+            assert!(
+                read.iter().any(|s| s.contains("FROM incident_counts i")),
+                "whole months read the monthly counts: {read:?}"
+            );
+            assert!(
+                !read.iter().any(|s| s.contains("FROM incidents i")),
+                "whole months do not read the records: {read:?}"
+            );
+            // The same figures from the records, counted here.
+            let total: i64 = monthly.data()["incidentStats"]["total"]["count"]
+                .as_i64()
+                .expect("total");
+            let expected = expected_total(&app, &f).await;
+            assert_eq!(total, expected, "{f} {group_by:?}");
+            let sum: i64 = rows(&monthly).iter().map(|(_, n)| n).sum();
+            if !group_by.is_empty() {
+                assert_eq!(sum, expected, "{f} {group_by:?}");
+            }
+        }
+    }
+
+    // Part of a month reads the records, and agrees with the counts where they overlap.
+    let part = app
+        .gql(
+            STATS,
+            json!({"f": {"partnership": "testshire", "period": {"from": "2015-03-01", "to": "2015-03-30"}},
+                   "g": ["CATEGORY"]}),
+            Some(&police),
+        )
+        .await;
+    assert!(part.body.get("errors").is_none(), "{}", part.body);
+    assert!(
+        app.take_statements()
+            .iter()
+            .any(|s| s.contains("FROM incidents i"))
+    );
+    let whole = app
+        .gql(
+            STATS,
+            json!({"f": {"partnership": "testshire", "period": {"month": "2015-03"}}, "g": ["CATEGORY"]}),
+            Some(&police),
+        )
+        .await;
+    let on_31st = app
+        .count(
+            "SELECT count(*) AS n FROM incidents WHERE status = 'ACTIVE' AND occurred_on = '2015-03-31'
+               AND partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire')",
+        )
+        .await;
+    let sum = |r: &Resp| -> i64 { rows(r).iter().map(|(_, n)| n).sum() };
+    assert_eq!(sum(&whole), sum(&part) + on_31st);
+}
+
+/// The ACTIVE records of testshire a statistics filter of `f`'s shape matches, counted here.
+async fn expected_total(app: &TestApp, f: &Value) -> i64 {
+    let p = &f["period"];
+    let (from, to) = if let Some(m) = p["month"].as_str() {
+        (
+            format!("{m}-01"),
+            format!("(DATE '{m}-01' + interval '1 month' - interval '1 day')::date"),
+        )
+    } else if p["quarter"].as_str() == Some("2014/15 Q4") {
+        ("2015-01-01".to_owned(), "DATE '2015-03-31'".to_owned())
+    } else if p["financialYear"].as_str() == Some("2015/16") {
+        ("2015-04-01".to_owned(), "DATE '2016-03-31'".to_owned())
+    } else {
+        (
+            p["from"].as_str().expect("from").to_owned(),
+            format!("DATE '{}'", p["to"].as_str().expect("to")),
+        )
+    };
+    let mut sql = format!(
+        "SELECT count(*) AS n FROM incidents i WHERE i.status = 'ACTIVE'
+           AND i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire')
+           AND i.occurred_on BETWEEN DATE '{from}' AND {to}"
+    );
+    for (field, column) in [
+        ("domesticAbuse", "domestic_abuse"),
+        ("alcoholRelated", "alcohol_related"),
+        ("youthRelated", "youth_related"),
+    ] {
+        if let Some(v) = f[field].as_bool() {
+            sql.push_str(&format!(" AND i.{column} = {v}"));
+        }
+    }
+    if f["areas"].is_array() {
+        sql.push_str(" AND i.area_id IN (SELECT id FROM areas WHERE code = 'north')");
+    }
+    if f["categories"].is_array() {
+        sql.push_str(" AND i.category IN ('burglary', 'shoplifting')");
+    }
+    if f["sourceAgencies"].is_array() {
+        sql.push_str(
+            " AND i.source_agency_id = (SELECT id FROM agencies WHERE slug = 'herts-police')",
+        );
+    }
+    app.count(&sql).await
+}
+
+#[tokio::test]
+async fn folding_the_counts_changes_no_figure_and_concurrent_pushes_never_wait_on_each_other() {
+    let app = TestApp::spawn().await;
+    testshire(&app).await;
+    let police = app.token_for("police", "herts-police", &["testshire"], &[]);
+
+    // Six pushes at once by one agency, each creating and changing records of the same months,
+    // categories and areas: none fails (no deadlock on shared counts), and the counts agree.
+    for r in 0..2 {
+        let pushes = (0..6).map(|k| {
+            let app = &app;
+            let police = &police;
+            async move {
+                let batch = records(&format!("C{k}"), 150, r);
+                push(app, police, &batch).await
+            }
+        });
+        let reports = futures_util::future::join_all(pushes).await;
+        for report in reports {
+            let done =
+                report["created"].as_i64().unwrap_or(0) + report["updated"].as_i64().unwrap_or(0);
+            assert_eq!(done, 150, "{report}");
+        }
+    }
+    assert_eq!(disagreements(&app).await, 0);
+
+    let q = json!({"f": {"partnership": "testshire", "period": {"financialYear": "2014/15"}},
+                   "g": ["MONTH", "CATEGORY", "AREA"]});
+    let before = rows(&app.gql(STATS, q.clone(), Some(&police)).await);
+    assert!(!before.is_empty());
+    let appended = app.count("SELECT count(*) AS n FROM incident_counts").await;
+
+    let server = app.server_db().await;
+    let removed = csphub::db::incident::fold_counts(&server)
+        .await
+        .expect("fold")
+        .expect("not busy");
+    let folded = app.count("SELECT count(*) AS n FROM incident_counts").await;
+    assert!(removed > 0, "{appended} rows, {removed} removed");
+    assert_eq!(folded, appended - removed);
+    assert_eq!(
+        folded,
+        app.count("SELECT count(*) AS n FROM (SELECT DISTINCT partnership_id, date_trunc('month', occurred_on), category, area_id,
+                     source_agency_id, domestic_abuse, alcohol_related, youth_related FROM incidents
+                     WHERE status = 'ACTIVE') k")
+            .await,
+        "one row per key after folding"
+    );
+    assert_eq!(disagreements(&app).await, 0);
+    assert_eq!(
+        rows(&app.gql(STATS, q.clone(), Some(&police)).await),
+        before
+    );
+    // Folding again removes nothing.
+    assert_eq!(
+        csphub::db::incident::fold_counts(&server)
+            .await
+            .expect("fold"),
+        Some(0)
+    );
+}
