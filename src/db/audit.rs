@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::{execute, fetch_all, fetch_optional};
+use super::{bind, execute, fetch_all, fetch_optional};
 use crate::auth::Principal;
 use crate::error::AppResult;
 
@@ -353,69 +353,64 @@ pub async fn log_page<C: ConnectionTrait>(
         return Ok((Vec::new(), count.then_some(0)));
     }
     // Only the clauses that apply, so that the planner can use the index each filter has.
-    let mut values: Vec<sea_orm::Value> = vec![scope.partnership.into()];
-    let mut sql = "l.partnership_id = $1".to_owned();
-    fn add(values: &mut Vec<sea_orm::Value>, sql: &mut String, clause: &str, v: sea_orm::Value) {
-        values.push(v);
-        sql.push_str(" AND ");
-        sql.push_str(&clause.replace('#', &format!("${}", values.len())));
-    }
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut sql = format!(
+        "l.partnership_id = {}",
+        bind(&mut values, scope.partnership)
+    );
     match (scope.case_data, scope.every_agency) {
-        (true, false) => add(
-            &mut values,
-            &mut sql,
-            "l.agency_id = #",
-            scope.agency_id.into(),
-        ),
-        (true, true) => {
-            values.push(scope.agency_id.into());
-            values.push(general.into());
+        (true, false) => {
             sql.push_str(&format!(
-                " AND (l.agency_id = ${} OR l.action = ANY(${}))",
-                values.len() - 1,
-                values.len()
+                " AND l.agency_id = {}",
+                bind(&mut values, scope.agency_id)
+            ));
+        }
+        (true, true) => {
+            let agency = bind(&mut values, scope.agency_id);
+            let actions = bind(&mut values, general);
+            sql.push_str(&format!(
+                " AND (l.agency_id = {agency} OR l.action = ANY({actions}))"
             ));
         }
         (false, every) => {
-            add(&mut values, &mut sql, "l.action = ANY(#)", general.into());
+            sql.push_str(&format!(
+                " AND l.action = ANY({})",
+                bind(&mut values, general)
+            ));
             if !every {
-                add(
-                    &mut values,
-                    &mut sql,
-                    "l.agency_id = #",
-                    scope.agency_id.into(),
-                );
+                sql.push_str(&format!(
+                    " AND l.agency_id = {}",
+                    bind(&mut values, scope.agency_id)
+                ));
             }
         }
     }
     if let Some(a) = &f.action {
-        add(&mut values, &mut sql, "l.action = #", a.clone().into());
+        sql.push_str(&format!(" AND l.action = {}", bind(&mut values, a.clone())));
     }
     if let Some(sub) = &f.sub {
-        add(&mut values, &mut sql, "l.sub = #", sub.clone().into());
+        sql.push_str(&format!(" AND l.sub = {}", bind(&mut values, sub.clone())));
     }
     if let Some(r) = &f.record_id {
-        add(&mut values, &mut sql, "l.record_id = #", r.clone().into());
+        sql.push_str(&format!(
+            " AND l.record_id = {}",
+            bind(&mut values, r.clone())
+        ));
     }
     if let Some(from) = f.from {
-        add(&mut values, &mut sql, "l.at >= #", from.into());
+        sql.push_str(&format!(" AND l.at >= {}", bind(&mut values, from)));
     }
     if let Some(to) = f.to {
-        add(&mut values, &mut sql, "l.at < #", to.into());
+        sql.push_str(&format!(" AND l.at < {}", bind(&mut values, to)));
     }
     let where_sql = sql;
     let mut page_values = values.clone();
     let mut page_where = where_sql.clone();
     if let Some((at, id)) = before {
-        page_values.push(at.into());
-        page_values.push(id.into());
-        page_where.push_str(&format!(
-            " AND (l.at, l.id) < (${}, ${})",
-            page_values.len() - 1,
-            page_values.len()
-        ));
+        let (at, id) = (bind(&mut page_values, at), bind(&mut page_values, id));
+        page_where.push_str(&format!(" AND (l.at, l.id) < ({at}, {id})"));
     }
-    page_values.push((limit as i64).into());
+    let limit = bind(&mut page_values, limit as i64);
     let rows = fetch_all(
         conn,
         &format!(
@@ -423,8 +418,7 @@ pub async fn log_page<C: ConnectionTrait>(
                l.record_id, l.detail, l.request_id \
              FROM audit_log l LEFT JOIN agencies a ON a.id = l.agency_id \
              LEFT JOIN partnerships p ON p.id = l.partnership_id \
-             WHERE {page_where} ORDER BY l.at DESC, l.id DESC LIMIT ${}",
-            page_values.len()
+             WHERE {page_where} ORDER BY l.at DESC, l.id DESC LIMIT {limit}"
         ),
         page_values,
     )

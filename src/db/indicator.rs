@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{execute, fetch_all, fetch_optional, write_returning};
+use super::{bind, execute, fetch_all, fetch_optional, write_returning};
 use crate::domain::indicator::{Definition, builtin};
 use crate::error::{AppError, AppResult};
 
@@ -480,15 +480,19 @@ pub struct WindowCount {
 /// onto `values`); flags are inlined as TRUE or FALSE.
 fn condition(d: &Definition, values: &mut Vec<sea_orm::Value>) -> String {
     let mut parts: Vec<String> = Vec::new();
-    for (template, items) in [
-        ("i.category = ANY(#)", &d.categories),
-        ("i.hate_strands && #", &d.hate_strands),
-        ("i.drug_class = ANY(#)", &d.drug_classes),
-        ("i.fire_type = ANY(#)", &d.fire_types),
+    for (column, any, items) in [
+        ("i.category", true, &d.categories),
+        ("i.hate_strands", false, &d.hate_strands),
+        ("i.drug_class", true, &d.drug_classes),
+        ("i.fire_type", true, &d.fire_types),
     ] {
         if !items.is_empty() {
-            values.push(items.clone().into());
-            parts.push(template.replace('#', &format!("${}::text[]", values.len())));
+            let list = bind(values, items.clone());
+            parts.push(if any {
+                format!("{column} = ANY({list}::text[])")
+            } else {
+                format!("{column} && {list}::text[]")
+            });
         }
     }
     for (column, flag) in [
@@ -538,12 +542,9 @@ pub async fn window_counts<C: ConnectionTrait>(
         vec![partnerships.to_vec().into(), first.into(), last.into()];
     let mut window_case = String::from("CASE");
     for (k, (from, to)) in windows.iter().enumerate() {
-        values.push((*from).into());
-        values.push((*to).into());
-        let n = values.len();
+        let (from, to) = (bind(&mut values, *from), bind(&mut values, *to));
         window_case.push_str(&format!(
-            " WHEN i.occurred_on BETWEEN ${} AND ${n} THEN {k}",
-            n - 1
+            " WHEN i.occurred_on BETWEEN {from} AND {to} THEN {k}"
         ));
     }
     window_case.push_str(" END");

@@ -38,6 +38,14 @@ pub fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
+/// Binds `value` as the next parameter of a statement built from parts and gives its placeholder
+/// (`$n`): the one way statements with optional clauses (filters, cursors) number their
+/// parameters.
+pub fn bind(values: &mut Vec<Value>, value: impl Into<Value>) -> String {
+    values.push(value.into());
+    format!("${}", values.len())
+}
+
 pub async fn fetch_all<T, C>(conn: &C, sql: &str, values: Vec<Value>) -> AppResult<Vec<T>>
 where
     T: FromQueryResult + Send + Sync,

@@ -1,7 +1,6 @@
 //! Demo data: Stevenage's Community Safety Partnership (SoSafe) with its 2014/15 action plan as
 //! the scrutiny report of 30 March 2015 describes it at the end of Q3, and the 2015/16 plan in
 //! draft. Loading twice changes nothing.
-
 //!
 //! `plans` holds the partnership and its two plans; `incidents` the wards and the made-up
 //! incidents; `county` the county's other districts, the grant and the survey; `cases` the

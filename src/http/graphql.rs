@@ -95,6 +95,7 @@ async fn graphql_request(
         slot: checked.heavy,
         writes: checked.mutation,
         case_data: checked.case_data,
+        graphql: true,
     };
     let schema = if checked.validated {
         state.schema_validated.clone()

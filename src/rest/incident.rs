@@ -500,8 +500,10 @@ pub async fn export_csv(
     };
     // The first page is read before the answer starts: an error of the query itself (a filter
     // PostgreSQL cannot read, a timeout) is then an answer of its own with a JSON code, not a
-    // 200 whose stream breaks off after the header.
+    // 200 whose stream breaks off after the header. The slot goes with the work: a client that
+    // hangs up meanwhile does not free it while the first page is still being read.
     let opened = scope::run_to_completion(async move {
+        let slot = slot;
         let scope::Opened { db: txn, principal } = state.open(&token, Scope::HEAVY_READ).await?;
         let prepared = async {
             authorize(&principal, Operation::ReadIncidentRows)?;
@@ -511,12 +513,12 @@ pub async fn export_csv(
         }
         .await;
         match prepared {
-            Ok((filter, first)) => Ok((txn, filter, first)),
+            Ok((filter, first)) => Ok((slot, txn, filter, first)),
             Err(e) => scope::close(txn, Err(e), false).await,
         }
     })
     .await;
-    let (txn, filter, first) = match opened {
+    let (slot, txn, filter, first) = match opened {
         Ok(opened) => opened,
         Err(e) => return e.into_response(),
     };

@@ -2,7 +2,6 @@
 //! case is in a partnership in scope and shared with the acting agency; AGENCY notes only for
 //! their agency), and row-level security in PostgreSQL states it again underneath, so a query
 //! that forgot it would still return nothing it may not.
-
 //!
 //! The case itself, its filters and changes are here; `shares`, `notes`, `people` (subjects,
 //! persons and the people search) and `work` (interventions, referrals, linked incidents) hold
@@ -24,7 +23,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::db::{execute, fetch_all, fetch_optional, write_returning};
+use crate::db::{bind, execute, fetch_all, fetch_optional, write_returning};
 use crate::error::{AppError, AppResult};
 
 pg_row! {
@@ -135,36 +134,33 @@ pub struct CaseFilter {
 }
 
 fn filter_sql(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
-    let mut sql = format!("{SHARED_WITH_CALLER} AND c.partnership_id = $3");
-    values.push(f.partnership_id.into());
-    let mut add = |clause: &str, v: sea_orm::Value| {
-        values.push(v);
-        sql.push_str(&clause.replace('#', &format!("${}", values.len())));
-    };
+    let partnership = bind(values, f.partnership_id);
+    let mut sql = format!("{SHARED_WITH_CALLER} AND c.partnership_id = {partnership}");
     if let Some(t) = &f.case_type {
-        add(" AND c.case_type = #", t.clone().into());
+        sql.push_str(&format!(" AND c.case_type = {}", bind(values, t.clone())));
     }
     if let Some(s) = &f.status {
-        add(" AND c.status = #", s.clone().into());
+        sql.push_str(&format!(" AND c.status = {}", bind(values, s.clone())));
     }
     if let Some(r) = &f.risk_level {
-        add(" AND c.risk_level = #", r.clone().into());
+        sql.push_str(&format!(" AND c.risk_level = {}", bind(values, r.clone())));
     }
     if let Some(a) = &f.owning_agency {
-        add(
-            " AND c.owning_agency_id = (SELECT id FROM agencies WHERE slug = #)",
-            a.clone().into(),
-        );
+        sql.push_str(&format!(
+            " AND c.owning_agency_id = (SELECT id FROM agencies WHERE slug = {})",
+            bind(values, a.clone())
+        ));
     }
     if let Some(a) = &f.area {
-        add(" AND c.area_code = #", a.clone().into());
+        sql.push_str(&format!(" AND c.area_code = {}", bind(values, a.clone())));
     }
     if let Some(r) = &f.ref_contains {
         let escaped = r
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        add(" AND c.ref ILIKE #", format!("%{escaped}%").into());
+        let pattern = bind(values, format!("%{escaped}%"));
+        sql.push_str(&format!(" AND c.ref ILIKE {pattern}"));
     }
     sql
 }
@@ -180,15 +176,12 @@ pub async fn page<C: ConnectionTrait>(
     let mut values = vec![scope(p).into(), p.agency_id.into()];
     let mut sql = format!("{CASE_SELECT} WHERE {}", filter_sql(f, &mut values));
     if let Some((at, id)) = after {
-        values.push(at.into());
-        values.push(id.into());
-        let n = values.len();
-        sql.push_str(&format!(" AND (c.created_at, c.id) < (${}, ${n})", n - 1));
+        let (at, id) = (bind(&mut values, at), bind(&mut values, id));
+        sql.push_str(&format!(" AND (c.created_at, c.id) < ({at}, {id})"));
     }
-    values.push((limit as i64).into());
+    let limit = bind(&mut values, limit as i64);
     sql.push_str(&format!(
-        " ORDER BY c.created_at DESC, c.id DESC LIMIT ${}",
-        values.len()
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}"
     ));
     fetch_all(conn, &sql, values).await
 }

@@ -2,7 +2,6 @@
 //! `caseworker` capability and is never open to the PCC; a case the caller's agency is not
 //! shared with is NOT_FOUND, as if it did not exist. Every read, search and write leaves its
 //! audit entry in the request's own transaction.
-
 //!
 //! `types` holds the case's GraphQL types and the fields of `Case`; `query` the queries;
 //! `mutation` opening, sharing and notes; `work` the casework that follows (details, DASH,

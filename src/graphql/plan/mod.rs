@@ -1,6 +1,5 @@
 //! The action plan in GraphQL: plans, priorities, actions, quarterly progress and the plan
 //! progress report, with the mutations that move a plan through its life.
-
 //!
 //! `types` holds the plan's GraphQL types and their fields; `loaders` the per-request data
 //! loaders its relations load through; `query` the queries and the progress report;

@@ -1,0 +1,238 @@
+//! Incident statistics and data freshness: their GraphQL types, and the counting and
+//! suppression behind `incidentStats`.
+
+use super::*;
+
+/// A dimension statistics can be grouped by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StatsDimension {
+    Category,
+    Area,
+    Month,
+    Quarter,
+    FinancialYear,
+    SourceAgency,
+    /// The NSIR qualifier of anti-social behaviour: personal, nuisance, environmental, or
+    /// not-recorded where the record does not say; not-applicable for every other category.
+    AsbType,
+    /// domestic-abuse, alcohol-related, youth-related, drug-class-a..c, hate-<strand>. A record
+    /// counts once under each flag it carries.
+    Flag,
+}
+
+impl From<StatsDimension> for Dimension {
+    fn from(d: StatsDimension) -> Self {
+        match d {
+            StatsDimension::Category => Dimension::Category,
+            StatsDimension::Area => Dimension::Area,
+            StatsDimension::Month => Dimension::Month,
+            StatsDimension::Quarter => Dimension::Quarter,
+            StatsDimension::FinancialYear => Dimension::FinancialYear,
+            StatsDimension::SourceAgency => Dimension::SourceAgency,
+            StatsDimension::AsbType => Dimension::AsbType,
+            StatsDimension::Flag => Dimension::Flag,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StatsComparison {
+    /// The previous month, quarter or financial year (or as many days just before).
+    PreviousPeriod,
+    /// The same period a year earlier.
+    SamePeriodLastYear,
+}
+
+/// One group of the statistics. `count` is null when suppressed.
+#[derive(SimpleObject, Clone, Default)]
+pub struct StatsRow {
+    pub category: Option<String>,
+    pub area: Option<String>,
+    /// e.g. 2015-04
+    pub month: Option<String>,
+    /// e.g. 2015/16 Q1
+    pub quarter: Option<String>,
+    pub financial_year: Option<String>,
+    pub source_agency: Option<String>,
+    /// personal, nuisance, environmental, not-recorded or not-applicable (ASB_TYPE).
+    pub asb_type: Option<String>,
+    pub flag: Option<String>,
+    pub count: Option<i64>,
+    pub suppressed: bool,
+    pub previous_count: Option<i64>,
+    pub previous_suppressed: bool,
+    /// Change on the compared period, one decimal place; null when either count is suppressed
+    /// or the previous count is 0.
+    pub change_percent: Option<f64>,
+}
+
+/// A period as returned.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl From<Period> for PeriodRange {
+    fn from(p: Period) -> Self {
+        Self {
+            from: p.from,
+            to: p.to,
+        }
+    }
+}
+
+/// Counts of ACTIVE incidents.
+#[derive(SimpleObject, Clone)]
+pub struct IncidentStats {
+    pub period: PeriodRange,
+    pub compared_with: Option<PeriodRange>,
+    pub rows: Vec<StatsRow>,
+    /// All matching records, each counted once.
+    pub total: StatsRow,
+    /// True when small numbers were withheld (the PCC's figures).
+    pub suppression_applied: bool,
+    /// True when domestic-abuse flagged records were left out because the figures are broken
+    /// down by area for the PCC.
+    pub excludes_domestic_abuse: bool,
+}
+
+/// Per agency and month of occurrence: how many records are held and when the latest arrived.
+#[derive(SimpleObject, Clone)]
+pub struct MonthFreshness {
+    /// e.g. 2015-04
+    pub month: String,
+    /// Null for the PCC: per-agency counts are not cells of its protected table set.
+    pub records: Option<i64>,
+    /// True for the PCC (see `records`).
+    pub suppressed: bool,
+    /// Whether the agency's records for the month are held at all (false: a missing month).
+    pub has_records: bool,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct AgencyFreshness {
+    pub agency: String,
+    /// The agency's latest push into this partnership, accepted records or not.
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub pushes: i64,
+    /// Every month of the range, months with no records included.
+    pub months: Vec<MonthFreshness>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct DataFreshness {
+    pub partnership: String,
+    pub from_month: String,
+    pub to_month: String,
+    pub agencies: Vec<AgencyFreshness>,
+}
+
+pub(super) struct Counted {
+    cells: Vec<(Vec<String>, i64)>,
+    total: i64,
+}
+
+pub(super) async fn counts(
+    conn: &impl ConnectionTrait,
+    filter: &IncidentFilter,
+    period: Period,
+    dims: &[Dimension],
+) -> Result<Counted, AppError> {
+    let mut f = filter.clone();
+    f.from = Some(period.from);
+    f.to = Some(period.to);
+    if dims.is_empty() || dims.contains(&Dimension::Flag) {
+        // Flags overlap (a record may carry several): the total needs its own count.
+        let cells = if dims.is_empty() {
+            Vec::new()
+        } else {
+            db::incident::grouped_counts(conn, &f, dims).await?
+        };
+        let total = db::incident::grouped_counts(conn, &f, &[])
+            .await?
+            .first()
+            .map_or(0, |(_, n)| *n);
+        return Ok(Counted { cells, total });
+    }
+    // Every other grouping partitions the records: the total is the sum of the groups, so one
+    // scan serves both.
+    let cells = db::incident::grouped_counts(conn, &f, dims).await?;
+    let total = cells.iter().map(|(_, n)| n).sum();
+    Ok(Counted { cells, total })
+}
+
+/// Joins current and previous counts by group and applies suppression for non-exact callers.
+pub(super) fn assemble(
+    dims: &[Dimension],
+    additive: &[bool],
+    current: Counted,
+    previous: Option<Counted>,
+    exact: bool,
+) -> (Vec<StatsRow>, StatsRow) {
+    let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
+    for (k, n) in &current.cells {
+        groups.entry(k.clone()).or_default().0 = *n;
+    }
+    if let Some(prev) = &previous {
+        for (k, n) in &prev.cells {
+            groups.entry(k.clone()).or_default().1 = *n;
+        }
+    }
+    let keys: Vec<Vec<String>> = groups.keys().cloned().collect();
+    let now: Vec<i64> = groups.values().map(|v| v.0).collect();
+    let before: Vec<i64> = groups.values().map(|v| v.1).collect();
+    let small = |n: i64| !exact && (1..=SMALL_COUNT_MAX).contains(&n);
+    let (hide_now, hide_before) = if exact {
+        (vec![false; now.len()], vec![false; before.len()])
+    } else {
+        (
+            suppress(&keys, &now, additive),
+            suppress(&keys, &before, additive),
+        )
+    };
+    let has_previous = previous.is_some();
+    let row = |n: i64, hidden: bool, p: i64, p_hidden: bool| StatsRow {
+        count: (!hidden).then_some(n),
+        suppressed: hidden,
+        previous_count: (has_previous && !p_hidden).then_some(p),
+        previous_suppressed: has_previous && p_hidden,
+        change_percent: if has_previous && !hidden && !p_hidden {
+            change_percent(n, p)
+        } else {
+            None
+        },
+        ..Default::default()
+    };
+    let rows = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut r = row(now[i], hide_now[i], before[i], hide_before[i]);
+            for (d, value) in dims.iter().zip(k) {
+                let v = Some(value.clone());
+                match d {
+                    Dimension::Category => r.category = v,
+                    Dimension::Area => r.area = v,
+                    Dimension::Month => r.month = v,
+                    Dimension::Quarter => r.quarter = v,
+                    Dimension::FinancialYear => r.financial_year = v,
+                    Dimension::SourceAgency => r.source_agency = v,
+                    Dimension::AsbType => r.asb_type = v,
+                    Dimension::Flag => r.flag = v,
+                }
+            }
+            r
+        })
+        .collect();
+    let prev_total = previous.as_ref().map_or(0, |p| p.total);
+    let total = row(
+        current.total,
+        small(current.total),
+        prev_total,
+        small(prev_total),
+    );
+    (rows, total)
+}
