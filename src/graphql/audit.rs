@@ -7,12 +7,11 @@ use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::page::PageInfo;
+use super::page::{PageInfo, decode_seq_cursor, encode_seq_cursor};
 use super::{Text, page_size, principal};
 use crate::auth::policy::{Operation, audit_view, authorize};
 use crate::db;
 use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
-use crate::error::AppError;
 
 /// One audit entry.
 #[derive(SimpleObject, Clone)]
@@ -78,16 +77,6 @@ pub struct AuditFilterInput {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// A page's end: the last entry's time (microseconds) and id, `1733500000000000_42`. Entries
-/// come newest first by time, then id.
-fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, i64)> {
-    let (at, id) = c.split_once('_')?;
-    Some((
-        DateTime::from_timestamp_micros(at.parse().ok()?)?,
-        id.parse().ok()?,
-    ))
-}
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -110,12 +99,7 @@ impl AuditQuery {
         authorize(p, Operation::ReadAuditLog)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
         let limit = page_size(first)?;
-        let before = match after.as_deref() {
-            None => None,
-            Some(c) => Some(parse_cursor(c).ok_or_else(|| {
-                AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
-            })?),
-        };
+        let before = after.as_deref().map(decode_seq_cursor).transpose()?;
         let asks_case_data = filter
             .action
             .as_deref()
@@ -151,9 +135,7 @@ impl AuditQuery {
                               "from": f.from, "to": f.to},
                    "entries": rows.len()}),
         )?;
-        let end_cursor = rows
-            .last()
-            .map(|r| format!("{}_{}", r.at.timestamp_micros(), r.id));
+        let end_cursor = rows.last().map(|r| encode_seq_cursor(r.at, r.id));
         Ok(AuditConnection {
             nodes: rows.into_iter().map(AuditEntry::from).collect(),
             page_info: PageInfo {

@@ -1,11 +1,13 @@
 //! Pagination, in one place: page sizes and their cost in the complexity budget, the page info
-//! every connection carries, and the cursors. Cursors are opaque to clients and come in three
-//! kinds, each tied to the order of its list:
+//! every connection carries, and the cursors. Cursors are opaque to clients and have one
+//! format: base64url (no padding) of the key of the list's order, its parts joined by `:`
+//! (`encode_key`, `decode_key`). The keys:
 //!
-//! - keyset cursors over time and id (incidents, cases, notes, submissions): base64url of
-//!   `micros:uuid` (`encode_cursor`, `decode_cursor`);
-//! - positions in a short list read whole (`ListConnection`, `page_of`): base64url of `p:N`;
-//! - the audit log's time and sequence number, `micros_id` (`graphql::audit`).
+//! - time and id (incidents, cases, notes, submissions): `micros:uuid` (`encode_cursor`,
+//!   `decode_cursor`);
+//! - time and sequence number (the audit log, newest first): `micros:seq` (`encode_seq_cursor`,
+//!   `decode_seq_cursor`);
+//! - a position in a short list read whole (`ListConnection`, `page_of`): `p:N`.
 
 use async_graphql::SimpleObject;
 use base64::Engine;
@@ -42,17 +44,55 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// The one cursor format: base64url of the key's parts joined by `:`.
+fn encode_key(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The key a cursor this API gave out holds; anything else is BAD_USER_INPUT.
+fn decode_key(cursor: &str) -> Result<String, AppError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(not_a_cursor)
+}
+
+fn not_a_cursor() -> AppError {
+    AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
+}
+
+/// A time as the keys hold it: microseconds since the epoch.
+fn time_of(micros: &str) -> Result<DateTime<Utc>, AppError> {
+    micros
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(not_a_cursor)
+}
+
 pub(crate) fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+    encode_key(&format!("{}:{id}", at.timestamp_micros()))
 }
 
 pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
-    let bad = || AppError::BadUserInput("after is not a cursor this API gave out".to_owned());
-    let text =
-        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+    let key = decode_key(cursor)?;
+    let (micros, id) = key.split_once(':').ok_or_else(not_a_cursor)?;
+    Ok((
+        time_of(micros)?,
+        Uuid::parse_str(id).map_err(|_| not_a_cursor())?,
+    ))
+}
+
+/// The audit log's cursor: an entry's time and sequence number.
+pub(crate) fn encode_seq_cursor(at: DateTime<Utc>, seq: i64) -> String {
+    encode_key(&format!("{}:{seq}", at.timestamp_micros()))
+}
+
+pub(crate) fn decode_seq_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), AppError> {
+    let key = decode_key(cursor)?;
+    let (micros, seq) = key.split_once(':').ok_or_else(not_a_cursor)?;
+    Ok((time_of(micros)?, seq.parse().map_err(|_| not_a_cursor())?))
 }
 
 /// A page of a short list read whole (a case's people, shares, interventions, referrals,
@@ -85,14 +125,10 @@ pub(crate) fn page_of<T: async_graphql::OutputType>(
     let limit = usize::try_from(page_size(first)?).unwrap_or(usize::MAX);
     let start = match after {
         None => 0,
-        Some(c) => URL_SAFE_NO_PAD
-            .decode(c)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|t| t.strip_prefix("p:").and_then(|n| n.parse::<usize>().ok()))
-            .ok_or_else(|| {
-                AppError::BadUserInput("after is not a cursor this API gave out".to_owned())
-            })?,
+        Some(c) => decode_key(c)?
+            .strip_prefix("p:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(not_a_cursor)?,
     };
     let total_count = all.len() as i64;
     let nodes: Vec<T> = all.into_iter().skip(start).take(limit).collect();
@@ -100,9 +136,55 @@ pub(crate) fn page_of<T: async_graphql::OutputType>(
     Ok(ListConnection {
         page_info: PageInfo {
             has_next_page: (end as i64) < total_count,
-            end_cursor: (!nodes.is_empty()).then(|| URL_SAFE_NO_PAD.encode(format!("p:{end}"))),
+            end_cursor: (!nodes.is_empty()).then(|| encode_key(&format!("p:{end}"))),
         },
         nodes,
         total_count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cursor_is_base64url_of_its_key() {
+        let at = DateTime::from_timestamp_micros(1_733_500_000_000_001).expect("time");
+        let id = Uuid::from_u128(42);
+        let keyset = encode_cursor(at, id);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&keyset).expect("base64url"),
+            format!("1733500000000001:{id}").into_bytes()
+        );
+        assert_eq!(decode_cursor(&keyset).expect("keyset"), (at, id));
+        let seq = encode_seq_cursor(at, 7);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&seq).expect("base64url"),
+            b"1733500000000001:7".to_vec()
+        );
+        assert_eq!(decode_seq_cursor(&seq).expect("seq"), (at, 7));
+        let page = page_of(vec![1, 2, 3], Some(2), None).expect("page");
+        let end = page.page_info.end_cursor.expect("end");
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&end).expect("base64url"),
+            b"p:2".to_vec()
+        );
+        assert_eq!(
+            page_of(vec![1, 2, 3], Some(2), Some(&end))
+                .expect("next")
+                .nodes,
+            [3]
+        );
+        // Anything else, the audit log's old `micros_id` included, is refused with a code.
+        for bad in ["1733500000000001_7", "x", "", "cDo="] {
+            assert!(
+                matches!(decode_seq_cursor(bad), Err(AppError::BadUserInput(_))),
+                "{bad}"
+            );
+            assert!(
+                matches!(decode_cursor(bad), Err(AppError::BadUserInput(_))),
+                "{bad}"
+            );
+        }
+    }
 }
