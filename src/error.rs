@@ -241,21 +241,28 @@ fn shaped(err: &AppError, body: serde_json::Value) -> Response {
     res
 }
 
-/// REST's shape: `{"error": {"code", "message"}}`.
+/// The body of an error answer: GraphQL's `{"errors": [{"message", "extensions": {"code"}}]}`
+/// or REST's `{"error": {"code", "message"}}`.
+pub fn error_body(code: &str, message: &str, graphql: bool) -> serde_json::Value {
+    if graphql {
+        json!({"errors": [{"message": message, "extensions": {"code": code}}]})
+    } else {
+        json!({"error": {"code": code, "message": message}})
+    }
+}
+
+/// REST's shape.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code(), "message": self.client_message()}});
+        let body = error_body(self.code(), &self.client_message(), false);
         shaped(&self, body)
     }
 }
 
 impl AppError {
-    /// GraphQL's shape with an HTTP status, for failures before execution:
-    /// `{"errors": [{"message", "extensions": {"code"}}]}`.
+    /// GraphQL's shape with an HTTP status, for failures before execution.
     pub fn into_graphql_response(self) -> Response {
-        let body = json!({
-            "errors": [{"message": self.client_message(), "extensions": {"code": self.code()}}]
-        });
+        let body = error_body(self.code(), &self.client_message(), true);
         shaped(&self, body)
     }
 }

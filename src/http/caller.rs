@@ -138,7 +138,7 @@ pub async fn verify_token(
         .map(|c| {
             Capability::parse(c).ok_or_else(|| {
                 AppError::Unauthenticated(
-                    "the token names an unknown capability (caps: coordinator, caseworker)"
+                    "the token names an unknown capability (caps: coordinator, caseworker, auditor)"
                         .to_owned(),
                 )
             })

@@ -19,7 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::error::{AppError, ErrorCodes, code_for_status};
+use crate::error::{AppError, ErrorCodes, code_for_status, error_body};
 use crate::http::limits::{self, RateLimits};
 use crate::metrics::{self, Metrics};
 
@@ -265,12 +265,7 @@ fn json_errors(method: &Method, path: &str, res: Response) -> Response {
         HeaderValue::from_static("application/json"),
     );
     // GraphQL clients read `errors`; everyone else the REST shape.
-    let body = if path == "/graphql" {
-        serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]})
-    } else {
-        serde_json::json!({"error": {"code": code, "message": message}})
-    }
-    .to_string();
+    let body = error_body(code, &message, path == "/graphql").to_string();
     Response::from_parts(parts, Body::from(body))
 }
 

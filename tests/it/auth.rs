@@ -389,3 +389,12 @@ async fn every_401_names_the_bearer_scheme() {
         }
     }
 }
+
+/// An unknown capability is refused, and the message names every capability there is.
+#[tokio::test]
+async fn an_unknown_capability_is_unauthenticated_and_the_message_names_the_real_ones() {
+    let app = TestApp::spawn().await;
+    let claims = with(police_claims(), "caps", json!(["superuser"]));
+    let token = sign(Algorithm::RS256, Some("k1"), &claims, "rsa_private.pem");
+    expect_unauthenticated(&app, Some(&token), "caps: coordinator, caseworker, auditor").await;
+}

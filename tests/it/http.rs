@@ -326,3 +326,38 @@ async fn a_start_on_a_migrated_database_is_quiet() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already exists"), "{stderr}");
 }
+
+/// Failures made before any handler (a method a route does not take) are shaped by the same
+/// function as every other error: GraphQL's shape on /graphql, REST's elsewhere, with a code.
+#[tokio::test]
+async fn a_method_a_route_does_not_take_is_answered_in_the_shape_of_its_api() {
+    let app = TestApp::spawn().await;
+    let gql = into_resp(
+        app.client
+            .put(app.url("/graphql"))
+            .send()
+            .await
+            .expect("put"),
+    )
+    .await;
+    assert_eq!(gql.status, 405);
+    assert_eq!(
+        gql.body,
+        json!({"errors": [{"message": "PUT is not allowed on /graphql",
+                           "extensions": {"code": "BAD_USER_INPUT"}}]})
+    );
+    let rest = into_resp(
+        app.client
+            .put(app.url("/api/v1/incidents.csv"))
+            .send()
+            .await
+            .expect("put"),
+    )
+    .await;
+    assert_eq!(rest.status, 405);
+    assert_eq!(
+        rest.body,
+        json!({"error": {"code": "BAD_USER_INPUT",
+                         "message": "PUT is not allowed on /api/v1/incidents.csv"}})
+    );
+}
