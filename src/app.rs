@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         body_timeout: state.body_timeout,
     };
     let cors = layers::cors(&state.cors_origins);
+    let origins: Arc<[String]> = state.cors_origins.clone().into();
     let mut router = Router::new()
         .route(
             "/graphql",
@@ -126,7 +127,12 @@ pub fn router(state: AppState) -> Router {
     if let Some(cors) = cors {
         router = router.layer(cors);
     }
-    router.layer(middleware::from_fn(layers::request_id))
+    router
+        .layer(middleware::from_fn_with_state(
+            origins,
+            layers::refuse_preflight,
+        ))
+        .layer(middleware::from_fn(layers::request_id))
 }
 
 /// Fetches the keys of issuers with a JWKS URL: at start, then each on its own schedule. Ends

@@ -16,6 +16,11 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// The code of a GraphQL document that cannot be parsed, as Apollo-style clients expect it.
+pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+/// The code of a GraphQL document that fails validation, as Apollo-style clients expect it.
+pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -28,6 +33,13 @@ pub enum AppError {
     BadUserInput(String),
     #[error("{0}")]
     Conflict(String),
+    /// A GraphQL document that is not GraphQL (`GRAPHQL_PARSE_FAILED`): fix the query's text.
+    #[error("{0}")]
+    ParseFailed(String),
+    /// A GraphQL document that does not fit the schema or its limits (depth, fields, aliases,
+    /// cost): `GRAPHQL_VALIDATION_FAILED`. Fix the document, not the values sent with it.
+    #[error("{0}")]
+    ValidationFailed(String),
     /// A request body over a limit (HTTP 413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -60,6 +72,8 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput(_) => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
+            AppError::ParseFailed(_) => PARSE_FAILED,
+            AppError::ValidationFailed(_) => VALIDATION_FAILED,
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::UnsupportedMediaType(_) => "BAD_USER_INPUT",
             AppError::Unavailable(_) => "UNAVAILABLE",
@@ -76,6 +90,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadUserInput(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::ParseFailed(_) | AppError::ValidationFailed(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) | AppError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -154,12 +169,14 @@ impl From<AppError> for async_graphql::Error {
 /// Every code a client can see, as a static string (for the metrics' labels): an unknown one
 /// is counted as INTERNAL, so the label set stays bounded.
 pub fn known_code(code: &str) -> &'static str {
-    const CODES: [&str; 10] = [
+    const CODES: [&str; 12] = [
         "UNAUTHENTICATED",
         "FORBIDDEN",
         "NOT_FOUND",
         "BAD_USER_INPUT",
         "CONFLICT",
+        PARSE_FAILED,
+        VALIDATION_FAILED,
         "PAYLOAD_TOO_LARGE",
         "UNAVAILABLE",
         "TIMEOUT",

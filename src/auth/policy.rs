@@ -1,4 +1,4 @@
-//! The access policy of `shared/design/ACCESS.md`, in one place. Resolvers and endpoints ask it;
+//! The access policy of `docs/access.md`, in one place. Resolvers and endpoints ask it;
 //! none tests a role inline. Tenancy (partnerships in scope) is applied by the queries, which
 //! only ever see the scope's partnerships, so a record out of scope is NOT_FOUND.
 

@@ -66,7 +66,7 @@ pub fn check_query_nesting(text: &str) -> Result<(), AppError> {
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(too_deep("the query"));
+                    return Err(AppError::ValidationFailed(too_deep("the query")));
                 }
             }
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
@@ -98,7 +98,7 @@ pub fn check_json_nesting(body: &[u8]) -> Result<(), AppError> {
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(too_deep("the request's JSON"));
+                    return Err(AppError::BadUserInput(too_deep("the request's JSON")));
                 }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
@@ -108,10 +108,8 @@ pub fn check_json_nesting(body: &[u8]) -> Result<(), AppError> {
     Ok(())
 }
 
-fn too_deep(what: &str) -> AppError {
-    AppError::BadUserInput(format!(
-        "{what} nests brackets more than {MAX_NESTING} deep"
-    ))
+fn too_deep(what: &str) -> String {
+    format!("{what} nests brackets more than {MAX_NESTING} deep")
 }
 
 /// What a selection set amounts to once its fragments are expanded.
@@ -200,7 +198,7 @@ impl<'a> Walker<'a> {
         match self.memo.get(name) {
             Some(Memo::Done(size)) => return Ok(*size),
             Some(Memo::Visiting) => {
-                return Err(AppError::BadUserInput(format!(
+                return Err(AppError::ValidationFailed(format!(
                     "fragment {name} spreads itself (directly or through other fragments)"
                 )));
             }
@@ -211,7 +209,7 @@ impl<'a> Walker<'a> {
             return Ok(Size::default());
         };
         if self.open >= MAX_NESTING {
-            return Err(AppError::BadUserInput(format!(
+            return Err(AppError::ValidationFailed(format!(
                 "fragments are spread inside each other more than {MAX_NESTING} deep"
             )));
         }
@@ -248,25 +246,25 @@ pub fn check_document(doc: &ExecutableDocument, introspection: bool) -> Result<C
         checked.heavy |= size.heavy;
         checked.case_data |= size.case_data;
         if size.fields > MAX_FIELDS {
-            return Err(AppError::BadUserInput(format!(
+            return Err(AppError::ValidationFailed(format!(
                 "the query selects more than {MAX_FIELDS} fields once its fragments are expanded"
             )));
         }
         if size.aliases > MAX_ALIASES {
-            return Err(AppError::BadUserInput(format!(
+            return Err(AppError::ValidationFailed(format!(
                 "the query uses {} aliases; at most {MAX_ALIASES} are allowed",
                 size.aliases
             )));
         }
         if size.introspection && !introspection {
-            return Err(AppError::BadUserInput(
+            return Err(AppError::ValidationFailed(
                 "introspection is off on this service (CSPHUB_INTROSPECTION): build clients on \
                  the published schema.graphql"
                     .to_owned(),
             ));
         }
         if size.depth > MAX_DEPTH {
-            return Err(AppError::BadUserInput(format!(
+            return Err(AppError::ValidationFailed(format!(
                 "the query nests fields {} deep; at most {MAX_DEPTH} are allowed",
                 size.depth
             )));
@@ -316,7 +314,13 @@ pub fn prepare(
                 vec![err]
             };
             check_query_nesting(&request.query).map_err(refuse)?;
-            let doc = parse_query(&request.query).map_err(|e| vec![ServerError::from(e)])?;
+            let doc = parse_query(&request.query).map_err(|e| {
+                let mut err = ServerError::from(e);
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", crate::error::PARSE_FAILED);
+                vec![err]
+            })?;
             let checked = check_document(&doc, introspection).map_err(refuse)?;
             cache.put(&request.query, &doc, checked);
             (doc, checked)

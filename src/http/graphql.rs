@@ -240,14 +240,28 @@ fn error_codes(response: &async_graphql::Response) -> ErrorCodes {
     )
 }
 
+/// Gives an error async-graphql made itself its code. One without a path was raised before any
+/// field ran, by validation (including the cost limit and an unknown operation name), so the
+/// document is at fault (GRAPHQL_VALIDATION_FAILED), except that a value of the wrong type or
+/// outside its enum, given in the document or in its variables, is a value at fault
+/// (BAD_USER_INPUT), as Apollo-style clients expect for variables. One with a path is a field's
+/// argument that could not be read (BAD_USER_INPUT). Errors of ours carry their code already.
 fn ensure_code(err: &mut ServerError) {
     let has_code = err
         .extensions
         .as_ref()
         .is_some_and(|e| e.get("code").is_some());
     if !has_code {
+        // async-graphql's message for a value its argument's type refuses
+        // (`ArgumentsOfCorrectType`); `documents_that_fail_carry_the_codes_...` pins it.
+        let bad_value = err.message.starts_with("Invalid value for argument");
+        let code = if err.path.is_empty() && !bad_value {
+            crate::error::VALIDATION_FAILED
+        } else {
+            "BAD_USER_INPUT"
+        };
         err.extensions
             .get_or_insert_with(Default::default)
-            .set("code", "BAD_USER_INPUT");
+            .set("code", code);
     }
 }

@@ -225,6 +225,40 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
+/// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) from an
+/// origin not in `CSPHUB_CORS_ORIGINS` is refused with 403 and a message that says how to allow
+/// it, rather than a bare 405 (no CORS configured) or a 200 without the headers a browser needs;
+/// either way the browser refuses, but a developer reading the network tab learns why. Allowed
+/// origins pass to the CORS layer, which answers their preflight.
+pub async fn refuse_preflight(
+    State(origins): State<Arc<[String]>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && let Some(origin) = req.headers().get(header::ORIGIN)
+    {
+        let origin = origin.to_str().unwrap_or_default();
+        if !origins.iter().any(|o| o == origin) {
+            let message = if origins.is_empty() {
+                "no origin may call csphub from a browser on this service: list the front-end's \
+                 origin in CSPHUB_CORS_ORIGINS (comma-separated, such as https://app.example.org)"
+                    .to_owned()
+            } else {
+                format!(
+                    "the origin {origin} may not call csphub from a browser: list it in \
+                     CSPHUB_CORS_ORIGINS (comma-separated, such as https://app.example.org)"
+                )
+            };
+            return AppError::Forbidden(message).into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// Any error answer that is not already JSON (the router's 404 and 405, a body limit's 413, a
 /// timeout) becomes `{"error":{"code","message"}}` with its status, so that no answer, however
 /// early it is made, lacks a code.

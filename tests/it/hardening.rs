@@ -46,7 +46,7 @@ async fn lists_nested_100000_deep_are_refused_without_crashing_the_service() {
         // In an argument.
         let q = format!("{{ plans(partnership: {deep}) {{ id }} }}");
         let r = app.gql(&q, json!({}), Some(&app.police())).await;
-        assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+        assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED", "{}", r.body);
         assert!(
             r.message().contains("nests brackets more than 64"),
             "{}",
@@ -75,7 +75,7 @@ async fn objects_nested_deep_are_refused_without_crashing_the_service() {
         let deep = format!("{}1{}", "{a:".repeat(depth), "}".repeat(depth));
         let q = format!("{{ incidentStats(filter: {deep}) {{ total {{ count }} }} }}");
         let r = app.gql(&q, json!({}), Some(&app.pcc())).await;
-        assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+        assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED", "{}", r.body);
         // Selection sets nested as deep.
         let q = format!("{}{}", "{ me ".repeat(depth), "}".repeat(depth));
         let r = app.gql(&q, json!({}), Some(&app.pcc())).await;
@@ -95,7 +95,7 @@ async fn a_fragment_bomb_is_refused_before_it_is_expanded() {
         ));
     }
     let r = app.gql(&q, json!({}), Some(&app.police())).await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     assert!(
         r.message().contains("more than 1000 fields"),
         "{}",
@@ -139,7 +139,7 @@ async fn the_full_graphql_js_introspection_query_is_answered_in_demo_mode() {
     let plan = app.plan_id("2014/15").await;
     let deep = "query($id: ID!) { plan(id: $id) { actions { plan { actions { plan { actions { plan { actions { plan { actions { plan { id } } } } } } } } } } } }";
     let r = app.gql(deep, json!({"id": plan}), Some(&app.pcc())).await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     assert!(r.message().contains("at most 10"), "{}", r.message());
 }
 
@@ -161,7 +161,7 @@ async fn introspection_is_off_outside_demo_mode_unless_configured() {
             Some(&token),
         )
         .await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     assert!(
         r.message().contains("introspection is off"),
         "{}",
@@ -193,7 +193,7 @@ async fn page_sizes_weights_and_aliases_are_counted_before_the_database_is_touch
             Some(&app.police()),
         )
         .await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     assert!(r.message().contains("aliases"), "{}", r.message());
     // Eight ten-year statistics: each weighs 250.
     let ten_years = "incidentStats(filter: {period: {from: \"2006-01-01\", to: \"2015-12-31\"}}, groupBy: [CATEGORY, MONTH]) { total { count } }";
@@ -260,7 +260,7 @@ async fn malformed_requests_get_a_json_error_with_a_code() {
     }
     // A syntax error is a GraphQL error with a code and a location.
     let r = app.gql("{ me { sub ", json!({}), Some(&app.police())).await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_PARSE_FAILED");
     assert!(r.body["errors"][0]["locations"].is_array(), "{}", r.body);
     // Plain HTTP errors are JSON too.
     let r = app.get("/nothing-here").await;
@@ -904,6 +904,12 @@ async fn responses_carry_security_headers_and_cors_is_closed_by_default() {
             .get("access-control-allow-origin")
             .is_none()
     );
+    // Refused as such, with the setting to change named, rather than a 405.
+    assert_eq!(preflight.status(), 403);
+    let body: serde_json::Value = preflight.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "FORBIDDEN", "{body}");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("CSPHUB_CORS_ORIGINS"), "{message}");
 
     let mut config = test_config();
     config.cors_origins = vec!["https://front.example".to_owned()];
@@ -929,6 +935,19 @@ async fn responses_carry_security_headers_and_cors_is_closed_by_default() {
             allowed.then(|| origin.to_owned()),
             "{origin}"
         );
+        assert_eq!(
+            preflight.status(),
+            if allowed { 200 } else { 403 },
+            "{origin}"
+        );
+        if !allowed {
+            let body: serde_json::Value = preflight.json().await.expect("json");
+            let message = body["error"]["message"].as_str().expect("message");
+            assert!(
+                message.contains(origin) && message.contains("CSPHUB_CORS_ORIGINS"),
+                "{message}"
+            );
+        }
     }
 }
 

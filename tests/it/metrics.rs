@@ -99,7 +99,7 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
     );
     assert_eq!(
         app.gql("{ nope }", json!({}), Some(&police)).await.code(),
-        "BAD_USER_INPUT"
+        "GRAPHQL_VALIDATION_FAILED"
     );
     assert_eq!(app.get("/no/such/path").await.status, 404);
     // Pushes: two applied (2 created + 1 rejected, then 2 unchanged + 1 rejected), one refused
@@ -169,7 +169,13 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
         get(&m, "csphub_errors_total{code=\"UNAUTHENTICATED\"}"),
         1.0
     );
-    assert_eq!(get(&m, "csphub_errors_total{code=\"BAD_USER_INPUT\"}"), 1.0);
+    assert_eq!(
+        get(
+            &m,
+            "csphub_errors_total{code=\"GRAPHQL_VALIDATION_FAILED\"}"
+        ),
+        1.0
+    );
     assert_eq!(get(&m, "csphub_errors_total{code=\"NOT_FOUND\"}"), 1.0);
     assert_eq!(get(&m, "csphub_errors_total{code=\"FORBIDDEN\"}"), 1.0);
     assert_eq!(get(&m, "csphub_pushes_total{outcome=\"applied\"}"), 3.0);
