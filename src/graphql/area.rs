@@ -10,9 +10,12 @@ use crate::domain::incident::{NO_AREA, lsoa_code, outward_code};
 use crate::domain::vocabulary::{Term, Vocabulary};
 use crate::error::AppError;
 
+/// What kind of place an area is: an electoral ward or a neighbourhood of the district.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum AreaKind {
+    /// An electoral ward of the district.
     Ward,
+    /// A neighbourhood of the district, not an electoral ward.
     Neighbourhood,
 }
 
@@ -28,10 +31,13 @@ impl AreaKind {
 /// A ward or neighbourhood of a partnership's district.
 #[derive(SimpleObject, Clone)]
 pub struct Area {
+    /// The area's id, an opaque string: `updateArea` takes it as `areaId`.
     pub id: ID,
     /// The code incidents name, such as `old-town`.
     pub code: String,
+    /// The area's name for display, such as Old Town.
     pub name: String,
+    /// Whether the area is a ward or a neighbourhood.
     pub kind: AreaKind,
     /// The outward postcodes the area covers, such as `SG1`.
     pub postcode_districts: Vec<String>,
@@ -57,14 +63,26 @@ impl From<db::area::AreaRow> for Area {
     }
 }
 
+/// A vocabulary of codes that records are checked against. The `vocabularies` query lists each
+/// one's terms, with the days each term is in force.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "Vocabulary")]
 pub enum VocabularyKind {
+    /// Crime categories, data.police.uk's codes such as `burglary`, plus `deliberate-fire`
+    /// (an incident's `category`).
     CrimeCategory,
+    /// The anti-social behaviour qualifiers of the National Standard for Incident Recording:
+    /// `personal`, `nuisance`, `environmental` (an incident's `asbType`).
     AsbType,
+    /// Kinds of deliberate fire: `primary`, `primary-vehicle`, `secondary` (an incident's
+    /// `fireType`).
     FireType,
+    /// The five monitored hate crime strands, such as `race` (an incident's `hateStrands`).
     HateStrand,
+    /// data.police.uk's outcome categories, such as `under-investigation` (an incident's
+    /// `outcome`).
     Outcome,
+    /// Drug classes: `a`, `b`, `c` (an incident's `drugClass`).
     DrugClass,
     /// Why a record was withdrawn (`cancelReason`).
     CancelReason,
@@ -109,10 +127,15 @@ impl From<Vocabulary> for VocabularyKind {
 /// A term of a vocabulary and the days it is in force (both ends included).
 #[derive(SimpleObject, Clone)]
 pub struct VocabularyTerm {
+    /// The vocabulary the term belongs to.
     pub vocabulary: VocabularyKind,
     /// What a record sends, such as `anti-social-behaviour`.
     pub code: String,
+    /// The term's name for display, in English, such as "Anti-social behaviour".
     pub label: String,
+    /// The first day the term is in force. A code can appear more than once, with a different
+    /// label for each run of days (such as `violent-crime`, "Violence and sexual offences" from
+    /// 1 May 2013).
     pub valid_from: NaiveDate,
     /// Null while the term is in force.
     pub valid_to: Option<NaiveDate>,
@@ -135,16 +158,24 @@ impl From<Term> for VocabularyTerm {
     }
 }
 
+/// A new area of a partnership, for `createArea`.
 #[derive(InputObject)]
 pub struct CreateAreaInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
+    /// The code records will name, lower-case words joined by hyphens such as `old-town`, up
+    /// to 64 characters; unique in the partnership (CONFLICT) and never `no-area`. It cannot be
+    /// changed later.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub code: String,
+    /// The area's name for display, up to 200 characters; not blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub name: String,
+    /// Whether the area is a ward or a neighbourhood.
     pub kind: AreaKind,
+    /// The outward postcodes the area covers, such as `SG1`, up to 8 characters each (anything
+    /// finer, such as `SG1 1HN`, is BAD_USER_INPUT); kept in capitals. None by default.
     #[graphql(default, validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Vec<String>,
     /// At most 500 LSOA codes, each in one area of the partnership.
@@ -155,12 +186,18 @@ pub struct CreateAreaInput {
     pub lsoas: Vec<String>,
 }
 
+/// Changes to an area, for `updateArea`: a field left out keeps its value.
 #[derive(InputObject)]
 pub struct UpdateAreaInput {
+    /// The area's `id`; NOT_FOUND when it is not an area of a partnership in the token's scope.
     pub area_id: ID,
+    /// The new name for display, up to 200 characters; not blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub name: Option<String>,
+    /// The new kind: ward or neighbourhood.
     pub kind: Option<AreaKind>,
+    /// Replaces the area's outward postcodes, such as `SG1` (up to 8 characters each; anything
+    /// finer is BAD_USER_INPUT).
     #[graphql(validator(list, custom = "crate::graphql::Text(8)"))]
     pub postcode_districts: Option<Vec<String>>,
     /// Replaces the area's LSOAs (at most 500).
@@ -194,7 +231,14 @@ pub struct AreaQuery;
 #[Object]
 impl AreaQuery {
     /// A partnership's areas. Every role may read them.
-    async fn areas(&self, ctx: &Context<'_>, partnership: Option<String>) -> Result<Vec<Area>> {
+    async fn areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (otherwise BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
+        partnership: Option<String>,
+    ) -> Result<Vec<Area>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
@@ -207,7 +251,11 @@ impl AreaQuery {
     async fn vocabularies(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only this vocabulary's terms; every vocabulary's when omitted.")]
         vocabulary: Option<VocabularyKind>,
+        #[graphql(
+            desc = "Only the terms in force on this day (YYYY-MM-DD); every term, past ones included, when omitted."
+        )]
         on: Option<NaiveDate>,
     ) -> Result<Vec<VocabularyTerm>> {
         let p = principal(ctx)?;
@@ -224,7 +272,14 @@ pub struct AreaMutation;
 impl AreaMutation {
     /// Registers an area of a partnership, with the LSOAs it is made of. Its code may not be
     /// `no-area`, which statistics use for records without a location. Coordinators only.
-    async fn create_area(&self, ctx: &Context<'_>, input: CreateAreaInput) -> Result<Area> {
+    async fn create_area(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The area to register. An LSOA already in another area of the partnership is BAD_USER_INPUT."
+        )]
+        input: CreateAreaInput,
+    ) -> Result<Area> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(input.partnership.as_deref())?;
         authorize(p, Operation::ManageAreas)?;
@@ -253,7 +308,14 @@ impl AreaMutation {
 
     /// Renames an area or changes its kind, postcodes or LSOAs (its code stays). Coordinators
     /// only.
-    async fn update_area(&self, ctx: &Context<'_>, input: UpdateAreaInput) -> Result<Area> {
+    async fn update_area(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The area (`areaId`) and what to change; fields left out keep their values."
+        )]
+        input: UpdateAreaInput,
+    ) -> Result<Area> {
         let p = principal(ctx)?;
         let conn = super::db(ctx)?;
         let mut row =

@@ -16,15 +16,23 @@ use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
 /// One audit entry.
 #[derive(SimpleObject, Clone)]
 pub struct AuditEntry {
+    /// The entry's id.
     pub id: ID,
+    /// When the entry was written (RFC 3339, UTC).
     pub at: DateTime<Utc>,
     /// Who acted: the token's `sub`.
     pub sub: String,
+    /// The slug of the agency that acted; null for an entry of a maintenance command (retention,
+    /// subject export), which acts for no agency.
     pub agency: Option<String>,
+    /// The slug of the partnership whose log holds the entry.
     pub partnership: Option<String>,
     /// e.g. CASE_VIEWED, NOTES_VIEWED, PEOPLE_SEARCHED, NOTE_ADDED, CASE_SHARED.
     pub action: String,
+    /// The kind of record the entry is about, `case` or `person`; null when it is about no one
+    /// record (a list, a search, a read of the log).
     pub record_type: Option<String>,
+    /// The id of that record, e.g. a case's `id`; null when `recordType` is.
     pub record_id: Option<String>,
     /// What else the entry records: search terms, the ids listed or read, a share's basis.
     pub detail: Json<serde_json::Value>,
@@ -52,7 +60,9 @@ impl From<LogRow> for AuditEntry {
 /// A page of audit entries, newest first, with how many match.
 #[derive(SimpleObject, Clone)]
 pub struct AuditConnection {
+    /// The entries of this page, newest first.
     pub nodes: Vec<AuditEntry>,
+    /// Whether more entries follow, and the cursor to get them.
     pub page_info: PageInfo,
     /// How many entries match. Costly: it counts every matching entry of the log (millions in a
     /// busy partnership's few years), so it is counted only when asked for; page with
@@ -60,12 +70,16 @@ pub struct AuditConnection {
     pub total_count: i64,
 }
 
+/// Filters for `auditLog`: the filters given must all match.
 #[derive(InputObject, Default)]
 pub struct AuditFilterInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     pub partnership: Option<String>,
+    /// Only entries of this action, e.g. CASE_VIEWED (up to 40 characters). Naming an action about
+    /// case data without the `auditor` capability is FORBIDDEN.
     #[graphql(validator(custom = "Text(40)"))]
     pub action: Option<String>,
+    /// Only entries by this actor: a token's `sub`, exactly (up to 200 characters).
     #[graphql(validator(custom = "Text(200)"))]
     pub sub: Option<String>,
     /// A record's id, e.g. a case's.
@@ -91,8 +105,10 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: AuditFilterInput,
+        #[graphql(default, desc = "Which entries: the filters given must all match.")]
+        filter: AuditFilterInput,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<AuditConnection> {
         let p = principal(ctx)?;

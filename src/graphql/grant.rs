@@ -18,17 +18,23 @@ use crate::error::AppError;
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SurveyResult {
+    /// Opaque id.
     pub id: ID,
+    /// The partnership's slug.
     pub partnership: String,
     /// Such as "Stevenage residents' survey".
     pub survey: String,
+    /// The survey's year, such as 2014.
     pub year: i32,
     /// Such as "Feel unsafe after dark".
     pub question: String,
     /// One decimal place.
     pub percentage: f64,
+    /// How many people answered; null when not recorded.
     pub sample_size: Option<i32>,
+    /// The token subject (`sub`) that last recorded or corrected the result.
     pub recorded_by: String,
+    /// When the result was last recorded or corrected: RFC 3339, in UTC.
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -50,11 +56,17 @@ pub(crate) fn survey(slug: &str, r: db::grant::SurveyRow) -> SurveyResult {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrantSpend {
+    /// Opaque id.
     pub id: ID,
+    /// The amount spent, in pence (GBP 1,250.50 is 125050).
     pub amount_pence: i64,
+    /// The day the money was spent (YYYY-MM-DD).
     pub spent_on: NaiveDate,
+    /// What the money was spent on.
     pub description: String,
+    /// The token subject (`sub`) that recorded the spend.
     pub recorded_by: String,
+    /// When the spend was recorded: RFC 3339, in UTC.
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -62,12 +74,18 @@ pub struct GrantSpend {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FundedAction {
+    /// The action's id.
     pub action_id: ID,
+    /// The action's ref in its plan, such as `2.3`.
     #[graphql(name = "ref")]
     #[serde(rename = "ref")]
     pub action_ref: String,
+    /// The action's title.
     pub title: String,
+    /// The financial year of the action's plan, such as `2014/15`.
     pub financial_year: String,
+    /// In `pccReport`, the status at the end of the half (NOT_STARTED for an action added to its
+    /// plan after then); elsewhere the latest status (REMOVED once its removal is recorded).
     pub status: ActionStatus,
 }
 
@@ -75,37 +93,57 @@ pub struct FundedAction {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
+    /// Opaque id, for `recordGrantSpend`.
     pub id: ID,
+    /// The partnership's slug.
     pub partnership: String,
     /// The funding agency's slug (the PCC's office for the community safety grant).
     pub funder: String,
+    /// The award, in pence (GBP 30,000 is 3000000).
     pub amount_pence: i64,
+    /// What the grant is for.
     pub purpose: String,
+    /// The day the grant was awarded (YYYY-MM-DD).
     pub awarded_on: NaiveDate,
     /// The sum of the spend recorded.
     pub spent_pence: i64,
+    /// `amountPence - spentPence`, in pence: what may still be spent; never below 0.
     pub remaining_pence: i64,
+    /// Every spend recorded against the grant, by the day it was spent.
     pub spend: Vec<GrantSpend>,
+    /// The actions of the partnership's plans the grant funds, by financial year and ref.
     pub funded_actions: Vec<FundedAction>,
+    /// The token subject (`sub`) that recorded the award.
     pub recorded_by: String,
+    /// When the award was recorded: RFC 3339, in UTC.
     pub recorded_at: DateTime<Utc>,
 }
 
+/// A resident survey's result for one question. Recording the same survey, year and question
+/// for the partnership again replaces the percentage and sample size.
 #[derive(InputObject)]
 pub struct RecordSurveyResultInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
+    /// The survey's name, such as "Stevenage residents' survey": up to 200 characters, not
+    /// blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub survey: String,
+    /// The survey's year, 1990 to 2200.
     pub year: i32,
+    /// The question as reported, such as "Feel unsafe after dark": up to 500 characters, not
+    /// blank.
     #[graphql(validator(custom = "crate::graphql::Text(500)"))]
     pub question: String,
     /// 0 to 100, kept to one decimal place.
     pub percentage: f64,
+    /// How many people answered, at least 1; null or left out when not known.
     pub sample_size: Option<i32>,
 }
 
+/// A grant award, recorded as from the caller's agency, and the actions it funds. An action id
+/// that is not an action of the partnership's plans is NOT_FOUND.
 #[derive(InputObject)]
 pub struct RecordGrantInput {
     /// The partnership's slug; may be left out when the token names one partnership.
@@ -113,19 +151,27 @@ pub struct RecordGrantInput {
     pub partnership: Option<String>,
     /// In pence: GBP 30,000 is 3000000.
     pub amount_pence: i64,
+    /// What the grant is for: up to 2,000 characters, not blank.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub purpose: String,
+    /// The day of the award (YYYY-MM-DD), from 1990-01-01 to 366 days after today.
     pub awarded_on: NaiveDate,
     /// The actions of the partnership's plans the grant funds.
     #[graphql(default, validator(max_items = 100))]
     pub action_ids: Vec<ID>,
 }
 
+/// Spend against a grant. It may not be more than is left of the award (CONFLICT).
 #[derive(InputObject)]
 pub struct RecordGrantSpendInput {
+    /// A grant of a partnership in scope (NOT_FOUND otherwise).
     pub grant_id: ID,
+    /// The amount spent, in pence (GBP 1,250.50 is 125050): at least 1 and at most the grant's
+    /// `remainingPence` (CONFLICT when more).
     pub amount_pence: i64,
+    /// The day the money was spent (YYYY-MM-DD), from 1990-01-01 to 366 days after today.
     pub spent_on: NaiveDate,
+    /// What the money was spent on: up to 2,000 characters, not blank.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
 }
@@ -244,9 +290,18 @@ impl GrantQuery {
     async fn grants(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
+        #[graphql(
+            desc = "Only grants awarded in this financial year (1 April to 31 March), such as `2014/15`; BAD_USER_INPUT when malformed."
+        )]
         financial_year: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
         after: Option<String>,
     ) -> Result<super::page::ListConnection<Grant>> {
         let p = principal(ctx)?;
@@ -268,9 +323,15 @@ impl GrantQuery {
     async fn survey_results(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
-        year: Option<i32>,
+        #[graphql(desc = "Only results of surveys of this year, such as 2014.")] year: Option<i32>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
         after: Option<String>,
     ) -> Result<super::page::ListConnection<SurveyResult>> {
         let p = principal(ctx)?;
@@ -291,6 +352,7 @@ impl GrantMutation {
     async fn record_survey_result(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The partnership, the survey, its year, the question and the result.")]
         input: RecordSurveyResultInput,
     ) -> Result<SurveyResult> {
         let p = principal(ctx)?;
@@ -327,7 +389,14 @@ impl GrantMutation {
 
     /// Records a grant award from the caller's agency and the actions it funds. The PCC, or a
     /// council coordinator.
-    async fn record_grant(&self, ctx: &Context<'_>, input: RecordGrantInput) -> Result<Grant> {
+    async fn record_grant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership, the amount, the purpose, the day of the award and the actions it funds."
+        )]
+        input: RecordGrantInput,
+    ) -> Result<Grant> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(input.partnership.as_deref())?;
         authorize(p, Operation::ManageGrants)?;
@@ -368,6 +437,7 @@ impl GrantMutation {
     async fn record_grant_spend(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The grant, the amount, the day and what the money was spent on.")]
         input: RecordGrantSpendInput,
     ) -> Result<Grant> {
         let p = principal(ctx)?;

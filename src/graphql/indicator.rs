@@ -23,6 +23,8 @@ use crate::error::AppError;
 /// At most this many indicators of a partnership's own.
 pub const MAX_OWN_INDICATORS: usize = 200;
 
+/// What an indicator measures: a count of incident records, or a figure recorded from another
+/// source.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IndicatorKind {
@@ -45,14 +47,22 @@ impl IndicatorKind {
 pub struct IndicatorDefinition {
     /// Crime categories (any of them).
     pub categories: Vec<String>,
+    /// true: only records flagged as domestic-abuse related; false: only records not so flagged;
+    /// null: no condition.
     pub domestic_abuse: Option<bool>,
+    /// true: only records flagged as alcohol related; false: only records not so flagged; null:
+    /// no condition.
     pub alcohol_related: Option<bool>,
+    /// true: only records flagged as youth related; false: only records not so flagged; null: no
+    /// condition.
     pub youth_related: Option<bool>,
     /// true: records with at least one hate strand.
     pub hate_crime: Option<bool>,
     /// Records with any of these hate strands.
     pub hate_strands: Vec<String>,
+    /// Records with any of these drug classes (DRUG_CLASS vocabulary codes: `a`, `b`, `c`).
     pub drug_classes: Vec<String>,
+    /// Records with any of these fire types (FIRE_TYPE vocabulary codes, such as `secondary`).
     pub fire_types: Vec<String>,
 }
 
@@ -60,11 +70,17 @@ pub struct IndicatorDefinition {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Indicator {
+    /// Opaque id, for `indicatorId` arguments. Each partnership's copy of a built-in indicator
+    /// has an id of its own.
     pub id: ID,
     /// Such as `domestic-abuse`; unique within a partnership, built-in codes included.
     pub code: String,
+    /// Display name, such as `Domestic abuse related crime`.
     pub name: String,
+    /// What the indicator counts, in plain words; may be empty.
     pub description: String,
+    /// INCIDENTS: counted from the incident records by `definition`. EXTERNAL: figures recorded
+    /// with `recordIndicatorValue` (read them with `indicatorValues`).
     pub kind: IndicatorKind,
     /// Built in (every partnership has its own copy, kept up to date by csphub) rather than the
     /// partnership's own. A built-in indicator has the same code in every partnership but not
@@ -113,23 +129,36 @@ impl From<IndicatorRow> for Indicator {
 /// An external indicator's figure for a partnership and a period.
 #[derive(SimpleObject, Clone)]
 pub struct IndicatorValue {
+    /// The EXTERNAL indicator's id.
     pub indicator_id: ID,
+    /// The partnership's slug.
     pub partnership: String,
+    /// The days the figure covers, first and last both included (YYYY-MM-DD).
     pub period: PeriodRange,
+    /// The figure: a whole number, 0 or more.
     pub value: i64,
+    /// Where the figure comes from, such as `Public Health England, hospital admissions`.
     pub source: String,
+    /// The token subject (`sub`) that last recorded or corrected the figure.
     pub recorded_by: String,
+    /// When the figure was last recorded or corrected: RFC 3339, in UTC.
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A partnership's mid-year population estimate for a year.
 #[derive(SimpleObject, Clone)]
 pub struct Population {
+    /// The partnership's slug.
     pub partnership: String,
+    /// The year of the mid-year (30 June) estimate.
     pub year: i32,
+    /// The number of residents estimated at 30 June of `year`.
     pub population: i32,
+    /// Where the estimate comes from, such as `ONS mid-2013 population estimates`.
     pub source: String,
+    /// The token subject (`sub`) that last recorded or corrected the estimate.
     pub recorded_by: String,
+    /// When the estimate was last recorded or corrected: RFC 3339, in UTC.
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -148,20 +177,25 @@ fn population(slug: &str, r: db::indicator::PopulationRow) -> Population {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssessedIndicator {
+    /// The indicator assessed.
     pub indicator: Indicator,
-    /// In the window. Null for an external indicator with no figure recorded for the window.
+    /// In the window. Null when withheld from the PCC (see `suppressed`), when the partnership
+    /// holds no incident records at all in the window, or for an external indicator with no
+    /// figure recorded for exactly the window.
     pub count: Option<i64>,
-    /// In the window of the same length just before.
+    /// In `previousWindow`; null in the same cases as `count`.
     pub previous_count: Option<i64>,
-    /// `count - previousCount`.
+    /// `count - previousCount`; null when either is null.
     pub change: Option<i64>,
     /// The change as a % of the previous count, one decimal place (half away from zero); null
-    /// when the previous count is 0.
+    /// when the previous count is 0 or either count is null.
     pub change_percent: Option<f64>,
-    /// Per 1,000 residents (the population estimate the assessment names), two decimal places.
+    /// Per 1,000 residents (the population estimate the assessment names), two decimal places;
+    /// null when `count` or the assessment's `population` is null.
     pub rate_per_thousand: Option<f64>,
     /// 1 is the lowest rate among the county's partnerships with figures for the window; equal
-    /// rates share a rank. Null when this partnership has no figures for the window.
+    /// rates share a rank. Null when this partnership has no count or no population for the
+    /// window.
     pub rank: Option<i32>,
     /// How many partnerships were ranked.
     pub ranked: i32,
@@ -175,10 +209,14 @@ pub struct AssessedIndicator {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategicAssessment {
+    /// The partnership's slug.
     pub partnership: String,
+    /// The name of the partnership's county, among whose partnerships it is ranked.
     pub county: String,
+    /// The window asked for, both days included (YYYY-MM-DD).
     pub window: PeriodRange,
-    /// The window of the same length just before.
+    /// What the window is compared with: for partners the window of the same length just
+    /// before it; for the PCC the month, quarter, half or financial year before.
     pub previous_window: PeriodRange,
     /// The year of the mid-year estimates used for rates: the one at or before the middle of the
     /// window (a partnership without one uses its latest earlier estimate).
@@ -187,23 +225,34 @@ pub struct StrategicAssessment {
     pub population: Option<i32>,
     /// The county's partnerships.
     pub county_partnerships: i32,
+    /// Every indicator of the partnership, the built-in ones first, then by code.
     pub indicators: Vec<AssessedIndicator>,
     /// True for the PCC: its figures are cells of the partnerships' protected table sets, and
     /// only partnerships whose figure it may see are ranked.
     pub suppression_applied: bool,
 }
 
+/// A new indicator of the partnership's own. BAD_USER_INPUT for a malformed code, a code that
+/// is not in its vocabulary, a condition on an EXTERNAL indicator, or more than 200 indicators
+/// of the partnership's own; CONFLICT when the code is taken.
 #[derive(InputObject)]
 pub struct CreateIndicatorInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
+    /// Lower-case words joined by hyphens, such as `youth-asb`, up to 64 characters; unique in
+    /// the partnership, built-in codes included.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub code: String,
+    /// Display name, up to 200 characters; not blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub name: String,
+    /// What the indicator counts, in plain words; up to 2,000 characters.
     #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
+    /// INCIDENTS: counted from the incident records by the conditions below (ACTIVE records
+    /// matching every condition given). EXTERNAL: figures recorded with `recordIndicatorValue`;
+    /// give no condition.
     pub kind: IndicatorKind,
     /// Crime categories (vocabulary codes); INCIDENTS only.
     #[graphql(
@@ -211,20 +260,34 @@ pub struct CreateIndicatorInput {
         validator(max_items = 50, list, custom = "crate::graphql::Text(64)")
     )]
     pub categories: Vec<String>,
+    /// INCIDENTS only. true: only records flagged as domestic-abuse related; false: only records
+    /// not so flagged; null or left out: no condition.
     pub domestic_abuse: Option<bool>,
+    /// INCIDENTS only. true: only records flagged as alcohol related; false: only records not so
+    /// flagged; null or left out: no condition.
     pub alcohol_related: Option<bool>,
+    /// INCIDENTS only. true: only records flagged as youth related; false: only records not so
+    /// flagged; null or left out: no condition.
     pub youth_related: Option<bool>,
+    /// INCIDENTS only. true: only records with at least one hate strand; false: only records
+    /// with none; null or left out: no condition.
     pub hate_crime: Option<bool>,
+    /// INCIDENTS only: records with any of these HATE_STRAND vocabulary codes (such as `race`);
+    /// at most 20.
     #[graphql(
         default,
         validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
     )]
     pub hate_strands: Vec<String>,
+    /// INCIDENTS only: records with any of these DRUG_CLASS vocabulary codes (`a`, `b`, `c`); at
+    /// most 20.
     #[graphql(
         default,
         validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
     )]
     pub drug_classes: Vec<String>,
+    /// INCIDENTS only: records with any of these FIRE_TYPE vocabulary codes (`primary`,
+    /// `primary-vehicle`, `secondary`); at most 20.
     #[graphql(
         default,
         validator(max_items = 20, list, custom = "crate::graphql::Text(64)")
@@ -232,20 +295,31 @@ pub struct CreateIndicatorInput {
     pub fire_types: Vec<String>,
 }
 
+/// An EXTERNAL indicator's figure for a partnership and a period. Recording the same
+/// indicator, partnership and period again replaces the figure and its source.
 #[derive(InputObject)]
 pub struct RecordIndicatorValueInput {
+    /// An EXTERNAL indicator of the partnership: NOT_FOUND when the partnership has no such
+    /// indicator, BAD_USER_INPUT for an INCIDENTS one.
     pub indicator_id: ID,
     /// The partnership's slug; may be left out when the token names one partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
+    /// The period's first day (YYYY-MM-DD). Assessments and reports use a figure only when its
+    /// period is exactly their window: record a quarter as its first to its last day.
     pub from: NaiveDate,
+    /// The period's last day, included: not before `from`, at most ten years after it, and
+    /// between 1990 and 2200 (BAD_USER_INPUT otherwise).
     pub to: NaiveDate,
+    /// The figure: a whole number, 0 or more.
     pub value: i64,
     /// Where the figure comes from, such as "Public Health England, hospital admissions".
     #[graphql(validator(custom = "crate::graphql::Text(500)"))]
     pub source: String,
 }
 
+/// A partnership's mid-year population estimate for a year; recording the same year again
+/// replaces it.
 #[derive(InputObject)]
 pub struct RecordPopulationInput {
     /// The partnership's slug; may be left out when the token names one partnership.
@@ -253,6 +327,7 @@ pub struct RecordPopulationInput {
     pub partnership: Option<String>,
     /// The year of the mid-year (30 June) estimate.
     pub year: i32,
+    /// The number of residents, 1 to 100,000,000.
     pub population: i32,
     /// Such as "ONS mid-2013 population estimates".
     #[graphql(validator(custom = "crate::graphql::Text(500)"))]
@@ -337,7 +412,13 @@ impl IndicatorQuery {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
+        #[graphql(
+            desc = "Only the indicators linked to this priority; an id that names no priority of the partnership gives an empty list."
+        )]
         priority_id: Option<ID>,
     ) -> Result<Vec<Indicator>> {
         let p = principal(ctx)?;
@@ -357,9 +438,18 @@ impl IndicatorQuery {
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "An indicator of the partnership (NOT_FOUND otherwise). An INCIDENTS indicator has no recorded figures, so its list is empty."
+        )]
         indicator_id: ID,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
         after: Option<String>,
     ) -> Result<super::page::ListConnection<IndicatorValue>> {
         let p = principal(ctx)?;
@@ -377,6 +467,9 @@ impl IndicatorQuery {
     async fn populations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
     ) -> Result<Vec<Population>> {
         let p = principal(ctx)?;
@@ -399,8 +492,14 @@ impl IndicatorQuery {
     async fn strategic_assessment(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
-        from: NaiveDate,
+        #[graphql(desc = "The window's first day (YYYY-MM-DD).")] from: NaiveDate,
+        #[graphql(
+            desc = "The window's last day, included: not before `from`, at most ten years after it, between 1990 and 2200. For the PCC the window must be exactly one month, quarter, half or financial year. BAD_USER_INPUT otherwise."
+        )]
         to: NaiveDate,
     ) -> Result<StrategicAssessment> {
         let p = principal(ctx)?;
@@ -626,6 +725,9 @@ impl IndicatorMutation {
     async fn create_indicator(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The new indicator: its code, name, kind and, for INCIDENTS, what it counts."
+        )]
         input: CreateIndicatorInput,
     ) -> Result<Indicator> {
         let p = principal(ctx)?;
@@ -668,7 +770,9 @@ impl IndicatorMutation {
     async fn link_indicator(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A priority of a plan of a partnership in scope (NOT_FOUND otherwise).")]
         priority_id: ID,
+        #[graphql(desc = "An indicator of the priority's partnership (NOT_FOUND otherwise).")]
         indicator_id: ID,
     ) -> Result<Indicator> {
         let p = principal(ctx)?;
@@ -688,7 +792,9 @@ impl IndicatorMutation {
     async fn unlink_indicator(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A priority of a plan of a partnership in scope (NOT_FOUND otherwise).")]
         priority_id: ID,
+        #[graphql(desc = "An indicator of the priority's partnership (NOT_FOUND otherwise).")]
         indicator_id: ID,
     ) -> Result<Indicator> {
         let p = principal(ctx)?;
@@ -710,6 +816,7 @@ impl IndicatorMutation {
     async fn record_indicator_value(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The indicator, the partnership, the period, the figure and its source.")]
         input: RecordIndicatorValueInput,
     ) -> Result<IndicatorValue> {
         let p = principal(ctx)?;
@@ -749,6 +856,7 @@ impl IndicatorMutation {
     async fn record_population(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The partnership, the year, the estimate and its source.")]
         input: RecordPopulationInput,
     ) -> Result<Population> {
         let p = principal(ctx)?;

@@ -43,6 +43,8 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// Page size when a list is asked for without one.
 pub const DEFAULT_PAGE_SIZE: i32 = 50;
 
+/// What may be read. Every field answers only within the partnerships the token names; a
+/// record outside them is NOT_FOUND, as if it did not exist (docs/access.md).
 #[derive(MergedObject, Default)]
 pub struct Query(
     partnership::PartnershipQuery,
@@ -58,6 +60,8 @@ pub struct Query(
     submission::SubmissionQuery,
 );
 
+/// What may be changed. Each mutation is applied whole, with its audit entry, or not at all;
+/// who may call which is in docs/access.md.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     plan::PlanMutation,

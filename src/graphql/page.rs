@@ -37,8 +37,10 @@ pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
     1 + items.saturating_mul(child_complexity)
 }
 
+/// Where a page sits in its list.
 #[derive(SimpleObject, Clone)]
 pub struct PageInfo {
+    /// True when more items follow this page: ask again with `after: endCursor`.
     pub has_next_page: bool,
     /// Pass as `after` for the next page.
     pub end_cursor: Option<String>,
@@ -111,8 +113,11 @@ pub(crate) fn decode_seq_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), Ap
     params(super::indicator::IndicatorValue)
 ))]
 pub struct ListConnection<T: async_graphql::OutputType> {
+    /// The page's items, in the list's order.
     pub nodes: Vec<T>,
+    /// Whether more items follow, and the cursor to ask for them.
     pub page_info: PageInfo,
+    /// How many items the whole list holds, whatever the page size.
     pub total_count: i64,
 }
 

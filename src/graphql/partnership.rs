@@ -22,9 +22,15 @@ pub struct Viewer {
 /// A Community Safety Partnership (a tenant of csphub).
 #[derive(SimpleObject)]
 pub struct Partnership {
+    /// The partnership's id, an opaque string.
     pub id: ID,
+    /// The partnership's slug, such as `stevenage`: what every `partnership` argument and input
+    /// field takes.
     pub slug: String,
+    /// The partnership's name for display, such as Stevenage (SoSafe).
     pub name: String,
+    /// The county the partnership is in, such as Hertfordshire; `strategicAssessment` ranks a
+    /// partnership among the county's.
     pub county: String,
 }
 

@@ -25,14 +25,19 @@ use crate::error::AppError;
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChange {
+    /// The action's id.
     pub action_id: ID,
+    /// The action's ref in the plan, such as `6.9`.
     #[graphql(name = "ref")]
     #[serde(rename = "ref")]
     pub action_ref: String,
+    /// The action's title.
     pub title: String,
+    /// The 1-based position in the plan of the action's priority.
     pub priority_position: i32,
     /// At the end of the previous quarter (NOT_STARTED before the year's first).
     pub from: ActionStatus,
+    /// At the end of the report's quarter.
     pub to: ActionStatus,
 }
 
@@ -40,13 +45,19 @@ pub struct StatusChange {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OverdueAction {
+    /// The action's id.
     pub action_id: ID,
+    /// The action's ref in the plan, such as `6.9`.
     #[graphql(name = "ref")]
     #[serde(rename = "ref")]
     pub action_ref: String,
+    /// The action's title.
     pub title: String,
+    /// The 1-based position in the plan of the action's priority.
     pub priority_position: i32,
+    /// The action's target date (YYYY-MM-DD), before the quarter's last day.
     pub target_date: NaiveDate,
+    /// Its status at the quarter's end: NOT_STARTED, ON_TARGET or INCOMPLETE.
     pub status: ActionStatus,
     /// The lead agency's slug.
     pub lead_agency: String,
@@ -56,11 +67,15 @@ pub struct OverdueAction {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IndicatorFigure {
+    /// The indicator.
     pub indicator: Indicator,
     /// Null when withheld (the PCC: a small count, or a figure that is not made of cells of its
     /// table set) or, for an external indicator, when no figure is recorded for the period.
     pub count: Option<i64>,
+    /// The count for the period compared with (in `ragUpdate`, the same quarter a year
+    /// earlier); null in the same cases as `count`.
     pub previous_count: Option<i64>,
+    /// `count - previousCount`; null when either is null.
     pub change: Option<i64>,
     /// One decimal place; null when the previous count is 0 or either is missing.
     pub change_percent: Option<f64>,
@@ -72,9 +87,14 @@ pub struct IndicatorFigure {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityIndicators {
+    /// The priority's id.
     pub priority_id: ID,
+    /// The priority's 1-based position in the plan.
     pub position: i32,
+    /// The priority's title.
     pub title: String,
+    /// The indicators linked to the priority, the built-in ones first, then by code; empty when
+    /// none is linked.
     pub indicators: Vec<IndicatorFigure>,
 }
 
@@ -91,8 +111,9 @@ pub struct RagUpdate {
     pub changes: Vec<StatusChange>,
     /// Actions past their target date and neither complete nor removed.
     pub past_target: Vec<OverdueAction>,
-    /// The quarter's days and the same quarter a year earlier, which indicators compare with.
+    /// The quarter's first and last days (YYYY-MM-DD), which the indicators' `count` covers.
     pub period: PeriodRange,
+    /// The same quarter a year earlier, which the indicators' `previousCount` covers.
     pub compared_with: PeriodRange,
     /// Each priority's linked indicators for the quarter against the same quarter a year
     /// earlier.
@@ -286,7 +307,10 @@ impl ReportQuery {
     async fn rag_update(
         &self,
         ctx: &Context<'_>,
-        plan_id: ID,
+        #[graphql(desc = "A plan of a partnership in scope (NOT_FOUND otherwise).")] plan_id: ID,
+        #[graphql(
+            desc = "A quarter of the plan's financial year, such as `2014/15 Q3`; BAD_USER_INPUT otherwise."
+        )]
         quarter: String,
     ) -> Result<RagUpdate> {
         let p = principal(ctx)?;
@@ -429,10 +453,17 @@ pub enum Half {
 pub struct QuarterPoint {
     /// Such as `2014/15 Q1`.
     pub quarter: String,
+    /// The count for the quarter. Null when withheld from the PCC (see `suppressed`) or, for an
+    /// external indicator, when no figure is recorded for exactly the quarter.
     pub count: Option<i64>,
+    /// True when the quarter's count is withheld from the PCC.
     pub suppressed: bool,
+    /// The count for the same quarter a year earlier; null in the same cases as `count`.
     pub year_earlier_count: Option<i64>,
+    /// True when the year-earlier count is withheld from the PCC.
     pub year_earlier_suppressed: bool,
+    /// The change from `yearEarlierCount` to `count` as a %, one decimal place (half away from
+    /// zero); null when either is null or the year-earlier count is 0.
     pub change_percent: Option<f64>,
 }
 
@@ -440,7 +471,9 @@ pub struct QuarterPoint {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IndicatorTrend {
+    /// The indicator.
     pub indicator: Indicator,
+    /// Each quarter of the financial year from Q1 to the half's last quarter, in order.
     pub quarters: Vec<QuarterPoint>,
 }
 
@@ -448,9 +481,14 @@ pub struct IndicatorTrend {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityTrends {
+    /// The priority's id.
     pub priority_id: ID,
+    /// The priority's 1-based position in the plan.
     pub position: i32,
+    /// The priority's title.
     pub title: String,
+    /// The indicators linked to the priority, the built-in ones first, then by code; empty when
+    /// none is linked.
     pub indicators: Vec<IndicatorTrend>,
 }
 
@@ -458,6 +496,8 @@ pub struct PriorityTrends {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MissingMonth {
+    /// The slug of the partnership's police, fire or council agency that holds no records for
+    /// the month.
     pub agency: String,
     /// Such as `2014-05`.
     pub month: String,
@@ -467,9 +507,14 @@ pub struct MissingMonth {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PccReport {
+    /// The partnership's slug.
     pub partnership: String,
+    /// The financial year asked for, such as `2014/15`.
     pub financial_year: String,
+    /// The half asked for.
     pub half: Half,
+    /// The half's first and last days (YYYY-MM-DD): 1 April to 30 September, or 1 October to
+    /// 31 March.
     pub period: PeriodRange,
     /// Plan progress at the half's end (Q2 or Q4); null when the partnership has no plan for the
     /// year.
@@ -477,10 +522,11 @@ pub struct PccReport {
     /// Each priority's linked indicators, quarter by quarter through the year to the half's end,
     /// each against the same quarter a year earlier.
     pub indicators: Vec<PriorityTrends>,
-    /// Grants awarded in the year up to the half's end, with spend and the funded actions'
-    /// status at the half's end.
+    /// Grants awarded in the year up to the half's end, with the funded actions' status at the
+    /// half's end and every spend recorded so far (spend after the half's end included).
     pub grants: Vec<super::grant::Grant>,
-    /// Survey results of the year and earlier, newest first.
+    /// Survey results of every year up to the calendar year in which the financial year ends
+    /// (2015 for 2014/15), newest year first.
     pub surveys: Vec<super::grant::SurveyResult>,
     /// Months of the half for which a pushing partner agency holds no records.
     pub missing_months: Vec<MissingMonth>,
@@ -504,9 +550,13 @@ impl PccReportQuery {
     async fn pcc_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
+        #[graphql(desc = "The financial year, such as `2014/15`; BAD_USER_INPUT when malformed.")]
         financial_year: String,
-        half: Half,
+        #[graphql(desc = "FIRST (April to September) or SECOND (October to March).")] half: Half,
     ) -> Result<PccReport> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;

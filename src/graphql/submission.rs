@@ -14,6 +14,7 @@ use crate::db;
 use crate::domain::report::{content_hash, differences};
 use crate::error::AppError;
 
+/// Which report a submission holds.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ReportKind {
     /// `ragUpdate`, with exact figures: for the partnership's own board.
@@ -37,21 +38,28 @@ impl ReportKind {
 /// What to produce: the report's kind and its arguments.
 #[derive(InputObject)]
 pub struct SubmitReportInput {
+    /// Which report to produce. The fields its kind needs must be given (BAD_USER_INPUT
+    /// otherwise); the other kinds' fields are ignored.
     pub kind: ReportKind,
     /// The partnership's slug; may be left out when the token names one partnership (for
     /// RAG_UPDATE the plan's partnership is used).
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub partnership: Option<String>,
-    /// RAG_UPDATE: the plan and the quarter (`2014/15 Q3`).
+    /// RAG_UPDATE: the plan, of a partnership in scope (NOT_FOUND otherwise).
     pub plan_id: Option<ID>,
+    /// RAG_UPDATE: a quarter of the plan's financial year, such as `2014/15 Q3`; up to 32
+    /// characters.
     #[graphql(validator(custom = "crate::graphql::Text(32)"))]
     pub quarter: Option<String>,
-    /// PCC_REPORT: the financial year and half.
+    /// PCC_REPORT: the financial year, such as `2014/15`; up to 32 characters.
     #[graphql(validator(custom = "crate::graphql::Text(32)"))]
     pub financial_year: Option<String>,
+    /// PCC_REPORT: the half of the financial year.
     pub half: Option<Half>,
-    /// STRATEGIC_ASSESSMENT: the window.
+    /// STRATEGIC_ASSESSMENT: the window's first day (YYYY-MM-DD).
     pub from: Option<NaiveDate>,
+    /// STRATEGIC_ASSESSMENT: the window's last day, included; not before `from` and at most ten
+    /// years after it.
     pub to: Option<NaiveDate>,
     /// Such as "RAG meeting, 20 April 2015".
     #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
@@ -61,8 +69,11 @@ pub struct SubmitReportInput {
 /// A report as submitted: its content is exactly what was sent and never changes.
 #[derive(SimpleObject, Clone)]
 pub struct ReportSubmission {
+    /// Opaque id, for `reportSubmission` and `reportDrift`.
     pub id: ID,
+    /// Which report it is.
     pub kind: ReportKind,
+    /// The partnership's slug.
     pub partnership: String,
     /// The report's arguments.
     pub parameters: async_graphql::Json<Value>,
@@ -71,17 +82,25 @@ pub struct ReportSubmission {
     pub content: async_graphql::Json<Value>,
     /// sha256 (hex) of the content's canonical JSON text (keys sorted, no spaces).
     pub content_hash: String,
+    /// The submitter's note, such as the meeting it was sent for; may be empty.
     pub note: String,
+    /// The token subject (`sub`) that submitted it.
     pub submitted_by: String,
+    /// The slug of the submitter's agency.
     pub submitted_by_agency: String,
+    /// When it was submitted: RFC 3339, in UTC.
     pub submitted_at: DateTime<Utc>,
 }
 
 /// A page of submissions, newest first.
 #[derive(SimpleObject, Clone)]
 pub struct ReportSubmissionConnection {
+    /// This page's submissions, newest first.
     pub nodes: Vec<ReportSubmission>,
+    /// Whether there is a next page, and the cursor to pass as `after` for it.
     pub page_info: PageInfo,
+    /// How many submissions of the partnership the caller may read, the same on every page (for
+    /// the PCC, PCC_REPORT submissions only).
     pub total_count: i64,
 }
 
@@ -101,11 +120,16 @@ pub struct FigureDifference {
 /// What would differ if a submitted report were produced again today.
 #[derive(SimpleObject, Clone)]
 pub struct ReportDrift {
+    /// The submission's id.
     pub submission_id: ID,
+    /// The submission's `contentHash`.
     pub submitted_hash: String,
     /// The hash of the report produced now.
     pub current_hash: String,
+    /// True when the report produced now differs from the submitted one (the hashes differ).
     pub changed: bool,
+    /// The figures that differ: one entry per value changed, and one per list row added or
+    /// gone (the whole row).
     pub differences: Vec<FigureDifference>,
 }
 
@@ -186,8 +210,14 @@ impl SubmissionQuery {
     async fn report_submissions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
         after: Option<String>,
     ) -> Result<ReportSubmissionConnection> {
         let p = principal(ctx)?;
@@ -215,7 +245,14 @@ impl SubmissionQuery {
     }
 
     /// One submitted report, exactly as it was sent.
-    async fn report_submission(&self, ctx: &Context<'_>, id: ID) -> Result<ReportSubmission> {
+    async fn report_submission(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The submission's id. NOT_FOUND when it is not of a partnership in scope or, for the PCC, not a PCC report."
+        )]
+        id: ID,
+    ) -> Result<ReportSubmission> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let row = db::submission::get(
@@ -232,7 +269,14 @@ impl SubmissionQuery {
     /// What would differ, figure by figure, if a submitted report were produced again from
     /// today's records (corrections never change the submission itself). Heavy.
     #[graphql(complexity = "3 * crate::graphql::REPORT_COST + child_complexity")]
-    async fn report_drift(&self, ctx: &Context<'_>, submission_id: ID) -> Result<ReportDrift> {
+    async fn report_drift(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The submission's id. NOT_FOUND when it is not of a partnership in scope or, for the PCC, not a PCC report."
+        )]
+        submission_id: ID,
+    ) -> Result<ReportDrift> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let conn = super::db_txn(ctx)?;
@@ -287,6 +331,7 @@ impl SubmissionMutation {
     async fn submit_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The report's kind and the arguments that kind needs, with a note.")]
         input: SubmitReportInput,
     ) -> Result<ReportSubmission> {
         let p = principal(ctx)?;

@@ -97,7 +97,42 @@ async fn queries_deeper_than_the_limit_are_refused() {
         .gql(deep, json!({"id": plan}), Some(&app.police()))
         .await;
     assert!(r.message().contains("at most 10"), "{}", r.body);
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
+}
+
+/// Apollo-style clients tell a document that is not GraphQL, or does not fit the schema, from a
+/// value that is wrong, by the code.
+#[tokio::test]
+async fn documents_that_fail_carry_the_codes_apollo_clients_expect() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    let cases = [
+        // Not GraphQL at all.
+        ("{ plans { id ", json!({}), "GRAPHQL_PARSE_FAILED"),
+        ("query { }", json!({}), "GRAPHQL_PARSE_FAILED"),
+        // GraphQL, but not of this schema.
+        ("{ plans { nope } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+        ("{ plan { id } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+        // A variable whose value is not of its type is a value at fault, as with Apollo.
+        (
+            "query($n: Int) { plans(first: $n) { id } }",
+            json!({"n": "ten"}),
+            "BAD_USER_INPUT",
+        ),
+        // Two operations and no name to choose one.
+        (
+            "query A { me { sub } } query B { me { sub } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        // A document that fits, with a value the field refuses.
+        ("{ plans(first: 500) { id } }", json!({}), "BAD_USER_INPUT"),
+    ];
+    for (query, vars, code) in cases {
+        let r = app.gql(query, vars, Some(&police)).await;
+        assert_eq!(r.code(), code, "{query}: {}", r.body);
+        assert!(r.body["data"].is_null(), "{query}: {}", r.body);
+    }
 }
 
 #[tokio::test]
@@ -109,7 +144,7 @@ async fn overly_complex_queries_are_refused() {
         .gql(&aliased(7, page), json!({}), Some(&app.police()))
         .await;
     assert!(r.message().contains("too complex"), "{}", r.message());
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     // Six of them (1,806) are within the limit.
     let r = app
         .gql(&aliased(6, page), json!({}), Some(&app.police()))
@@ -216,7 +251,7 @@ async fn engine_errors_carry_a_code_too() {
     let r = app
         .gql("{ plans { noSuchField } }", json!({}), Some(&app.police()))
         .await;
-    assert_eq!(r.code(), "BAD_USER_INPUT");
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     let r = app
         .gql(
             "{ plan(id: \"not-a-uuid\") { id } }",
@@ -243,6 +278,79 @@ fn schema_graphql_is_the_output_of_csphub_schema() {
         "schema.graphql is stale: run `cargo run -q -- schema > schema.graphql`"
     );
     assert!(generated.contains("planProgress(planId: ID!, quarter: String!): PlanProgress!"));
+}
+
+/// Generated types are the docs a front-end developer reads: every type, field, argument,
+/// enum value and input field of the schema says what it is.
+#[test]
+fn every_member_of_the_schema_is_described() {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let sdl = csphub::graphql::build_schema().sdl();
+    let doc = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
+    let described = |d: &Option<async_graphql::Positioned<String>>| {
+        d.as_ref().is_some_and(|d| !d.node.trim().is_empty())
+    };
+    let mut bare = Vec::new();
+    let mut members = 0;
+    for def in &doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
+        let t = &t.node;
+        let name = t.name.node.as_str();
+        members += 1;
+        if !described(&t.description) {
+            bare.push(format!("type {name}"));
+        }
+        let fields = match &t.kind {
+            TypeKind::Object(o) => Some(&o.fields),
+            TypeKind::Interface(i) => Some(&i.fields),
+            _ => None,
+        };
+        for f in fields.into_iter().flatten() {
+            let f = &f.node;
+            members += 1;
+            if !described(&f.description) {
+                bare.push(format!("field {name}.{}", f.name.node));
+            }
+            for a in &f.arguments {
+                members += 1;
+                if !described(&a.node.description) {
+                    bare.push(format!(
+                        "argument {name}.{}({})",
+                        f.name.node, a.node.name.node
+                    ));
+                }
+            }
+        }
+        match &t.kind {
+            TypeKind::Enum(e) => {
+                for v in &e.values {
+                    members += 1;
+                    if !described(&v.node.description) {
+                        bare.push(format!("value {name}.{}", v.node.value.node));
+                    }
+                }
+            }
+            TypeKind::InputObject(i) => {
+                for f in &i.fields {
+                    members += 1;
+                    if !described(&f.node.description) {
+                        bare.push(format!("input field {name}.{}", f.node.name.node));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // A reader that found nothing cannot pass.
+    assert!(members > 1_000, "only {members} members read");
+    assert!(
+        bare.is_empty(),
+        "{} schema members have no description (a doc comment, or `desc` on an argument):\n{}",
+        bare.len(),
+        bare.join("\n")
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use super::*;
 pub struct OpenCaseInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     pub partnership: Option<String>,
+    /// The kind of case; it sets the reference's prefix.
     pub case_type: CaseType,
     /// What the case is about, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"), default)]
@@ -14,6 +15,8 @@ pub struct OpenCaseInput {
     /// The officer leading it, up to 200 characters.
     #[graphql(validator(custom = "Text(200)"))]
     pub lead_officer: String,
+    /// The risk level at opening; with `dashScore`, not below what the score implies
+    /// (BAD_USER_INPUT).
     pub risk_level: RiskLevel,
     /// An area code of the partnership.
     pub area: Option<String>,
@@ -28,22 +31,34 @@ pub struct OpenCaseInput {
 /// or a new one (`person`).
 #[derive(InputObject)]
 pub struct AddSubjectInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND.
     pub case_id: ID,
+    /// The part the person plays; giving someone a part they already have in the case is
+    /// CONFLICT.
     pub part: SubjectPart,
+    /// An existing person the caller can already see (`Subject.personId`,
+    /// `PersonMatch.personId`); any other is NOT_FOUND. Give this or `person`, not both.
     pub person_id: Option<ID>,
+    /// A new person's details. Give this or `personId`, not both (BAD_USER_INPUT).
     pub person: Option<PersonInput>,
 }
 
+/// A new person's details, for `addSubject`.
 #[derive(InputObject)]
 pub struct PersonInput {
+    /// Their full name, up to 200 characters; not blank.
     #[graphql(validator(custom = "Text(200)"))]
     pub full_name: String,
+    /// Their date of birth (YYYY-MM-DD), not before 1900-01-01; leave out when not known. With
+    /// it, `addSubject` looks for likely duplicates.
     pub date_of_birth: Option<NaiveDate>,
+    /// Their address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
     /// Telephone, email: up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub contact: Option<String>,
+    /// Whether they agreed to their data being shared; NOT_ASKED when left out.
     #[graphql(default_with = "Consent::NotAsked")]
     pub consent: Consent,
     /// When consent was given or refused: required with GIVEN or REFUSED, refused with
@@ -55,27 +70,38 @@ pub struct PersonInput {
 /// same date of birth and a similar name). Nothing is merged: the caseworker decides.
 #[derive(SimpleObject)]
 pub struct AddSubjectResult {
+    /// The person as added, with their part.
     pub subject: Subject,
+    /// Up to 10 people the caller can already see with the same date of birth and a similar
+    /// name, most similar first; empty unless a new person with a date of birth was added.
     pub possible_duplicates: Vec<PersonMatch>,
 }
 
+/// Sharing a case with another agency of its partnership.
 #[derive(InputObject)]
 pub struct ShareCaseInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does
+    /// not own is FORBIDDEN.
     pub case_id: ID,
     /// The agency's slug: one of the case's partnership.
     pub agency: String,
+    /// The legal basis of the share: not OWNER (BAD_USER_INPUT); OTHER needs `basisText`.
     pub legal_basis: LegalBasis,
     /// Required for OTHER (and only then): the basis in words, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub basis_text: Option<String>,
 }
 
+/// A note to append to a case.
 #[derive(InputObject)]
 pub struct AddCaseNoteInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND.
     pub case_id: ID,
     /// Up to 20,000 characters.
     #[graphql(validator(custom = "Text(20000)"))]
     pub text: String,
+    /// Who may read the note: SHARED, every agency the case is shared with; AGENCY, the
+    /// caller's agency only.
     pub visibility: NoteVisibility,
     /// A note of the caller's own agency in the same case that this one corrects.
     pub supersedes: Option<ID>,
@@ -88,7 +114,11 @@ pub struct CaseMutation;
 impl CaseMutation {
     /// Opens a case owned by the caller's agency, with the next reference of its partnership's
     /// year. Needs `caseworker`. Audited.
-    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Case> {
+    async fn open_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new case's details.")] input: OpenCaseInput,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let scope = p.partnership_or_only(input.partnership.as_deref())?;
         check_dates([("openedOn", input.opened_on)])?;
@@ -160,7 +190,11 @@ impl CaseMutation {
     /// Shares a case with another agency of its partnership, on a legal basis. The owning
     /// agency only (FORBIDDEN for others it is shared with). Sharing again keeps the first
     /// share. Audited.
-    async fn share_case(&self, ctx: &Context<'_>, input: ShareCaseInput) -> Result<Case> {
+    async fn share_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, the agency and the legal basis.")] input: ShareCaseInput,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         match (input.legal_basis, &input.basis_text) {
             (LegalBasis::Owner, _) => {
@@ -227,7 +261,18 @@ impl CaseMutation {
 
     /// Takes a share away; the agency loses the case from its next request on. The owning
     /// agency only; its own access cannot be taken away. Audited.
-    async fn unshare_case(&self, ctx: &Context<'_>, case_id: ID, agency: String) -> Result<Case> {
+    async fn unshare_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not own is FORBIDDEN."
+        )]
+        case_id: ID,
+        #[graphql(
+            desc = "The slug of the agency losing the share: not the owning agency (BAD_USER_INPUT); an agency the case is not shared with is NOT_FOUND."
+        )]
+        agency: String,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -266,7 +311,11 @@ impl CaseMutation {
 
     /// Appends a note to a case shared with the caller's agency. Notes are never edited: to
     /// correct one, add a note that `supersedes` it (both are kept). Audited.
-    async fn add_case_note(&self, ctx: &Context<'_>, input: AddCaseNoteInput) -> Result<CaseNote> {
+    async fn add_case_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, the note's text and who may read it.")] input: AddCaseNoteInput,
+    ) -> Result<CaseNote> {
         let p = caseworker(ctx)?;
         if input.text.trim().is_empty() {
             return Err(AppError::BadUserInput("text must not be empty".to_owned()).into());
@@ -324,6 +373,7 @@ impl CaseMutation {
     async fn add_subject(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The case, the part, and the person: an existing one or a new one.")]
         input: AddSubjectInput,
     ) -> Result<AddSubjectResult> {
         let p = caseworker(ctx)?;

@@ -7,8 +7,11 @@ use super::*;
 pub struct CaseFilterInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     pub partnership: Option<String>,
+    /// Only cases of this type.
     pub case_type: Option<CaseType>,
+    /// Only open, or only closed, cases.
     pub status: Option<CaseStatus>,
+    /// Only cases at this risk level.
     pub risk_level: Option<RiskLevel>,
     /// The owning agency's slug.
     pub owning_agency: Option<String>,
@@ -30,8 +33,13 @@ impl CaseQuery {
     async fn cases(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: CaseFilterInput,
+        #[graphql(
+            default,
+            desc = "Which cases: the filters given must all match. Omit for every case shared with the caller's agency in the partnership."
+        )]
+        filter: CaseFilterInput,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<CaseConnection> {
         let p = caseworker(ctx)?;
@@ -89,7 +97,11 @@ impl CaseQuery {
 
     /// One case shared with the caller's agency. NOT_FOUND otherwise, whether it exists or
     /// not. Audited.
-    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Case> {
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case's id.")] id: ID,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let row = db::case::by_id(conn, p, parse_id(&id, "case")?)
@@ -105,7 +117,11 @@ impl CaseQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "the partnership's slug; may be left out when the token names one")]
         partnership: Option<String>,
-        #[graphql(validator(custom = "Text(40)"))] r#ref: String,
+        #[graphql(
+            validator(custom = "Text(40)"),
+            desc = "The case's reference, e.g. ASB-2015-0042, in capitals or not; up to 40 characters."
+        )]
+        r#ref: String,
     ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let scope = p.partnership_or_only(partnership.as_deref())?;
@@ -124,8 +140,18 @@ impl CaseQuery {
     async fn search_people(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership."
+        )]
         partnership: Option<String>,
-        #[graphql(validator(custom = "Text(200)"))] name: String,
+        #[graphql(
+            validator(custom = "Text(200)"),
+            desc = "The name to look for, up to 200 characters, with at least 3 letters or digits (fewer is BAD_USER_INPUT); a surname alone will do."
+        )]
+        name: String,
+        #[graphql(
+            desc = "Only people born on this day (YYYY-MM-DD); people with no date of birth recorded are then left out."
+        )]
         date_of_birth: Option<NaiveDate>,
         #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
     ) -> Result<Vec<PersonMatch>> {

@@ -2,12 +2,18 @@
 
 use super::*;
 
+/// The kind of a case. It sets the prefix of the case's reference: ASB, DA, HATE, VUL or OTH.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CaseType {
+    /// Anti-social behaviour; references start ASB-.
     Asb,
+    /// Domestic abuse; references start DA-. The only type that takes a DASH risk assessment.
     DomesticAbuse,
+    /// Hate crime or a hate incident; references start HATE-.
     Hate,
+    /// A vulnerable person at risk; references start VUL-.
     Vulnerability,
+    /// Any other kind; references start OTH-.
     Other,
 }
 
@@ -33,16 +39,26 @@ impl CaseType {
     }
 }
 
+/// Whether a case is still being worked.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CaseStatus {
+    /// Being worked: the owning agency may change, assess and close it.
     Open,
+    /// Closed with an outcome and a date, and due for retention review on `reviewOn`. The owning
+    /// agency reopens it (`reopenCase`) before changing or assessing it again.
     Closed,
 }
 
+/// How much risk of harm a case carries, lowest first. A domestic-abuse case with a DASH score
+/// is never below the level the score implies.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, PartialOrd, Ord)]
 pub enum RiskLevel {
+    /// The lowest level; what a DASH score below 10 implies.
     Standard,
+    /// The middle level; what a DASH score of 10 to 13 implies.
     Medium,
+    /// The highest level; what a DASH score of 14 or more implies. A HIGH case with no MARAC
+    /// referral recorded shows `maracReferralMissing`.
     High,
 }
 
@@ -69,10 +85,15 @@ impl RiskLevel {
 /// The part a person plays in a case.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum SubjectPart {
+    /// The person harmed or targeted.
     Victim,
+    /// The person said to be causing the harm or the behaviour.
     Perpetrator,
+    /// The person who complained or reported it, who need not be the victim.
     Complainant,
+    /// A person who saw or heard what happened.
     Witness,
+    /// Any other part in the case.
     Other,
 }
 
@@ -90,8 +111,11 @@ impl SubjectPart {
 /// Whether a person agreed to their data being shared.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum Consent {
+    /// They agreed; `consentOn` is the day they did.
     Given,
+    /// They refused; `consentOn` is the day they did.
     Refused,
+    /// They have not been asked (the default); `consentOn` is null.
     NotAsked,
 }
 
@@ -113,7 +137,9 @@ pub enum LegalBasis {
     /// s.115 Crime and Disorder Act 1998.
     #[graphql(name = "S115_CDA_1998")]
     S115Cda1998,
+    /// The consent of the people the case concerns.
     Consent,
+    /// Safeguarding a child or an adult at risk.
     Safeguarding,
     /// Any other basis, stated in `basisText`.
     Other,
@@ -153,6 +179,7 @@ pub struct Dash {
     pub scored_level: RiskLevel,
     /// A professional judgement that raised the level, with its reason.
     pub override_level: Option<RiskLevel>,
+    /// Why the level was raised, up to 2,000 characters; null exactly when `overrideLevel` is.
     pub override_reason: Option<String>,
 }
 
@@ -160,32 +187,51 @@ pub struct Dash {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Case {
+    /// The case's id.
     pub id: ID,
     /// e.g. ASB-2015-0042: type prefix, year opened, number within the partnership's year.
     pub r#ref: String,
+    /// The slug of the case's partnership.
     pub partnership: String,
+    /// The kind of case.
     pub case_type: CaseType,
+    /// Open or closed.
     pub status: CaseStatus,
+    /// What the case is about, up to 2,000 characters; may be empty.
     pub summary: String,
     /// The owning agency's slug: it shares and unshares the case.
     pub owning_agency: String,
+    /// The officer leading the case, as typed (up to 200 characters).
     pub lead_officer: String,
+    /// The current risk level. A DASH assessment sets it; it is never below what the DASH score
+    /// implies.
     pub risk_level: RiskLevel,
+    /// The code of the partnership's area the case concerns; null when none was given.
     pub area: Option<String>,
+    /// The day the case was opened (YYYY-MM-DD); it may be earlier than `createdAt`.
     pub opened_on: NaiveDate,
     /// Dates the case was discussed at the Operational Delivery Group.
     pub odg_dates: Vec<NaiveDate>,
+    /// The latest DASH risk assessment; null when none is recorded (only DOMESTIC_ABUSE cases
+    /// have one).
     pub dash: Option<Dash>,
+    /// The day the case was referred to the MARAC (Multi-Agency Risk Assessment Conference);
+    /// null when no referral is recorded.
     pub marac_referred_on: Option<NaiveDate>,
+    /// What the MARAC decided, up to 2,000 characters; null until recorded.
     pub marac_outcome: Option<String>,
     /// HIGH risk and no MARAC referral recorded.
     pub marac_referral_missing: bool,
     /// A CASE_OUTCOME code, when closed.
     pub outcome: Option<String>,
+    /// The day the case was closed (YYYY-MM-DD); null while it is open.
     pub closed_on: Option<NaiveDate>,
     /// When a closed case is due for retention review.
     pub review_on: Option<NaiveDate>,
+    /// When the case was recorded in csphub (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
+    /// The case's version: pass it to `updateCase`, `recordDash`, `closeCase` and `reopenCase`,
+    /// each of which raises it by one.
     pub version: i32,
     #[graphql(skip)]
     pub row: CaseRow,
@@ -249,14 +295,24 @@ impl TryFrom<CaseRow> for Case {
 /// A person in a case, with their part.
 #[derive(SimpleObject, Clone)]
 pub struct Subject {
+    /// The person's id: the same person in every case that holds them.
     pub person_id: ID,
+    /// The part they play in this case. A person with two parts in a case appears twice.
     pub part: SubjectPart,
+    /// Their full name, up to 200 characters.
     pub full_name: String,
+    /// Their date of birth (YYYY-MM-DD); null when not known.
     pub date_of_birth: Option<NaiveDate>,
+    /// Their address, up to 1,000 characters; null when not recorded.
     pub address: Option<String>,
+    /// Telephone, email or other contact details, up to 1,000 characters; null when not
+    /// recorded.
     pub contact: Option<String>,
+    /// Whether they agreed to their data being shared.
     pub consent: Consent,
+    /// The day consent was given or refused (YYYY-MM-DD); null when NOT_ASKED.
     pub consent_on: Option<NaiveDate>,
+    /// When they were given this part in the case (RFC 3339, UTC).
     pub added_at: DateTime<Utc>,
     /// Pass to `updatePerson`.
     pub person_version: i32,
@@ -284,11 +340,17 @@ impl TryFrom<SubjectRow> for Subject {
 /// An agency a case is shared with, on what basis, by whom and when.
 #[derive(SimpleObject, Clone)]
 pub struct Share {
+    /// The agency's slug, e.g. `herts-police`.
     pub agency: String,
+    /// The agency's name.
     pub agency_name: String,
+    /// The legal basis of the share; OWNER for the owning agency's own access.
     pub legal_basis: LegalBasis,
+    /// The basis in words when `legalBasis` is OTHER; null otherwise.
     pub basis_text: Option<String>,
+    /// The `sub` of whoever shared it (for the OWNER share, whoever opened the case).
     pub shared_by: String,
+    /// When it was shared (RFC 3339, UTC).
     pub shared_at: DateTime<Utc>,
 }
 
@@ -308,16 +370,21 @@ impl From<ShareRow> for Share {
 /// A case note: never edited; a correction is a later note that supersedes it.
 #[derive(SimpleObject, Clone)]
 pub struct CaseNote {
+    /// The note's id.
     pub id: ID,
     /// The author's `sub`.
     pub author: String,
+    /// The slug of the author's agency.
     pub agency: String,
+    /// Who may read it.
     pub visibility: NoteVisibility,
+    /// The note's text, up to 20,000 characters.
     pub text: String,
     /// The earlier note this one corrects.
     pub supersedes: Option<ID>,
     /// The latest note (that the caller may read) correcting this one.
     pub superseded_by: Option<ID>,
+    /// When it was written (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -343,16 +410,24 @@ impl From<NoteRow> for CaseNote {
 /// An intervention (a tool or power) used in a case.
 #[derive(SimpleObject, Clone)]
 pub struct Intervention {
+    /// The intervention record's id.
     pub id: ID,
     /// An INTERVENTION code, e.g. community-protection-notice.
     pub intervention: String,
+    /// The code's label in the INTERVENTION vocabulary on `startsOn`, e.g. "Community protection
+    /// notice"; null when the vocabulary has no term for the code that day.
     pub label: Option<String>,
     /// The agency that used it.
     pub agency: String,
+    /// The day it started (YYYY-MM-DD).
     pub starts_on: NaiveDate,
+    /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; null when none was recorded.
     pub ends_on: Option<NaiveDate>,
+    /// Free-text notes, up to 2,000 characters; null when none.
     pub notes: Option<String>,
+    /// The `sub` of whoever recorded it.
     pub recorded_by: String,
+    /// When it was recorded (RFC 3339, UTC).
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -372,11 +447,17 @@ impl From<db::case::InterventionRow> for Intervention {
     }
 }
 
+/// Where a referral stands: REFERRED becomes ACCEPTED or DECLINED, and ACCEPTED becomes
+/// COMPLETED (`updateReferral`).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ReferralStatus {
+    /// Made, and waiting for the programme or agency to accept or decline it.
     Referred,
+    /// Taken on by the programme or agency (on `decidedOn`); it may become COMPLETED.
     Accepted,
+    /// Turned down by the programme or agency (on `decidedOn`); final.
     Declined,
+    /// The programme or agency's work is finished (on `completedOn`); final.
     Completed,
 }
 
@@ -404,16 +485,23 @@ impl ReferralStatus {
 /// A referral from one of the case's agencies to a programme or agency.
 #[derive(SimpleObject, Clone)]
 pub struct Referral {
+    /// The referral's id.
     pub id: ID,
+    /// The slug of the agency that made it.
     pub from_agency: String,
     /// e.g. Family Intervention Project.
     pub to_programme: String,
+    /// Where it stands.
     pub status: ReferralStatus,
+    /// The day it was made (YYYY-MM-DD).
     pub referred_on: NaiveDate,
     /// When it was accepted or declined.
     pub decided_on: Option<NaiveDate>,
+    /// The day it was completed (YYYY-MM-DD); null unless COMPLETED.
     pub completed_on: Option<NaiveDate>,
+    /// The `sub` of whoever recorded the referral.
     pub recorded_by: String,
+    /// The referral's version: pass it to `updateReferral`, which raises it by one.
     pub version: i32,
 }
 
@@ -462,16 +550,22 @@ impl From<domain::case::CaseReview> for CaseReview {
 /// A page of cases, newest first, with how many match.
 #[derive(SimpleObject, Clone)]
 pub struct CaseConnection {
+    /// The cases of this page, newest first.
     pub nodes: Vec<Case>,
+    /// Whether more cases follow, and the cursor to get them.
     pub page_info: PageInfo,
+    /// How many cases match the filter, over all pages.
     pub total_count: i64,
 }
 
 /// A page of a case's notes, newest first, with how many the caller may read.
 #[derive(SimpleObject, Clone)]
 pub struct CaseNoteConnection {
+    /// The notes of this page, newest first.
     pub nodes: Vec<CaseNote>,
+    /// Whether more notes follow, and the cursor to get them.
     pub page_info: PageInfo,
+    /// How many of the case's notes the caller may read, over all pages.
     pub total_count: i64,
 }
 
@@ -479,10 +573,16 @@ pub struct CaseNoteConnection {
 /// caller's visible cases that hold them.
 #[derive(SimpleObject, Clone)]
 pub struct PersonMatch {
+    /// The person's id: pass it to `addSubject` as `personId`, or to `updatePerson`.
     pub person_id: ID,
+    /// Their full name.
     pub full_name: String,
+    /// Their date of birth (YYYY-MM-DD); null when not known.
     pub date_of_birth: Option<NaiveDate>,
+    /// How close their name is to the one given, from 0 to 1 (1 the closest), to three decimal
+    /// places.
     pub score: f64,
+    /// The references of the cases shared with the caller's agency that hold them, in order.
     pub case_refs: Vec<String>,
 }
 
@@ -511,6 +611,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<ListConnection<Subject>> {
         let p = caseworker(ctx)?;
@@ -529,6 +630,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<ListConnection<Share>> {
         let p = caseworker(ctx)?;
@@ -547,6 +649,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<ListConnection<Intervention>> {
         caseworker(ctx)?;
@@ -565,6 +668,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<ListConnection<Referral>> {
         caseworker(ctx)?;
@@ -583,6 +687,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<ListConnection<crate::graphql::incident::Incident>> {
         caseworker(ctx)?;
@@ -620,6 +725,7 @@ impl Case {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
     ) -> Result<CaseNoteConnection> {
         let p = caseworker(ctx)?;

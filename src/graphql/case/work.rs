@@ -5,11 +5,15 @@ use super::*;
 /// Changing an open case's details. The owning agency only. Fields left out stay as they are.
 #[derive(InputObject)]
 pub struct UpdateCaseInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not
+    /// own is FORBIDDEN.
     pub case_id: ID,
     /// The version read; a case changed since is a CONFLICT.
     pub version: i32,
+    /// The new summary, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub summary: Option<String>,
+    /// The officer now leading the case, up to 200 characters; not blank.
     #[graphql(validator(custom = "Text(200)"))]
     pub lead_officer: Option<String>,
     /// May not be below what a DASH assessment implies.
@@ -29,19 +33,28 @@ pub struct UpdateCaseInput {
 /// judgement, a higher level with its reason. The case's risk level becomes the assessed one.
 #[derive(InputObject)]
 pub struct RecordDashInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not
+    /// own is FORBIDDEN.
     pub case_id: ID,
+    /// The case's `version` as read; a case changed since is a CONFLICT.
     pub version: i32,
     /// 0 to 24.
     pub score: i32,
     /// Only above what the score implies; needs `overrideReason`.
     pub override_level: Option<RiskLevel>,
+    /// Why professional judgement raises the level, up to 2,000 characters; required with
+    /// `overrideLevel`, and only with it.
     #[graphql(validator(custom = "Text(2000)"))]
     pub override_reason: Option<String>,
 }
 
+/// Closing a case with its outcome. The owning agency only.
 #[derive(InputObject)]
 pub struct CloseCaseInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not
+    /// own is FORBIDDEN. A case already closed is a CONFLICT.
     pub case_id: ID,
+    /// The case's `version` as read; a case changed since is a CONFLICT.
     pub version: i32,
     /// A CASE_OUTCOME code in force on the day.
     pub outcome: String,
@@ -49,19 +62,27 @@ pub struct CloseCaseInput {
     pub closed_on: Option<NaiveDate>,
 }
 
+/// A tool or power the caller's agency used in a case.
 #[derive(InputObject)]
 pub struct RecordInterventionInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND.
     pub case_id: ID,
     /// An INTERVENTION code in force on `startsOn`.
     pub intervention: String,
+    /// The day it started (YYYY-MM-DD).
     pub starts_on: NaiveDate,
+    /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; leave out when there is
+    /// none.
     pub ends_on: Option<NaiveDate>,
+    /// Free-text notes, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub notes: Option<String>,
 }
 
+/// A referral of a case, by the caller's agency, to a programme or agency.
 #[derive(InputObject)]
 pub struct ReferCaseInput {
+    /// The case's id; a case not shared with the caller's agency is NOT_FOUND.
     pub case_id: ID,
     /// The programme or agency referred to, up to 200 characters.
     #[graphql(validator(custom = "Text(200)"))]
@@ -70,9 +91,12 @@ pub struct ReferCaseInput {
     pub referred_on: Option<NaiveDate>,
 }
 
+/// Moving a referral on to its next status: any agency the case is shared with.
 #[derive(InputObject)]
 pub struct UpdateReferralInput {
+    /// The referral's id; a referral of a case not shared with the caller's agency is NOT_FOUND.
     pub referral_id: ID,
+    /// The referral's `version` as read; a referral changed since is a CONFLICT.
     pub version: i32,
     /// ACCEPTED or DECLINED from REFERRED; COMPLETED from ACCEPTED.
     pub status: ReferralStatus,
@@ -83,14 +107,20 @@ pub struct UpdateReferralInput {
 /// Corrections to a person's details; fields left out stay as they are.
 #[derive(InputObject)]
 pub struct UpdatePersonInput {
+    /// The person's id (`Subject.personId`); a person in no case shared with the caller's agency
+    /// is NOT_FOUND.
     pub person_id: ID,
     /// The `personVersion` read; a person changed since is a CONFLICT.
     pub version: i32,
+    /// The corrected full name, up to 200 characters; not blank.
     #[graphql(validator(custom = "Text(200)"))]
     pub full_name: Option<String>,
+    /// The corrected date of birth (YYYY-MM-DD), not before 1900-01-01.
     pub date_of_birth: Option<NaiveDate>,
+    /// The corrected address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
+    /// The corrected telephone, email or other contact details, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub contact: Option<String>,
     /// With `consentOn` for GIVEN or REFUSED.
@@ -105,11 +135,12 @@ pub struct CaseWorkMutation;
 #[Object]
 impl CaseWorkMutation {
     /// Corrects a person's details: any caseworker whose agency sees the person through a case.
-    /// The person is one record in every case that holds them. Audited in each partnership's
-    /// log with the fields changed (not their values).
+    /// The person is one record in every case that holds them. Audited in the person's
+    /// partnership's log with the fields changed (not their values).
     async fn update_person(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The person, the version read and the corrections.")]
         input: UpdatePersonInput,
     ) -> Result<Vec<Subject>> {
         let p = caseworker(ctx)?;
@@ -187,8 +218,14 @@ impl CaseWorkMutation {
     async fn remove_subject(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not own is FORBIDDEN."
+        )]
         case_id: ID,
-        person_id: ID,
+        #[graphql(desc = "The person's id (`Subject.personId`).")] person_id: ID,
+        #[graphql(
+            desc = "The part to take away; their other parts stay. A part the person does not have in the case is NOT_FOUND."
+        )]
         part: SubjectPart,
     ) -> Result<Case> {
         let p = caseworker(ctx)?;
@@ -222,7 +259,11 @@ impl CaseWorkMutation {
 
     /// Changes an open case's details (owning agency only; CONFLICT if it changed since the
     /// version read). Audited with the fields changed.
-    async fn update_case(&self, ctx: &Context<'_>, input: UpdateCaseInput) -> Result<Case> {
+    async fn update_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, the version read and the changes.")] input: UpdateCaseInput,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         check_dates(
             input
@@ -321,7 +362,11 @@ impl CaseWorkMutation {
     /// Records a DASH assessment of a DOMESTIC_ABUSE case (owning agency only): 14+ is HIGH,
     /// 10-13 MEDIUM, otherwise STANDARD; a professional-judgement override may only raise the
     /// level and needs a reason. The case's risk level becomes the assessed level. Audited.
-    async fn record_dash(&self, ctx: &Context<'_>, input: RecordDashInput) -> Result<Case> {
+    async fn record_dash(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, the version read and the assessment.")] input: RecordDashInput,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         if !(0..=24).contains(&input.score) {
             return Err(bad(&format!(
@@ -383,7 +428,12 @@ impl CaseWorkMutation {
 
     /// Closes a case with an outcome and a date (owning agency only). Its retention review date
     /// is set from the schedule of its type (default 6 years after closing). Audited.
-    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Case> {
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, the version read, the outcome and the day.")]
+        input: CloseCaseInput,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let today = today_in_london();
         check_dates([("closedOn", input.closed_on)])?;
@@ -431,7 +481,16 @@ impl CaseWorkMutation {
 
     /// Reopens a closed case (owning agency only): its outcome and review date are cleared.
     /// Audited.
-    async fn reopen_case(&self, ctx: &Context<'_>, case_id: ID, version: i32) -> Result<Case> {
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The case's id; a case not shared with the caller's agency is NOT_FOUND, and one it does not own is FORBIDDEN. A case that is open is a CONFLICT."
+        )]
+        case_id: ID,
+        #[graphql(desc = "The case's `version` as read; a case changed since is a CONFLICT.")]
+        version: i32,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -459,6 +518,7 @@ impl CaseWorkMutation {
     async fn record_intervention(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The case, the intervention and its dates.")]
         input: RecordInterventionInput,
     ) -> Result<Intervention> {
         let p = caseworker(ctx)?;
@@ -511,7 +571,11 @@ impl CaseWorkMutation {
 
     /// Refers a case shared with the caller's agency to a programme or agency, as REFERRED.
     /// Audited.
-    async fn refer_case(&self, ctx: &Context<'_>, input: ReferCaseInput) -> Result<Referral> {
+    async fn refer_case(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The case, and to what and when it is referred.")] input: ReferCaseInput,
+    ) -> Result<Referral> {
         let p = caseworker(ctx)?;
         check_dates([("referredOn", input.referred_on)])?;
         let to = input.to_programme.trim().to_owned();
@@ -546,6 +610,7 @@ impl CaseWorkMutation {
     async fn update_referral(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The referral, the version read, its new status and the day.")]
         input: UpdateReferralInput,
     ) -> Result<Referral> {
         let p = caseworker(ctx)?;
@@ -596,7 +661,18 @@ impl CaseWorkMutation {
 
     /// Links an incident record of the case's partnership to a case shared with the caller's
     /// agency (linking again changes nothing). Audited.
-    async fn link_incident(&self, ctx: &Context<'_>, case_id: ID, incident_id: ID) -> Result<Case> {
+    async fn link_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The case's id; a case not shared with the caller's agency is NOT_FOUND."
+        )]
+        case_id: ID,
+        #[graphql(
+            desc = "The incident record's id; one not in the case's partnership is NOT_FOUND."
+        )]
+        incident_id: ID,
+    ) -> Result<Case> {
         let p = caseworker(ctx)?;
         let incident = parse_id(&incident_id, "incident")?;
         let conn = crate::graphql::db(ctx)?;
@@ -624,7 +700,11 @@ impl CaseWorkMutation {
     async fn unlink_incident(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The case's id; a case not shared with the caller's agency is NOT_FOUND."
+        )]
         case_id: ID,
+        #[graphql(desc = "The incident record's id; one not linked to the case is NOT_FOUND.")]
         incident_id: ID,
     ) -> Result<Case> {
         let p = caseworker(ctx)?;

@@ -28,9 +28,12 @@ use crate::domain::stats::{Period, SMALL_COUNT_MAX, change_percent, suppress};
 use crate::error::AppError;
 use crate::service::push::PushReport;
 
+/// Whether an incident record stands or was withdrawn by its agency.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum IncidentStatus {
+    /// The record stands: it counts in statistics.
     Active,
+    /// Withdrawn by its agency, with a `cancelReason`: kept, but never counted in statistics.
     Cancelled,
 }
 
@@ -56,6 +59,8 @@ pub struct IncidentInput {
     pub category: String,
     /// RFC 3339, e.g. 2015-03-31T23:30:00Z. Months and quarters count in Europe/London time.
     pub occurred_at: String,
+    /// When it was reported, RFC 3339 like `occurredAt`; not before `occurredAt` and not more
+    /// than 5 minutes ahead of the server's clock (INVALID_DATE).
     pub reported_at: Option<String>,
     /// An area code of the partnership, e.g. old-town. Left out with `lsoa` for a record without
     /// a location, which has no area and counts under `no-area`.
@@ -65,12 +70,19 @@ pub struct IncidentInput {
     pub lsoa: Option<String>,
     /// An outward postcode only, e.g. SG1; anything finer is rejected.
     pub postcode_district: Option<String>,
+    /// Whether the incident is domestic abuse related (default false). The PCC's figures never
+    /// place such records in an area.
     #[graphql(default)]
     pub domestic_abuse: bool,
+    /// Whether the incident is alcohol related (default false).
     #[graphql(default)]
     pub alcohol_related: bool,
+    /// Whether the incident is youth related (default false).
     #[graphql(default)]
     pub youth_related: bool,
+    /// HATE_STRAND codes (such as `race`) in force on the day it occurred, from the
+    /// `vocabularies` query; empty (the default) when it is not a hate incident. Repeats are
+    /// dropped.
     #[graphql(default)]
     pub hate_strands: Vec<String>,
     /// a, b or c.
@@ -79,7 +91,10 @@ pub struct IncidentInput {
     pub asb_type: Option<String>,
     /// Required for deliberate-fire: primary, primary-vehicle or secondary.
     pub fire_type: Option<String>,
+    /// An OUTCOME code (data.police.uk's outcome categories, such as `under-investigation`,
+    /// from the `vocabularies` query); may be left out.
     pub outcome: Option<String>,
+    /// ACTIVE (the default when left out) or CANCELLED, which needs `cancelReason`.
     pub status: Option<IncidentStatus>,
     /// Required when CANCELLED.
     pub cancel_reason: Option<String>,
@@ -114,19 +129,30 @@ impl From<IncidentInput> for RecordInput {
 /// A record of a push that was not applied, by its position in the request.
 #[derive(SimpleObject, Clone)]
 pub struct PushRejection {
+    /// The record's position in the request's list, counting from 0.
     pub index: i32,
+    /// The record's `externalRef` as sent (cut to 64 characters); null when the record could
+    /// not be read at all.
     pub external_ref: Option<String>,
     /// e.g. UNKNOWN_CATEGORY, CATEGORY_NOT_IN_FORCE, UNKNOWN_AREA, POSTCODE_TOO_FINE, REF_TOO_LONG.
     pub code: String,
+    /// What is wrong with the record, in English, for people to read; match on `code`, not on
+    /// this.
     pub message: String,
 }
 
 /// What a push did. Pushing the same records again makes them `unchanged`.
 #[derive(SimpleObject, Clone)]
 pub struct PushResult {
+    /// How many records were new and are now stored.
     pub created: i32,
+    /// How many records already held were changed (each one's previous state kept as a
+    /// revision).
     pub updated: i32,
+    /// How many records were already held exactly as sent, so nothing changed.
     pub unchanged: i32,
+    /// The records not applied, in request order, each with why; every other record was
+    /// applied.
     pub rejected: Vec<PushRejection>,
 }
 
@@ -209,16 +235,33 @@ impl PeriodInput {
 pub struct IncidentFilterInput {
     /// The partnership's slug; may be left out when the token names one partnership.
     pub partnership: Option<String>,
+    /// The days the incidents occurred in (Europe/London). Optional for `incidents` (every
+    /// date when left out); required for `incidentStats` (BAD_USER_INPUT without it).
     pub period: Option<PeriodInput>,
+    /// CRIME_CATEGORY codes (from the `vocabularies` query): records of any of them. Empty (the
+    /// default) for every category. The PCC may name at most one.
     #[graphql(default)]
     pub categories: Vec<String>,
+    /// Area codes of the partnership (from the `areas` query), or `no-area` for records
+    /// without a location: records in any of them. Empty (the default) for every area. The
+    /// PCC may name at most one, and none with `domesticAbuse: true` (FORBIDDEN).
     #[graphql(default)]
     pub areas: Vec<String>,
+    /// Slugs of the agencies that pushed the records: records of any of them. Empty (the
+    /// default) for every agency. The PCC may not use it (BAD_USER_INPUT).
     #[graphql(default)]
     pub source_agencies: Vec<String>,
+    /// True: only records flagged as domestic abuse; false: only those not flagged; left out:
+    /// both. The PCC may give only true, and then no area.
     pub domestic_abuse: Option<bool>,
+    /// True: only alcohol related records; false: only the others; left out: both. The PCC may
+    /// not use it (BAD_USER_INPUT).
     pub alcohol_related: Option<bool>,
+    /// True: only youth related records; false: only the others; left out: both. The PCC may
+    /// not use it (BAD_USER_INPUT).
     pub youth_related: Option<bool>,
+    /// A HATE_STRAND code such as `race`: only records carrying it. The PCC may not use it
+    /// (BAD_USER_INPUT).
     pub hate_strand: Option<String>,
     /// Rows only; statistics always count ACTIVE records.
     pub status: Option<IncidentStatus>,
@@ -256,32 +299,56 @@ impl IncidentFilterInput {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Incident {
+    /// The record's id, an opaque string.
     pub id: ID,
     /// The agency that pushed it.
     pub source_agency: String,
+    /// The source agency's own reference for the record, unique per agency.
     pub external_ref: String,
+    /// The slug of the partnership the record belongs to.
     pub partnership: String,
+    /// A CRIME_CATEGORY code, such as `burglary` (labels from the `vocabularies` query).
     pub category: String,
+    /// When it occurred (RFC 3339, UTC). Periods count it by its Europe/London day.
     pub occurred_at: DateTime<Utc>,
+    /// When it was reported (RFC 3339, UTC); null when the agency did not say.
     pub reported_at: Option<DateTime<Utc>>,
     /// The area's code; null for a record without a location (`no-area` in statistics).
     pub area: Option<String>,
     /// The LSOA the partner gave, if any.
     pub lsoa: Option<String>,
+    /// The outward postcode, such as `SG1`, never finer; null when the agency gave none.
     pub postcode_district: Option<String>,
+    /// Whether the incident is domestic abuse related.
     pub domestic_abuse: bool,
+    /// Whether the incident is alcohol related.
     pub alcohol_related: bool,
+    /// Whether the incident is youth related.
     pub youth_related: bool,
+    /// HATE_STRAND codes the record carries, sorted; empty when it is not a hate incident.
     pub hate_strands: Vec<String>,
+    /// A DRUG_CLASS code (`a`, `b` or `c`); null when none was given.
     pub drug_class: Option<String>,
+    /// An ASB_TYPE code (`personal`, `nuisance` or `environmental`) of an
+    /// anti-social-behaviour record; null when not given or not anti-social behaviour.
     pub asb_type: Option<String>,
+    /// A FIRE_TYPE code (`primary`, `primary-vehicle` or `secondary`) of a deliberate-fire or
+    /// criminal-damage-arson record; null otherwise.
     pub fire_type: Option<String>,
+    /// An OUTCOME code, such as `under-investigation`; null when none was given.
     pub outcome: Option<String>,
+    /// ACTIVE, or CANCELLED when its agency withdrew it; only ACTIVE records count in
+    /// statistics.
     pub status: IncidentStatus,
+    /// A CANCEL_REASON code (such as `duplicate`) of a CANCELLED record; null for an ACTIVE
+    /// one.
     pub cancel_reason: Option<String>,
     /// 1 for the first push; up by one with each change.
     pub revision: i32,
+    /// When csphub first received the record (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
+    /// When a push last changed the record (RFC 3339, UTC); the same as `createdAt` until one
+    /// does. Pushing it again unchanged does not move it.
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub uuid: Uuid,
@@ -325,11 +392,13 @@ impl From<IncidentRow> for Incident {
 /// An earlier state of an incident, kept when a push changed it.
 #[derive(SimpleObject, Clone)]
 pub struct IncidentRevision {
+    /// The `revision` the record had in that state (1 for the first push).
     pub revision: i32,
     /// The record as it stood (stored columns, as JSON).
     pub record: async_graphql::Json<serde_json::Value>,
     /// Who pushed that state, and when.
     pub pushed_by: String,
+    /// When that state was pushed (RFC 3339, UTC).
     pub pushed_at: DateTime<Utc>,
     /// When a later push replaced it.
     pub replaced_at: DateTime<Utc>,
@@ -394,8 +463,11 @@ impl Loader<RevisionsOf> for IncidentLoader {
 /// A page of incidents, oldest first, with the number matching the filter.
 #[derive(SimpleObject, Clone)]
 pub struct IncidentConnection {
+    /// The page's incidents, oldest first (by `occurredAt`).
     pub nodes: Vec<Incident>,
+    /// Whether another page follows, and the cursor to ask for it.
     pub page_info: PageInfo,
+    /// How many records match the filter, over all pages.
     pub total_count: i64,
 }
 #[derive(Default)]
@@ -422,8 +494,15 @@ impl IncidentQuery {
     async fn incidents(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: IncidentFilterInput,
+        #[graphql(
+            default,
+            desc = "Which records to list; when omitted, every record of the token's only partnership (BAD_USER_INPUT when the token names several)."
+        )]
+        filter: IncidentFilterInput,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `endCursor` of the previous page; omit for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
         after: Option<String>,
     ) -> Result<IncidentConnection> {
         let p = principal(ctx)?;
@@ -463,8 +542,19 @@ impl IncidentQuery {
     async fn incident_stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "filter")] input: IncidentFilterInput,
-        #[graphql(default)] group_by: Vec<StatsDimension>,
+        #[graphql(
+            name = "filter",
+            desc = "Which records to count; `period` is required (BAD_USER_INPUT without it). Only ACTIVE records count, so `status` is ignored (the PCC may not give it). The PCC's other limits are in the field's description."
+        )]
+        input: IncidentFilterInput,
+        #[graphql(
+            default,
+            desc = "The dimensions to group by, in the order the rows are sorted by; repeats are ignored. None (the default): read `total`."
+        )]
+        group_by: Vec<StatsDimension>,
+        #[graphql(
+            desc = "An earlier period to count as well (`comparedWith`, `previousCount`, `changePercent`); none when omitted. It raises the field's complexity cost from 250 to 500."
+        )]
         compare_with: Option<StatsComparison>,
     ) -> Result<IncidentStats> {
         let p = principal(ctx)?;
@@ -531,8 +621,15 @@ impl IncidentQuery {
     async fn data_freshness(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partnership's slug; may be left out when the token names one partnership (otherwise BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
+        )]
         partnership: Option<String>,
+        #[graphql(
+            desc = "The first month, as `2015-04`; by default eleven months before `toMonth` (twelve months in all). Not after `toMonth` and at most ten years before it (BAD_USER_INPUT)."
+        )]
         from_month: Option<String>,
+        #[graphql(desc = "The last month, included, as `2015-04`; by default this month.")]
         to_month: Option<String>,
     ) -> Result<DataFreshness> {
         let p = principal(ctx)?;
@@ -613,6 +710,9 @@ impl IncidentMutation {
     async fn push_incidents(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The records, each applied or rejected on its own (see `rejected`); a second record with the same `externalRef` in one request is rejected (DUPLICATE_REF)."
+        )]
         incidents: Vec<IncidentInput>,
     ) -> Result<PushResult> {
         let p = principal(ctx)?;

@@ -6,11 +6,18 @@ use super::*;
 /// A dimension statistics can be grouped by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum StatsDimension {
+    /// By CRIME_CATEGORY code (`category`).
     Category,
+    /// By area code (`area`), with `no-area` for records without a location. The PCC's area
+    /// figures leave out domestic abuse (`excludesDomesticAbuse`).
     Area,
+    /// By calendar month of occurrence, Europe/London (`month`, such as 2015-04).
     Month,
+    /// By financial quarter (`quarter`, such as 2015/16 Q1; Q1 is April to June).
     Quarter,
+    /// By financial year, April to March (`financialYear`, such as 2015/16).
     FinancialYear,
+    /// By the slug of the agency that pushed the records (`sourceAgency`). Not for the PCC.
     SourceAgency,
     /// The NSIR qualifier of anti-social behaviour: personal, nuisance, environmental, or
     /// not-recorded where the record does not say; not-applicable for every other category.
@@ -35,6 +42,7 @@ impl From<StatsDimension> for Dimension {
     }
 }
 
+/// The earlier period `incidentStats` counts as well, for `previousCount` and `changePercent`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum StatsComparison {
     /// The previous month, quarter or financial year (or as many days just before).
@@ -46,20 +54,34 @@ pub enum StatsComparison {
 /// One group of the statistics. `count` is null when suppressed.
 #[derive(SimpleObject, Clone, Default)]
 pub struct StatsRow {
+    /// The group's CRIME_CATEGORY code; null unless grouped by CATEGORY.
     pub category: Option<String>,
+    /// The group's area code, or `no-area` for records without a location; null unless grouped
+    /// by AREA.
     pub area: Option<String>,
     /// e.g. 2015-04
     pub month: Option<String>,
     /// e.g. 2015/16 Q1
     pub quarter: Option<String>,
+    /// The group's financial year, such as 2015/16; null unless grouped by FINANCIAL_YEAR.
     pub financial_year: Option<String>,
+    /// The slug of the agency that pushed the group's records; null unless grouped by
+    /// SOURCE_AGENCY.
     pub source_agency: Option<String>,
     /// personal, nuisance, environmental, not-recorded or not-applicable (ASB_TYPE).
     pub asb_type: Option<String>,
+    /// The group's flag: `domestic-abuse`, `alcohol-related`, `youth-related`, `drug-class-a`
+    /// (`-b`, `-c`) or `hate-` and a strand, such as `hate-race`; null unless grouped by FLAG.
     pub flag: Option<String>,
+    /// ACTIVE incidents in the group in the period; null when withheld (`suppressed`).
     pub count: Option<i64>,
+    /// True when `count` is withheld to protect small numbers: the PCC's figures only, never
+    /// a partner's.
     pub suppressed: bool,
+    /// The count in the compared period; null without `compareWith`, or when withheld
+    /// (`previousSuppressed`).
     pub previous_count: Option<i64>,
+    /// True when `previousCount` is withheld to protect small numbers (the PCC's figures only).
     pub previous_suppressed: bool,
     /// Change on the compared period, one decimal place; null when either count is suppressed
     /// or the previous count is 0.
@@ -70,7 +92,9 @@ pub struct StatsRow {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodRange {
+    /// The first day (YYYY-MM-DD).
     pub from: NaiveDate,
+    /// The last day, included (YYYY-MM-DD).
     pub to: NaiveDate,
 }
 
@@ -86,8 +110,12 @@ impl From<Period> for PeriodRange {
 /// Counts of ACTIVE incidents.
 #[derive(SimpleObject, Clone)]
 pub struct IncidentStats {
+    /// The days counted.
     pub period: PeriodRange,
+    /// The days of the compared period; null without `compareWith`.
     pub compared_with: Option<PeriodRange>,
+    /// One row per group of the `groupBy` values with records in the period or the compared
+    /// one, sorted by those values; a group without a row has a count of 0.
     pub rows: Vec<StatsRow>,
     /// All matching records, each counted once.
     pub total: StatsRow,
@@ -109,24 +137,37 @@ pub struct MonthFreshness {
     pub suppressed: bool,
     /// Whether the agency's records for the month are held at all (false: a missing month).
     pub has_records: bool,
+    /// When a push last created or changed one of the month's records (RFC 3339, UTC); null
+    /// when none are held. Pushing records again unchanged does not move it.
     pub last_received_at: Option<DateTime<Utc>>,
 }
 
+/// One agency's pushes into the partnership and its records, month by month.
 #[derive(SimpleObject, Clone)]
 pub struct AgencyFreshness {
+    /// The agency's slug.
     pub agency: String,
     /// The agency's latest push into this partnership, accepted records or not.
     pub last_push_at: Option<DateTime<Utc>>,
+    /// How many pushes the agency has made with records for this partnership, ever (not only
+    /// in the months asked for), accepted records or not.
     pub pushes: i64,
     /// Every month of the range, months with no records included.
     pub months: Vec<MonthFreshness>,
 }
 
+/// Whether a partnership's records are up to date: per agency, its pushes and the records
+/// held for each month of occurrence.
 #[derive(SimpleObject, Clone)]
 pub struct DataFreshness {
+    /// The partnership's slug.
     pub partnership: String,
+    /// The first month covered, as `2015-04`.
     pub from_month: String,
+    /// The last month covered, included, as `2015-04`.
     pub to_month: String,
+    /// Every police, fire and council agency of the partnership, by slug, whether it has
+    /// pushed or not.
     pub agencies: Vec<AgencyFreshness>,
 }
 

@@ -2,6 +2,8 @@
 
 use super::*;
 
+/// A new plan: the partnership, the financial year and a title. A partnership has at most one
+/// plan per financial year.
 #[derive(InputObject)]
 pub struct CreatePlanInput {
     /// The partnership's slug.
@@ -10,65 +12,93 @@ pub struct CreatePlanInput {
     /// Such as `2015/16`.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub financial_year: String,
+    /// The plan's title, at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
 }
 
+/// A draft plan's new title.
 #[derive(InputObject)]
 pub struct UpdatePlanInput {
+    /// The plan's id; the plan must be a draft (CONFLICT otherwise).
     pub plan_id: ID,
+    /// The new title, at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
 }
 
+/// The sign-off of a draft plan: who signed it off and on which date.
 #[derive(InputObject)]
 pub struct SignOffPlanInput {
+    /// The plan's id; the plan must be a draft (CONFLICT otherwise).
     pub plan_id: ID,
     /// Who signed it off, e.g. "RAG chair and vice chair".
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub signed_off_by: String,
+    /// The date the plan was signed off (YYYY-MM-DD).
     pub signed_off_on: NaiveDate,
 }
 
+/// The ratification of a signed-off plan: the meeting and its date.
 #[derive(InputObject)]
 pub struct RatifyPlanInput {
+    /// The plan's id; the plan must be SIGNED_OFF (CONFLICT otherwise).
     pub plan_id: ID,
     /// The meeting that ratified it, e.g. "RAG".
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub meeting: String,
+    /// The date the plan was ratified (YYYY-MM-DD); it may not be before the plan's
+    /// `signedOffOn` (BAD_USER_INPUT).
     pub ratified_on: NaiveDate,
 }
 
+/// A new priority (theme) of a draft plan.
 #[derive(InputObject)]
 pub struct AddPriorityInput {
+    /// The plan's id; the plan must be a draft (CONFLICT otherwise).
     pub plan_id: ID,
+    /// The priority's position in the plan, 1 to 99 (BAD_USER_INPUT otherwise); a position the
+    /// plan already has is a CONFLICT. The refs of the priority's actions start with it.
     pub position: i32,
+    /// The priority's title, at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
+    /// What the priority covers, at most 2,000 characters; empty when left out.
     #[graphql(default)]
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
 }
 
+/// Changes to a priority of a draft plan; a field left out or null stays as it is.
 #[derive(InputObject)]
 pub struct UpdatePriorityInput {
+    /// The priority's id; its plan must be a draft (CONFLICT otherwise).
     pub priority_id: ID,
+    /// A new position, 1 to 99 (BAD_USER_INPUT otherwise); a position the plan already has is a
+    /// CONFLICT. The refs of the priority's actions are not renumbered.
     pub position: Option<i32>,
+    /// A new title, at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: Option<String>,
+    /// A new description, at most 2,000 characters; an empty string clears it.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: Option<String>,
 }
 
+/// A new action (expected outcome) of a priority. In a draft plan it may be added freely; once
+/// the plan is in force, `addedInQuarter` is required; a closed plan takes none (CONFLICT).
 #[derive(InputObject)]
 pub struct AddActionInput {
+    /// The id of the priority the action belongs to.
     pub priority_id: ID,
     /// Such as `2.3`: unique in the plan.
     #[graphql(name = "ref")]
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub action_ref: String,
+    /// The expected outcome in a line, at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: String,
+    /// A fuller description, at most 2,000 characters; empty when left out.
     #[graphql(default)]
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
@@ -76,10 +106,12 @@ pub struct AddActionInput {
     #[graphql(default)]
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: String,
+    /// The date the outcome is due by (YYYY-MM-DD); none when left out.
     pub target_date: Option<NaiveDate>,
     /// The lead agency's slug; it must belong to the partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: String,
+    /// The lead officer's name, at most 200 characters; empty when left out.
     #[graphql(default)]
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub lead_officer: String,
@@ -88,35 +120,55 @@ pub struct AddActionInput {
     pub added_in_quarter: Option<String>,
 }
 
+/// Changes to an action; a field left out or null stays as it is. In a draft plan every field
+/// may change; once the plan is in force only `leadAgency`, `leadOfficer` and `targetDate` may
+/// (any other is a CONFLICT), and a closed plan takes no changes (CONFLICT).
 #[derive(InputObject)]
 pub struct UpdateActionInput {
+    /// The action's id.
     pub action_id: ID,
     /// The version that was read; a stale version is a CONFLICT and nothing changes.
     pub version: i32,
     /// Move the action to another priority of the same plan (draft only).
     pub priority_id: Option<ID>,
+    /// A new ref (draft only), such as `2.3`: the priority's position, a dot and the outcome's
+    /// number, unique in the plan (CONFLICT when taken). The ref must start with the position
+    /// of the action's priority, the new one when `priorityId` moves it (BAD_USER_INPUT).
     #[graphql(name = "ref")]
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub action_ref: Option<String>,
+    /// A new title (draft only), at most 200 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub title: Option<String>,
+    /// A new description (draft only), at most 2,000 characters; an empty string clears it.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: Option<String>,
+    /// A new SMART measure (draft only), at most 2,000 characters; an empty string clears it.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: Option<String>,
+    /// A new target date (YYYY-MM-DD). A target date cannot be cleared: null leaves it as it is.
     pub target_date: Option<NaiveDate>,
+    /// The slug of a new lead agency; it must belong to the plan's partnership
+    /// (BAD_USER_INPUT otherwise).
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: Option<String>,
+    /// A new lead officer's name, at most 200 characters; an empty string clears it.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub lead_officer: Option<String>,
 }
 
+/// An action's status for one quarter, as its lead officer reports it. The plan must be in
+/// force, signed off or ratified (CONFLICT otherwise); the quarter must be in the plan's
+/// financial year and not before the quarter the action was added in (BAD_USER_INPUT).
 #[derive(InputObject)]
 pub struct RecordProgressInput {
+    /// The action's id. A removed action takes no record for the quarter of its removal or
+    /// later (CONFLICT).
     pub action_id: ID,
     /// Such as `2014/15 Q3` (Q1 is April to June).
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub quarter: String,
+    /// The lead officer's assessment of the action for the quarter.
     pub status: ProgressStatus,
     /// Required for INCOMPLETE.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
@@ -125,19 +177,28 @@ pub struct RecordProgressInput {
     pub percent_complete: Option<i32>,
 }
 
+/// A decision to take an action out of a plan in force (signed off or ratified; CONFLICT
+/// otherwise).
 #[derive(InputObject)]
 pub struct RemoveActionInput {
+    /// The action's id; an action already removed is a CONFLICT.
     pub action_id: ID,
+    /// Why the action is removed, at most 1,000 characters; it must not be blank.
     #[graphql(validator(custom = "crate::graphql::Text(1000)"))]
     pub reason: String,
     /// The body that decided, e.g. RAG.
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub decided_by: String,
+    /// The date of the decision (YYYY-MM-DD): in the plan's financial year and not before the
+    /// quarter the action was added in (BAD_USER_INPUT otherwise). The action counts as REMOVED
+    /// from that date's quarter on.
     pub decided_on: NaiveDate,
     /// The version that was read; when given, a stale version is a CONFLICT.
     pub version: Option<i32>,
 }
 
+/// An action to copy into the partnership's plan for the next financial year. The copy takes the
+/// title, description, measure, lead agency and lead officer, but no target date and no progress.
 #[derive(InputObject)]
 pub struct CarryOverActionInput {
     /// The action in this year's plan.
@@ -246,7 +307,14 @@ pub(super) fn begin_err(e: sea_orm::DbErr) -> AppError {
 #[Object]
 impl PlanMutation {
     /// Starts a plan for a financial year, as draft 1. Coordinators only.
-    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+    async fn create_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "the partnership, the financial year and the title; a partnership not in the caller's token is NOT_FOUND, a second plan for the same year a CONFLICT"
+        )]
+        input: CreatePlanInput,
+    ) -> Result<Plan> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let partnership = p.partnership(&input.partnership)?.id;
@@ -261,7 +329,11 @@ impl PlanMutation {
     }
 
     /// Renames a draft plan. Coordinators only.
-    async fn update_plan(&self, ctx: &Context<'_>, input: UpdatePlanInput) -> Result<Plan> {
+    async fn update_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft plan and its new title")] input: UpdatePlanInput,
+    ) -> Result<Plan> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -274,7 +346,11 @@ impl PlanMutation {
     }
 
     /// Starts the next draft of a draft plan (draft 1 -> draft 2). Coordinators only.
-    async fn new_plan_draft(&self, ctx: &Context<'_>, plan_id: ID) -> Result<Plan> {
+    async fn new_plan_draft(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the id of a draft plan (CONFLICT otherwise)")] plan_id: ID,
+    ) -> Result<Plan> {
         self.lifecycle(
             ctx,
             &plan_id,
@@ -290,7 +366,11 @@ impl PlanMutation {
     }
 
     /// Signs a draft plan off. Coordinators only.
-    async fn sign_off_plan(&self, ctx: &Context<'_>, input: SignOffPlanInput) -> Result<Plan> {
+    async fn sign_off_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft plan, who signed it off and when")] input: SignOffPlanInput,
+    ) -> Result<Plan> {
         let by = rules::required_text(&input.signed_off_by, "signedOffBy")?;
         let detail = format!("signed off by {by} on {}", input.signed_off_on);
         self.lifecycle(
@@ -308,7 +388,12 @@ impl PlanMutation {
     }
 
     /// Records the plan's ratification at a meeting. Coordinators only.
-    async fn ratify_plan(&self, ctx: &Context<'_>, input: RatifyPlanInput) -> Result<Plan> {
+    async fn ratify_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the signed-off plan, the meeting that ratified it and its date")]
+        input: RatifyPlanInput,
+    ) -> Result<Plan> {
         let meeting = rules::required_text(&input.meeting, "meeting")?;
         let detail = format!("ratified at {meeting} on {}", input.ratified_on);
         self.lifecycle(
@@ -326,7 +411,11 @@ impl PlanMutation {
     }
 
     /// Closes a ratified plan at year end; nothing in it changes afterwards. Coordinators only.
-    async fn close_plan(&self, ctx: &Context<'_>, plan_id: ID) -> Result<Plan> {
+    async fn close_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the id of a ratified plan (CONFLICT otherwise)")] plan_id: ID,
+    ) -> Result<Plan> {
         self.lifecycle(
             ctx,
             &plan_id,
@@ -342,7 +431,11 @@ impl PlanMutation {
     }
 
     /// Adds a priority to a draft plan. Coordinators only.
-    async fn add_priority(&self, ctx: &Context<'_>, input: AddPriorityInput) -> Result<Priority> {
+    async fn add_priority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft plan and the new priority")] input: AddPriorityInput,
+    ) -> Result<Priority> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -368,7 +461,7 @@ impl PlanMutation {
     async fn update_priority(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePriorityInput,
+        #[graphql(desc = "the priority and what to change")] input: UpdatePriorityInput,
     ) -> Result<Priority> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
@@ -397,7 +490,14 @@ impl PlanMutation {
     }
 
     /// Deletes a priority with no actions from a draft plan. Coordinators only. Returns its id.
-    async fn delete_priority(&self, ctx: &Context<'_>, priority_id: ID) -> Result<ID> {
+    async fn delete_priority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "the id of a priority of a draft plan; CONFLICT when the plan is not a draft or the priority still has actions"
+        )]
+        priority_id: ID,
+    ) -> Result<ID> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -413,7 +513,11 @@ impl PlanMutation {
 
     /// Adds an action (expected outcome) to a priority. In draft freely; once the plan is in
     /// force, with the quarter it is added in. Coordinators only.
-    async fn add_action(&self, ctx: &Context<'_>, input: AddActionInput) -> Result<Action> {
+    async fn add_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the priority and the new action")] input: AddActionInput,
+    ) -> Result<Action> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -450,7 +554,12 @@ impl PlanMutation {
     /// Edits an action. Pass the version you read: a stale version is a CONFLICT and nothing
     /// changes. In draft every field may change; once the plan is in force only the lead agency,
     /// the lead officer and the target date. Coordinators only.
-    async fn update_action(&self, ctx: &Context<'_>, input: UpdateActionInput) -> Result<Action> {
+    async fn update_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the action, the version that was read and what to change")]
+        input: UpdateActionInput,
+    ) -> Result<Action> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -522,7 +631,14 @@ impl PlanMutation {
 
     /// Deletes an action from a draft plan (one with no progress and not carried over).
     /// Coordinators only. Returns its id. Once a plan is in force, use removeAction.
-    async fn delete_action(&self, ctx: &Context<'_>, action_id: ID) -> Result<ID> {
+    async fn delete_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "the id of an action of a draft plan; CONFLICT when the plan is not a draft, or the action has progress records or was carried over"
+        )]
+        action_id: ID,
+    ) -> Result<ID> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -542,6 +658,7 @@ impl PlanMutation {
     async fn record_progress(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "the action, the quarter and the lead officer's assessment")]
         input: RecordProgressInput,
     ) -> Result<ProgressRecord> {
         let p = principal(ctx)?;
@@ -591,7 +708,11 @@ impl PlanMutation {
     /// Removes an action from the plan by a recorded decision (e.g. of the RAG). The action
     /// stays in the plan and in every report, as REMOVED from the quarter of the decision on.
     /// Coordinators only.
-    async fn remove_action(&self, ctx: &Context<'_>, input: RemoveActionInput) -> Result<Action> {
+    async fn remove_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the action and the decision")] input: RemoveActionInput,
+    ) -> Result<Action> {
         let p = principal(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
@@ -635,6 +756,9 @@ impl PlanMutation {
     async fn carry_over_action(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "the action, a priority of the partnership's plan for the next financial year (BAD_USER_INPUT otherwise) and the copy's ref; a removed action, or one already carried over, is a CONFLICT"
+        )]
         input: CarryOverActionInput,
     ) -> Result<Action> {
         let p = principal(ctx)?;

@@ -42,7 +42,14 @@ impl PlanQuery {
     }
 
     /// One plan with its priorities, actions and progress history.
-    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<crate::graphql::plan_page::PlanOut> {
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "the plan's id; NOT_FOUND when no such plan is in the partnerships of the caller's token"
+        )]
+        id: ID,
+    ) -> Result<crate::graphql::plan_page::PlanOut> {
         use crate::graphql::plan_page::{self, PlanOut};
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
@@ -72,7 +79,14 @@ impl PlanQuery {
     }
 
     /// One action (expected outcome).
-    async fn action(&self, ctx: &Context<'_>, id: ID) -> Result<Action> {
+    async fn action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "the action's id; NOT_FOUND when no such action is in a plan of the partnerships of the caller's token"
+        )]
+        id: ID,
+    ) -> Result<Action> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
         let row = db::plan::action_in_scope(
@@ -91,7 +105,13 @@ impl PlanQuery {
     async fn plan_progress(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "the plan's id; NOT_FOUND when no such plan is in the partnerships of the caller's token"
+        )]
         plan_id: ID,
+        #[graphql(
+            desc = "a quarter of the plan's financial year, such as `2014/15 Q3` (Q1 is April to June); BAD_USER_INPUT when malformed or in another year"
+        )]
         quarter: String,
     ) -> Result<PlanProgress> {
         let p = principal(ctx)?;

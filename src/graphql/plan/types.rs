@@ -6,9 +6,18 @@ use super::*;
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PlanStatus {
+    /// Being written: the title may change, priorities and actions may be added, edited and
+    /// deleted freely, and new drafts may be started. No progress can be recorded yet.
     Draft,
+    /// Signed off (`signedOffBy`, `signedOffOn`) and in force: progress is recorded each quarter
+    /// and actions may be added (with the quarter) or removed, but priorities no longer change,
+    /// and of an action only the lead agency, lead officer and target date may be edited.
     SignedOff,
+    /// Ratified at a meeting (`ratifiedMeeting`, `ratifiedOn`): still in force, under the same
+    /// rules as SIGNED_OFF, until it is closed.
     Ratified,
+    /// Closed at the end of its financial year: nothing in it changes any more, though its
+    /// actions can still be carried over into the next year's plan.
     Closed,
 }
 
@@ -26,9 +35,15 @@ impl From<rules::PlanStatus> for PlanStatus {
 /// A lead officer's assessment of an action for one quarter.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ProgressStatus {
+    /// Work on the action has not begun.
     NotStarted,
+    /// Under way and on target to be completed.
     OnTarget,
+    /// The expected outcome has been achieved.
     Complete,
+    /// Not achieved and not on target to be (for example a reduction target missed); the record
+    /// must say why in `commentary`. An incomplete action may be carried over into the next
+    /// year's plan.
     Incomplete,
 }
 
@@ -58,20 +73,34 @@ impl From<DomainProgress> for ProgressStatus {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ActionStatus {
+    /// No progress recorded by then, or the latest record says NOT_STARTED.
     NotStarted,
+    /// The latest record by then says ON_TARGET: under way and on target to be completed.
     OnTarget,
+    /// The latest record by then says COMPLETE: the expected outcome has been achieved.
     Complete,
+    /// The latest record by then says INCOMPLETE: not achieved and not on target to be, with the
+    /// lead officer's commentary saying why.
     Incomplete,
+    /// Taken out of the plan by a recorded decision (`Action.removal`), from the quarter of the
+    /// decision on. It still counts among the plan's expected outcomes.
     Removed,
 }
 
-/// A step in a plan's life, with who took it and when.
+/// A kind of step in a plan's life; each `PlanEvent` of `Plan.lifecycle` records one, with who
+/// took it and when.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum PlanStep {
+    /// The plan was started (`createPlan`), as draft 1.
     Created,
+    /// A new draft was started (`newPlanDraft`); the event's `draftNumber` is the new draft's.
     NewDraft,
+    /// The plan was signed off (`signOffPlan`); the event's `detail` says by whom and on which
+    /// date.
     SignedOff,
+    /// The plan was ratified (`ratifyPlan`); the event's `detail` names the meeting and the date.
     Ratified,
+    /// The plan was closed at the end of its year (`closePlan`).
     Closed,
 }
 
@@ -80,22 +109,31 @@ pub enum PlanStep {
 #[serde(rename_all = "camelCase")]
 #[graphql(complex)]
 pub struct Plan {
+    /// The plan's id, an opaque string.
     pub id: ID,
     /// The partnership's slug.
     pub partnership: String,
     /// Such as `2014/15` (1 April 2014 to 31 March 2015).
     pub financial_year: String,
+    /// The plan's title; it can be changed only while the plan is a draft.
     pub title: String,
+    /// Where the plan is in its life, which decides what may still change in it.
     pub status: PlanStatus,
     /// The draft number ("draft 1"); goes up with each new draft until sign-off.
     pub draft_number: i32,
     /// Who signed the plan off (e.g. "RAG chair and vice chair").
     pub signed_off_by: Option<String>,
+    /// The date the plan was signed off (YYYY-MM-DD), as given to `signOffPlan`; null until it
+    /// is signed off.
     pub signed_off_on: Option<NaiveDate>,
     /// The meeting that ratified the plan (e.g. "RAG, 20 April 2015").
     pub ratified_meeting: Option<String>,
+    /// The date the plan was ratified (YYYY-MM-DD), as given to `ratifyPlan`; null until it is
+    /// ratified.
     pub ratified_on: Option<NaiveDate>,
+    /// When the plan was closed (an RFC 3339 timestamp in UTC); null until it is closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the plan was created (an RFC 3339 timestamp in UTC).
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     #[serde(skip)]
@@ -159,6 +197,7 @@ impl Plan {
 /// One recorded step of a plan's lifecycle.
 #[derive(SimpleObject, Clone)]
 pub struct PlanEvent {
+    /// What was done.
     pub step: PlanStep,
     /// The draft number at the time of the step.
     pub draft_number: i32,
@@ -166,7 +205,11 @@ pub struct PlanEvent {
     pub by: String,
     /// The agency that took the step.
     pub agency: String,
+    /// For SIGNED_OFF, who signed the plan off and on which date (e.g. "signed off by RAG chair
+    /// and vice chair on 2015-04-01"); for RATIFIED, the meeting and the date (e.g. "ratified at
+    /// RAG on 2015-04-20"); null for the other steps.
     pub detail: Option<String>,
+    /// When the step was taken (an RFC 3339 timestamp in UTC).
     pub at: DateTime<Utc>,
 }
 
@@ -200,10 +243,13 @@ impl TryFrom<PlanEventRow> for PlanEvent {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Priority {
+    /// The priority's id, an opaque string.
     pub id: ID,
     /// 1-based position in the plan; actions of priority 2 are numbered 2.1, 2.2, ...
     pub position: i32,
+    /// The priority's title, such as "Domestic abuse".
     pub title: String,
+    /// What the priority covers; an empty string when none was given.
     pub description: String,
     #[graphql(skip)]
     pub uuid: Uuid,
@@ -235,6 +281,7 @@ impl Priority {
         Ok(rows.into_iter().map(Action::from).collect())
     }
 
+    /// The plan the priority belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         load_plan(ctx, self.plan_uuid).await
     }
@@ -243,14 +290,17 @@ impl Priority {
 /// A decision to take an action out of the plan.
 #[derive(SimpleObject, Clone)]
 pub struct ActionRemoval {
+    /// Why the action was taken out of the plan, as recorded with the decision.
     pub reason: String,
     /// The body that decided, e.g. RAG.
     pub decided_by: String,
+    /// The date of the decision (YYYY-MM-DD); `fromQuarter` is the quarter it falls in.
     pub decided_on: NaiveDate,
     /// The action counts as REMOVED from this quarter on.
     pub from_quarter: String,
     /// The token subject that recorded the decision.
     pub recorded_by: String,
+    /// When the decision was recorded in csphub (an RFC 3339 timestamp in UTC).
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -258,20 +308,27 @@ pub struct ActionRemoval {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Action {
+    /// The action's id, an opaque string.
     pub id: ID,
     /// Such as `2.2`: unique in the plan.
     #[graphql(name = "ref")]
     pub action_ref: String,
+    /// The expected outcome, in a line.
     pub title: String,
+    /// A fuller description of the action; an empty string when none was given.
     pub description: String,
     /// The SMART measure of success.
     pub measure: String,
+    /// The date the outcome is due by (YYYY-MM-DD); null when none is set.
     pub target_date: Option<NaiveDate>,
+    /// The lead officer's name, as free text: the person in the lead agency who reports the
+    /// action's progress each quarter. An empty string when none was given.
     pub lead_officer: String,
     /// The quarter the action was added in; null when it was in the plan from the start.
     pub added_in_quarter: Option<String>,
     /// Pass this back with an edit; an edit of a stale version is a CONFLICT.
     pub version: i32,
+    /// The decision that took the action out of the plan; null unless it has been removed.
     pub removal: Option<ActionRemoval>,
     #[graphql(skip)]
     pub row: ActionRow,
@@ -318,7 +375,9 @@ impl From<ActionRow> for Action {
 /// An agency, as named on an action.
 #[derive(SimpleObject, Clone)]
 pub struct Agency {
+    /// The agency's slug, such as `herts-police`.
     pub slug: String,
+    /// The agency's name.
     pub name: String,
     /// police, fire, council, pcc or other
     pub kind: String,
@@ -339,6 +398,7 @@ impl Action {
         })
     }
 
+    /// The priority (theme) the action belongs to.
     async fn priority(&self, ctx: &Context<'_>) -> Result<Priority> {
         let row = loader(ctx)?
             .load_one(PriorityById(self.row.priority_id))
@@ -347,6 +407,7 @@ impl Action {
         Ok(row.into())
     }
 
+    /// The plan the action belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         load_plan(ctx, self.row.plan_id).await
     }
@@ -369,6 +430,9 @@ impl Action {
     async fn status(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "a financial quarter such as `2014/15 Q3` (Q1 is April to June; BAD_USER_INPUT when malformed); the answer is null when the action was added after it. Omit it for the status now, which is never null"
+        )]
         quarter: Option<String>,
     ) -> Result<Option<ActionStatus>> {
         let quarter: Option<Quarter> = quarter.map(|q| q.parse()).transpose()?;
@@ -458,11 +522,18 @@ pub(crate) fn parse_quarter_opt(q: Option<&str>) -> Result<Option<Quarter>, AppE
 /// the same quarter that supersedes the old one.
 #[derive(SimpleObject, Clone)]
 pub struct ProgressRecord {
+    /// The record's id, an opaque string.
     pub id: ID,
+    /// The id of the action the record is about.
     pub action_id: ID,
+    /// The financial quarter the record is for, such as `2014/15 Q3` (Q1 is April to June).
     pub quarter: String,
+    /// The lead officer's assessment of the action for the quarter.
     pub status: ProgressStatus,
+    /// What the lead officer said about the action's progress; always present for INCOMPLETE,
+    /// otherwise null when nothing was said.
     pub commentary: Option<String>,
+    /// How far the action has got, as a whole percentage from 0 to 100; null when not given.
     pub percent_complete: Option<i32>,
     /// The record this one corrects, if any.
     pub supersedes: Option<ID>,
@@ -472,6 +543,7 @@ pub struct ProgressRecord {
     pub recorded_by: String,
     /// The agency that recorded it.
     pub recorded_by_agency: String,
+    /// When the record was made (an RFC 3339 timestamp in UTC).
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -499,16 +571,29 @@ impl TryFrom<ProgressRow> for ProgressRecord {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCounts {
+    /// The expected outcomes (actions) counted at the quarter's end: every action except those
+    /// added in a later quarter, removed ones included. `complete`, `onTarget`, `incomplete`,
+    /// `removed` and `notStarted` add up to it.
     pub expected: i32,
+    /// Actions COMPLETE at the quarter's end.
     pub complete: i32,
+    /// Actions ON_TARGET at the quarter's end.
     pub on_target: i32,
+    /// Actions INCOMPLETE at the quarter's end.
     pub incomplete: i32,
+    /// Actions REMOVED from the plan by the quarter's end.
     pub removed: i32,
+    /// Actions NOT_STARTED at the quarter's end, including those with no progress recorded.
     pub not_started: i32,
+    /// `complete` as a percentage of `expected`, to one decimal place; 0 when `expected` is 0.
     pub complete_percent: f64,
+    /// `onTarget` as a percentage of `expected`, to one decimal place; 0 when `expected` is 0.
     pub on_target_percent: f64,
+    /// `incomplete` as a percentage of `expected`, to one decimal place; 0 when `expected` is 0.
     pub incomplete_percent: f64,
+    /// `removed` as a percentage of `expected`, to one decimal place; 0 when `expected` is 0.
     pub removed_percent: f64,
+    /// `notStarted` as a percentage of `expected`, to one decimal place; 0 when `expected` is 0.
     pub not_started_percent: f64,
 }
 
@@ -538,9 +623,13 @@ impl From<Counts> for StatusCounts {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityProgress {
+    /// The priority's id.
     pub priority_id: ID,
+    /// The priority's position in the plan (1 for the first).
     pub position: i32,
+    /// The priority's title.
     pub title: String,
+    /// The priority's actions counted by their status at the quarter's end.
     pub counts: StatusCounts,
 }
 
@@ -548,14 +637,21 @@ pub struct PriorityProgress {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovedAction {
+    /// The action's id.
     pub action_id: ID,
+    /// The action's ref, such as `2.2`.
     #[graphql(name = "ref")]
     #[serde(rename = "ref")]
     pub action_ref: String,
+    /// The action's title.
     pub title: String,
+    /// The position of the action's priority in the plan.
     pub priority_position: i32,
+    /// Why the action was removed, as recorded with the decision.
     pub reason: String,
+    /// The body that decided, e.g. RAG.
     pub decided_by: String,
+    /// The date of the decision (YYYY-MM-DD).
     pub decided_on: NaiveDate,
 }
 
@@ -563,12 +659,18 @@ pub struct RemovedAction {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IncompleteAction {
+    /// The action's id.
     pub action_id: ID,
+    /// The action's ref, such as `5.4`.
     #[graphql(name = "ref")]
     #[serde(rename = "ref")]
     pub action_ref: String,
+    /// The action's title.
     pub title: String,
+    /// The position of the action's priority in the plan.
     pub priority_position: i32,
+    /// The lead officer's commentary on the record the status comes from, saying why the
+    /// action is incomplete.
     pub commentary: String,
     /// The quarter of the record the status comes from.
     pub recorded_for_quarter: String,
@@ -579,12 +681,19 @@ pub struct IncompleteAction {
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanProgress {
+    /// The plan reported on, as it stands now (its status and title today, not at the
+    /// quarter's end).
     pub plan: Plan,
+    /// The quarter reported on, such as `2014/15 Q3`.
     pub quarter: String,
     /// The last day of the quarter.
     pub as_at: NaiveDate,
+    /// The counts for the whole plan: the sum of the priorities' rows.
     pub total: StatusCounts,
+    /// One row per priority, in position order, priorities without actions included.
     pub priorities: Vec<PriorityProgress>,
+    /// The actions counted as REMOVED at the quarter's end, in ref order.
     pub removed_actions: Vec<RemovedAction>,
+    /// The actions counted as INCOMPLETE at the quarter's end, in ref order.
     pub incomplete_actions: Vec<IncompleteAction>,
 }
