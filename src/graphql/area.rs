@@ -1,7 +1,7 @@
 //! Areas (wards, neighbourhoods) and the vocabularies incidents are recorded in.
 
+use crate::graphql::scalar::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::NaiveDate;
 
 use super::{parse_id, principal};
 use crate::auth::policy::{Operation, authorize};
@@ -136,9 +136,9 @@ pub struct VocabularyTerm {
     /// The first day the term is in force. A code can appear more than once, with a different
     /// label for each run of days (such as `violent-crime`, "Violence and sexual offences" from
     /// 1 May 2013).
-    pub valid_from: NaiveDate,
+    pub valid_from: crate::graphql::scalar::Date,
     /// Null while the term is in force.
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<crate::graphql::scalar::Date>,
     /// Other names the term goes by, such as data.police.uk's file spellings ("Offender given
     /// penalty notice") and labels earlier releases used ("Offender cautioned"). A record still
     /// sends the code.
@@ -151,8 +151,8 @@ impl From<Term> for VocabularyTerm {
             vocabulary: t.vocabulary.into(),
             code: t.code,
             label: t.label,
-            valid_from: t.from,
-            valid_to: t.to,
+            valid_from: Date(t.from),
+            valid_to: t.to.map(Into::into),
             aliases: t.aliases,
         }
     }
@@ -256,11 +256,16 @@ impl AreaQuery {
         #[graphql(
             desc = "Only the terms in force on this day (YYYY-MM-DD); every term, past ones included, when omitted."
         )]
-        on: Option<NaiveDate>,
+        on: Option<super::scalar::Date>,
     ) -> Result<Vec<VocabularyTerm>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
-        let terms = db::vocabulary::terms(super::db(ctx)?, vocabulary.map(Into::into), on).await?;
+        let terms = db::vocabulary::terms(
+            super::db(ctx)?,
+            vocabulary.map(Into::into),
+            on.map(Into::into),
+        )
+        .await?;
         Ok(terms.into_iter().map(VocabularyTerm::from).collect())
     }
 }

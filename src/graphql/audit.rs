@@ -3,8 +3,8 @@
 //! reads them, nobody else. Other entries: an agency's users read their own agency's,
 //! coordinators their partnership's. The PCC reads none. Reading the log is itself recorded.
 
+use crate::graphql::scalar::Timestamp;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::page::{PageInfo, decode_seq_cursor, encode_seq_cursor};
@@ -19,7 +19,7 @@ pub struct AuditEntry {
     /// The entry's id.
     pub id: ID,
     /// When the entry was written (RFC 3339, UTC).
-    pub at: DateTime<Utc>,
+    pub at: crate::graphql::scalar::Timestamp,
     /// Who acted: the token's `sub`.
     pub sub: String,
     /// The slug of the agency that acted; null for an entry of a maintenance command (retention,
@@ -44,7 +44,7 @@ impl From<LogRow> for AuditEntry {
     fn from(r: LogRow) -> Self {
         AuditEntry {
             id: ID(r.id.to_string()),
-            at: r.at,
+            at: Timestamp(r.at),
             sub: r.sub,
             agency: r.agency,
             partnership: r.partnership,
@@ -86,9 +86,9 @@ pub struct AuditFilterInput {
     #[graphql(validator(custom = "Text(100)"))]
     pub record_id: Option<String>,
     /// From this moment (inclusive).
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<crate::graphql::scalar::Timestamp>,
     /// Up to this moment (exclusive).
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<crate::graphql::scalar::Timestamp>,
 }
 
 #[derive(Default)]
@@ -132,8 +132,8 @@ impl AuditQuery {
             action: filter.action.clone(),
             sub: filter.sub.clone(),
             record_id: filter.record_id.clone(),
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(Into::into),
+            to: filter.to.map(Into::into),
         };
         let conn = super::db(ctx)?;
         let count = ctx.look_ahead().field("totalCount").exists();

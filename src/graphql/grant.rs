@@ -1,9 +1,10 @@
 //! Grants (awards, the actions they fund, spend against them) and resident survey results.
 
+use crate::graphql::scalar::{Date, Timestamp};
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::plan::{ActionStatus, parse_quarter_opt};
@@ -35,7 +36,7 @@ pub struct SurveyResult {
     /// The token subject (`sub`) that last recorded or corrected the result.
     pub recorded_by: String,
     /// When the result was last recorded or corrected: RFC 3339, in UTC.
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 pub(crate) fn survey(slug: &str, r: db::grant::SurveyRow) -> SurveyResult {
@@ -48,7 +49,7 @@ pub(crate) fn survey(slug: &str, r: db::grant::SurveyRow) -> SurveyResult {
         percentage: r.percentage,
         sample_size: r.sample_size,
         recorded_by: r.recorded_by_sub,
-        recorded_at: r.recorded_at,
+        recorded_at: Timestamp(r.recorded_at),
     }
 }
 
@@ -61,13 +62,13 @@ pub struct GrantSpend {
     /// The amount spent, in pence (GBP 1,250.50 is 125050).
     pub amount_pence: i64,
     /// The day the money was spent (YYYY-MM-DD).
-    pub spent_on: NaiveDate,
+    pub spent_on: crate::graphql::scalar::Date,
     /// What the money was spent on.
     pub description: String,
     /// The token subject (`sub`) that recorded the spend.
     pub recorded_by: String,
     /// When the spend was recorded: RFC 3339, in UTC.
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 /// An action a grant funds, with its status (at the report's date, or its latest).
@@ -104,7 +105,7 @@ pub struct Grant {
     /// What the grant is for.
     pub purpose: String,
     /// The day the grant was awarded (YYYY-MM-DD).
-    pub awarded_on: NaiveDate,
+    pub awarded_on: crate::graphql::scalar::Date,
     /// The sum of the spend recorded.
     pub spent_pence: i64,
     /// `amountPence - spentPence`, in pence: what may still be spent; never below 0.
@@ -116,7 +117,7 @@ pub struct Grant {
     /// The token subject (`sub`) that recorded the award.
     pub recorded_by: String,
     /// When the award was recorded: RFC 3339, in UTC.
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 /// A resident survey's result for one question. Recording the same survey, year and question
@@ -155,7 +156,7 @@ pub struct RecordGrantInput {
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub purpose: String,
     /// The day of the award (YYYY-MM-DD), from 1990-01-01 to 366 days after today.
-    pub awarded_on: NaiveDate,
+    pub awarded_on: crate::graphql::scalar::Date,
     /// The actions of the partnership's plans the grant funds.
     #[graphql(default, validator(max_items = 100))]
     pub action_ids: Vec<ID>,
@@ -170,7 +171,7 @@ pub struct RecordGrantSpendInput {
     /// `remainingPence` (CONFLICT when more).
     pub amount_pence: i64,
     /// The day the money was spent (YYYY-MM-DD), from 1990-01-01 to 366 days after today.
-    pub spent_on: NaiveDate,
+    pub spent_on: crate::graphql::scalar::Date,
     /// What the money was spent on: up to 2,000 characters, not blank.
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub description: String,
@@ -220,10 +221,10 @@ pub(crate) async fn grants_of(
         spend.entry(s.grant_id).or_default().push(GrantSpend {
             id: ID(s.id.to_string()),
             amount_pence: s.amount_pence,
-            spent_on: s.spent_on,
+            spent_on: Date(s.spent_on),
             description: s.description,
             recorded_by: s.recorded_by_sub,
-            recorded_at: s.recorded_at,
+            recorded_at: Timestamp(s.recorded_at),
         });
     }
     let q = quarter.map(|q| q.to_string());
@@ -246,13 +247,13 @@ pub(crate) async fn grants_of(
             funder: g.funder,
             amount_pence: g.amount_pence,
             purpose: g.purpose,
-            awarded_on: g.awarded_on,
+            awarded_on: Date(g.awarded_on),
             spent_pence: g.spent_pence,
             remaining_pence: g.amount_pence - g.spent_pence,
             spend: spend.remove(&g.id).unwrap_or_default(),
             funded_actions: funded.remove(&g.id).unwrap_or_default(),
             recorded_by: g.recorded_by_sub,
-            recorded_at: g.recorded_at,
+            recorded_at: Timestamp(g.recorded_at),
         })
         .collect())
 }
@@ -401,7 +402,7 @@ impl GrantMutation {
         let target = p.partnership_or_only(input.partnership.as_deref())?;
         authorize(p, Operation::ManageGrants)?;
         check_amount(input.amount_pence)?;
-        check_day(input.awarded_on, "awardedOn")?;
+        check_day(*input.awarded_on, "awardedOn")?;
         let purpose = crate::domain::plan::required_text(&input.purpose, "purpose")?;
         let actions = input
             .action_ids
@@ -418,7 +419,7 @@ impl GrantMutation {
             p.agency_id,
             input.amount_pence,
             &purpose,
-            input.awarded_on,
+            *input.awarded_on,
             &unique,
             &p.sub,
         )
@@ -447,7 +448,7 @@ impl GrantMutation {
                 .await?;
         authorize(p, Operation::ManageGrants)?;
         check_amount(input.amount_pence)?;
-        check_day(input.spent_on, "spentOn")?;
+        check_day(*input.spent_on, "spentOn")?;
         let description = crate::domain::plan::required_text(&input.description, "description")?;
         let left = grant.amount_pence - grant.spent_pence;
         if input.amount_pence > left {
@@ -461,7 +462,7 @@ impl GrantMutation {
             conn,
             &grant,
             input.amount_pence,
-            input.spent_on,
+            *input.spent_on,
             &description,
             &p.sub,
         )

@@ -1,5 +1,6 @@
 //! Indicators, populations and the strategic assessment.
 
+use crate::graphql::scalar::{Date, Timestamp};
 use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -142,7 +143,7 @@ pub struct IndicatorValue {
     /// The token subject (`sub`) that last recorded or corrected the figure.
     pub recorded_by: String,
     /// When the figure was last recorded or corrected: RFC 3339, in UTC.
-    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 /// A partnership's mid-year population estimate for a year.
@@ -159,7 +160,7 @@ pub struct Population {
     /// The token subject (`sub`) that last recorded or corrected the estimate.
     pub recorded_by: String,
     /// When the estimate was last recorded or corrected: RFC 3339, in UTC.
-    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 fn population(slug: &str, r: db::indicator::PopulationRow) -> Population {
@@ -169,7 +170,7 @@ fn population(slug: &str, r: db::indicator::PopulationRow) -> Population {
         population: r.population,
         source: r.source,
         recorded_by: r.recorded_by_sub,
-        recorded_at: r.recorded_at,
+        recorded_at: Timestamp(r.recorded_at),
     }
 }
 
@@ -307,10 +308,10 @@ pub struct RecordIndicatorValueInput {
     pub partnership: Option<String>,
     /// The period's first day (YYYY-MM-DD). Assessments and reports use a figure only when its
     /// period is exactly their window: record a quarter as its first to its last day.
-    pub from: NaiveDate,
+    pub from: crate::graphql::scalar::Date,
     /// The period's last day, included: not before `from`, at most ten years after it, and
     /// between 1990 and 2200 (BAD_USER_INPUT otherwise).
-    pub to: NaiveDate,
+    pub to: crate::graphql::scalar::Date,
     /// The figure: a whole number, 0 or more.
     pub value: i64,
     /// Where the figure comes from, such as "Public Health England, hospital admissions".
@@ -496,18 +497,18 @@ impl IndicatorQuery {
             desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
         )]
         partnership: Option<String>,
-        #[graphql(desc = "The window's first day (YYYY-MM-DD).")] from: NaiveDate,
+        #[graphql(desc = "The window's first day (YYYY-MM-DD).")] from: super::scalar::Date,
         #[graphql(
             desc = "The window's last day, included: not before `from`, at most ten years after it, between 1990 and 2200. For the PCC the window must be exactly one month, quarter, half or financial year. BAD_USER_INPUT otherwise."
         )]
-        to: NaiveDate,
+        to: super::scalar::Date,
     ) -> Result<StrategicAssessment> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadAssessment)?;
         let conn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
-        Ok(assessment_for(conn, target, from, to, exact_statistics(p)).await?)
+        Ok(assessment_for(conn, target, from.0, to.0, exact_statistics(p)).await?)
     }
 }
 
@@ -546,13 +547,13 @@ fn value(slug: &str, v: db::indicator::ValueRow) -> IndicatorValue {
         indicator_id: ID(v.indicator_id.to_string()),
         partnership: slug.to_owned(),
         period: PeriodRange {
-            from: v.period_from,
-            to: v.period_to,
+            from: Date(v.period_from),
+            to: Date(v.period_to),
         },
         value: v.value,
         source: v.source,
         recorded_by: v.recorded_by_sub,
-        recorded_at: v.recorded_at,
+        recorded_at: Timestamp(v.recorded_at),
     }
 }
 
@@ -833,7 +834,7 @@ impl IndicatorMutation {
             ))
             .into());
         }
-        check_window(input.from, input.to)?;
+        check_window(*input.from, input.to.into())?;
         if input.value < 0 {
             return Err(AppError::BadUserInput("value must not be negative".to_owned()).into());
         }
@@ -842,8 +843,8 @@ impl IndicatorMutation {
             conn,
             indicator.id,
             target.id,
-            input.from,
-            input.to,
+            *input.from,
+            input.to.into(),
             input.value,
             &source,
             &p.sub,

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod incident;
 pub mod indicator;
 pub mod page;
+pub mod scalar;
 
 pub(crate) use page::{list_cost, page_size};
 pub mod partnership;

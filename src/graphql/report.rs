@@ -1,5 +1,6 @@
 //! Reports computed from the records: the RAG's quarterly update.
 
+use crate::graphql::scalar::Date;
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -56,7 +57,7 @@ pub struct OverdueAction {
     /// The 1-based position in the plan of the action's priority.
     pub priority_position: i32,
     /// The action's target date (YYYY-MM-DD), before the quarter's last day.
-    pub target_date: NaiveDate,
+    pub target_date: crate::graphql::scalar::Date,
     /// Its status at the quarter's end: NOT_STARTED, ON_TARGET or INCOMPLETE.
     pub status: ActionStatus,
     /// The lead agency's slug.
@@ -388,7 +389,7 @@ pub(crate) async fn build_rag(
                     action_ref: row.action_ref.clone(),
                     title: row.title.clone(),
                     priority_position,
-                    target_date: target,
+                    target_date: Date(target),
                     status: to,
                     lead_agency: row.lead_agency.clone(),
                 });
@@ -426,10 +427,13 @@ pub(crate) async fn build_rag(
             previous_quarter: previous_quarter.map(|q| q.to_string()),
             changes,
             past_target,
-            period: PeriodRange { from, to },
+            period: PeriodRange {
+                from: Date(from),
+                to: Date(to),
+            },
             compared_with: PeriodRange {
-                from: cfrom,
-                to: cto,
+                from: Date(cfrom),
+                to: Date(cto),
             },
             indicators,
             suppression_applied: !exact,
@@ -687,7 +691,10 @@ pub(crate) async fn build_pcc(
             partnership: target.slug.clone(),
             financial_year: year.to_string(),
             half,
-            period: PeriodRange { from, to },
+            period: PeriodRange {
+                from: Date(from),
+                to: Date(to),
+            },
             progress,
             indicators,
             grants,

@@ -1,8 +1,9 @@
 //! Submitting a report freezes it: exactly what was sent is kept (content, who, when, a content
 //! hash), and `reportDrift` shows what would differ if it were produced again today.
 
+use crate::graphql::scalar::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::page::{PageInfo, decode_cursor, encode_cursor};
@@ -57,10 +58,10 @@ pub struct SubmitReportInput {
     /// PCC_REPORT: the half of the financial year.
     pub half: Option<Half>,
     /// STRATEGIC_ASSESSMENT: the window's first day (YYYY-MM-DD).
-    pub from: Option<NaiveDate>,
+    pub from: Option<crate::graphql::scalar::Date>,
     /// STRATEGIC_ASSESSMENT: the window's last day, included; not before `from` and at most ten
     /// years after it.
-    pub to: Option<NaiveDate>,
+    pub to: Option<crate::graphql::scalar::Date>,
     /// Such as "RAG meeting, 20 April 2015".
     #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
     pub note: String,
@@ -89,7 +90,7 @@ pub struct ReportSubmission {
     /// The slug of the submitter's agency.
     pub submitted_by_agency: String,
     /// When it was submitted: RFC 3339, in UTC.
-    pub submitted_at: DateTime<Utc>,
+    pub submitted_at: crate::graphql::scalar::Timestamp,
 }
 
 /// A page of submissions, newest first.
@@ -144,7 +145,7 @@ fn submission(slug: &str, r: db::submission::SubmissionRow) -> ReportSubmission 
         note: r.note,
         submitted_by: r.submitted_by_sub,
         submitted_by_agency: r.submitted_by_agency,
-        submitted_at: r.submitted_at,
+        submitted_at: Timestamp(r.submitted_at),
     }
 }
 

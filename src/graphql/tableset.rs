@@ -1,6 +1,7 @@
 //! The PCC's statistics: every figure is a cell of the partnership's protected table set for
 //! the financial year (`domain::tableset`), so no two answers can be set against each other.
 
+use crate::graphql::scalar::Date;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -269,7 +270,10 @@ pub async fn pcc_stats(
             table_set(conn, partnership, year).await?
         };
         let (from, to) = unit.days(year);
-        compared = Some(super::incident::PeriodRange { from, to });
+        compared = Some(super::incident::PeriodRange {
+            from: Date(from),
+            to: Date(to),
+        });
         previous = Some((
             figures(&other, &ask, unit),
             other.get(&Cell {
@@ -330,7 +334,10 @@ pub async fn pcc_stats(
     let total = row(Some(total_now), previous.as_ref().map(|p| p.1));
     let (from, to) = ask.unit.days(ask.year);
     Ok(IncidentStats {
-        period: super::incident::PeriodRange { from, to },
+        period: super::incident::PeriodRange {
+            from: Date(from),
+            to: Date(to),
+        },
         compared_with: compared,
         rows,
         total,

@@ -364,8 +364,8 @@ impl ExportParams {
             financial_year: self.financial_year.clone(),
             quarter: self.quarter.clone(),
             month: self.month.clone(),
-            from: self.from,
-            to: self.to,
+            from: self.from.map(Into::into),
+            to: self.to.map(Into::into),
         };
         let any_period = period.financial_year.is_some()
             || period.quarter.is_some()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
 # csphub's custom scalars: dates, instants and JSON.
-schemathesis.graphql.scalar("NaiveDate", st.dates().map(lambda d: nodes.String(d.isoformat())))
+schemathesis.graphql.scalar("Date", st.dates().map(lambda d: nodes.String(d.isoformat())))
 schemathesis.graphql.scalar(
     "DateTime", st.datetimes().map(lambda d: nodes.String(d.isoformat() + "Z"))
 )

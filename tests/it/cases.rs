@@ -1176,7 +1176,7 @@ async fn the_case_review_threshold_is_three_reports_within_six_months() {
 async fn ids_for(app: &TestApp, day: &str) -> String {
     let r = app
         .gql(
-            "query($d: NaiveDate!) { incidents(first: 100, filter: {categories: [\"anti-social-behaviour\"], period: {from: $d, to: $d}}) { nodes { id externalRef } } }",
+            "query($d: Date!) { incidents(first: 100, filter: {categories: [\"anti-social-behaviour\"], period: {from: $d, to: $d}}) { nodes { id externalRef } } }",
             json!({"d": day}),
             Some(&app.police()),
         )

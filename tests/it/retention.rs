@@ -85,7 +85,7 @@ async fn setup(app: &TestApp) -> (String, String, String) {
     for (id, on) in [(&ids[0], "2016-01-31"), (&ids[2], "2019-06-30")] {
         let r = app
             .gql(
-                "mutation($c: ID!, $on: NaiveDate!) { closeCase(input: {caseId: $c, version: 1, outcome: \"behaviour-stopped\", closedOn: $on}) { reviewOn } }",
+                "mutation($c: ID!, $on: Date!) { closeCase(input: {caseId: $c, version: 1, outcome: \"behaviour-stopped\", closedOn: $on}) { reviewOn } }",
                 json!({"c": id, "on": on}),
                 Some(&police),
             )

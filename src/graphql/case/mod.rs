@@ -18,7 +18,7 @@ pub use types::*;
 pub use work::*;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -40,15 +40,15 @@ fn today_in_london() -> NaiveDate {
 }
 
 /// Dates of casework: from 1900 (dates of birth) to ten years ahead (planned end dates).
-fn check_dates<'a>(
-    dates: impl IntoIterator<Item = (&'a str, Option<NaiveDate>)>,
+fn check_dates<'a, D: Into<NaiveDate>>(
+    dates: impl IntoIterator<Item = (&'a str, Option<D>)>,
 ) -> Result<(), AppError> {
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let latest = today_in_london()
         .checked_add_months(chrono::Months::new(120))
         .unwrap_or(NaiveDate::MAX);
     for (name, date) in dates {
-        if let Some(d) = date
+        if let Some(d) = date.map(Into::into)
             && !(earliest..=latest).contains(&d)
         {
             return Err(AppError::BadUserInput(format!(

@@ -21,7 +21,7 @@ pub struct OpenCaseInput {
     /// An area code of the partnership.
     pub area: Option<String>,
     /// Defaults to today.
-    pub opened_on: Option<NaiveDate>,
+    pub opened_on: Option<crate::graphql::scalar::Date>,
     /// Domestic abuse: the DASH score, 0 to 24. The case's risk level may not be below what it
     /// implies.
     pub dash_score: Option<i32>,
@@ -51,7 +51,7 @@ pub struct PersonInput {
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD), not before 1900-01-01; leave out when not known. With
     /// it, `addSubject` looks for likely duplicates.
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<crate::graphql::scalar::Date>,
     /// Their address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
@@ -63,7 +63,7 @@ pub struct PersonInput {
     pub consent: Consent,
     /// When consent was given or refused: required with GIVEN or REFUSED, refused with
     /// NOT_ASKED.
-    pub consent_on: Option<NaiveDate>,
+    pub consent_on: Option<crate::graphql::scalar::Date>,
 }
 
 /// The subject added, with people the caller can already see who may be the same person (the
@@ -168,7 +168,9 @@ impl CaseMutation {
                 lead_officer: input.lead_officer.trim().to_owned(),
                 risk_level: input.risk_level.as_str(),
                 area_code: input.area.clone(),
-                opened_on: input.opened_on.unwrap_or_else(today_in_london),
+                opened_on: input
+                    .opened_on
+                    .map_or_else(today_in_london, NaiveDate::from),
                 dash_score: input.dash_score,
             },
         )
@@ -414,11 +416,11 @@ impl CaseMutation {
                     case.partnership_id,
                     &db::case::NewPerson {
                         full_name: full_name.clone(),
-                        date_of_birth: person.date_of_birth,
+                        date_of_birth: person.date_of_birth.map(Into::into),
                         address: person.address.clone(),
                         contact: person.contact.clone(),
                         consent: person.consent.as_str(),
-                        consent_on: person.consent_on,
+                        consent_on: person.consent_on.map(Into::into),
                     },
                 )
                 .await?;
@@ -429,7 +431,7 @@ impl CaseMutation {
                             p,
                             case.partnership_id,
                             &full_name,
-                            dob,
+                            *dob,
                             id,
                         )
                         .await?

@@ -152,7 +152,7 @@ impl CaseQuery {
         #[graphql(
             desc = "Only people born on this day (YYYY-MM-DD); people with no date of birth recorded are then left out."
         )]
-        date_of_birth: Option<NaiveDate>,
+        date_of_birth: Option<super::super::scalar::Date>,
         #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
     ) -> Result<Vec<PersonMatch>> {
         let p = caseworker(ctx)?;
@@ -167,7 +167,15 @@ impl CaseQuery {
         }
         let limit = page_size(Some(first.unwrap_or(20)))?;
         let conn = crate::graphql::db(ctx)?;
-        let found = db::case::search_people(conn, p, scope.id, name, date_of_birth, limit).await?;
+        let found = db::case::search_people(
+            conn,
+            p,
+            scope.id,
+            name,
+            date_of_birth.map(Into::into),
+            limit,
+        )
+        .await?;
         crate::graphql::audit_read(
             ctx,
             p,

@@ -1,6 +1,7 @@
 //! The case's GraphQL types: enums, objects, connections, and the fields of `Case`.
 
 use super::*;
+use crate::graphql::scalar::{Date, Timestamp};
 
 /// The kind of a case. It sets the prefix of the case's reference: ASB, DA, HATE, VUL or OTH.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -209,15 +210,15 @@ pub struct Case {
     /// The code of the partnership's area the case concerns; null when none was given.
     pub area: Option<String>,
     /// The day the case was opened (YYYY-MM-DD); it may be earlier than `createdAt`.
-    pub opened_on: NaiveDate,
+    pub opened_on: crate::graphql::scalar::Date,
     /// Dates the case was discussed at the Operational Delivery Group.
-    pub odg_dates: Vec<NaiveDate>,
+    pub odg_dates: Vec<crate::graphql::scalar::Date>,
     /// The latest DASH risk assessment; null when none is recorded (only DOMESTIC_ABUSE cases
     /// have one).
     pub dash: Option<Dash>,
     /// The day the case was referred to the MARAC (Multi-Agency Risk Assessment Conference);
     /// null when no referral is recorded.
-    pub marac_referred_on: Option<NaiveDate>,
+    pub marac_referred_on: Option<crate::graphql::scalar::Date>,
     /// What the MARAC decided, up to 2,000 characters; null until recorded.
     pub marac_outcome: Option<String>,
     /// HIGH risk and no MARAC referral recorded.
@@ -225,11 +226,11 @@ pub struct Case {
     /// A CASE_OUTCOME code, when closed.
     pub outcome: Option<String>,
     /// The day the case was closed (YYYY-MM-DD); null while it is open.
-    pub closed_on: Option<NaiveDate>,
+    pub closed_on: Option<crate::graphql::scalar::Date>,
     /// When a closed case is due for retention review.
-    pub review_on: Option<NaiveDate>,
+    pub review_on: Option<crate::graphql::scalar::Date>,
     /// When the case was recorded in csphub (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::graphql::scalar::Timestamp,
     /// The case's version: pass it to `updateCase`, `recordDash`, `closeCase` and `reopenCase`,
     /// each of which raises it by one.
     pub version: i32,
@@ -276,16 +277,16 @@ impl TryFrom<CaseRow> for Case {
             lead_officer: r.lead_officer.clone(),
             risk_level,
             area: r.area_code.clone(),
-            opened_on: r.opened_on,
-            odg_dates,
+            opened_on: Date(r.opened_on),
+            odg_dates: odg_dates.into_iter().map(Into::into).collect(),
             dash,
-            marac_referred_on: r.marac_referred_on,
+            marac_referred_on: r.marac_referred_on.map(Into::into),
             marac_outcome: r.marac_outcome.clone(),
             marac_referral_missing: risk_level == RiskLevel::High && r.marac_referred_on.is_none(),
             outcome: r.outcome.clone(),
-            closed_on: r.closed_on,
-            review_on: r.review_on,
-            created_at: r.created_at,
+            closed_on: r.closed_on.map(Into::into),
+            review_on: r.review_on.map(Into::into),
+            created_at: Timestamp(r.created_at),
             version: r.version,
             row: r,
         })
@@ -302,7 +303,7 @@ pub struct Subject {
     /// Their full name, up to 200 characters.
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD); null when not known.
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<crate::graphql::scalar::Date>,
     /// Their address, up to 1,000 characters; null when not recorded.
     pub address: Option<String>,
     /// Telephone, email or other contact details, up to 1,000 characters; null when not
@@ -311,9 +312,9 @@ pub struct Subject {
     /// Whether they agreed to their data being shared.
     pub consent: Consent,
     /// The day consent was given or refused (YYYY-MM-DD); null when NOT_ASKED.
-    pub consent_on: Option<NaiveDate>,
+    pub consent_on: Option<crate::graphql::scalar::Date>,
     /// When they were given this part in the case (RFC 3339, UTC).
-    pub added_at: DateTime<Utc>,
+    pub added_at: crate::graphql::scalar::Timestamp,
     /// Pass to `updatePerson`.
     pub person_version: i32,
 }
@@ -326,12 +327,12 @@ impl TryFrom<SubjectRow> for Subject {
             person_id: ID(r.person_id.to_string()),
             part: SubjectPart::parse(&r.part)?,
             full_name: r.full_name,
-            date_of_birth: r.date_of_birth,
+            date_of_birth: r.date_of_birth.map(Into::into),
             address: r.address,
             contact: r.contact,
             consent: Consent::parse(&r.consent),
-            consent_on: r.consent_on,
-            added_at: r.added_at,
+            consent_on: r.consent_on.map(Into::into),
+            added_at: Timestamp(r.added_at),
             person_version: r.person_version,
         })
     }
@@ -351,7 +352,7 @@ pub struct Share {
     /// The `sub` of whoever shared it (for the OWNER share, whoever opened the case).
     pub shared_by: String,
     /// When it was shared (RFC 3339, UTC).
-    pub shared_at: DateTime<Utc>,
+    pub shared_at: crate::graphql::scalar::Timestamp,
 }
 
 impl From<ShareRow> for Share {
@@ -362,7 +363,7 @@ impl From<ShareRow> for Share {
             legal_basis: LegalBasis::parse(&r.legal_basis),
             basis_text: r.basis_text,
             shared_by: r.shared_by,
-            shared_at: r.shared_at,
+            shared_at: Timestamp(r.shared_at),
         }
     }
 }
@@ -385,7 +386,7 @@ pub struct CaseNote {
     /// The latest note (that the caller may read) correcting this one.
     pub superseded_by: Option<ID>,
     /// When it was written (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::graphql::scalar::Timestamp,
 }
 
 impl From<NoteRow> for CaseNote {
@@ -402,7 +403,7 @@ impl From<NoteRow> for CaseNote {
             text: r.body,
             supersedes: r.supersedes_id.map(|i| ID(i.to_string())),
             superseded_by: r.superseded_by.map(|i| ID(i.to_string())),
-            created_at: r.created_at,
+            created_at: Timestamp(r.created_at),
         }
     }
 }
@@ -420,15 +421,15 @@ pub struct Intervention {
     /// The agency that used it.
     pub agency: String,
     /// The day it started (YYYY-MM-DD).
-    pub starts_on: NaiveDate,
+    pub starts_on: crate::graphql::scalar::Date,
     /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; null when none was recorded.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<crate::graphql::scalar::Date>,
     /// Free-text notes, up to 2,000 characters; null when none.
     pub notes: Option<String>,
     /// The `sub` of whoever recorded it.
     pub recorded_by: String,
     /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 impl From<db::case::InterventionRow> for Intervention {
@@ -438,11 +439,11 @@ impl From<db::case::InterventionRow> for Intervention {
             intervention: r.intervention,
             label: r.label,
             agency: r.agency,
-            starts_on: r.starts_on,
-            ends_on: r.ends_on,
+            starts_on: Date(r.starts_on),
+            ends_on: r.ends_on.map(Into::into),
             notes: r.notes,
             recorded_by: r.recorded_by,
-            recorded_at: r.recorded_at,
+            recorded_at: Timestamp(r.recorded_at),
         }
     }
 }
@@ -494,11 +495,11 @@ pub struct Referral {
     /// Where it stands.
     pub status: ReferralStatus,
     /// The day it was made (YYYY-MM-DD).
-    pub referred_on: NaiveDate,
+    pub referred_on: crate::graphql::scalar::Date,
     /// When it was accepted or declined.
-    pub decided_on: Option<NaiveDate>,
+    pub decided_on: Option<crate::graphql::scalar::Date>,
     /// The day it was completed (YYYY-MM-DD); null unless COMPLETED.
-    pub completed_on: Option<NaiveDate>,
+    pub completed_on: Option<crate::graphql::scalar::Date>,
     /// The `sub` of whoever recorded the referral.
     pub recorded_by: String,
     /// The referral's version: pass it to `updateReferral`, which raises it by one.
@@ -514,9 +515,9 @@ impl TryFrom<db::case::ReferralRow> for Referral {
             from_agency: r.from_agency,
             to_programme: r.to_programme,
             status: ReferralStatus::parse(&r.status)?,
-            referred_on: r.referred_on,
-            decided_on: r.decided_on,
-            completed_on: r.completed_on,
+            referred_on: Date(r.referred_on),
+            decided_on: r.decided_on.map(Into::into),
+            completed_on: r.completed_on.map(Into::into),
             recorded_by: r.recorded_by,
             version: r.version,
         })
@@ -529,7 +530,7 @@ pub struct CaseReview {
     /// Three qualifying reports within six months, at any time.
     pub threshold_met: bool,
     /// The day of the report that first made three within six months.
-    pub first_met_on: Option<NaiveDate>,
+    pub first_met_on: Option<crate::graphql::scalar::Date>,
     /// Qualifying reports in the six months up to today.
     pub reports_in_last_six_months: i32,
     /// Qualifying reports linked in all.
@@ -540,7 +541,7 @@ impl From<domain::case::CaseReview> for CaseReview {
     fn from(r: domain::case::CaseReview) -> Self {
         Self {
             threshold_met: r.threshold_met,
-            first_met_on: r.first_met_on,
+            first_met_on: r.first_met_on.map(Into::into),
             reports_in_last_six_months: r.reports_in_last_six_months,
             qualifying_reports: r.qualifying_reports,
         }
@@ -578,7 +579,7 @@ pub struct PersonMatch {
     /// Their full name.
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD); null when not known.
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<crate::graphql::scalar::Date>,
     /// How close their name is to the one given, from 0 to 1 (1 the closest), to three decimal
     /// places.
     pub score: f64,
@@ -591,7 +592,7 @@ impl From<PersonMatchRow> for PersonMatch {
         PersonMatch {
             person_id: ID(r.id.to_string()),
             full_name: r.full_name,
-            date_of_birth: r.date_of_birth,
+            date_of_birth: r.date_of_birth.map(Into::into),
             score: (f64::from(r.score) * 1000.0).round() / 1000.0,
             case_refs: r
                 .case_refs

@@ -1,6 +1,7 @@
 //! The casework after opening: details, DASH, closing and reopening, interventions, referrals, linked incidents, and correcting or removing people.
 
 use super::*;
+use crate::graphql::scalar::Date;
 
 /// Changing an open case's details. The owning agency only. Fields left out stay as they are.
 #[derive(InputObject)]
@@ -21,9 +22,9 @@ pub struct UpdateCaseInput {
     /// An area code of the partnership.
     pub area: Option<String>,
     /// Every ODG discussion date (replaces the list).
-    pub odg_dates: Option<Vec<NaiveDate>>,
+    pub odg_dates: Option<Vec<crate::graphql::scalar::Date>>,
     /// The MARAC referral date.
-    pub marac_referred_on: Option<NaiveDate>,
+    pub marac_referred_on: Option<crate::graphql::scalar::Date>,
     /// The MARAC's outcome, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub marac_outcome: Option<String>,
@@ -59,7 +60,7 @@ pub struct CloseCaseInput {
     /// A CASE_OUTCOME code in force on the day.
     pub outcome: String,
     /// Defaults to today; not before the case opened, not in the future.
-    pub closed_on: Option<NaiveDate>,
+    pub closed_on: Option<crate::graphql::scalar::Date>,
 }
 
 /// A tool or power the caller's agency used in a case.
@@ -70,10 +71,10 @@ pub struct RecordInterventionInput {
     /// An INTERVENTION code in force on `startsOn`.
     pub intervention: String,
     /// The day it started (YYYY-MM-DD).
-    pub starts_on: NaiveDate,
+    pub starts_on: crate::graphql::scalar::Date,
     /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; leave out when there is
     /// none.
-    pub ends_on: Option<NaiveDate>,
+    pub ends_on: Option<crate::graphql::scalar::Date>,
     /// Free-text notes, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub notes: Option<String>,
@@ -88,7 +89,7 @@ pub struct ReferCaseInput {
     #[graphql(validator(custom = "Text(200)"))]
     pub to_programme: String,
     /// Defaults to today.
-    pub referred_on: Option<NaiveDate>,
+    pub referred_on: Option<crate::graphql::scalar::Date>,
 }
 
 /// Moving a referral on to its next status: any agency the case is shared with.
@@ -101,7 +102,7 @@ pub struct UpdateReferralInput {
     /// ACCEPTED or DECLINED from REFERRED; COMPLETED from ACCEPTED.
     pub status: ReferralStatus,
     /// Defaults to today; not before the referral.
-    pub on: Option<NaiveDate>,
+    pub on: Option<crate::graphql::scalar::Date>,
 }
 
 /// Corrections to a person's details; fields left out stay as they are.
@@ -116,7 +117,7 @@ pub struct UpdatePersonInput {
     #[graphql(validator(custom = "Text(200)"))]
     pub full_name: Option<String>,
     /// The corrected date of birth (YYYY-MM-DD), not before 1900-01-01.
-    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth: Option<crate::graphql::scalar::Date>,
     /// The corrected address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
@@ -126,7 +127,7 @@ pub struct UpdatePersonInput {
     /// With `consentOn` for GIVEN or REFUSED.
     pub consent: Option<Consent>,
     /// When consent was given or refused: required with GIVEN or REFUSED.
-    pub consent_on: Option<NaiveDate>,
+    pub consent_on: Option<crate::graphql::scalar::Date>,
 }
 
 #[derive(Default)]
@@ -162,7 +163,7 @@ impl CaseWorkMutation {
                 return Err(bad("consentOn goes with consent GIVEN or REFUSED"));
             }
             (Some(_), None) => return Err(bad(CONSENT_NEEDS_DATE)),
-            (Some(c), on) => Some((c.as_str(), on)),
+            (Some(c), on) => Some((c.as_str(), on.map(NaiveDate::from))),
             (None, Some(_)) => return Err(bad("consentOn goes with consent")),
         };
         let person = parse_id(&input.person_id, "person")?;
@@ -176,7 +177,7 @@ impl CaseWorkMutation {
         }
         let changes = db::case::PersonChanges {
             full_name: input.full_name.as_ref().map(|n| n.trim().to_owned()),
-            date_of_birth: input.date_of_birth,
+            date_of_birth: input.date_of_birth.map(Into::into),
             address: input.address.clone(),
             contact: input.contact.clone(),
             consent,
@@ -307,7 +308,7 @@ impl CaseWorkMutation {
             return Err(bad("a MARAC outcome needs the referral date"));
         }
         let marac = match (input.marac_referred_on, &input.marac_outcome) {
-            (Some(on), outcome) => Some((on, outcome.clone().or(case.marac_outcome.clone()))),
+            (Some(on), outcome) => Some((on.0, outcome.clone().or(case.marac_outcome.clone()))),
             (None, Some(outcome)) => case.marac_referred_on.map(|on| (on, Some(outcome.clone()))),
             (None, None) => None,
         };
@@ -326,7 +327,7 @@ impl CaseWorkMutation {
             lead_officer: input.lead_officer.as_ref().map(|s| s.trim().to_owned()),
             risk_level: input.risk_level.map(RiskLevel::as_str),
             area_code: input.area.clone().map(Some),
-            odg_dates: odg,
+            odg_dates: odg.map(|v| v.into_iter().map(Into::into).collect()),
             dash: None,
             marac,
         };
@@ -437,8 +438,8 @@ impl CaseWorkMutation {
         let p = caseworker(ctx)?;
         let today = today_in_london();
         check_dates([("closedOn", input.closed_on)])?;
-        let closed_on = input.closed_on.unwrap_or(today);
-        if closed_on > today {
+        let closed_on = input.closed_on.unwrap_or(Date(today));
+        if closed_on > Date(today) {
             return Err(bad("closedOn cannot be in the future"));
         }
         let conn = crate::graphql::db(ctx)?;
@@ -447,10 +448,10 @@ impl CaseWorkMutation {
         if case.status == "CLOSED" {
             return Err(AppError::Conflict("the case is already closed".to_owned()).into());
         }
-        if closed_on < case.opened_on {
+        if closed_on < Date(case.opened_on) {
             return Err(bad("closedOn cannot be before the case opened"));
         }
-        if !db::case::term_in_force(&txn, "CASE_OUTCOME", &input.outcome, closed_on).await? {
+        if !db::case::term_in_force(&txn, "CASE_OUTCOME", &input.outcome, *closed_on).await? {
             return Err(bad(&format!(
                 "'{}' is not a CASE_OUTCOME in force on {closed_on}",
                 input.outcome
@@ -460,7 +461,7 @@ impl CaseWorkMutation {
             &txn,
             case.id,
             input.version,
-            Some((input.outcome.clone(), closed_on)),
+            Some((input.outcome.clone(), *closed_on)),
         )
         .await?
         {
@@ -534,7 +535,7 @@ impl CaseWorkMutation {
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
         let case = case_for_change(&txn, p, &input.case_id).await?;
-        if !db::case::term_in_force(&txn, "INTERVENTION", &input.intervention, input.starts_on)
+        if !db::case::term_in_force(&txn, "INTERVENTION", &input.intervention, *input.starts_on)
             .await?
         {
             return Err(bad(&format!(
@@ -547,8 +548,8 @@ impl CaseWorkMutation {
             p,
             case.id,
             &input.intervention,
-            input.starts_on,
-            input.ends_on,
+            *input.starts_on,
+            input.ends_on.map(Into::into),
             input.notes.clone(),
         )
         .await?;
@@ -585,7 +586,9 @@ impl CaseWorkMutation {
         let conn = crate::graphql::db(ctx)?;
         let txn = conn.begin().await.map_err(begin_err)?;
         let case = case_for_change(&txn, p, &input.case_id).await?;
-        let on = input.referred_on.unwrap_or_else(today_in_london);
+        let on = input
+            .referred_on
+            .map_or_else(today_in_london, NaiveDate::from);
         if on < case.opened_on {
             return Err(bad("referredOn cannot be before the case opened"));
         }
@@ -632,7 +635,7 @@ impl CaseWorkMutation {
                 input.status.as_str()
             )));
         }
-        let on = input.on.unwrap_or_else(today_in_london);
+        let on = input.on.map_or_else(today_in_london, NaiveDate::from);
         if on < row.referred_on {
             return Err(bad("the date cannot be before the referral"));
         }

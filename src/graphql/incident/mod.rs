@@ -7,11 +7,12 @@ mod stats;
 
 pub use stats::*;
 
+use crate::graphql::scalar::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 
 use crate::db::request::RequestTxn;
@@ -190,9 +191,9 @@ pub struct PeriodInput {
     /// e.g. 2015-04
     pub month: Option<String>,
     /// First day (Europe/London), with `to`.
-    pub from: Option<NaiveDate>,
+    pub from: Option<crate::graphql::scalar::Date>,
     /// Last day, included.
-    pub to: Option<NaiveDate>,
+    pub to: Option<crate::graphql::scalar::Date>,
 }
 
 impl PeriodInput {
@@ -222,7 +223,7 @@ impl PeriodInput {
             (Some(y), ..) => Period::financial_year(y),
             (_, Some(q), ..) => Period::quarter(q),
             (_, _, Some(m), ..) => Period::month(m),
-            (_, _, _, Some(from), Some(to)) => Period::custom(from, to),
+            (_, _, _, Some(from), Some(to)) => Period::custom(*from, to.into()),
             _ => Err(AppError::BadUserInput(
                 "a period needs both from and to".to_owned(),
             )),
@@ -310,9 +311,9 @@ pub struct Incident {
     /// A CRIME_CATEGORY code, such as `burglary` (labels from the `vocabularies` query).
     pub category: String,
     /// When it occurred (RFC 3339, UTC). Periods count it by its Europe/London day.
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: crate::graphql::scalar::Timestamp,
     /// When it was reported (RFC 3339, UTC); null when the agency did not say.
-    pub reported_at: Option<DateTime<Utc>>,
+    pub reported_at: Option<crate::graphql::scalar::Timestamp>,
     /// The area's code; null for a record without a location (`no-area` in statistics).
     pub area: Option<String>,
     /// The LSOA the partner gave, if any.
@@ -346,10 +347,10 @@ pub struct Incident {
     /// 1 for the first push; up by one with each change.
     pub revision: i32,
     /// When csphub first received the record (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::graphql::scalar::Timestamp,
     /// When a push last changed the record (RFC 3339, UTC); the same as `createdAt` until one
     /// does. Pushing it again unchanged does not move it.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: crate::graphql::scalar::Timestamp,
     #[graphql(skip)]
     pub uuid: Uuid,
 }
@@ -363,8 +364,8 @@ impl From<IncidentRow> for Incident {
             external_ref: r.external_ref,
             partnership: r.partnership,
             category: r.category,
-            occurred_at: r.occurred_at,
-            reported_at: r.reported_at,
+            occurred_at: Timestamp(r.occurred_at),
+            reported_at: r.reported_at.map(Into::into),
             area: r.area,
             lsoa: r.lsoa,
             postcode_district: r.postcode_district,
@@ -383,8 +384,8 @@ impl From<IncidentRow> for Incident {
             },
             cancel_reason: r.cancel_reason,
             revision: r.revision,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
         }
     }
 }
@@ -399,9 +400,9 @@ pub struct IncidentRevision {
     /// Who pushed that state, and when.
     pub pushed_by: String,
     /// When that state was pushed (RFC 3339, UTC).
-    pub pushed_at: DateTime<Utc>,
+    pub pushed_at: crate::graphql::scalar::Timestamp,
     /// When a later push replaced it.
-    pub replaced_at: DateTime<Utc>,
+    pub replaced_at: crate::graphql::scalar::Timestamp,
 }
 
 #[async_graphql::ComplexObject]
@@ -421,8 +422,8 @@ impl Incident {
                 revision: r.revision,
                 record: async_graphql::Json(r.record),
                 pushed_by: r.pushed_by_sub,
-                pushed_at: r.pushed_at,
-                replaced_at: r.replaced_at,
+                pushed_at: Timestamp(r.pushed_at),
+                replaced_at: Timestamp(r.replaced_at),
             })
             .collect())
     }
@@ -676,7 +677,7 @@ impl IncidentQuery {
             let hidden = vec![!exact; counts.len()];
             agencies.push(AgencyFreshness {
                 agency: push.agency.clone(),
-                last_push_at: push.last_push_at,
+                last_push_at: push.last_push_at.map(Into::into),
                 pushes: push.pushes,
                 months: months
                     .iter()
@@ -686,7 +687,10 @@ impl IncidentQuery {
                         records: (!h).then_some(*n),
                         suppressed: h,
                         has_records: *n > 0,
-                        last_received_at: held.get(m).and_then(|r| r.last_received_at),
+                        last_received_at: held
+                            .get(m)
+                            .and_then(|r| r.last_received_at)
+                            .map(Into::into),
                     })
                     .collect(),
             });

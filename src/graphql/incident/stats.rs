@@ -2,6 +2,7 @@
 //! suppression behind `incidentStats`.
 
 use super::*;
+use crate::graphql::scalar::Date;
 
 /// A dimension statistics can be grouped by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -93,16 +94,16 @@ pub struct StatsRow {
 #[serde(rename_all = "camelCase")]
 pub struct PeriodRange {
     /// The first day (YYYY-MM-DD).
-    pub from: NaiveDate,
+    pub from: crate::graphql::scalar::Date,
     /// The last day, included (YYYY-MM-DD).
-    pub to: NaiveDate,
+    pub to: crate::graphql::scalar::Date,
 }
 
 impl From<Period> for PeriodRange {
     fn from(p: Period) -> Self {
         Self {
-            from: p.from,
-            to: p.to,
+            from: Date(p.from),
+            to: Date(p.to),
         }
     }
 }
@@ -139,7 +140,7 @@ pub struct MonthFreshness {
     pub has_records: bool,
     /// When a push last created or changed one of the month's records (RFC 3339, UTC); null
     /// when none are held. Pushing records again unchanged does not move it.
-    pub last_received_at: Option<DateTime<Utc>>,
+    pub last_received_at: Option<crate::graphql::scalar::Timestamp>,
 }
 
 /// One agency's pushes into the partnership and its records, month by month.
@@ -148,7 +149,7 @@ pub struct AgencyFreshness {
     /// The agency's slug.
     pub agency: String,
     /// The agency's latest push into this partnership, accepted records or not.
-    pub last_push_at: Option<DateTime<Utc>>,
+    pub last_push_at: Option<crate::graphql::scalar::Timestamp>,
     /// How many pushes the agency has made with records for this partnership, ever (not only
     /// in the months asked for), accepted records or not.
     pub pushes: i64,

@@ -20,7 +20,6 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::request::RequestTxn;
 use uuid::Uuid;

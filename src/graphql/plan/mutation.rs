@@ -36,7 +36,7 @@ pub struct SignOffPlanInput {
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub signed_off_by: String,
     /// The date the plan was signed off (YYYY-MM-DD).
-    pub signed_off_on: NaiveDate,
+    pub signed_off_on: crate::graphql::scalar::Date,
 }
 
 /// The ratification of a signed-off plan: the meeting and its date.
@@ -49,7 +49,7 @@ pub struct RatifyPlanInput {
     pub meeting: String,
     /// The date the plan was ratified (YYYY-MM-DD); it may not be before the plan's
     /// `signedOffOn` (BAD_USER_INPUT).
-    pub ratified_on: NaiveDate,
+    pub ratified_on: crate::graphql::scalar::Date,
 }
 
 /// A new priority (theme) of a draft plan.
@@ -107,7 +107,7 @@ pub struct AddActionInput {
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: String,
     /// The date the outcome is due by (YYYY-MM-DD); none when left out.
-    pub target_date: Option<NaiveDate>,
+    pub target_date: Option<crate::graphql::scalar::Date>,
     /// The lead agency's slug; it must belong to the partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: String,
@@ -147,7 +147,7 @@ pub struct UpdateActionInput {
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: Option<String>,
     /// A new target date (YYYY-MM-DD). A target date cannot be cleared: null leaves it as it is.
-    pub target_date: Option<NaiveDate>,
+    pub target_date: Option<crate::graphql::scalar::Date>,
     /// The slug of a new lead agency; it must belong to the plan's partnership
     /// (BAD_USER_INPUT otherwise).
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
@@ -192,7 +192,7 @@ pub struct RemoveActionInput {
     /// The date of the decision (YYYY-MM-DD): in the plan's financial year and not before the
     /// quarter the action was added in (BAD_USER_INPUT otherwise). The action counts as REMOVED
     /// from that date's quarter on.
-    pub decided_on: NaiveDate,
+    pub decided_on: crate::graphql::scalar::Date,
     /// The version that was read; when given, a stale version is a CONFLICT.
     pub version: Option<i32>,
 }
@@ -379,7 +379,7 @@ impl PlanMutation {
             LifecycleStep::SignOff,
             db::plan::LifecycleUpdate {
                 status: "SIGNED_OFF",
-                signed_off: Some((by, input.signed_off_on)),
+                signed_off: Some((by, *input.signed_off_on)),
                 ..Default::default()
             },
             Some(detail),
@@ -402,7 +402,7 @@ impl PlanMutation {
             LifecycleStep::Ratify,
             db::plan::LifecycleUpdate {
                 status: "RATIFIED",
-                ratified: Some((meeting, input.ratified_on)),
+                ratified: Some((meeting, *input.ratified_on)),
                 ..Default::default()
             },
             Some(detail),
@@ -540,7 +540,7 @@ impl PlanMutation {
             title: rules::required_text(&input.title, "title")?,
             description: input.description.trim().to_owned(),
             measure: input.measure.trim().to_owned(),
-            target_date: input.target_date,
+            target_date: input.target_date.map(Into::into),
             lead_agency_id: lead_agency(&txn, plan.partnership_id, &input.lead_agency).await?,
             lead_officer: input.lead_officer.trim().to_owned(),
             added_in_quarter: added.map(|q| q.to_string()),
@@ -616,7 +616,7 @@ impl PlanMutation {
             action.measure = m.trim().to_owned();
         }
         if input.target_date.is_some() {
-            action.target_date = input.target_date;
+            action.target_date = input.target_date.map(Into::into);
         }
         if let Some(slug) = &input.lead_agency {
             action.lead_agency_id = lead_agency(&txn, plan.partnership_id, slug).await?;
@@ -731,7 +731,7 @@ impl PlanMutation {
         let mut removal = Removal {
             reason: input.reason,
             decided_by: input.decided_by,
-            decided_on: input.decided_on,
+            decided_on: *input.decided_on,
         };
         let quarter = removal.validate(&facts(&plan, &action)?)?;
         db::plan::remove_action(

@@ -1,6 +1,7 @@
 //! The queries of plans and the plan progress report.
 
 use super::*;
+use crate::graphql::scalar::Date;
 
 #[derive(Default)]
 pub struct PlanQuery;
@@ -166,7 +167,7 @@ pub(crate) fn progress_report(
                 priority_position,
                 reason: row.removal_reason.unwrap_or_default(),
                 decided_by: row.removal_decided_by.unwrap_or_default(),
-                decided_on: row.removal_decided_on.unwrap_or_default(),
+                decided_on: Date(row.removal_decided_on.unwrap_or_default()),
             }),
             StandingAt::Incomplete => incomplete_actions.push(IncompleteAction {
                 action_id: ID(row.id.to_string()),
@@ -190,7 +191,7 @@ pub(crate) fn progress_report(
     let total = Counts::sum(per_priority.iter().map(|(_, c)| c));
     Ok(PlanProgress {
         quarter: quarter.to_string(),
-        as_at: quarter.last_day(),
+        as_at: Date(quarter.last_day()),
         plan: Plan::try_from(plan)?,
         total: total.into(),
         priorities: per_priority

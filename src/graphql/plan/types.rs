@@ -1,6 +1,7 @@
 //! The plan's GraphQL types: plans, priorities, actions, progress and the progress report's figures, with their fields.
 
 use super::*;
+use crate::graphql::scalar::{Date, Timestamp};
 
 /// Where a plan is in its life.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
@@ -125,16 +126,16 @@ pub struct Plan {
     pub signed_off_by: Option<String>,
     /// The date the plan was signed off (YYYY-MM-DD), as given to `signOffPlan`; null until it
     /// is signed off.
-    pub signed_off_on: Option<NaiveDate>,
+    pub signed_off_on: Option<crate::graphql::scalar::Date>,
     /// The meeting that ratified the plan (e.g. "RAG, 20 April 2015").
     pub ratified_meeting: Option<String>,
     /// The date the plan was ratified (YYYY-MM-DD), as given to `ratifyPlan`; null until it is
     /// ratified.
-    pub ratified_on: Option<NaiveDate>,
+    pub ratified_on: Option<crate::graphql::scalar::Date>,
     /// When the plan was closed (an RFC 3339 timestamp in UTC); null until it is closed.
-    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<crate::graphql::scalar::Timestamp>,
     /// When the plan was created (an RFC 3339 timestamp in UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::graphql::scalar::Timestamp,
     #[graphql(skip)]
     #[serde(skip)]
     pub uuid: Uuid,
@@ -152,11 +153,11 @@ impl TryFrom<PlanRow> for Plan {
             status: rules::PlanStatus::parse(&r.status)?.into(),
             draft_number: r.draft_number,
             signed_off_by: r.signed_off_by,
-            signed_off_on: r.signed_off_on,
+            signed_off_on: r.signed_off_on.map(Into::into),
             ratified_meeting: r.ratified_meeting,
-            ratified_on: r.ratified_on,
-            closed_at: r.closed_at,
-            created_at: r.created_at,
+            ratified_on: r.ratified_on.map(Into::into),
+            closed_at: r.closed_at.map(Into::into),
+            created_at: Timestamp(r.created_at),
         })
     }
 }
@@ -210,7 +211,7 @@ pub struct PlanEvent {
     /// RAG on 2015-04-20"); null for the other steps.
     pub detail: Option<String>,
     /// When the step was taken (an RFC 3339 timestamp in UTC).
-    pub at: DateTime<Utc>,
+    pub at: crate::graphql::scalar::Timestamp,
 }
 
 impl TryFrom<PlanEventRow> for PlanEvent {
@@ -234,7 +235,7 @@ impl TryFrom<PlanEventRow> for PlanEvent {
             by: r.actor_sub,
             agency: r.actor_agency,
             detail: r.detail,
-            at: r.at,
+            at: Timestamp(r.at),
         })
     }
 }
@@ -295,13 +296,13 @@ pub struct ActionRemoval {
     /// The body that decided, e.g. RAG.
     pub decided_by: String,
     /// The date of the decision (YYYY-MM-DD); `fromQuarter` is the quarter it falls in.
-    pub decided_on: NaiveDate,
+    pub decided_on: crate::graphql::scalar::Date,
     /// The action counts as REMOVED from this quarter on.
     pub from_quarter: String,
     /// The token subject that recorded the decision.
     pub recorded_by: String,
     /// When the decision was recorded in csphub (an RFC 3339 timestamp in UTC).
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 /// A numbered expected outcome of a plan.
@@ -320,7 +321,7 @@ pub struct Action {
     /// The SMART measure of success.
     pub measure: String,
     /// The date the outcome is due by (YYYY-MM-DD); null when none is set.
-    pub target_date: Option<NaiveDate>,
+    pub target_date: Option<crate::graphql::scalar::Date>,
     /// The lead officer's name, as free text: the person in the lead agency who reports the
     /// action's progress each quarter. An empty string when none was given.
     pub lead_officer: String,
@@ -348,10 +349,10 @@ impl From<ActionRow> for Action {
                 Some(ActionRemoval {
                     reason: reason.clone(),
                     decided_by: by.clone(),
-                    decided_on: on,
+                    decided_on: Date(on),
                     from_quarter: q.clone(),
                     recorded_by: sub.clone(),
-                    recorded_at: at,
+                    recorded_at: Timestamp(at),
                 })
             }
             _ => None,
@@ -362,7 +363,7 @@ impl From<ActionRow> for Action {
             title: r.title.clone(),
             description: r.description.clone(),
             measure: r.measure.clone(),
-            target_date: r.target_date,
+            target_date: r.target_date.map(Into::into),
             lead_officer: r.lead_officer.clone(),
             added_in_quarter: r.added_in_quarter.clone(),
             version: r.version,
@@ -544,7 +545,7 @@ pub struct ProgressRecord {
     /// The agency that recorded it.
     pub recorded_by_agency: String,
     /// When the record was made (an RFC 3339 timestamp in UTC).
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: crate::graphql::scalar::Timestamp,
 }
 
 impl TryFrom<ProgressRow> for ProgressRecord {
@@ -561,7 +562,7 @@ impl TryFrom<ProgressRow> for ProgressRecord {
             superseded: r.superseded,
             recorded_by: r.recorded_by_sub,
             recorded_by_agency: r.recorded_by_agency,
-            recorded_at: r.recorded_at,
+            recorded_at: Timestamp(r.recorded_at),
         })
     }
 }
@@ -652,7 +653,7 @@ pub struct RemovedAction {
     /// The body that decided, e.g. RAG.
     pub decided_by: String,
     /// The date of the decision (YYYY-MM-DD).
-    pub decided_on: NaiveDate,
+    pub decided_on: crate::graphql::scalar::Date,
 }
 
 /// An action counted as INCOMPLETE in the report, with the lead officer's commentary.
@@ -687,7 +688,7 @@ pub struct PlanProgress {
     /// The quarter reported on, such as `2014/15 Q3`.
     pub quarter: String,
     /// The last day of the quarter.
-    pub as_at: NaiveDate,
+    pub as_at: crate::graphql::scalar::Date,
     /// The counts for the whole plan: the sum of the priorities' rows.
     pub total: StatusCounts,
     /// One row per priority, in position order, priorities without actions included.
