@@ -338,13 +338,13 @@ pub struct LogFilter {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// A page of entries, newest first, before the entry `before`; and how many match.
+/// A page of entries, newest first (at, id), as `keys` place it; and how many match, when
+/// `count`.
 pub async fn log_page<C: ConnectionTrait>(
     conn: &C,
     scope: &LogScope,
     f: &LogFilter,
-    before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
-    limit: u64,
+    keys: &super::page::Keyset<chrono::DateTime<chrono::Utc>, i64>,
     count: bool,
 ) -> AppResult<(Vec<LogRow>, Option<i64>)> {
     let general = Action::general();
@@ -406,11 +406,7 @@ pub async fn log_page<C: ConnectionTrait>(
     let where_sql = sql;
     let mut page_values = values.clone();
     let mut page_where = where_sql.clone();
-    if let Some((at, id)) = before {
-        let (at, id) = (bind(&mut page_values, at), bind(&mut page_values, id));
-        page_where.push_str(&format!(" AND (l.at, l.id) < ({at}, {id})"));
-    }
-    let limit = bind(&mut page_values, limit as i64);
+    page_where.push_str(&keys.clauses(&mut page_values, ["l.at", "l.id"], true));
     let rows = fetch_all(
         conn,
         &format!(
@@ -418,7 +414,7 @@ pub async fn log_page<C: ConnectionTrait>(
                l.record_id, l.detail, l.request_id \
              FROM audit_log l LEFT JOIN agencies a ON a.id = l.agency_id \
              LEFT JOIN partnerships p ON p.id = l.partnership_id \
-             WHERE {page_where} ORDER BY l.at DESC, l.id DESC LIMIT {limit}"
+             WHERE {page_where}"
         ),
         page_values,
     )

@@ -83,33 +83,23 @@ pub async fn get<C: ConnectionTrait>(
     .ok_or_else(|| AppError::not_found("report submission"))
 }
 
-/// A page of a partnership's submissions of some kinds, newest first, after a position.
+/// A page of a partnership's submissions of some kinds, newest first (submitted_at, id), as
+/// `keys` place it.
 pub async fn page<C: ConnectionTrait>(
     conn: &C,
     partnership: Uuid,
     kinds: &[&str],
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: u64,
+    keys: &super::page::Keyset<DateTime<Utc>, Uuid>,
 ) -> AppResult<Vec<SubmissionRow>> {
     let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
-    let (at, id) = match after {
-        Some((at, id)) => (Some(at), Some(id)),
-        None => (None, None),
-    };
+    let mut values = vec![partnership.into(), kinds.into()];
+    let page = keys.clauses(&mut values, ["submitted_at", "id"], true);
     fetch_all(
         conn,
         &format!(
-            "SELECT {COLUMNS} FROM report_submissions WHERE partnership_id = $1 AND kind = ANY($2) \
-               AND ($3::timestamptz IS NULL OR (submitted_at, id) < ($3, $4)) \
-             ORDER BY submitted_at DESC, id DESC LIMIT $5"
+            "SELECT {COLUMNS} FROM report_submissions WHERE partnership_id = $1 AND kind = ANY($2){page}"
         ),
-        vec![
-            partnership.into(),
-            kinds.into(),
-            at.into(),
-            id.into(),
-            i64::try_from(limit).unwrap_or(100).into(),
-        ],
+        values,
     )
     .await
 }

@@ -7,8 +7,10 @@ use crate::graphql::scalar::Timestamp;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use serde_json::json;
 
-use super::page::{PageInfo, decode_seq_cursor, encode_seq_cursor};
-use super::{Text, page_size, principal};
+use super::page::{
+    Connection, PageArgs, connection, decode_seq_cursor, encode_seq_cursor, wants_total,
+};
+use super::{Text, principal};
 use crate::auth::policy::{Operation, audit_view, authorize};
 use crate::db;
 use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
@@ -57,19 +59,6 @@ impl From<LogRow> for AuditEntry {
     }
 }
 
-/// A page of audit entries, newest first, with how many match.
-#[derive(SimpleObject, Clone)]
-pub struct AuditConnection {
-    /// The entries of this page, newest first.
-    pub nodes: Vec<AuditEntry>,
-    /// Whether more entries follow, and the cursor to get them.
-    pub page_info: PageInfo,
-    /// How many entries match. Costly: it counts every matching entry of the log (millions in a
-    /// busy partnership's few years), so it is counted only when asked for; page with
-    /// `pageInfo` instead where you can.
-    pub total_count: i64,
-}
-
 /// Filters for `auditLog`: the filters given must all match.
 #[derive(InputObject, Default)]
 pub struct AuditFilterInput {
@@ -101,7 +90,7 @@ impl AuditQuery {
     /// agency's in the partnership. Entries that name a case, a note, a person or a search
     /// (case data): with `auditor` only, and only the caller's own agency's; asking for such an
     /// action by name without `auditor` is FORBIDDEN. Not the PCC.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -110,12 +99,25 @@ impl AuditQuery {
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<AuditConnection> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<AuditEntry>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadAuditLog)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
-        let limit = page_size(first)?;
-        let before = after.as_deref().map(decode_seq_cursor).transpose()?;
+        let keys = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .keyset(decode_seq_cursor)?;
         let asks_case_data = filter
             .action
             .as_deref()
@@ -136,11 +138,9 @@ impl AuditQuery {
             to: filter.to.map(Into::into),
         };
         let conn = super::db(ctx)?;
-        let count = ctx.look_ahead().field("totalCount").exists();
-        let (mut rows, total_count) =
-            db::audit::log_page(conn, &scope, &f, before, limit + 1, count).await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let (rows, total_count) =
+            db::audit::log_page(conn, &scope, &f, &keys, wants_total(ctx)).await?;
+        let page = usize::try_from(keys.limit).unwrap_or(usize::MAX);
         super::audit_read(
             ctx,
             p,
@@ -149,16 +149,14 @@ impl AuditQuery {
             None,
             json!({"filter": {"action": f.action, "sub": f.sub, "recordId": f.record_id,
                               "from": f.from, "to": f.to},
-                   "entries": rows.len()}),
+                   "entries": rows.len().min(page)}),
         )?;
-        let end_cursor = rows.last().map(|r| encode_seq_cursor(r.at, r.id));
-        Ok(AuditConnection {
-            nodes: rows.into_iter().map(AuditEntry::from).collect(),
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
-            total_count: total_count.unwrap_or_default(),
-        })
+        Ok(connection(
+            &keys,
+            rows,
+            |r| encode_seq_cursor(r.at, r.id),
+            |r| Ok(AuditEntry::from(r)),
+            total_count.unwrap_or_default(),
+        )?)
     }
 }

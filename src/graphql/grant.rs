@@ -287,7 +287,9 @@ impl GrantQuery {
     /// A partnership's grants, oldest award first, with their spend and the actions they fund
     /// (each action's latest status); optionally only those awarded in a financial year
     /// (`2014/15`). Every role may read them.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn grants(
         &self,
         ctx: &Context<'_>,
@@ -304,7 +306,15 @@ impl GrantQuery {
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
         )]
         after: Option<String>,
-    ) -> Result<super::page::ListConnection<Grant>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<super::page::Connection<Grant>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
@@ -315,12 +325,22 @@ impl GrantQuery {
             })
             .transpose()?;
         let all = grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?;
-        Ok(super::page::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(
+            all,
+            &super::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// A partnership's survey results, newest year first, optionally of one year. Every role
     /// may read them.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn survey_results(
         &self,
         ctx: &Context<'_>,
@@ -334,13 +354,29 @@ impl GrantQuery {
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
         )]
         after: Option<String>,
-    ) -> Result<super::page::ListConnection<SurveyResult>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<super::page::Connection<SurveyResult>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadGrants)?;
         let rows = db::grant::surveys(super::db(ctx)?, target.id, year.map(|y| (y, y))).await?;
         let all: Vec<SurveyResult> = rows.into_iter().map(|r| survey(&target.slug, r)).collect();
-        Ok(super::page::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(
+            all,
+            &super::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 }
 

@@ -435,7 +435,9 @@ impl IndicatorQuery {
 
     /// The figures recorded for an external indicator in a partnership, newest period first.
     /// Every role may read them.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
@@ -452,7 +454,15 @@ impl IndicatorQuery {
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
         )]
         after: Option<String>,
-    ) -> Result<super::page::ListConnection<IndicatorValue>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<super::page::Connection<IndicatorValue>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadIndicators)?;
@@ -461,7 +471,15 @@ impl IndicatorQuery {
             db::indicator::get(conn, target.id, parse_id(&indicator_id, "indicator")?).await?;
         let rows = db::indicator::values_of(conn, indicator.id, target.id).await?;
         let all: Vec<IndicatorValue> = rows.into_iter().map(|v| value(&target.slug, v)).collect();
-        Ok(super::page::page_of(all, first, after.as_deref())?)
+        Ok(super::page::page_of(
+            all,
+            &super::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// A partnership's mid-year population estimates, newest first. Every role may read them.

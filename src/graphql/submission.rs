@@ -6,9 +6,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::page::{PageInfo, decode_cursor, encode_cursor};
+use super::page::{Connection, PageArgs, connection, decode_cursor, encode_cursor, wants_total};
 use super::report::Half;
-use super::{page_size, parse_id, principal};
+use super::{parse_id, principal};
 use crate::auth::policy::{Operation, authorize, readable_reports};
 use crate::auth::{Principal, ScopedPartnership};
 use crate::db;
@@ -91,18 +91,6 @@ pub struct ReportSubmission {
     pub submitted_by_agency: String,
     /// When it was submitted: RFC 3339, in UTC.
     pub submitted_at: crate::graphql::scalar::Timestamp,
-}
-
-/// A page of submissions, newest first.
-#[derive(SimpleObject, Clone)]
-pub struct ReportSubmissionConnection {
-    /// This page's submissions, newest first.
-    pub nodes: Vec<ReportSubmission>,
-    /// Whether there is a next page, and the cursor to pass as `after` for it.
-    pub page_info: PageInfo,
-    /// How many submissions of the partnership the caller may read, the same on every page (for
-    /// the PCC, PCC_REPORT submissions only).
-    pub total_count: i64,
 }
 
 /// A figure that differs between the submitted report and the same report produced today.
@@ -207,7 +195,7 @@ pub struct SubmissionQuery;
 impl SubmissionQuery {
     /// A partnership's submitted reports, newest first, cursor-paginated. Police, fire and
     /// council read every kind; the PCC reads the PCC reports.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn report_submissions(
         &self,
         ctx: &Context<'_>,
@@ -220,29 +208,40 @@ impl SubmissionQuery {
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
         )]
         after: Option<String>,
-    ) -> Result<ReportSubmissionConnection> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<ReportSubmission>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadPlans)?;
-        let limit = page_size(first)?;
-        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let keys = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .keyset(decode_cursor)?;
         let conn = super::db(ctx)?;
         let kinds = readable_reports(p);
-        let mut rows = db::submission::page(conn, target.id, kinds, after, limit + 1).await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let end_cursor = rows.last().map(|r| encode_cursor(r.submitted_at, r.id));
-        Ok(ReportSubmissionConnection {
-            total_count: db::submission::count(conn, target.id, kinds).await?,
-            nodes: rows
-                .into_iter()
-                .map(|r| submission(&target.slug, r))
-                .collect(),
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
-        })
+        let rows = db::submission::page(conn, target.id, kinds, &keys).await?;
+        let total_count = if wants_total(ctx) {
+            db::submission::count(conn, target.id, kinds).await?
+        } else {
+            0
+        };
+        Ok(connection(
+            &keys,
+            rows,
+            |r| encode_cursor(r.submitted_at, r.id),
+            |r| Ok(submission(&target.slug, r)),
+            total_count,
+        )?)
     }
 
     /// One submitted report, exactly as it was sent.

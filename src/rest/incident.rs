@@ -508,7 +508,7 @@ pub async fn export_csv(
         let prepared = async {
             authorize(&principal, Operation::ReadIncidentRows)?;
             let (filter, _) = input.to_filter(&principal)?;
-            let first = db::incident::page(&*txn, &filter, None, EXPORT_PAGE).await?;
+            let first = db::incident::page(&*txn, &filter, &export_page(None)).await?;
             Ok::<_, AppError>((filter, first))
         }
         .await;
@@ -648,7 +648,7 @@ async fn export_pages(
         if (rows.len() as u64) < EXPORT_PAGE {
             return true;
         }
-        rows = match db::incident::page(conn, filter, after, EXPORT_PAGE).await {
+        rows = match db::incident::page(conn, filter, &export_page(after)).await {
             Ok(rows) => rows,
             Err(e) => {
                 failed(&e);
@@ -677,4 +677,17 @@ fn tokio_stream_from(
         }
         other => other,
     })
+}
+
+/// The export's next `EXPORT_PAGE` rows after `after`, in the list's order (the keyset reads one
+/// more than its limit).
+fn export_page(
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+) -> crate::db::page::Keyset<chrono::DateTime<chrono::Utc>, uuid::Uuid> {
+    crate::db::page::Keyset {
+        after,
+        before: None,
+        backward: false,
+        limit: EXPORT_PAGE - 1,
+    }
 }

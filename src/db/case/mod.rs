@@ -23,6 +23,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::page::Keyset;
 use crate::db::{bind, execute, fetch_all, fetch_optional, write_returning};
 use crate::error::{AppError, AppResult};
 
@@ -165,24 +166,16 @@ fn filter_sql(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
     sql
 }
 
-/// A page of the cases the caller may see, newest first, after `after` (created_at, id).
+/// A page of the cases the caller may see, newest first (created_at, id), as `keys` place it.
 pub async fn page<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     f: &CaseFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: u64,
+    keys: &Keyset<DateTime<Utc>, Uuid>,
 ) -> AppResult<Vec<CaseRow>> {
     let mut values = vec![scope(p).into(), p.agency_id.into()];
     let mut sql = format!("{CASE_SELECT} WHERE {}", filter_sql(f, &mut values));
-    if let Some((at, id)) = after {
-        let (at, id) = (bind(&mut values, at), bind(&mut values, id));
-        sql.push_str(&format!(" AND (c.created_at, c.id) < ({at}, {id})"));
-    }
-    let limit = bind(&mut values, limit as i64);
-    sql.push_str(&format!(
-        " ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}"
-    ));
+    sql.push_str(&keys.clauses(&mut values, ["c.created_at", "c.id"], true));
     fetch_all(conn, &sql, values).await
 }
 

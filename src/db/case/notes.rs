@@ -22,15 +22,16 @@ pg_row! {
 /// notes of the caller's agency (`$2`).
 pub(super) const NOTE_VISIBLE: &str = "(n.visibility = 'SHARED' OR n.agency_id = $2)";
 
-/// A page of a case's notes the caller may read, newest first.
+/// A page of a case's notes the caller may read, newest first (created_at, id), as `keys`
+/// place it.
 pub async fn notes<C: ConnectionTrait>(
     conn: &C,
     p: &Principal,
     case_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: u64,
+    keys: &Keyset<DateTime<Utc>, Uuid>,
 ) -> AppResult<Vec<NoteRow>> {
-    let (at, id) = after.unzip();
+    let mut values = vec![scope(p).into(), p.agency_id.into(), case_id.into()];
+    let page = keys.clauses(&mut values, ["n.created_at", "n.id"], true);
     fetch_all(
         conn,
         &format!(
@@ -40,18 +41,9 @@ pub async fn notes<C: ConnectionTrait>(
                n.created_at \
              FROM case_notes n JOIN agencies a ON a.id = n.agency_id \
              JOIN cases c ON c.id = n.case_id \
-             WHERE n.case_id = $3 AND {SHARED_WITH_CALLER} AND {NOTE_VISIBLE} \
-               AND ($4::timestamptz IS NULL OR (n.created_at, n.id) < ($4, $5)) \
-             ORDER BY n.created_at DESC, n.id DESC LIMIT $6"
+             WHERE n.case_id = $3 AND {SHARED_WITH_CALLER} AND {NOTE_VISIBLE}{page}"
         ),
-        vec![
-            scope(p).into(),
-            p.agency_id.into(),
-            case_id.into(),
-            at.into(),
-            id.into(),
-            (limit as i64).into(),
-        ],
+        values,
     )
     .await
 }

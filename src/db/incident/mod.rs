@@ -492,20 +492,11 @@ impl IncidentRow {
 pub async fn page<C: ConnectionTrait>(
     conn: &C,
     filter: &IncidentFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: u64,
+    keys: &crate::db::page::Keyset<DateTime<Utc>, Uuid>,
 ) -> AppResult<Vec<IncidentRow>> {
     let mut w = filter.to_where();
-    if let Some((at, id)) = after {
-        let (at, id) = (bind(&mut w.values, at), bind(&mut w.values, id));
-        w.sql
-            .push_str(&format!(" AND (i.occurred_at, i.id) > ({at}, {id})"));
-    }
-    let limit = bind(&mut w.values, i64::try_from(limit).unwrap_or(i64::MAX));
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} {ROW_FROM} WHERE {} ORDER BY i.occurred_at, i.id LIMIT {limit}",
-        w.sql
-    );
+    let page = keys.clauses(&mut w.values, ["i.occurred_at", "i.id"], false);
+    let sql = format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE {}{page}", w.sql);
     fetch_all(conn, &sql, w.values).await
 }
 

@@ -22,7 +22,9 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::page::{ListConnection, PageInfo, decode_cursor, encode_cursor, page_of};
+use super::page::{
+    Connection, PageArgs, connection, decode_cursor, encode_cursor, page_of, wants_total,
+};
 use super::{Text, page_size, parse_id, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};

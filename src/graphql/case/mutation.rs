@@ -360,7 +360,7 @@ impl CaseMutation {
                    "supersedes": supersedes.map(|s| s.to_string())}),
         )
         .await?;
-        let note = db::case::notes(&txn, p, case.id, None, 100)
+        let note = db::case::notes(&txn, p, case.id, &crate::db::page::Keyset::first(100))
             .await?
             .into_iter()
             .find(|n| n.id == id)

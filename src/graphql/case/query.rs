@@ -29,7 +29,7 @@ pub struct CaseQuery;
 impl CaseQuery {
     /// The cases shared with the caller's agency, newest first, filtered and cursor-paginated,
     /// with the total count. Needs `caseworker`; never the PCC. Audited (with the ids listed).
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -41,11 +41,24 @@ impl CaseQuery {
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<CaseConnection> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Case>> {
         let p = caseworker(ctx)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
-        let limit = page_size(first)?;
-        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let keys = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .keyset(decode_cursor)?;
         let f = db::case::CaseFilter {
             partnership_id: partnership.id,
             case_type: filter.case_type.map(|t| t.as_str().to_owned()),
@@ -62,11 +75,14 @@ impl CaseQuery {
             ref_contains: filter.ref_contains.clone(),
         };
         let conn = crate::graphql::db(ctx)?;
-        let mut rows = db::case::page(conn, p, &f, after, limit + 1).await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let total_count = db::case::count(conn, p, &f).await?;
-        let ids: Vec<String> = rows.iter().map(|c| c.id.to_string()).collect();
+        let rows = db::case::page(conn, p, &f, &keys).await?;
+        let total_count = if wants_total(ctx) {
+            db::case::count(conn, p, &f).await?
+        } else {
+            0
+        };
+        let page = usize::try_from(keys.limit).unwrap_or(usize::MAX);
+        let ids: Vec<String> = rows.iter().take(page).map(|c| c.id.to_string()).collect();
         crate::graphql::audit_read(
             ctx,
             p,
@@ -81,18 +97,13 @@ impl CaseQuery {
                 "cases": ids,
             }),
         )?;
-        let end_cursor = rows.last().map(|c| encode_cursor(c.created_at, c.id));
-        Ok(CaseConnection {
-            nodes: rows
-                .into_iter()
-                .map(Case::try_from)
-                .collect::<Result<_, _>>()?,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
+        Ok(connection(
+            &keys,
+            rows,
+            |c| encode_cursor(c.created_at, c.id),
+            Case::try_from,
             total_count,
-        })
+        )?)
     }
 
     /// One case shared with the caller's agency. NOT_FOUND otherwise, whether it exists or

@@ -548,28 +548,6 @@ impl From<domain::case::CaseReview> for CaseReview {
     }
 }
 
-/// A page of cases, newest first, with how many match.
-#[derive(SimpleObject, Clone)]
-pub struct CaseConnection {
-    /// The cases of this page, newest first.
-    pub nodes: Vec<Case>,
-    /// Whether more cases follow, and the cursor to get them.
-    pub page_info: PageInfo,
-    /// How many cases match the filter, over all pages.
-    pub total_count: i64,
-}
-
-/// A page of a case's notes, newest first, with how many the caller may read.
-#[derive(SimpleObject, Clone)]
-pub struct CaseNoteConnection {
-    /// The notes of this page, newest first.
-    pub nodes: Vec<CaseNote>,
-    /// Whether more notes follow, and the cursor to get them.
-    pub page_info: PageInfo,
-    /// How many of the case's notes the caller may read, over all pages.
-    pub total_count: i64,
-}
-
 /// A person search finds, with how close the name is (0 to 1) and the references of the
 /// caller's visible cases that hold them.
 #[derive(SimpleObject, Clone)]
@@ -607,14 +585,22 @@ impl From<PersonMatchRow> for PersonMatch {
 #[ComplexObject]
 impl Case {
     /// The people in the case and their parts.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn subjects(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<ListConnection<Subject>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Subject>> {
         let p = caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let all = db::case::subjects(conn, p, &[self.row.id])
@@ -622,18 +608,34 @@ impl Case {
             .into_iter()
             .map(Subject::try_from)
             .collect::<Result<_, _>>()?;
-        Ok(page_of(all, first, after.as_deref())?)
+        Ok(page_of(
+            all,
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The agencies the case is shared with (the owner's included), oldest share first.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn shares(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<ListConnection<Share>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Share>> {
         let p = caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let all = db::case::shares(conn, p, &[self.row.id])
@@ -641,18 +643,34 @@ impl Case {
             .into_iter()
             .map(Share::from)
             .collect();
-        Ok(page_of(all, first, after.as_deref())?)
+        Ok(page_of(
+            all,
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// Tools and powers used in the case, in date order.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn interventions(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<ListConnection<Intervention>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Intervention>> {
         caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let all = db::case::interventions(conn, self.row.id)
@@ -660,18 +678,34 @@ impl Case {
             .into_iter()
             .map(Intervention::from)
             .collect();
-        Ok(page_of(all, first, after.as_deref())?)
+        Ok(page_of(
+            all,
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// Referrals from the case's agencies to programmes or other agencies, oldest first.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<ListConnection<Referral>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Referral>> {
         caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let all = db::case::referrals(conn, self.row.id)
@@ -679,18 +713,34 @@ impl Case {
             .into_iter()
             .map(Referral::try_from)
             .collect::<Result<_, _>>()?;
-        Ok(page_of(all, first, after.as_deref())?)
+        Ok(page_of(
+            all,
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The incident records the case concerns, in the order they occurred.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<ListConnection<crate::graphql::incident::Incident>> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<crate::graphql::incident::Incident>> {
         caseworker(ctx)?;
         let conn = crate::graphql::db(ctx)?;
         let all = db::incident::linked_to_case(conn, self.row.id)
@@ -698,7 +748,15 @@ impl Case {
             .into_iter()
             .map(crate::graphql::incident::Incident::from)
             .collect();
-        Ok(page_of(all, first, after.as_deref())?)
+        Ok(page_of(
+            all,
+            &PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The ASB Case Review ("community trigger") threshold over the linked reports: three
@@ -721,23 +779,39 @@ impl Case {
 
     /// The notes the caller may read (SHARED ones, and its own agency's AGENCY ones), newest
     /// first. Each page read is audited with the notes' ids.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn notes(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<CaseNoteConnection> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<CaseNote>> {
         let p = caseworker(ctx)?;
-        let limit = page_size(first)?;
-        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let keys = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .keyset(decode_cursor)?;
         let conn = crate::graphql::db(ctx)?;
-        let mut rows = db::case::notes(conn, p, self.row.id, after, limit + 1).await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let total_count = db::case::note_count(conn, p, self.row.id).await?;
-        let ids: Vec<String> = rows.iter().map(|n| n.id.to_string()).collect();
+        let rows = db::case::notes(conn, p, self.row.id, &keys).await?;
+        let total_count = if wants_total(ctx) {
+            db::case::note_count(conn, p, self.row.id).await?
+        } else {
+            0
+        };
+        let page = usize::try_from(keys.limit).unwrap_or(usize::MAX);
+        let ids: Vec<String> = rows.iter().take(page).map(|n| n.id.to_string()).collect();
         crate::graphql::audit_read(
             ctx,
             p,
@@ -746,14 +820,12 @@ impl Case {
             Some(("case", self.row.id.to_string())),
             json!({"notes": ids}),
         )?;
-        let end_cursor = rows.last().map(|n| encode_cursor(n.created_at, n.id));
-        Ok(CaseNoteConnection {
-            nodes: rows.into_iter().map(CaseNote::from).collect(),
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
+        Ok(connection(
+            &keys,
+            rows,
+            |n| encode_cursor(n.created_at, n.id),
+            |n| Ok(CaseNote::from(n)),
             total_count,
-        })
+        )?)
     }
 }

@@ -18,8 +18,8 @@ use sea_orm::ConnectionTrait;
 use crate::db::request::RequestTxn;
 use uuid::Uuid;
 
-use super::page::{PageInfo, decode_cursor, encode_cursor};
-use super::{LoadError, page_size, principal};
+use super::page::{Connection, PageArgs, connection, decode_cursor, encode_cursor, wants_total};
+use super::{LoadError, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize, exact_statistics};
 use crate::db;
@@ -461,16 +461,6 @@ impl Loader<RevisionsOf> for IncidentLoader {
     }
 }
 
-/// A page of incidents, oldest first, with the number matching the filter.
-#[derive(SimpleObject, Clone)]
-pub struct IncidentConnection {
-    /// The page's incidents, oldest first (by `occurredAt`).
-    pub nodes: Vec<Incident>,
-    /// Whether another page follows, and the cursor to ask for it.
-    pub page_info: PageInfo,
-    /// How many records match the filter, over all pages.
-    pub total_count: i64,
-}
 #[derive(Default)]
 pub struct IncidentQuery;
 
@@ -491,7 +481,7 @@ fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 impl IncidentQuery {
     /// Incident records, filtered and cursor-paginated (oldest first) with the total count.
     /// Police, fire and council only: the PCC gets FORBIDDEN.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
@@ -505,26 +495,39 @@ impl IncidentQuery {
             desc = "Cursor: the `endCursor` of the previous page; omit for the first page. A cursor this API did not give out is BAD_USER_INPUT."
         )]
         after: Option<String>,
-    ) -> Result<IncidentConnection> {
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Incident>> {
         let p = principal(ctx)?;
         let (filter, _) = filter.to_filter(p)?;
         authorize(p, Operation::ReadIncidentRows)?;
-        let limit = page_size(first)?;
-        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let keys = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .keyset(decode_cursor)?;
         let conn = super::db(ctx)?;
-        let mut rows = db::incident::page(conn, &filter, after, limit + 1).await?;
-        let has_next_page = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let end_cursor = rows.last().map(|r| encode_cursor(r.occurred_at, r.id));
-        let total_count = db::incident::count(conn, &filter).await?;
-        Ok(IncidentConnection {
-            nodes: rows.into_iter().map(Incident::from).collect(),
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
+        let rows = db::incident::page(conn, &filter, &keys).await?;
+        let total_count = if wants_total(ctx) {
+            db::incident::count(conn, &filter).await?
+        } else {
+            0
+        };
+        Ok(connection(
+            &keys,
+            rows,
+            |r| encode_cursor(r.occurred_at, r.id),
+            |r| Ok(Incident::from(r)),
             total_count,
-        })
+        )?)
     }
 
     /// Counts of ACTIVE incidents over a period, grouped by any dimensions, optionally compared

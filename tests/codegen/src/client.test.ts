@@ -1,6 +1,9 @@
 // The client against a fake csphub: graphql-js executes the generated documents against the
-// same schema file codegen read, with made-up data, on 127.0.0.1. It checks the paging and the
-// checks, not the real server (`run live` does that).
+// same schema file codegen read, with made-up data, on 127.0.0.1. The fake's connections page
+// as csphub documents them (Relay: first/after, last/before, never both; hasPreviousPage
+// forwards is "after was given", hasNextPage backwards is "before was given"; `last` alone is
+// the list's last items in the list's order). It checks the paging and the checks, not the real
+// server (`run live` does that).
 //
 //   node --test dist/client.test.js
 
@@ -13,8 +16,18 @@ import { fileURLToPath } from 'node:url';
 
 import { buildSchema, graphql, GraphQLError } from 'graphql';
 
-import { allIncidents, check, createClient, GraphQLRequestError } from './client.js';
-import type { CaseNode, IncidentNode, PlanItem, SubmissionNode } from './client.js';
+import {
+  allCases,
+  allIncidents,
+  bothWaysProblems,
+  check,
+  createClient,
+  GraphQLRequestError,
+  pageBackwards,
+  pageForwards,
+} from './client.js';
+import type { All, CaseNode, IncidentNode, PlanItem, SubmissionNode } from './client.js';
+import { IncidentsPageDocument } from './generated/graphql.js';
 import type { JsonValue } from './json-value.js';
 
 // The scalars' and enums' generated types, checked by tsc: `any` or `unknown` would fail here.
@@ -35,30 +48,75 @@ const schemaPath =
 const schema = buildSchema(readFileSync(schemaPath, 'utf8'));
 
 /** What the fake does; each test sets it. */
-const fake = { incidents: 250, cases: 7, plans: 3, lieAboutCases: false, forbidCases: false };
+const defaults = {
+  incidents: 250,
+  cases: 7,
+  plans: 3,
+  lieAboutCases: false,
+  forbidCases: false,
+  /** A server bug: `last` pages of cases come newest item first. */
+  reverseBackwardCases: false,
+};
+const fake = { ...defaults };
 let requests: { operationName?: string; variables?: Record<string, unknown> }[] = [];
+/** How many times each list's totalCount was resolved (csphub counts only then). */
+let counted: Record<string, number> = {};
 
 interface PageArgs {
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
-function page<T>(all: T[], args: PageArgs, totalCount = all.length) {
-  const first = args.first ?? 50;
-  if (first < 1 || first > 100) {
-    throw new GraphQLError(`first must be between 1 and 100, not ${first}`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * A page of `all` as csphub gives it. A cursor is the item's key (as csphub's keyset cursors
+ * are), here its id: opaque to the client.
+ */
+function connection<T extends { id: string }>(
+  list: string,
+  all: T[],
+  args: PageArgs,
+  options: { totalCount?: number; reverseBackward?: boolean } = {},
+) {
+  if (args.first != null && args.last != null) {
+    throw badInput('give first (to page forwards) or last (backwards), not both');
   }
-  const start = args.after ? Number(Buffer.from(args.after, 'base64url').toString()) : 0;
-  const nodes = all.slice(start, start + first);
-  const end = start + nodes.length;
+  const backward = args.last != null;
+  const size = (backward ? args.last : args.first) ?? 50;
+  if (size < 1 || size > 100) {
+    throw badInput(`${backward ? 'last' : 'first'} must be between 1 and 100, not ${size}`);
+  }
+  const cursorOf = (item: T) => Buffer.from(`key:${item.id}`).toString('base64url');
+  const indexOf = (cursor: string) => {
+    const i = all.findIndex((item) => cursorOf(item) === cursor);
+    if (i < 0) throw badInput('not a cursor this API gave out');
+    return i;
+  };
+  // The items strictly between the cursors, as indexes [lo, hi).
+  const lo = args.after != null ? indexOf(args.after) + 1 : 0;
+  const hi = Math.max(lo, args.before != null ? indexOf(args.before) : all.length);
+  const [from, to] = backward ? [Math.max(lo, hi - size), hi] : [lo, Math.min(hi, lo + size)];
+  const more = backward ? from > lo : to < hi;
+  const edges = all.slice(from, to).map((node) => ({ cursor: cursorOf(node), node }));
+  if (backward && options.reverseBackward) edges.reverse();
   return {
-    nodes,
-    totalCount,
+    edges,
+    nodes: edges.map((e) => e.node),
     pageInfo: {
-      hasNextPage: end < all.length,
-      endCursor: nodes.length > 0 ? Buffer.from(String(end)).toString('base64url') : null,
+      hasNextPage: backward ? args.before != null : more || args.before != null,
+      hasPreviousPage: backward ? more || args.after != null : args.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    // Resolved (and counted) only when the document selects it.
+    totalCount: () => {
+      counted[list] = (counted[list] ?? 0) + 1;
+      return options.totalCount ?? all.length;
     },
   };
 }
@@ -67,7 +125,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const rootValue = {
   incidents: (args: PageArgs) =>
-    page(
+    connection(
+      'incidents',
       range(fake.incidents).map((i) => ({
         id: `inc-${i}`,
         category: 'asb',
@@ -91,10 +150,14 @@ const rootValue = {
       openedOn: '2015-01-05',
       odgDates: ['2015-02-01'],
     }));
-    return page(all, args, fake.lieAboutCases ? all.length + 1 : all.length);
+    return connection('cases', all, args, {
+      totalCount: fake.lieAboutCases ? all.length + 1 : all.length,
+      reverseBackward: fake.reverseBackwardCases,
+    });
   },
   reportSubmissions: (args: PageArgs) =>
-    page(
+    connection(
+      'reportSubmissions',
       [{ id: 'sub-1', kind: 'RAG_UPDATE', submittedAt: '2015-04-20T09:00:00Z', parameters: { quarter: '2014/15 Q3' } }],
       args,
     ),
@@ -148,43 +211,194 @@ before(async () => {
 after(() => server.close());
 
 function reset(changes: Partial<typeof fake> = {}) {
-  Object.assign(fake, { incidents: 250, cases: 7, plans: 3, lieAboutCases: false, forbidCases: false }, changes);
+  Object.assign(fake, defaults, changes);
   requests = [];
+  counted = {};
 }
 
-test('pages forwards through every list and the counts agree', async () => {
+const client = () => createClient({ url, token: 'test-token' });
+const cursor = (id: string) => Buffer.from(`key:${id}`).toString('base64url');
+const ids = (all: All<{ id: string }>) => all.items.map((n) => n.id);
+const pagesOf = (operation: string) =>
+  requests.filter((r) => r.operationName === operation).map((r) => r.variables ?? {});
+
+test('pages both ways through incidents and cases, forwards through the rest, and the counts agree', async () => {
   reset();
   const lines: string[] = [];
-  assert.equal(await check(createClient({ url, token: 'test-token' }), (l) => lines.push(l)), true);
+  assert.equal(await check(client(), (l) => lines.push(l)), true, lines.join('\n'));
   assert.deepEqual(lines.slice(0, 3), [
-    'ok: incidents: 250 read in 3 page(s), totalCount 250, 250 distinct ids',
-    'ok: cases: 7 read in 1 page(s), totalCount 7, 7 distinct ids',
+    'ok: incidents: 250 forwards in 3 page(s), 250 backwards in 3 page(s), totalCount 250; ' +
+      'same ids in the same order both ways, ids and cursors distinct',
+    'ok: cases: 7 forwards in 1 page(s), 7 backwards in 1 page(s), totalCount 7; ' +
+      'same ids in the same order both ways, ids and cursors distinct',
     'ok: report submissions: 1 read in 1 page(s), totalCount 1, 1 distinct ids',
   ]);
   assert.match(lines[3] ?? '', /^ok: plans: 3 \(/);
-  const incidentPages = requests.filter((r) => r.operationName === 'IncidentsPage');
+  // Forwards: first/after from the start; backwards: last/before from the end. Only the page
+  // each starts from asks for totalCount (withTotal), so only those are counted.
   assert.deepEqual(
-    incidentPages.map((r) => r.variables?.['after']),
-    [null, Buffer.from('100').toString('base64url'), Buffer.from('200').toString('base64url')],
+    pagesOf('IncidentsPage').map((v) => [v['first'], v['after'], v['last'], v['before'], v['withTotal']]),
+    [
+      [100, null, undefined, undefined, true],
+      [100, cursor('inc-99'), undefined, undefined, false],
+      [100, cursor('inc-199'), undefined, undefined, false],
+      [undefined, undefined, 100, null, true],
+      [undefined, undefined, 100, cursor('inc-150'), false],
+      [undefined, undefined, 100, cursor('inc-50'), false],
+    ],
+  );
+  assert.deepEqual(counted, { incidents: 2, cases: 2, reportSubmissions: 1 });
+});
+
+test('backwards, the pages are put back in the list order', async () => {
+  reset();
+  const forwards = await allIncidents(client());
+  const backwards = await allIncidents(client(), { direction: 'backwards' });
+  assert.deepEqual(ids(backwards), ids(forwards));
+  assert.deepEqual(backwards.cursors, forwards.cursors);
+  assert.deepEqual(ids(backwards).slice(0, 2), ['inc-0', 'inc-1']);
+  // Small pages: 7 cases, 3 a page, from the end: [4 5 6], [1 2 3], [0].
+  const cases = await allCases(client(), { direction: 'backwards', pageSize: 3 });
+  assert.deepEqual(ids(cases), range(7).map((i) => `case-${i}`));
+  assert.deepEqual([cases.pages, cases.totalCount], [3, 7]);
+  assert.deepEqual(
+    pagesOf('CasesPage').map((v) => [v['last'], v['before']]),
+    [
+      [3, null],
+      [3, cursor('case-4')],
+      [3, cursor('case-1')],
+    ],
   );
 });
 
-test('an empty list is one page', async () => {
+test('last alone is the list last items, in the list order', async () => {
+  reset();
+  const { incidents } = await client()(IncidentsPageDocument, { last: 3, withTotal: true });
+  assert.deepEqual(
+    incidents.edges.map((e) => e.node.id),
+    ['inc-247', 'inc-248', 'inc-249'],
+  );
+  assert.deepEqual(incidents.pageInfo, {
+    hasNextPage: false,
+    hasPreviousPage: true,
+    startCursor: cursor('inc-247'),
+    endCursor: cursor('inc-249'),
+  });
+  assert.equal(incidents.totalCount, 250);
+  assert.deepEqual(counted, { incidents: 1 });
+});
+
+test('a middle page: last before a startCursor', async () => {
+  reset();
+  const c = client();
+  const end = (await c(IncidentsPageDocument, { last: 3, withTotal: false })).incidents;
+  const middle = (await c(IncidentsPageDocument, { last: 3, before: end.pageInfo.startCursor, withTotal: false }))
+    .incidents;
+  assert.deepEqual(
+    middle.edges.map((e) => e.node.id),
+    ['inc-244', 'inc-245', 'inc-246'],
+  );
+  assert.deepEqual(middle.pageInfo, {
+    hasNextPage: true, // before was given
+    hasPreviousPage: true,
+    startCursor: cursor('inc-244'),
+    endCursor: cursor('inc-246'),
+  });
+  // The same page forwards from the cursor before it.
+  const again = (await c(IncidentsPageDocument, { first: 3, after: cursor('inc-243'), withTotal: false })).incidents;
+  assert.deepEqual(again.edges, middle.edges);
+  assert.equal(again.pageInfo.hasPreviousPage, true); // after was given
+  assert.equal(again.totalCount, undefined); // not selected (withTotal: false), not counted
+  assert.deepEqual(counted, {});
+  // Both bounds: what lies between.
+  const between = (
+    await c(IncidentsPageDocument, { first: 100, after: cursor('inc-244'), before: cursor('inc-247'), withTotal: false })
+  ).incidents;
+  assert.deepEqual(
+    between.edges.map((e) => e.node.id),
+    ['inc-245', 'inc-246'],
+  );
+});
+
+test('first and last together is BAD_USER_INPUT', async () => {
+  reset();
+  await assert.rejects(client()(IncidentsPageDocument, { first: 1, last: 1, withTotal: false }), (e: unknown) => {
+    assert.ok(e instanceof GraphQLRequestError);
+    assert.equal(e.errors[0]?.extensions?.code, 'BAD_USER_INPUT');
+    return true;
+  });
+});
+
+test('an empty list is one page both ways', async () => {
   reset({ incidents: 0 });
-  const all = await allIncidents(createClient({ url, token: 'test-token' }));
-  assert.deepEqual([all.items.length, all.totalCount, all.pages], [0, 0, 1]);
+  for (const direction of ['forwards', 'backwards'] as const) {
+    const all = await allIncidents(client(), { direction });
+    assert.deepEqual([all.items.length, all.cursors.length, all.totalCount, all.pages], [0, 0, 0, 1], direction);
+  }
 });
 
 test('a totalCount that differs from what was read fails the check', async () => {
   reset({ lieAboutCases: true });
   const lines: string[] = [];
-  assert.equal(await check(createClient({ url, token: 'test-token' }), (l) => lines.push(l)), false);
-  assert.ok(lines.includes('FAILED: cases: 7 read in 1 page(s), totalCount 8, 7 distinct ids'), lines.join('\n'));
+  assert.equal(await check(client(), (l) => lines.push(l)), false);
+  assert.ok(
+    lines.includes(
+      'FAILED: cases: 7 forwards in 1 page(s), 7 backwards in 1 page(s), totalCount 8; ' +
+        'forwards: 7 read, totalCount 8; backwards: 7 read, totalCount 8',
+    ),
+    lines.join('\n'),
+  );
+});
+
+test('backward pages in the wrong order fail the check', async () => {
+  reset({ reverseBackwardCases: true });
+  const lines: string[] = [];
+  assert.equal(await check(client(), (l) => lines.push(l)), false);
+  assert.ok(
+    lines.some((l) => l.startsWith('FAILED: cases: ') && l.endsWith('the two ways differ at item 1: case-0 forwards, case-6 backwards')),
+    lines.join('\n'),
+  );
+});
+
+test('repeated ids and cursors, and a missing totalCount, are problems', () => {
+  const all = (items: string[], cursors: string[], totalCount: number | null): All<{ id: string }> => ({
+    items: items.map((id) => ({ id })),
+    cursors,
+    totalCount,
+    pages: 1,
+  });
+  assert.deepEqual(bothWaysProblems(all(['a', 'b'], ['1', '2'], 2), all(['a', 'b'], ['1', '2'], 2)), []);
+  assert.deepEqual(bothWaysProblems(all(['a', 'a'], ['1', '1'], 2), all(['a', 'b'], ['1', '2'], null)), [
+    'forwards: 1 repeated id(s)',
+    'forwards: 1 repeated cursor(s)',
+    'backwards: no totalCount',
+    'the two ways differ at item 2: a forwards, b backwards',
+  ]);
+  assert.deepEqual(bothWaysProblems(all(['a', 'b'], ['1', '2'], 2), all(['a'], ['1'], 2)), [
+    'backwards: 1 read, totalCount 2',
+    'the two ways differ at item 2: b forwards, none backwards',
+  ]);
+});
+
+test('a page that says there is more but gives no new cursor stops the paging', async () => {
+  const stuck = { edges: [{ cursor: 'c', node: { id: 'a' } }] };
+  await assert.rejects(
+    pageForwards(async () => ({ ...stuck, pageInfo: { hasNextPage: true, endCursor: 'c' } })),
+    /page 2 says there is a next page but gives no new cursor/,
+  );
+  await assert.rejects(
+    pageBackwards(async () => ({ ...stuck, pageInfo: { hasPreviousPage: true, startCursor: 'c' } })),
+    /page 2 says there is a previous page but gives no new cursor/,
+  );
+  await assert.rejects(
+    pageBackwards(async () => ({ ...stuck, pageInfo: { hasPreviousPage: false, startCursor: 'other' } })),
+    /page 1: startCursor is not the cursor of its first edge/,
+  );
 });
 
 test('a GraphQL error is thrown with its code', async () => {
   reset({ forbidCases: true });
-  await assert.rejects(check(createClient({ url, token: 'test-token' }), () => {}), (e: unknown) => {
+  await assert.rejects(check(client(), () => {}), (e: unknown) => {
     assert.ok(e instanceof GraphQLRequestError);
     assert.equal(e.operation, 'CasesPage');
     assert.equal(e.errors[0]?.extensions?.code, 'FORBIDDEN');

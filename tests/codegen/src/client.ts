@@ -1,8 +1,10 @@
 // A small typed csphub client on plain `fetch`, with the types graphql-codegen generated from
 // schema.graphql and operations/*.graphql (docs/codegen.md). Run as a program, it pages through
-// every incident, case and submitted report the token may read, lists the plans, prints the
-// counts, and exits non-zero on any GraphQL error or if a list's length differs from its
-// totalCount.
+// every incident and case the token may read forwards (`first`/`after`) and backwards
+// (`last`/`before`), pages through the submitted reports, lists the plans, prints the counts,
+// and exits non-zero on any GraphQL error or unless, for incidents and cases, both ways give
+// the same ids in the same order, no id repeats, the count is `totalCount` and every edge's
+// cursor is distinct.
 //
 //   CSPHUB_URL=http://127.0.0.1:8080/graphql CSPHUB_TOKEN=... node dist/client.js
 
@@ -97,74 +99,189 @@ export function createClient(options: ClientOptions): Client {
   };
 }
 
-/**
- * What forward paging needs from a page. Today's connections have exactly this shape
- * (`nodes`, `pageInfo { hasNextPage endCursor }`, `totalCount`); when they become Relay
- * connections, each `all*` function below maps `edges[].node` to `nodes` and nothing else
- * changes.
- */
-export interface Page<TNode> {
-  nodes: TNode[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+/** An item of a page with its cursor (Relay's edge). */
+export interface Edge<TNode> {
+  cursor: string;
+  node: TNode;
 }
 
+/** What paging forwards reads of `pageInfo`. */
+export interface ForwardPageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/** What paging backwards reads of `pageInfo`. */
+export interface BackwardPageInfo {
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+}
+
+/**
+ * A page of a Relay connection as an operation selected it: `edges { cursor node }`, or only
+ * `nodes` where the cursors are not needed (the paging cursors are in `pageInfo` either way),
+ * and `totalCount` on the pages that selected it. The generated result types fit it as they
+ * are, so a selection change touches only the operation.
+ */
+export type Page<TNode, TPageInfo> = {
+  pageInfo: TPageInfo;
+  totalCount?: number;
+} & ({ edges: readonly Edge<TNode>[] } | { nodes: readonly TNode[] });
+
 export interface All<TNode> {
+  /** Every item, in the list's order (whichever way it was paged). */
   items: TNode[];
-  /** totalCount as the last page gave it. */
-  totalCount: number;
+  /** Each item's cursor, in the same order; empty when the pages selected only `nodes`. */
+  cursors: string[];
+  /** totalCount as the first page that selected it gave it; null when none did. */
+  totalCount: number | null;
   pages: number;
 }
 
-/** Calls `page` with `after` = the previous page's endCursor while hasNextPage. */
+/** A page's items and, when it selected edges, their cursors. */
+function contents<TNode>(page: Page<TNode, unknown>): { nodes: readonly TNode[]; cursors: readonly string[] } {
+  return 'edges' in page
+    ? { nodes: page.edges.map((e) => e.node), cursors: page.edges.map((e) => e.cursor) }
+    : { nodes: page.nodes, cursors: [] };
+}
+
+/**
+ * Forwards from the start: calls `page` with `after` = null, then the previous page's
+ * `endCursor` while `hasNextPage`. Throws if a page says there is more but gives no new cursor,
+ * or (with edges) if `endCursor` is not its last edge's cursor.
+ */
 export async function pageForwards<TNode>(
-  page: (after: string | null) => Promise<Page<TNode>>,
+  page: (after: string | null) => Promise<Page<TNode, ForwardPageInfo>>,
 ): Promise<All<TNode>> {
   const items: TNode[] = [];
+  const cursors: string[] = [];
+  const seen = new Set<string>();
+  let totalCount: number | null = null;
   let after: string | null = null;
   let pages = 0;
   for (;;) {
     const p = await page(after);
     pages += 1;
-    items.push(...p.nodes);
-    if (!p.pageInfo.hasNextPage) {
-      return { items, totalCount: p.totalCount, pages };
+    totalCount ??= p.totalCount ?? null;
+    const c = contents(p);
+    items.push(...c.nodes);
+    cursors.push(...c.cursors);
+    const end = p.pageInfo.endCursor;
+    if ('edges' in p && p.edges.length > 0 && p.edges[p.edges.length - 1]?.cursor !== end) {
+      throw new Error(`page ${pages}: endCursor is not the cursor of its last edge`);
     }
-    if (p.pageInfo.endCursor === null || p.pageInfo.endCursor === after || p.nodes.length === 0) {
+    if (!p.pageInfo.hasNextPage) {
+      return { items, cursors, totalCount, pages };
+    }
+    if (end === null || c.nodes.length === 0 || seen.has(end)) {
       throw new Error(`page ${pages} says there is a next page but gives no new cursor`);
     }
-    after = p.pageInfo.endCursor;
+    seen.add(end);
+    after = end;
   }
 }
 
-export type IncidentNode = IncidentsPageQuery['incidents']['nodes'][number];
-export type CaseNode = CasesPageQuery['cases']['nodes'][number];
+/**
+ * Backwards from the end: calls `page` with `before` = null (meaning `last` alone: the list's
+ * last items), then the previous page's `startCursor` while `hasPreviousPage`, and puts the
+ * pages back in the list's order (each page already is). Throws as `pageForwards` does.
+ */
+export async function pageBackwards<TNode>(
+  page: (before: string | null) => Promise<Page<TNode, BackwardPageInfo>>,
+): Promise<All<TNode>> {
+  const read: { nodes: readonly TNode[]; cursors: readonly string[] }[] = [];
+  const seen = new Set<string>();
+  let totalCount: number | null = null;
+  let before: string | null = null;
+  let pages = 0;
+  for (;;) {
+    const p = await page(before);
+    pages += 1;
+    totalCount ??= p.totalCount ?? null;
+    const c = contents(p);
+    read.push(c);
+    const start = p.pageInfo.startCursor;
+    if ('edges' in p && p.edges.length > 0 && p.edges[0]?.cursor !== start) {
+      throw new Error(`page ${pages}: startCursor is not the cursor of its first edge`);
+    }
+    if (!p.pageInfo.hasPreviousPage) {
+      break;
+    }
+    if (start === null || c.nodes.length === 0 || seen.has(start)) {
+      throw new Error(`page ${pages} says there is a previous page but gives no new cursor`);
+    }
+    seen.add(start);
+    before = start;
+  }
+  read.reverse();
+  return {
+    items: read.flatMap((c) => c.nodes),
+    cursors: read.flatMap((c) => c.cursors),
+    totalCount,
+    pages,
+  };
+}
+
+export type IncidentNode = IncidentsPageQuery['incidents']['edges'][number]['node'];
+export type CaseNode = CasesPageQuery['cases']['edges'][number]['node'];
 export type SubmissionNode = ReportSubmissionsPageQuery['reportSubmissions']['nodes'][number];
 export type PlanItem = PlansQuery['plans'][number];
 
 /** Page size: the server takes 1 to 100 (default 50). */
 const PAGE = 100;
 
+/** How to read a whole connection. */
+export interface ListOptions<TFilter> {
+  filter?: TFilter;
+  /** Forwards from the start (the default) or backwards from the end. */
+  direction?: 'forwards' | 'backwards';
+  /** Items per page, 1 to 100 (100 by default). */
+  pageSize?: number;
+}
+
+/**
+ * The variables of one page: `first`/`after` forwards, `last`/`before` backwards (never both
+ * `first` and `last`: BAD_USER_INPUT), and `withTotal` on the page it starts from only (no
+ * cursor yet): csphub counts the whole list for every page that selects `totalCount`.
+ */
+function pageVariables(options: ListOptions<unknown>, cursor: string | null) {
+  const size = options.pageSize ?? PAGE;
+  const withTotal = cursor === null;
+  return options.direction === 'backwards'
+    ? { last: size, before: cursor, withTotal }
+    : { first: size, after: cursor, withTotal };
+}
+
+/** Pages through a whole connection one way or the other. */
+function pageAll<TNode>(
+  options: ListOptions<unknown>,
+  page: (cursor: string | null) => Promise<Page<TNode, ForwardPageInfo & BackwardPageInfo>>,
+): Promise<All<TNode>> {
+  return options.direction === 'backwards' ? pageBackwards(page) : pageForwards(page);
+}
+
 /** Every incident the token may read (oldest first), optionally filtered. */
 export function allIncidents(
   client: Client,
-  filter: IncidentFilterInput = {},
+  options: ListOptions<IncidentFilterInput> = {},
 ): Promise<All<IncidentNode>> {
-  return pageForwards(async (after) => {
-    const data = await client(IncidentsPageDocument, { first: PAGE, after, filter });
+  const filter = options.filter ?? {};
+  return pageAll(options, async (cursor) => {
+    const data = await client(IncidentsPageDocument, { ...pageVariables(options, cursor), filter });
     return data.incidents;
   });
 }
 
 /** Every case shared with the token's agency (newest first). Needs a caseworker token. */
-export function allCases(client: Client, filter: CaseFilterInput = {}): Promise<All<CaseNode>> {
-  return pageForwards(async (after) => {
-    const data = await client(CasesPageDocument, { first: PAGE, after, filter });
+export function allCases(client: Client, options: ListOptions<CaseFilterInput> = {}): Promise<All<CaseNode>> {
+  const filter = options.filter ?? {};
+  return pageAll(options, async (cursor) => {
+    const data = await client(CasesPageDocument, { ...pageVariables(options, cursor), filter });
     return data.cases;
   });
 }
 
-/** Every submitted report the token may read (newest first). */
+/** Every submitted report the token may read (newest first): forwards, `nodes` only. */
 export function allSubmissions(client: Client): Promise<All<SubmissionNode>> {
   return pageForwards(async (after) => {
     const data = await client(ReportSubmissionsPageDocument, { first: PAGE, after });
@@ -188,7 +305,67 @@ export async function allPlans(client: Client, partnership?: string): Promise<Pl
   }
 }
 
-/** Prints one list's counts; false if they disagree or an id repeats. */
+/**
+ * What is wrong with a list read both ways: each way must have no repeated id, as many items
+ * as its totalCount and a distinct cursor on every item; both must give the same ids in the
+ * same order. Empty when nothing is.
+ */
+export function bothWaysProblems<TNode extends { id: string }>(
+  forwards: All<TNode>,
+  backwards: All<TNode>,
+): string[] {
+  const problems: string[] = [];
+  const ids = { forwards: forwards.items.map((n) => n.id), backwards: backwards.items.map((n) => n.id) };
+  for (const [way, all] of [
+    ['forwards', forwards],
+    ['backwards', backwards],
+  ] as const) {
+    const read = ids[way];
+    const repeated = read.length - new Set(read).size;
+    if (repeated > 0) problems.push(`${way}: ${repeated} repeated id(s)`);
+    if (all.totalCount === null) problems.push(`${way}: no totalCount`);
+    else if (read.length !== all.totalCount) problems.push(`${way}: ${read.length} read, totalCount ${all.totalCount}`);
+    if (all.cursors.length !== read.length) {
+      problems.push(`${way}: ${all.cursors.length} cursor(s) for ${read.length} item(s)`);
+    }
+    const sameCursor = all.cursors.length - new Set(all.cursors).size;
+    if (sameCursor > 0) problems.push(`${way}: ${sameCursor} repeated cursor(s)`);
+  }
+  const at = ids.forwards.findIndex((id, i) => id !== ids.backwards[i]);
+  if (at >= 0 || ids.forwards.length !== ids.backwards.length) {
+    const i = at >= 0 ? at : ids.forwards.length;
+    problems.push(
+      `the two ways differ at item ${i + 1}: ${ids.forwards[i] ?? 'none'} forwards, ` +
+        `${ids.backwards[i] ?? 'none'} backwards`,
+    );
+  }
+  return problems;
+}
+
+/** Prints a list read both ways; false if `bothWaysProblems` finds anything. */
+function reportBothWays<TNode extends { id: string }>(
+  log: (line: string) => void,
+  name: string,
+  forwards: All<TNode>,
+  backwards: All<TNode>,
+): boolean {
+  const problems = bothWaysProblems(forwards, backwards);
+  const total =
+    forwards.totalCount === backwards.totalCount
+      ? `${forwards.totalCount}`
+      : `${forwards.totalCount} forwards, ${backwards.totalCount} backwards`;
+  const counts =
+    `${forwards.items.length} forwards in ${forwards.pages} page(s), ` +
+    `${backwards.items.length} backwards in ${backwards.pages} page(s), totalCount ${total}`;
+  log(
+    problems.length === 0
+      ? `ok: ${name}: ${counts}; same ids in the same order both ways, ids and cursors distinct`
+      : `FAILED: ${name}: ${counts}; ${problems.join('; ')}`,
+  );
+  return problems.length === 0;
+}
+
+/** Prints a list read forwards; false if its length is not its totalCount or an id repeats. */
 function report<TNode extends { id: string }>(
   log: (line: string) => void,
   name: string,
@@ -204,14 +381,21 @@ function report<TNode extends { id: string }>(
 }
 
 /**
- * Pages through incidents, cases and report submissions and lists the plans, printing the
- * counts; false if any list's length differs from its totalCount or an id repeats. Throws
- * GraphQLRequestError on any GraphQL error.
+ * Pages through incidents and cases forwards and backwards, through report submissions
+ * forwards, and lists the plans, printing the counts; false if any check above fails. Throws
+ * GraphQLRequestError on any GraphQL error, and Error when a page gives no cursor to go on.
  */
 export async function check(client: Client, log: (line: string) => void = console.log): Promise<boolean> {
   let ok = true;
-  ok = report(log, 'incidents', await allIncidents(client)) && ok;
-  ok = report(log, 'cases', await allCases(client)) && ok;
+  ok =
+    reportBothWays(
+      log,
+      'incidents',
+      await allIncidents(client),
+      await allIncidents(client, { direction: 'backwards' }),
+    ) && ok;
+  ok =
+    reportBothWays(log, 'cases', await allCases(client), await allCases(client, { direction: 'backwards' })) && ok;
   ok = report(log, 'report submissions', await allSubmissions(client)) && ok;
   const plans = await allPlans(client);
   const some = plans.slice(0, 3).map((p) => `${p.partnership} ${p.financialYear} ${p.status}`);
