@@ -173,7 +173,8 @@ impl Config {
         let cors_origins = var("CSPHUB_CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    // Browsers send an origin's scheme and host in lower case.
+                    .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
                     .filter(|o| !o.is_empty())
                     .collect()
             })

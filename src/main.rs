@@ -109,15 +109,25 @@ enum AuditAction {
 
 #[derive(Subcommand)]
 enum ImportWhat {
-    /// Incidents from a CSV file with the export's columns (GET /api/v1/incidents.csv).
+    /// Incidents from a CSV file with the export's columns (GET /api/v1/incidents.csv). With
+    /// --url, pushed over HTTP with the token in CSPHUB_TOKEN, as a partner system pushes (no
+    /// database credentials); without, straight into DATABASE_URL as --agency. Either way the
+    /// same checks; exit 2 when a record was rejected.
     Incidents {
         file: std::path::PathBuf,
-        /// The pushing agency's slug (police, fire or council).
+        /// The csphub to push to, such as https://csphub.example.org (the token, a partner's
+        /// JWT, is read from CSPHUB_TOKEN, never from the command line).
         #[arg(long)]
-        agency: String,
-        /// The partnership's slug.
-        #[arg(long)]
-        partnership: String,
+        url: Option<String>,
+        /// Straight into the database: the pushing agency's slug (police, fire or council).
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        agency: Option<String>,
+        /// Straight into the database: the partnership's slug.
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        partnership: Option<String>,
+        /// Records per request (at most the service's CSPHUB_PUSH_MAX_RECORDS).
+        #[arg(long, default_value_t = 10_000)]
+        chunk: usize,
     },
     /// data.police.uk's files as downloaded: monthly street CSVs, outcomes CSVs and the API's
     /// street-level crimes JSON (crimes first, then outcomes, whatever the order given).
@@ -229,21 +239,35 @@ async fn main() -> anyhow::Result<()> {
             what:
                 ImportWhat::Incidents {
                     file,
+                    url,
                     agency,
                     partnership,
+                    chunk,
                 },
         } => {
-            let config = Config::from_env()?;
-            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
-            csphub::db::prepare_locked(&db).await?;
-            let report = csphub::import::incidents_csv(
-                &db,
-                &file,
-                &agency,
-                &partnership,
-                config.push_max_records,
-            )
-            .await?;
+            let report = match (url, agency, partnership) {
+                (Some(url), _, _) => {
+                    let token = std::env::var("CSPHUB_TOKEN").map_err(|_| {
+                        anyhow::anyhow!("set CSPHUB_TOKEN to the partner's token to push to {url}")
+                    })?;
+                    csphub::import::incidents_csv_over_http(&file, &url, token.trim(), chunk)
+                        .await?
+                }
+                (None, Some(agency), Some(partnership)) => {
+                    let config = Config::from_env()?;
+                    let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+                    require_migrated(&db).await?;
+                    csphub::import::incidents_csv(
+                        &db,
+                        &file,
+                        &agency,
+                        &partnership,
+                        chunk.min(config.push_max_records),
+                    )
+                    .await?
+                }
+                _ => anyhow::bail!("give --url, or --agency and --partnership"),
+            };
             println!(
                 "created {}, updated {}, unchanged {}, rejected {}",
                 report.created,
@@ -252,10 +276,13 @@ async fn main() -> anyhow::Result<()> {
                 report.rejected.len()
             );
             for r in &report.rejected {
-                // +2: the header is line 1.
+                let at = match (&r.line, &r.column) {
+                    (Some(line), Some(column)) => format!("line {line}, column {column}"),
+                    (Some(line), None) => format!("line {line}"),
+                    _ => format!("record {}", r.index + 1),
+                };
                 eprintln!(
-                    "line {}: {} {}: {}",
-                    r.index + 2,
+                    "{at}: {} {}: {}",
                     r.external_ref.as_deref().unwrap_or("-"),
                     r.code,
                     r.message
@@ -279,7 +306,7 @@ async fn main() -> anyhow::Result<()> {
             use csphub::import::police_uk;
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
-            csphub::db::prepare_locked(&db).await?;
+            require_migrated(&db).await?;
             let importer =
                 csphub::import::Importer::new(&db, &agency, &partnership, config.push_max_records)
                     .await?;
@@ -490,4 +517,20 @@ async fn ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
     let status = line.split_whitespace().nth(1).unwrap_or("");
     anyhow::ensure!(status == "200", "/readyz answered {status:?}");
     Ok(())
+}
+
+/// The imports write into a database that is already migrated; they never migrate it. They do
+/// write the built-in vocabularies and indicators (idempotent), which their checks read.
+async fn require_migrated(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let pending = csphub::db::pending_migrations(db).await?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        "the database is not up to date ({} migration(s) pending, the first {}): run `csphub migrate up` first; imports do not migrate",
+        pending.len(),
+        pending.first().map(String::as_str).unwrap_or_default()
+    );
+    let lock = csphub::db::StartLock::take(db).await?;
+    let synced = csphub::db::sync_builtins(db).await;
+    lock.release().await;
+    synced
 }

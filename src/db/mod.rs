@@ -501,6 +501,11 @@ pub async fn prepare_locked(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// vocabularies and indicators.
 pub async fn prepare(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrate_up(db).await?;
+    sync_builtins(db).await
+}
+
+/// Writes the built-in vocabularies and indicators (idempotent), as the imports need them.
+pub async fn sync_builtins(db: &DatabaseConnection) -> anyhow::Result<()> {
     vocabulary::sync_builtin(db)
         .await
         .context("writing the built-in vocabularies")?;

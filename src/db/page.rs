@@ -36,7 +36,7 @@ where
     /// The conditions (each starting with ` AND`) and the `ORDER BY ... LIMIT ...` for a list
     /// ordered by `columns` (two, such as `i.occurred_at, i.id`), descending when `desc`. Rows
     /// come in the order read: the list's order, or its reverse when `backward`; the caller
-    /// puts them back (`graphql::page::Window::finish`).
+    /// puts them back (`graphql::page::connection`).
     pub fn clauses(&self, values: &mut Vec<Value>, columns: [&str; 2], desc: bool) -> String {
         let [a, b] = columns;
         let (later, earlier) = if desc { ("<", ">") } else { (">", "<") };

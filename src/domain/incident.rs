@@ -90,6 +90,45 @@ pub struct Rejection {
     pub external_ref: Option<String>,
     pub code: &'static str,
     pub message: String,
+    /// For a CSV push: the line of the body the record starts on (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// For a CSV push: the column the message is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+}
+
+/// Every code a rejection can carry (docs/api.md lists them with their meaning).
+pub const REJECTION_CODES: [&str; 19] = [
+    "CATEGORY_NOT_IN_FORCE",
+    "DUPLICATE_REF",
+    "INCONSISTENT",
+    "INVALID_DATE",
+    "INVALID_LSOA",
+    "INVALID_POSTCODE",
+    "INVALID_RECORD",
+    "INVALID_REF",
+    "INVALID_VALUE",
+    "MISSING_FIELD",
+    "OTHER_AGENCY",
+    "POSTCODE_TOO_FINE",
+    "REF_TOO_LONG",
+    "UNKNOWN_AREA",
+    "UNKNOWN_CATEGORY",
+    "UNKNOWN_LSOA",
+    "UNKNOWN_PARTNERSHIP",
+    "UNKNOWN_VALUE",
+    "VALUE_NOT_IN_FORCE",
+];
+
+/// A rejection's code read back from a service's answer; one this build does not know is
+/// INVALID_RECORD.
+pub fn rejection_code(code: &str) -> &'static str {
+    REJECTION_CODES
+        .iter()
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("INVALID_RECORD")
 }
 
 /// A partnership a pushing agency may push into, with its areas by code and by the LSOAs they
@@ -630,6 +669,8 @@ pub fn check_batch(
                     external_ref: None,
                     code: "INVALID_RECORD",
                     message,
+                    line: None,
+                    column: None,
                 });
                 continue;
             }
@@ -643,6 +684,8 @@ pub fn check_batch(
                         external_ref: Some(clip(&incident.external_ref, MAX_REF_LEN)),
                         code: "DUPLICATE_REF",
                         message: format!("externalRef repeats record {first} of this request"),
+                        line: None,
+                        column: None,
                     });
                 } else {
                     seen.insert(incident.external_ref.clone(), index);
@@ -654,13 +697,15 @@ pub fn check_batch(
                 external_ref: Some(clip(&input.external_ref, MAX_REF_LEN)),
                 code,
                 message,
+                line: None,
+                column: None,
             }),
         }
     }
     (valid, rejected)
 }
 
-pub use super::incident_file::{CSV_COLUMNS, from_csv_row, from_json};
+pub use super::incident_file::{CSV_COLUMNS, CsvHeader, CsvRows, from_csv_row, from_json};
 
 #[cfg(test)]
 mod tests {

@@ -351,10 +351,14 @@ fn not_a_cursor() -> AppError {
 
 /// A time as the keys hold it: microseconds since the epoch.
 fn time_of(micros: &str) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Datelike;
     micros
         .parse()
         .ok()
         .and_then(DateTime::from_timestamp_micros)
+        // Only times a list can hold: one PostgreSQL cannot store would abort the request's
+        // transaction, and every other field of the request with it.
+        .filter(|t| (1900..=9999).contains(&t.year()))
         .ok_or_else(not_a_cursor)
 }
 

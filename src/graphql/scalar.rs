@@ -74,8 +74,11 @@ pub struct Timestamp(pub chrono::DateTime<Utc>);
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| Timestamp(t.with_timezone(&Utc)))
+            // chrono's lenient reading, as async-graphql's own scalar had it: RFC 3339, and
+            // the ISO 8601 forms near it (`+0100`, a space for `T`, `UTC`).
+            Value::String(s) => s
+                .parse::<chrono::DateTime<Utc>>()
+                .map(Timestamp)
                 .map_err(|_| {
                     InputValueError::custom(format!(
                         "{s} is not an RFC 3339 time such as 2015-05-01T10:00:00Z"
@@ -123,6 +126,9 @@ mod tests {
             Value::String("2015-05-01T10:00:00.250Z".into())
         );
         assert!(Timestamp::parse(Value::String("2015-05-01".into())).is_err());
+        // Read as before the scalar was renamed.
+        let t = Timestamp::parse(Value::String("2015-05-01 11:00:00+0100".into())).expect("t");
+        assert_eq!(t.to_value(), Value::String("2015-05-01T10:00:00Z".into()));
     }
 
     #[test]

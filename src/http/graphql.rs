@@ -254,7 +254,10 @@ fn ensure_code(err: &mut ServerError) {
     if !has_code {
         // async-graphql's message for a value its argument's type refuses
         // (`ArgumentsOfCorrectType`); `documents_that_fail_carry_the_codes_...` pins it.
-        let bad_value = err.message.starts_with("Invalid value for argument");
+        // So is the cost rule's own reading of the same value (`list_cost(first, ...)`).
+        let bad_value = err.message.starts_with("Invalid value for argument")
+            || err.message.starts_with("Expected input type")
+            || err.message.starts_with("Failed to parse");
         let code = if err.path.is_empty() && !bad_value {
             crate::error::VALIDATION_FAILED
         } else {

@@ -242,11 +242,13 @@ pub async fn refuse_preflight(
         && let Some(origin) = req.headers().get(header::ORIGIN)
     {
         let origin = origin.to_str().unwrap_or_default();
-        if !origins.iter().any(|o| o == origin) {
+        if !origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
             let message = if origins.is_empty() {
-                "no origin may call csphub from a browser on this service: list the front-end's \
-                 origin in CSPHUB_CORS_ORIGINS (comma-separated, such as https://app.example.org)"
-                    .to_owned()
+                format!(
+                    "no origin may call csphub from a browser on this service, {origin} included: \
+                     list it in CSPHUB_CORS_ORIGINS (comma-separated, such as \
+                     https://app.example.org)"
+                )
             } else {
                 format!(
                     "the origin {origin} may not call csphub from a browser: list it in \

@@ -386,6 +386,8 @@ fn rejection(
         external_ref,
         code,
         message: m,
+        line: None,
+        column: None,
     }
 }
 

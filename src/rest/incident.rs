@@ -1,4 +1,4 @@
-//! `POST /api/v1/incidents` (the partner push, JSON or NDJSON) and `GET /api/v1/incidents.csv`
+//! `POST /api/v1/incidents` (the partner push, JSON, NDJSON or CSV) and `GET /api/v1/incidents.csv`
 //! (the export, re-importable unchanged).
 
 use std::io;
@@ -22,13 +22,21 @@ use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
 use crate::db;
 use crate::db::request::RequestTxn;
-use crate::domain::incident::{CSV_COLUMNS, from_json};
+use crate::domain::incident::{
+    CSV_COLUMNS, CsvHeader, CsvRows, IncidentInput, from_csv_row, from_json,
+};
 use crate::error::AppError;
 use crate::graphql::incident::{IncidentFilterInput, IncidentStatus, PeriodInput};
 use crate::http::caller::VerifiedToken;
 use crate::http::caller::{Bearer, PushBearer};
 use crate::http::scope::{self, Scope};
 use crate::http::state::AppState;
+
+/// A push body's records, and for CSV its header and each record's line.
+type Parsed = (
+    Vec<Result<IncidentInput, String>>,
+    Option<(CsvHeader, Vec<u64>)>,
+);
 
 /// Why a push body could not be read.
 enum BodyProblem {
@@ -57,8 +65,8 @@ pub struct PushBody {
     incidents: Vec<crate::domain::incident::IncidentInput>,
 }
 
-/// `POST /api/v1/incidents`: `{"incidents": [...]}` as `application/json`, or one record per
-/// line as `application/x-ndjson`. Valid records are applied in one transaction; invalid ones
+/// `POST /api/v1/incidents`: `{"incidents": [...]}` as `application/json`, one record per
+/// line as `application/x-ndjson`, or rows with the export's columns as `text/csv`. Valid records are applied in one transaction; invalid ones
 /// are listed by position. Police, fire and council push as their own agency.
 #[utoipa::path(
     post,
@@ -66,7 +74,7 @@ pub struct PushBody {
     tag = "incidents",
     security(("bearer" = [])),
     request_body(content = PushBody, content_type = "application/json",
-        description = "Depersonalised incident records (also accepted as application/x-ndjson, one record per line)"),
+        description = "Depersonalised incident records (also accepted as application/x-ndjson, one record per line, and as text/csv with the export's columns, whose rejections carry the line and column)"),
     responses(
         (status = 200, description = "Valid records applied in one transaction; invalid ones listed by position", body = crate::service::push::PushReport),
         (status = 400, description = "Unparseable JSON, naming the line and column", body = super::ErrorBody),
@@ -143,22 +151,29 @@ async fn push_records(
         Ok(chunk)
     });
     let reader = StreamReader::new(stream);
+    let json = |values: Vec<Value>| (values.into_iter().map(from_json).collect(), None);
     let parsed = match content_type.as_str() {
-        "application/json" => read_json(reader, max_records).await,
-        "application/x-ndjson" | "application/ndjson" => read_ndjson(reader, max_records).await,
+        "application/json" => read_json(reader, max_records).await.map(json),
+        "application/x-ndjson" | "application/ndjson" => {
+            read_ndjson(reader, max_records).await.map(json)
+        }
+        "text/csv" => read_csv(reader, max_records).await.map(|(header, rows)| {
+            let (lines, records) = rows.into_iter().unzip();
+            (records, Some((header, lines)))
+        }),
         other => {
             return AppError::UnsupportedMediaType(format!(
-                "content type {other} is not accepted: send application/json or application/x-ndjson"
+                "content type {other} is not accepted: send application/json, \
+                 application/x-ndjson or text/csv"
             ))
             .into_response();
         }
     };
-    let values = match parsed {
+    let (records, csv): Parsed = match parsed {
         Ok(v) => v,
         Err(_) if overflow.load(Ordering::SeqCst) => return too_large().into_response(),
         Err(problem) => return problem.into_response(),
     };
-    let records = values.into_iter().map(from_json).collect();
     // The body is in: only now does the request take a connection, so a slow upload holds
     // none. The push gets the heavy statement budget but no slot (see `db::DbSettings`).
     // Acknowledged only once committed; a client that hangs up does not cut the push in two.
@@ -173,13 +188,78 @@ async fn push_records(
         crate::service::push::push(txn.txn()?, &pusher, &principal.partnerships, records).await
     };
     match scope::run(state, token, Scope::PUSH, true, work).await {
-        Ok(report) => {
+        Ok(mut report) => {
+            // A CSV push's rejections name the line and the column too.
+            if let Some((header, lines)) = &csv {
+                for r in &mut report.rejected {
+                    r.line = lines.get(r.index).copied();
+                    r.column = header.column_in(&r.message).map(str::to_owned);
+                }
+            }
             let counts = crate::metrics::PushCounts::from(&report);
             let mut res = Json(report).into_response();
             res.extensions_mut().insert(counts);
             res
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// A CSV body with the export's columns (`CSV_COLUMNS`; the header names them), each row a
+/// record with the line it starts on. A header that names anything else, or a body that is
+/// not CSV, is refused whole; a row that cannot be read is that record's rejection.
+async fn read_csv<R>(reader: R, max: usize) -> Result<(CsvHeader, CsvRows), BodyProblem>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    let bridge = SyncIoBridge::new(reader);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(io::BufReader::new(bridge));
+        let header = match reader.headers() {
+            Ok(h) => CsvHeader::read(h).map_err(BodyProblem::Invalid)?,
+            Err(e) => return Err(csv_problem(&e)),
+        };
+        let mut rows = Vec::new();
+        let mut row = csv::StringRecord::new();
+        loop {
+            let line = reader.position().line();
+            match reader.read_record(&mut row) {
+                Ok(false) => return Ok((header, rows)),
+                Ok(true) => {
+                    if row.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    if rows.len() == max {
+                        return Err(too_many(max));
+                    }
+                    rows.push((line, from_csv_row(&header, &row)));
+                }
+                // A row that is not UTF-8 is that record's rejection; the body goes on.
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                    if rows.len() == max {
+                        return Err(too_many(max));
+                    }
+                    rows.push((line, Err("the row is not UTF-8".to_owned())));
+                }
+                Err(e) => return Err(csv_problem(&e)),
+            }
+        }
+    })
+    .await
+    .map_err(|e| BodyProblem::Internal(e.into()))?
+}
+
+fn csv_problem(e: &csv::Error) -> BodyProblem {
+    match e.kind() {
+        csv::ErrorKind::Io(err) => {
+            BodyProblem::Invalid(format!("the body could not be read: {err}"))
+        }
+        _ => BodyProblem::Invalid(match e.position() {
+            Some(at) => format!("invalid CSV at line {}: {e}", at.line()),
+            None => format!("invalid CSV: {e}"),
+        }),
     }
 }
 

@@ -88,6 +88,8 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
                 code: "UNKNOWN_PARTNERSHIP",
                 message: "this agency already uses the externalRef in a partnership the token may not push into"
                     .to_owned(),
+                line: None,
+                column: None,
             });
         }
     }

@@ -378,7 +378,9 @@ async fn bad_bodies_get_400_413_and_415() {
         .expect("send");
     assert_eq!(r.status().as_u16(), 413);
 
-    assert_eq!(send("a,b".to_owned(), "text/csv").await.status, 415);
+    assert_eq!(send("a,b".to_owned(), "text/plain").await.status, 415);
+    // CSV is a push of its own now: a header of no incident columns is refused whole.
+    assert_eq!(send("a,b".to_owned(), "text/csv").await.status, 400);
     // Nothing of the refused requests was applied.
     assert_eq!(app.count("SELECT count(*) AS n FROM incidents i JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'testshire'").await, 0);
 }
@@ -1131,7 +1133,7 @@ async fn a_whole_partnerships_export_reimported_by_one_agency_changes_nothing() 
     let header = reader.headers().expect("header").clone();
     let source = header
         .iter()
-        .position(|h| h == "source_agency")
+        .position(|h| h == "sourceAgency")
         .expect("the export says whose each record is");
     let mut by_agency: std::collections::BTreeMap<String, usize> = Default::default();
     for row in reader.records() {
@@ -1246,7 +1248,10 @@ async fn an_export_reimports_unchanged() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("line {}: NEW-1 UNKNOWN_AREA", exported + 2)),
+        stderr.contains(&format!(
+            "line {}, column area: NEW-1 UNKNOWN_AREA",
+            exported + 2
+        )),
         "{stderr}"
     );
     let _ = std::fs::remove_file(&file);
@@ -1269,6 +1274,155 @@ async fn an_export_reimports_unchanged() {
             .expect("export");
         assert_eq!(r.status().as_u16(), status, "{path}");
     }
+}
+
+/// CSV over HTTP: an export pushed back as `text/csv` changes nothing; old snake_case headers
+/// still read; a bad row is rejected by its line and column; a header naming anything else is
+/// refused whole; and `csphub import incidents --url` pushes the same file with a token alone.
+#[tokio::test]
+async fn an_export_pushes_back_over_http_as_csv_with_nothing_changed() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    let csv = app
+        .client
+        .get(app.url("/api/v1/incidents.csv?sourceAgency=herts-police&financialYear=2014/15"))
+        .bearer_auth(&police)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    let exported = csv.lines().count() - 1;
+    assert!(exported > 500);
+    let before = holdings(&app).await;
+    let push_csv = |body: String| {
+        app.client
+            .post(app.url("/api/v1/incidents"))
+            .bearer_auth(&police)
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(body)
+            .send()
+    };
+    let r = push_csv(csv.clone()).await.expect("push");
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"created": 0, "updated": 0, "unchanged": exported, "rejected": []})
+    );
+    assert_eq!(holdings(&app).await, before);
+
+    // The snake_case header exports had before still reads.
+    let old_header = "external_ref,source_agency,partnership,category,occurred_at,reported_at,area,postcode_district,domestic_abuse,alcohol_related,youth_related,hate_strands,drug_class,asb_type,fire_type,outcome,status,cancel_reason,lsoa";
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    lines[0] = old_header.to_owned();
+    let r = push_csv(lines.join("\n")).await.expect("push");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["unchanged"], exported, "{body}");
+
+    // Bad rows: each rejected by its line (the header is line 1) and the column at fault.
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    lines.push(
+        "CSV-1,,stevenage,burglary,2015-01-05T10:00:00Z,,narnia,,false,false,false,,,,,,ACTIVE,,"
+            .to_owned(),
+    );
+    lines.push(
+        "CSV-2,,stevenage,burglary,yesterday,,bedwell,,false,false,false,,,,,,ACTIVE,,".to_owned(),
+    );
+    lines.push(
+        "CSV-3,,stevenage,burglary,2015-01-05T10:00:00Z,,bedwell,,perhaps,false,false,,,,,,ACTIVE,,"
+            .to_owned(),
+    );
+    let r = push_csv(lines.join("\n") + "\n").await.expect("push");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["unchanged"], exported, "{body}");
+    let rejected: Vec<(u64, String, String)> = body["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().expect("line"),
+                r["column"].as_str().unwrap_or("-").to_owned(),
+                r["code"].as_str().expect("code").to_owned(),
+            )
+        })
+        .collect();
+    let first = exported as u64 + 2;
+    assert_eq!(
+        rejected,
+        [
+            (first, "area".to_owned(), "UNKNOWN_AREA".to_owned()),
+            (
+                first + 1,
+                "occurredAt".to_owned(),
+                "INVALID_DATE".to_owned()
+            ),
+            (
+                first + 2,
+                "domesticAbuse".to_owned(),
+                "INVALID_RECORD".to_owned()
+            ),
+        ],
+        "{body}"
+    );
+
+    // A header that names anything else is refused whole, naming the column.
+    let r = push_csv(
+        "externalRef,category,occurredAt,name\nX-1,burglary,2015-01-05T10:00:00Z,Bob\n".to_owned(),
+    )
+    .await
+    .expect("push");
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "BAD_USER_INPUT");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("column 4 is 'name'") && message.contains("externalRef"),
+        "{message}"
+    );
+    let r = push_csv("area\nbedwell\n".to_owned()).await.expect("push");
+    let body: Value = r.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("lacks externalRef, category, occurredAt")),
+        "{body}"
+    );
+
+    // The command, as a partner system: over HTTP with the token alone, in small requests.
+    let file = std::env::temp_dir().join(format!("csphub-export-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    // Run beside the test's server, which answers on this runtime.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "incidents", file.to_str().expect("path")])
+        .args(["--url", &app.url(""), "--chunk", "200"])
+        .env("CSPHUB_TOKEN", &police)
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .expect("import");
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("created 0, updated 0, unchanged {exported}, rejected 3")
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "line {}, column occurredAt: CSV-2 INVALID_DATE",
+            first + 1
+        )),
+        "{stderr}"
+    );
+    assert_eq!(holdings(&app).await, before);
 }
 
 /// Found by fuzzing: a filter holding a NUL byte reached PostgreSQL only after the 200 and the
@@ -1307,7 +1461,7 @@ async fn an_export_with_a_filter_postgresql_cannot_read_is_refused_with_a_code()
         .await
         .expect("export");
     assert_eq!(r.status().as_u16(), 200);
-    assert!(r.text().await.expect("body").starts_with("external_ref,"));
+    assert!(r.text().await.expect("body").starts_with("externalRef,"));
 }
 
 #[tokio::test]
