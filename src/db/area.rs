@@ -36,6 +36,20 @@ pub async fn areas_in<C: ConnectionTrait>(
     .await
 }
 
+/// The areas with these ids, of the partnerships in scope only.
+pub async fn areas_by_id<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    scope: &[Uuid],
+) -> AppResult<Vec<AreaRow>> {
+    fetch_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM areas WHERE id = ANY($1) AND partnership_id = ANY($2)"),
+        vec![ids.to_vec().into(), scope.to_vec().into()],
+    )
+    .await
+}
+
 pub async fn area_in_scope<C: ConnectionTrait>(
     conn: &C,
     scope: &[Uuid],

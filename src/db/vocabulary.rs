@@ -71,20 +71,38 @@ pub async fn terms<C: ConnectionTrait>(
         vec![vocabulary.map(|v| v.as_str().to_owned()).into(), on.into()],
     )
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Term {
-                vocabulary: Vocabulary::parse(&r.vocabulary).ok_or_else(|| {
-                    AppError::internal(anyhow::anyhow!("unknown vocabulary {}", r.vocabulary))
-                })?,
-                code: r.code,
-                label: r.label,
-                from: r.valid_from,
-                to: r.valid_to,
-                aliases: r.aliases,
-            })
-        })
-        .collect()
+    rows.into_iter().map(term).collect()
+}
+
+fn term(r: TermRow) -> AppResult<Term> {
+    Ok(Term {
+        vocabulary: Vocabulary::parse(&r.vocabulary).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("unknown vocabulary {}", r.vocabulary))
+        })?,
+        code: r.code,
+        label: r.label,
+        from: r.valid_from,
+        to: r.valid_to,
+        aliases: r.aliases,
+    })
+}
+
+/// Every version of the terms with these (vocabulary, code) pairs, in one statement.
+pub async fn terms_by_code<C: ConnectionTrait>(
+    conn: &C,
+    pairs: &[(Vocabulary, String)],
+) -> AppResult<Vec<Term>> {
+    let vocabularies: Vec<String> = pairs.iter().map(|(v, _)| v.as_str().to_owned()).collect();
+    let codes: Vec<String> = pairs.iter().map(|(_, c)| c.clone()).collect();
+    let rows: Vec<TermRow> = fetch_all(
+        conn,
+        "SELECT vocabulary, code, label, valid_from, valid_to, aliases FROM vocabulary_terms \
+         WHERE (vocabulary, code) IN (SELECT * FROM unnest($1::text[], $2::text[])) \
+         ORDER BY vocabulary, code, valid_from",
+        vec![vocabularies.into(), codes.into()],
+    )
+    .await?;
+    rows.into_iter().map(term).collect()
 }
 
 pub async fn load<C: ConnectionTrait>(conn: &C) -> AppResult<Vocabularies> {

@@ -479,10 +479,10 @@ async fn another_partnerships_incidents_are_invisible() {
         r.data()["pushIncidents"],
         json!({"created": 0, "updated": 0, "unchanged": 0, "rejected": [{"index": 0, "code": "UNKNOWN_PARTNERSHIP"}]})
     );
-    let r = app.gql("{ incidents(filter: {partnership: \"north-herts\", period: {month: \"2015-05\"}}) { nodes { externalRef category } } }", json!({}), Some(&both)).await;
+    let r = app.gql("{ incidents(filter: {partnership: \"north-herts\", period: {month: \"2015-05\"}}) { nodes { externalRef category { code } } } }", json!({}), Some(&both)).await;
     assert_eq!(
         r.data()["incidents"]["nodes"],
-        json!([{"externalRef": "NH-1", "category": "burglary"}])
+        json!([{"externalRef": "NH-1", "category": {"code": "burglary"}}])
     );
     let r = app.gql("{ incidents(filter: {partnership: \"stevenage\", period: {month: \"2015-05\"}}) { nodes { externalRef } } }", json!({}), Some(&both)).await;
     assert!(

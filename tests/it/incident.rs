@@ -79,12 +79,12 @@ async fn a_replayed_push_is_unchanged_and_a_changed_record_is_updated_with_its_r
     );
 
     let r = app
-        .gql("{ incidents(filter: {partnership: \"testshire\", categories: [\"burglary\"], status: CANCELLED}) { totalCount nodes { externalRef status cancelReason revision sourceAgency revisions { revision pushedBy record } } } }", json!({}), Some(&police))
+        .gql("{ incidents(filter: {partnership: \"testshire\", categories: [\"burglary\"], status: CANCELLED}) { totalCount nodes { externalRef status cancelReason revision sourceAgency { slug } revisions { revision pushedBy record } } } }", json!({}), Some(&police))
         .await;
     let node = &r.data()["incidents"]["nodes"][0];
     assert_eq!(node["externalRef"], "CR-00008");
     assert_eq!(node["revision"], 2);
-    assert_eq!(node["sourceAgency"], "herts-police");
+    assert_eq!(node["sourceAgency"]["slug"], "herts-police");
     assert_eq!(node["revisions"][0]["revision"], 1);
     assert_eq!(
         node["revisions"][0]["pushedBy"],
@@ -425,7 +425,7 @@ async fn pushing_needs_a_token_of_a_pushing_agency() {
     claimed[0]["sourceAgency"] = json!("herts-fire");
     let r = push(&app, &t(&app, "police", "herts-police"), &claimed).await;
     assert_eq!(r.body["rejected"][0]["code"], "OTHER_AGENCY");
-    let r = app.gql("{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef sourceAgency } } }", json!({}), Some(&t(&app, "fire", "herts-fire"))).await;
+    let r = app.gql("{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef sourceAgency { slug } } } }", json!({}), Some(&t(&app, "fire", "herts-fire"))).await;
     let sources: Vec<(&str, &str)> = r.data()["incidents"]["nodes"]
         .as_array()
         .expect("n")
@@ -433,7 +433,7 @@ async fn pushing_needs_a_token_of_a_pushing_agency() {
         .map(|n| {
             (
                 n["externalRef"].as_str().expect("r"),
-                n["sourceAgency"].as_str().expect("s"),
+                n["sourceAgency"]["slug"].as_str().expect("s"),
             )
         })
         .collect();
@@ -967,6 +967,60 @@ async fn incidents_page_backwards_and_forwards_as_relay_connections() {
         "{}",
         r.body
     );
+}
+
+/// Linked objects: an incident's agency, category, area and outcome come as objects with their
+/// names, resolved for the whole page in one statement per kind, never one per row.
+#[tokio::test]
+async fn an_incident_page_links_its_objects_in_one_statement_per_kind() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    app.take_statements();
+    let r = app
+        .gql(
+            "{ incidents(filter: {partnership: \"stevenage\"}, first: 100) { nodes { externalRef sourceAgency { slug name kind } category { code label } area { code name kind } outcome { code label } } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    let nodes = r.data()["incidents"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert_eq!(nodes.len(), 100);
+    let areas: std::collections::BTreeSet<&str> = nodes
+        .iter()
+        .filter_map(|n| n["area"]["code"].as_str())
+        .collect();
+    assert!(areas.len() > 1, "{areas:?}");
+    for n in &nodes {
+        assert!(
+            n["sourceAgency"]["name"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{n}"
+        );
+        let category = &n["category"];
+        assert!(
+            category["label"]
+                .as_str()
+                .is_some_and(|l| !l.is_empty() && l != category["code"]),
+            "{n}"
+        );
+        if !n["area"].is_null() {
+            assert!(
+                n["area"]["name"].as_str().is_some_and(|s| !s.is_empty()),
+                "{n}"
+            );
+        }
+        if !n["outcome"].is_null() {
+            assert!(n["outcome"]["label"].as_str().is_some(), "{n}");
+        }
+    }
+    let statements = app.take_statements();
+    let of = |needle: &str| statements.iter().filter(|s| s.contains(needle)).count();
+    assert_eq!(of("FROM areas WHERE id = ANY"), 1, "{statements:#?}");
+    assert_eq!(of("FROM vocabulary_terms"), 1, "{statements:#?}");
 }
 
 #[tokio::test]

@@ -237,7 +237,7 @@ async fn records_without_a_location_have_no_area_and_count_under_no_area() {
     );
     let r = app
         .gql(
-            "{ incidents(filter: {partnership: \"testshire\", areas: [\"no-area\"]}) { totalCount nodes { externalRef area lsoa } } }",
+            "{ incidents(filter: {partnership: \"testshire\", areas: [\"no-area\"]}) { totalCount nodes { externalRef area { code } lsoa } } }",
             json!({}),
             Some(&police),
         )
@@ -376,7 +376,7 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
     );
     let r = app
         .gql(
-            "{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef area lsoa } } }",
+            "{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef area { code } lsoa } } }",
             json!({}),
             Some(&police),
         )
@@ -389,9 +389,9 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
     assert_eq!(
         Value::Array(nodes),
         json!([
-            {"externalRef": "L-1", "area": "east", "lsoa": "E01023720"},
-            {"externalRef": "L-2", "area": "east", "lsoa": "E01023721"},
-            {"externalRef": "L-6", "area": "south", "lsoa": "E01099999"},
+            {"externalRef": "L-1", "area": {"code": "east"}, "lsoa": "E01023720"},
+            {"externalRef": "L-2", "area": {"code": "east"}, "lsoa": "E01023721"},
+            {"externalRef": "L-6", "area": {"code": "south"}, "lsoa": "E01099999"},
         ])
     );
     // The same push again changes nothing.

@@ -433,13 +433,17 @@ pg_row! {
         pub revision: i32,
         pub created_at: DateTime<Utc>,
         pub updated_at: DateTime<Utc>,
+        pub area_id: Option<Uuid>,
+        pub source_agency_name: String,
+        pub source_agency_kind: String,
     }
 }
 
 const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slug AS partnership, i.category, \
     i.occurred_at, i.reported_at, a.code AS area, i.lsoa, i.postcode_district, i.domestic_abuse, i.alcohol_related, \
     i.youth_related, i.hate_strands, i.drug_class, i.asb_type, i.fire_type, i.outcome, i.status, \
-    i.cancel_reason, i.revision, i.created_at, i.updated_at";
+    i.cancel_reason, i.revision, i.created_at, i.updated_at, i.area_id, \
+    ag.name AS source_agency_name, ag.kind AS source_agency_kind";
 
 const ROW_FROM: &str = "FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
     JOIN partnerships p ON p.id = i.partnership_id LEFT JOIN areas a ON a.id = i.area_id";

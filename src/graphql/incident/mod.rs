@@ -26,6 +26,7 @@ use crate::db;
 use crate::db::incident::{Dimension, IncidentFilter, IncidentRow};
 use crate::domain::incident::IncidentInput as RecordInput;
 use crate::domain::stats::{Period, SMALL_COUNT_MAX, change_percent, suppress};
+use crate::domain::vocabulary::Vocabulary;
 use crate::error::AppError;
 use crate::service::push::PushReport;
 
@@ -302,20 +303,29 @@ impl IncidentFilterInput {
 pub struct Incident {
     /// The record's id, an opaque string.
     pub id: ID,
-    /// The agency that pushed it.
+    /// The source agency's slug (`sourceAgency` is the agency).
+    #[graphql(skip)]
     pub source_agency: String,
+    #[graphql(skip)]
+    pub source_agency_name: String,
+    #[graphql(skip)]
+    pub source_agency_kind: String,
     /// The source agency's own reference for the record, unique per agency.
     pub external_ref: String,
     /// The slug of the partnership the record belongs to.
     pub partnership: String,
-    /// A CRIME_CATEGORY code, such as `burglary` (labels from the `vocabularies` query).
+    /// The CRIME_CATEGORY code (`category` is the term).
+    #[graphql(skip)]
     pub category: String,
     /// When it occurred (RFC 3339, UTC). Periods count it by its Europe/London day.
     pub occurred_at: crate::graphql::scalar::Timestamp,
     /// When it was reported (RFC 3339, UTC); null when the agency did not say.
     pub reported_at: Option<crate::graphql::scalar::Timestamp>,
-    /// The area's code; null for a record without a location (`no-area` in statistics).
+    /// The area's code (`area` is the area).
+    #[graphql(skip)]
     pub area: Option<String>,
+    #[graphql(skip)]
+    pub area_id: Option<Uuid>,
     /// The LSOA the partner gave, if any.
     pub lsoa: Option<String>,
     /// The outward postcode, such as `SG1`, never finer; null when the agency gave none.
@@ -336,7 +346,8 @@ pub struct Incident {
     /// A FIRE_TYPE code (`primary`, `primary-vehicle` or `secondary`) of a deliberate-fire or
     /// criminal-damage-arson record; null otherwise.
     pub fire_type: Option<String>,
-    /// An OUTCOME code, such as `under-investigation`; null when none was given.
+    /// The OUTCOME code (`outcome` is the term).
+    #[graphql(skip)]
     pub outcome: Option<String>,
     /// ACTIVE, or CANCELLED when its agency withdrew it; only ACTIVE records count in
     /// statistics.
@@ -361,12 +372,15 @@ impl From<IncidentRow> for Incident {
             id: ID(r.id.to_string()),
             uuid: r.id,
             source_agency: r.source_agency,
+            source_agency_name: r.source_agency_name,
+            source_agency_kind: r.source_agency_kind,
             external_ref: r.external_ref,
             partnership: r.partnership,
             category: r.category,
             occurred_at: Timestamp(r.occurred_at),
             reported_at: r.reported_at.map(Into::into),
             area: r.area,
+            area_id: r.area_id,
             lsoa: r.lsoa,
             postcode_district: r.postcode_district,
             domestic_abuse: r.domestic_abuse,
@@ -407,6 +421,48 @@ pub struct IncidentRevision {
 
 #[async_graphql::ComplexObject]
 impl Incident {
+    /// The agency that pushed the record (its slug, name and kind): the record is its.
+    async fn source_agency(&self) -> crate::graphql::plan::Agency {
+        crate::graphql::plan::Agency {
+            slug: self.source_agency.clone(),
+            name: self.source_agency_name.clone(),
+            kind: self.source_agency_kind.clone(),
+        }
+    }
+
+    /// The crime category: its CRIME_CATEGORY code (such as `burglary`) and label, as the term
+    /// stood on the day the incident occurred. Read in one statement for a whole page.
+    async fn category(&self, ctx: &Context<'_>) -> Result<crate::graphql::area::VocabularyTerm> {
+        let term = self
+            .term(ctx, Vocabulary::CrimeCategory, &self.category)
+            .await?;
+        Ok(term)
+    }
+
+    /// The area the record is placed in (code, name, kind); null for a record without a
+    /// location (`no-area` in statistics). Read in one statement for a whole page.
+    async fn area(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::area::Area>> {
+        let Some(id) = self.area_id else {
+            return Ok(None);
+        };
+        Ok(incident_loader(ctx)?
+            .load_one(AreaById(id))
+            .await?
+            .map(crate::graphql::area::Area::from))
+    }
+
+    /// The outcome: its OUTCOME code (such as `under-investigation`) and label; null when the
+    /// agency gave none. Read in one statement for a whole page.
+    async fn outcome(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        match &self.outcome {
+            None => Ok(None),
+            Some(code) => Ok(Some(self.term(ctx, Vocabulary::Outcome, code).await?)),
+        }
+    }
+
     /// Earlier states of the record, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<IncidentRevision>> {
         let loader = ctx
@@ -426,6 +482,86 @@ impl Incident {
                 replaced_at: Timestamp(r.replaced_at),
             })
             .collect())
+    }
+}
+
+impl Incident {
+    /// The term of `vocabulary` with `code` in force on the day the incident occurred (London
+    /// time), or its latest version; a code no term has (none should) is its own label.
+    async fn term(
+        &self,
+        ctx: &Context<'_>,
+        vocabulary: Vocabulary,
+        code: &str,
+    ) -> Result<crate::graphql::area::VocabularyTerm> {
+        let versions = incident_loader(ctx)?
+            .load_one(TermsOf(vocabulary, code.to_owned()))
+            .await?
+            .unwrap_or_default();
+        let day = self
+            .occurred_at
+            .0
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+        let chosen = versions
+            .iter()
+            .find(|t| t.from <= day && t.to.is_none_or(|to| to >= day))
+            .or_else(|| versions.iter().max_by_key(|t| t.from))
+            .cloned();
+        Ok(match chosen {
+            Some(t) => t.into(),
+            None => crate::graphql::area::VocabularyTerm::from(crate::domain::vocabulary::Term {
+                vocabulary,
+                code: code.to_owned(),
+                label: code.to_owned(),
+                from: day,
+                to: None,
+                aliases: Vec::new(),
+            }),
+        })
+    }
+}
+
+fn incident_loader<'a>(
+    ctx: &'a Context<'_>,
+) -> Result<&'a async_graphql::dataloader::DataLoader<IncidentLoader>, AppError> {
+    ctx.data_opt::<async_graphql::dataloader::DataLoader<IncidentLoader>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no incident loader")))
+}
+
+/// An area, by id, for the records of a page.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AreaById(pub Uuid);
+
+impl Loader<AreaById> for IncidentLoader {
+    type Value = db::area::AreaRow;
+    type Error = LoadError;
+    async fn load(&self, keys: &[AreaById]) -> Result<HashMap<AreaById, Self::Value>, LoadError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(db::area::areas_by_id(&*self.db, &ids, &self.scope)
+            .await?
+            .into_iter()
+            .map(|a| (AreaById(a.id), a))
+            .collect())
+    }
+}
+
+/// Every version of a vocabulary's term, by code, for the records of a page.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TermsOf(pub Vocabulary, pub String);
+
+impl Loader<TermsOf> for IncidentLoader {
+    type Value = Vec<crate::domain::vocabulary::Term>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[TermsOf]) -> Result<HashMap<TermsOf, Self::Value>, LoadError> {
+        let pairs: Vec<(Vocabulary, String)> = keys.iter().map(|k| (k.0, k.1.clone())).collect();
+        let mut map: HashMap<TermsOf, Self::Value> = HashMap::new();
+        for t in db::vocabulary::terms_by_code(&*self.db, &pairs).await? {
+            map.entry(TermsOf(t.vocabulary, t.code.clone()))
+                .or_default()
+                .push(t);
+        }
+        Ok(map)
     }
 }
 

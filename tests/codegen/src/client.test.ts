@@ -34,7 +34,7 @@ import type { JsonValue } from './json-value.js';
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const scalarTypes: [
   Equal<IncidentNode['occurredAt'], string>, // DateTime
-  Equal<IncidentNode['area'], string | null>,
+  Equal<IncidentNode['area'], { code: string; name: string } | null>, // a linked object
   Equal<IncidentNode['status'], 'ACTIVE' | 'CANCELLED'>,
   Equal<CaseNode['openedOn'], string>, // Date
   Equal<CaseNode['odgDates'], string[]>,
@@ -129,9 +129,9 @@ const rootValue = {
       'incidents',
       range(fake.incidents).map((i) => ({
         id: `inc-${i}`,
-        category: 'asb',
+        category: { code: 'anti-social-behaviour', label: 'Anti-social behaviour' },
         occurredAt: '2014-04-01T10:00:00Z',
-        area: i % 3 === 0 ? null : 'E05005050',
+        area: i % 3 === 0 ? null : { code: 'bedwell', name: 'Bedwell' },
         status: 'ACTIVE',
         hateStrands: [],
       })),
