@@ -27,7 +27,7 @@ p.meta { color: #444; margin: 0 0 1em; }
 table { border-collapse: collapse; width: 100%; margin: .4em 0 1em; font-size: 10pt; }
 th, td { border: 1px solid #bbb; padding: .2em .4em; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.withheld { color: #777; font-style: italic; }
+.withheld, .none { color: #555; font-style: italic; }
 svg { display: block; margin: .4em 0 1em; max-width: 100%; height: auto; }
 .legend span { display: inline-block; margin-right: 1em; font-size: 9pt; }
 .legend i { display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -.1em; }
@@ -62,6 +62,25 @@ fn num(v: &Value, withheld: bool) -> String {
     } else {
         format!("<td class=\"n\">{}</td>", esc(&text(v)))
     }
+}
+
+/// A status code as words for people: `ON_TARGET` is "On target".
+fn label(v: &Value) -> String {
+    let code = text(v);
+    let mut words = code.replace('_', " ").to_lowercase();
+    if let Some(first) = words.get(..1) {
+        let upper = first.to_uppercase();
+        words.replace_range(..1, &upper);
+    }
+    words
+}
+
+/// The row a table shows when it has no others, saying so in words.
+fn none_row(columns: usize, what: &str) -> String {
+    format!(
+        "<tr><td class=\"none\" colspan=\"{columns}\">{}</td></tr>",
+        esc(what)
+    )
 }
 
 fn list(v: &Value) -> &[Value] {
@@ -315,22 +334,30 @@ pub fn rag_page(v: &Value) -> String {
         "<section id=\"changes\"><h2>Changes since {}</h2><table><tr><th>Ref</th><th>From</th><th>To</th></tr>",
         esc(&since)
     ));
-    for c in list(&v["changes"]) {
+    let changes = list(&v["changes"]);
+    if changes.is_empty() {
+        body.push_str(&none_row(3, "No action changed its status."));
+    }
+    for c in changes {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&text(&c["ref"])),
-            esc(&text(&c["from"])),
-            esc(&text(&c["to"]))
+            esc(&label(&c["from"])),
+            esc(&label(&c["to"]))
         ));
     }
     body.push_str("</table></section><section id=\"past-target\"><h2>Past their target date</h2><table><tr><th>Ref</th><th>Action</th><th>Target</th><th>Status</th><th>Lead</th></tr>");
-    for a in list(&v["pastTarget"]) {
+    let past = list(&v["pastTarget"]);
+    if past.is_empty() {
+        body.push_str(&none_row(5, "No action is past its target date."));
+    }
+    for a in past {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&text(&a["ref"])),
             esc(&text(&a["title"])),
             esc(&text(&a["targetDate"])),
-            esc(&text(&a["status"])),
+            esc(&label(&a["status"])),
             esc(&text(&a["leadAgency"]))
         ));
     }
@@ -341,6 +368,12 @@ pub fn rag_page(v: &Value) -> String {
         esc(&text(&v["comparedWith"]["from"])),
         esc(&text(&v["comparedWith"]["to"]))
     ));
+    if list(&v["indicators"])
+        .iter()
+        .all(|p| list(&p["indicators"]).is_empty())
+    {
+        body.push_str("<p class=\"none\">No indicator is linked to the plan's priorities.</p>");
+    }
     for p in list(&v["indicators"]) {
         let rows = list(&p["indicators"]);
         if rows.is_empty() {
@@ -409,6 +442,12 @@ pub fn pcc_page(v: &Value) -> String {
         );
     }
     body.push_str("<section id=\"indicators\"><h2>Indicators by quarter</h2>");
+    if list(&v["indicators"])
+        .iter()
+        .all(|p| list(&p["indicators"]).is_empty())
+    {
+        body.push_str("<p class=\"none\">No indicator is linked to the plan's priorities.</p>");
+    }
     for p in list(&v["indicators"]) {
         for i in list(&p["indicators"]) {
             let name = text(&i["indicator"]["name"]);
@@ -443,10 +482,14 @@ pub fn pcc_page(v: &Value) -> String {
         }
     }
     body.push_str("</section><section id=\"grants\"><h2>Grants and spend</h2><table><tr><th>Purpose</th><th>Funder</th><th>Awarded</th><th class=\"n\">Amount</th><th class=\"n\">Spent</th><th class=\"n\">Left</th><th>Funded actions</th></tr>");
-    for g in list(&v["grants"]) {
+    let grants = list(&v["grants"]);
+    if grants.is_empty() {
+        body.push_str(&none_row(7, "No grant is recorded."));
+    }
+    for g in grants {
         let actions: Vec<String> = list(&g["fundedActions"])
             .iter()
-            .map(|a| format!("{} ({})", text(&a["ref"]), text(&a["status"])))
+            .map(|a| format!("{} ({})", text(&a["ref"]), label(&a["status"])))
             .collect();
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
@@ -460,7 +503,11 @@ pub fn pcc_page(v: &Value) -> String {
         ));
     }
     body.push_str("</table></section><section id=\"surveys\"><h2>Survey results</h2><table><tr><th>Survey</th><th>Year</th><th>Question</th><th class=\"n\">%</th><th class=\"n\">Sample</th></tr>");
-    for s in list(&v["surveys"]) {
+    let surveys = list(&v["surveys"]);
+    if surveys.is_empty() {
+        body.push_str(&none_row(5, "No survey result is recorded."));
+    }
+    for s in surveys {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}</tr>",
             esc(&text(&s["survey"])),
@@ -512,7 +559,11 @@ pub fn assessment_page(v: &Value) -> String {
     let mut body = String::from(
         "<section id=\"indicators\"><h2>Indicators</h2><table><tr><th>Indicator</th><th class=\"n\">Count</th><th class=\"n\">Previous</th><th class=\"n\">Change</th><th class=\"n\">%</th><th class=\"n\">Per 1,000</th><th class=\"n\">County rank</th></tr>",
     );
-    for i in list(&v["indicators"]) {
+    let indicators = list(&v["indicators"]);
+    if indicators.is_empty() {
+        body.push_str(&none_row(7, "The partnership has no indicator."));
+    }
+    for i in indicators {
         let w = i["suppressed"] == true;
         let rank = match i["rank"].as_i64() {
             Some(r) => format!("{r} of {}", text(&i["ranked"])),
@@ -612,5 +663,42 @@ pub async fn submission_page(
             _ => assessment_page(&v),
         }),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn statuses_read_as_words_and_empty_tables_say_so() {
+        assert_eq!(label(&json!("ON_TARGET")), "On target");
+        assert_eq!(label(&json!("NOT_STARTED")), "Not started");
+        assert_eq!(label(&json!("COMPLETE")), "Complete");
+        let html = rag_page(&json!({
+            "progress": {"plan": {"title": "Plan"}, "asAt": "2014-12-31", "quarter": "2014/15 Q3",
+                          "priorities": [], "total": {}},
+            "previousQuarter": "2014/15 Q2",
+            "changes": [{"ref": "1.1", "from": "NOT_STARTED", "to": "ON_TARGET"}],
+            "pastTarget": [],
+            "period": {"from": "2014-10-01", "to": "2014-12-31"},
+            "comparedWith": {"from": "2013-10-01", "to": "2013-12-31"},
+            "indicators": [],
+        }));
+        assert!(
+            html.contains("<td>Not started</td><td>On target</td>"),
+            "{html}"
+        );
+        assert!(!html.contains("ON_TARGET"), "{html}");
+        assert!(
+            html.contains("No action is past its target date."),
+            "{html}"
+        );
+        assert!(html.contains("No indicator is linked"), "{html}");
+        let html = pcc_page(&json!({"indicators": [], "grants": [], "surveys": [],
+                                    "missingMonths": [], "period": {}}));
+        assert!(html.contains("No grant is recorded."), "{html}");
+        assert!(html.contains("No survey result is recorded."), "{html}");
     }
 }

@@ -71,6 +71,11 @@ async fn the_rag_update_page_has_its_sections_charts_and_figures() {
     assert!(html.contains(&cell), "{cell}");
     // The @media print rules for an A4 page are in the page itself.
     assert!(html.contains("@page { size: A4"));
+    // Statuses read as words, not codes.
+    for code in ["ON_TARGET", "NOT_STARTED", "INCOMPLETE"] {
+        assert!(!html.contains(code), "{code} in the page");
+    }
+    assert!(html.contains("On target"), "no status in words");
 }
 
 #[tokio::test]
