@@ -9,6 +9,7 @@ pub use stats::*;
 
 use crate::graphql::scalar::Timestamp;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -441,14 +442,11 @@ impl Incident {
 
     /// The area the record is placed in (code, name, kind); null for a record without a
     /// location (`no-area` in statistics). Read in one statement for a whole page.
-    async fn area(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::area::Area>> {
+    async fn area(&self, ctx: &Context<'_>) -> Result<Option<Arc<crate::graphql::area::Area>>> {
         let Some(id) = self.area_id else {
             return Ok(None);
         };
-        Ok(incident_loader(ctx)?
-            .load_one(AreaById(id))
-            .await?
-            .map(crate::graphql::area::Area::from))
+        Ok(incident_loader(ctx)?.load_one(AreaById(id)).await?)
     }
 
     /// The outcome: its OUTCOME code (such as `under-investigation`) and label; null when the
@@ -494,10 +492,10 @@ impl Incident {
         vocabulary: Vocabulary,
         code: &str,
     ) -> Result<crate::graphql::area::VocabularyTerm> {
-        let versions = incident_loader(ctx)?
+        let versions: Arc<[crate::domain::vocabulary::Term]> = incident_loader(ctx)?
             .load_one(TermsOf(vocabulary, code.to_owned()))
             .await?
-            .unwrap_or_default();
+            .unwrap_or_else(|| Arc::from(Vec::new()));
         let day = self
             .occurred_at
             .0
@@ -534,14 +532,20 @@ fn incident_loader<'a>(
 pub struct AreaById(pub Uuid);
 
 impl Loader<AreaById> for IncidentLoader {
-    type Value = db::area::AreaRow;
+    // Shared, not copied: the loader's cache hands a value to every row that names it.
+    type Value = Arc<crate::graphql::area::Area>;
     type Error = LoadError;
     async fn load(&self, keys: &[AreaById]) -> Result<HashMap<AreaById, Self::Value>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         Ok(db::area::areas_by_id(&*self.db, &ids, &self.scope)
             .await?
             .into_iter()
-            .map(|a| (AreaById(a.id), a))
+            .map(|a| {
+                (
+                    AreaById(a.id),
+                    Arc::new(crate::graphql::area::Area::from(a)),
+                )
+            })
             .collect())
     }
 }
@@ -551,17 +555,18 @@ impl Loader<AreaById> for IncidentLoader {
 pub struct TermsOf(pub Vocabulary, pub String);
 
 impl Loader<TermsOf> for IncidentLoader {
-    type Value = Vec<crate::domain::vocabulary::Term>;
+    // Shared, not copied: the loader's cache hands a value to every row that names it.
+    type Value = Arc<[crate::domain::vocabulary::Term]>;
     type Error = LoadError;
     async fn load(&self, keys: &[TermsOf]) -> Result<HashMap<TermsOf, Self::Value>, LoadError> {
         let pairs: Vec<(Vocabulary, String)> = keys.iter().map(|k| (k.0, k.1.clone())).collect();
-        let mut map: HashMap<TermsOf, Self::Value> = HashMap::new();
+        let mut map: HashMap<TermsOf, Vec<crate::domain::vocabulary::Term>> = HashMap::new();
         for t in db::vocabulary::terms_by_code(&*self.db, &pairs).await? {
             map.entry(TermsOf(t.vocabulary, t.code.clone()))
                 .or_default()
                 .push(t);
         }
-        Ok(map)
+        Ok(map.into_iter().map(|(k, v)| (k, Arc::from(v))).collect())
     }
 }
 
