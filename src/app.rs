@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             "/reports/submissions/{id}",
             get(rest::page::submission_page),
         )
+        .route("/reports/link/{link}", get(rest::page::report_link_page))
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/healthz", get(rest::healthz))
         .route("/readyz", get(rest::readyz))

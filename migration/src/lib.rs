@@ -19,6 +19,7 @@ mod m20261204_000003_indicator_partnerships;
 mod m20261206_000001_share_refs;
 mod m20261206_000002_audit_filters;
 mod m20261206_000003_restore;
+mod m20261207_000001_report_links;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_share_refs::Migration),
             Box::new(m20261206_000002_audit_filters::Migration),
             Box::new(m20261206_000003_restore::Migration),
+            Box::new(m20261207_000001_report_links::Migration),
         ]
     }
 }

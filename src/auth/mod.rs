@@ -1,5 +1,6 @@
 //! Who is asking: token verification (`token`) and the one access policy (`policy`).
 
+pub mod link;
 pub mod policy;
 pub mod token;
 

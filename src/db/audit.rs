@@ -36,11 +36,13 @@ pub enum Action {
     AuditLogViewed,
     SubjectExported,
     RetentionDeleted,
+    ReportLinkCreated,
+    ReportLinkOpened,
 }
 
 impl Action {
     /// Every action, for the lists the log's readers are filtered by.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::CaseOpened,
         Action::CaseViewed,
         Action::CasesListed,
@@ -62,6 +64,8 @@ impl Action {
         Action::AuditLogViewed,
         Action::SubjectExported,
         Action::RetentionDeleted,
+        Action::ReportLinkCreated,
+        Action::ReportLinkOpened,
     ];
 
     /// Whether an entry of this action is case data: it names a case, a note, a person or a
@@ -90,6 +94,8 @@ impl Action {
             | Action::AuditLogViewed
             | Action::SubjectExported
             | Action::RetentionDeleted => true,
+            // A report link names a report (its page and arguments), never a case or a person.
+            Action::ReportLinkCreated | Action::ReportLinkOpened => false,
         }
     }
 
@@ -130,6 +136,8 @@ impl Action {
             Action::AuditLogViewed => "AUDIT_LOG_VIEWED",
             Action::SubjectExported => "SUBJECT_EXPORTED",
             Action::RetentionDeleted => "RETENTION_DELETED",
+            Action::ReportLinkCreated => "REPORT_LINK_CREATED",
+            Action::ReportLinkOpened => "REPORT_LINK_OPENED",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod indicator;
 pub mod page;
 pub mod partnership;
 pub mod plan;
+pub mod report_link;
 pub mod request;
 pub mod row;
 pub mod seal;

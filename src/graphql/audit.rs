@@ -29,10 +29,11 @@ pub struct AuditEntry {
     pub agency: Option<String>,
     /// The slug of the partnership whose log holds the entry.
     pub partnership: Option<String>,
-    /// e.g. CASE_VIEWED, NOTES_VIEWED, PEOPLE_SEARCHED, NOTE_ADDED, CASE_SHARED.
+    /// e.g. CASE_VIEWED, NOTES_VIEWED, PEOPLE_SEARCHED, NOTE_ADDED, CASE_SHARED; and, not case
+    /// data, REPORT_LINK_CREATED and REPORT_LINK_OPENED (`createReportLink`).
     pub action: String,
-    /// The kind of record the entry is about, `case` or `person`; null when it is about no one
-    /// record (a list, a search, a read of the log).
+    /// The kind of record the entry is about, `case`, `person` or `report_link` (the link's
+    /// own id); null when it is about no one record (a list, a search, a read of the log).
     pub record_type: Option<String>,
     /// The id of that record, e.g. a case's `id`; null when `recordType` is.
     pub record_id: Option<String>,

@@ -15,6 +15,7 @@ pub mod partnership;
 pub mod plan;
 pub mod plan_page;
 pub mod report;
+pub mod report_link;
 pub mod submission;
 pub mod tableset;
 pub mod trusted;
@@ -73,6 +74,7 @@ pub struct Mutation(
     indicator::IndicatorMutation,
     grant::GrantMutation,
     submission::SubmissionMutation,
+    report_link::ReportLinkMutation,
 );
 
 pub type CsphubSchema = Schema<Query, Mutation, EmptySubscription>;

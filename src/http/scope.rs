@@ -50,6 +50,15 @@ impl Scope {
         graphql: false,
     };
 
+    /// A small write that is not case data, such as an audit entry of a report link's opening.
+    pub const WRITE: Scope = Scope {
+        budget: false,
+        slot: false,
+        writes: true,
+        case_data: false,
+        graphql: false,
+    };
+
     /// A transaction only where it must be one: writes, case data (row-level security's
     /// settings) and heavy work (its statement budget). Other reads run on their connection
     /// without one (`db::request`).

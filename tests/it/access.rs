@@ -132,6 +132,54 @@ async fn every_role_reads_plans_actions_and_progress() {
 }
 
 #[tokio::test]
+async fn whoever_reads_a_report_makes_a_link_to_it_and_submissions_follow_their_readers() {
+    let app = TestApp::spawn().await;
+    let plan = app.plan_id("2014/15").await;
+    let create = "mutation($i: CreateReportLinkInput!) { createReportLink(input: $i) { path } }";
+    let readable = [
+        json!({"kind": "RAG_UPDATE", "planId": plan, "quarter": "2014/15 Q3"}),
+        json!({"kind": "PCC_REPORT", "financialYear": "2014/15", "half": "SECOND"}),
+        json!({"kind": "STRATEGIC_ASSESSMENT", "from": "2014-04-01", "to": "2015-03-31"}),
+    ];
+    let rag = app
+        .gql(
+            "mutation($i: SubmitReportInput!) { submitReport(input: $i) { id } }",
+            json!({"i": {"kind": "RAG_UPDATE", "planId": plan, "quarter": "2014/15 Q3"}}),
+            Some(&app.coordinator()),
+        )
+        .await
+        .data()["submitReport"]["id"]
+        .clone();
+    for (label, role, ..) in PRINCIPALS {
+        for input in &readable {
+            let r = app
+                .gql(create, json!({"i": input}), Some(&token(&app, label)))
+                .await;
+            assert!(
+                r.body.get("errors").is_none(),
+                "{label}: {input}: {}",
+                r.body
+            );
+        }
+        // A RAG update as submitted is for partners; the PCC reads only what is sent to it.
+        let r = app
+            .gql(
+                create,
+                json!({"i": {"submissionId": rag}}),
+                Some(&token(&app, label)),
+            )
+            .await;
+        if role == "pcc" {
+            assert_eq!(r.code(), "NOT_FOUND", "{label}: {}", r.body);
+        } else {
+            assert!(r.body.get("errors").is_none(), "{label}: {}", r.body);
+        }
+    }
+    let r = app.gql(create, json!({"i": readable[1]}), None).await;
+    assert_eq!(r.code(), "UNAUTHENTICATED", "{}", r.body);
+}
+
+#[tokio::test]
 async fn only_coordinators_create_plans() {
     check("createPlan", &COORDINATORS, |_| Box::pin(async {
         ("mutation { createPlan(input: {partnership: \"stevenage\", financialYear: \"2016/17\", title: \"Plan\"}) { id } }".to_owned(), json!({}))

@@ -27,6 +27,7 @@ mod police_uk;
 mod rate_limits;
 mod read_replica;
 mod report_csv;
+mod report_links;
 mod report_pages;
 mod reports;
 mod request_path;
