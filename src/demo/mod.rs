@@ -175,7 +175,7 @@ pub fn print_tokens(config: &Config) -> anyhow::Result<()> {
         println!();
         println!("Try:");
         println!(
-            "  curl -s http://{}/graphql -H 'Content-Type: application/json' -H 'Authorization: Bearer {token}' \\\n    -d '{{\"query\":\"{{ plans(partnership: \\\"stevenage\\\") {{ id financialYear status }} }}\"}}'",
+            "  curl -s http://{}/graphql -H 'Content-Type: application/json' -H 'Authorization: Bearer {token}' \\\n    -d '{{\"query\":\"{{ plans(partnership: \\\"stevenage\\\") {{ nodes {{ id financialYear status }} }} }}\"}}'",
             config.bind
         );
     }

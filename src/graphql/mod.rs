@@ -10,7 +10,7 @@ pub mod indicator;
 pub mod page;
 pub mod scalar;
 
-pub(crate) use page::{list_cost, page_size};
+pub(crate) use page::list_cost;
 pub mod partnership;
 pub mod plan;
 pub mod plan_page;

@@ -36,13 +36,8 @@ fn size_of(name: &str, n: Option<i32>) -> Result<u64, AppError> {
     Ok(u64::try_from(n).unwrap_or(1))
 }
 
-/// A page size within the cap.
-pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {
-    size_of("first", first)
-}
-
 /// The cost of a paginated list: one for the field, and what each item selects times the page
-/// size asked for (the default when none is given; within the cap, as `page_size` enforces).
+/// size asked for (the default when none is given; within the cap, as `PageArgs` enforces).
 pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let items =
         usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)).unwrap_or(1);
@@ -82,6 +77,8 @@ pub struct PageInfo {
     name = "ReportSubmissionEdge",
     params(super::submission::ReportSubmission)
 ))]
+#[graphql(concrete(name = "PlanEdge", params(super::plan::Plan)))]
+#[graphql(concrete(name = "PersonMatchEdge", params(super::case::PersonMatch)))]
 #[cfg_attr(test, graphql(concrete(name = "TestEdge", params(i32))))]
 pub struct Edge<T: async_graphql::OutputType> {
     /// The item's place in the list: pass it as `after` (or `before`) to page on from here.
@@ -106,6 +103,8 @@ type CaseEdgeOf = Edge<super::case::Case>;
 type CaseNoteEdgeOf = Edge<super::case::CaseNote>;
 type AuditEdgeOf = Edge<super::audit::AuditEntry>;
 type ReportSubmissionEdgeOf = Edge<super::submission::ReportSubmission>;
+type PlanEdgeOf = Edge<super::plan::Plan>;
+type PersonMatchEdgeOf = Edge<super::case::PersonMatch>;
 
 /// A page of a list (a Relay connection). Page forwards with `first` and `after: endCursor`,
 /// backwards with `last` and `before: startCursor`; `nodes` holds the page's items when their
@@ -149,6 +148,11 @@ type ReportSubmissionEdgeOf = Edge<super::submission::ReportSubmission>;
 #[graphql(concrete(
     name = "ReportSubmissionConnection",
     params(super::submission::ReportSubmission, ReportSubmissionEdgeOf)
+))]
+#[graphql(concrete(name = "PlanConnection", params(super::plan::Plan, PlanEdgeOf)))]
+#[graphql(concrete(
+    name = "PersonMatchConnection",
+    params(super::case::PersonMatch, PersonMatchEdgeOf)
 ))]
 #[cfg_attr(
     test,
@@ -274,6 +278,24 @@ fn position(cursor: &str) -> Result<usize, AppError> {
         .strip_prefix("p:")
         .and_then(|n| n.parse::<usize>().ok())
         .ok_or_else(not_a_cursor)
+}
+
+/// How many items from the start of a short list `page_of` needs for the page `args` ask
+/// for (and to tell whether more follow); `None` when it needs the whole list (a page counted
+/// back from its end).
+pub(crate) fn reach(args: &PageArgs) -> Result<Option<usize>, AppError> {
+    let (limit, backward) = args.size()?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let before = args.before.as_deref().map(position).transpose()?;
+    let after = args.after.as_deref().map(position).transpose()?;
+    Ok(match (backward, before) {
+        (true, None) => None,
+        (true, Some(b)) => Some(b),
+        (false, b) => {
+            let end = after.unwrap_or(0).saturating_add(limit).saturating_add(1);
+            Some(b.map_or(end, |b| b.min(end)))
+        }
+    })
 }
 
 /// The page `args` ask for of `all`, a short list read whole.

@@ -99,8 +99,11 @@ async fn every_role_reads_plans_actions_and_progress() {
     let plan = app.plan_id("2014/15").await;
     let (action, _) = app.action("2014/15", "1.1").await;
     let queries = [
-        ("{ plans { id financialYear status } }", json!({})),
-        ("{ plans(partnership: \"stevenage\") { id } }", json!({})),
+        ("{ plans { nodes { id financialYear status } } }", json!({})),
+        (
+            "{ plans(partnership: \"stevenage\") { nodes { id } } }",
+            json!({}),
+        ),
         (
             "query($id: ID!) { plan(id: $id) { id priorities { actions { id progressHistory { id } } } lifecycle { step } } }",
             json!({"id": plan}),
@@ -121,10 +124,14 @@ async fn every_role_reads_plans_actions_and_progress() {
             assert!(r.body.get("errors").is_none(), "{label}: {q}: {}", r.body);
         }
         let r = app
-            .gql("{ plans { id } }", json!({}), Some(&token(&app, label)))
+            .gql(
+                "{ plans { nodes { id } } }",
+                json!({}),
+                Some(&token(&app, label)),
+            )
             .await;
         assert_eq!(
-            r.data()["plans"].as_array().expect("plans").len(),
+            r.data()["plans"]["nodes"].as_array().expect("plans").len(),
             2,
             "{label}"
         );
@@ -333,7 +340,7 @@ async fn another_partnerships_records_answer_not_found_like_missing_ones() {
     }
     let r = app
         .gql(
-            "{ plans(partnership: \"north-herts\") { id } }",
+            "{ plans(partnership: \"north-herts\") { nodes { id } } }",
             json!({}),
             Some(&app.coordinator()),
         )
@@ -352,12 +359,15 @@ async fn scope_is_the_token_partnerships_the_agency_belongs_to() {
     let both = app.token_for("police", "herts-police", &["stevenage", "north-herts"], &[]);
     let r = app
         .gql(
-            "{ plans { partnership financialYear } me { partnerships } }",
+            "{ plans { nodes { partnership financialYear } } me { partnerships } }",
             json!({}),
             Some(&both),
         )
         .await;
-    assert_eq!(r.data()["plans"].as_array().expect("plans").len(), 3);
+    assert_eq!(
+        r.data()["plans"]["nodes"].as_array().expect("plans").len(),
+        3
+    );
     assert_eq!(
         r.data()["me"]["partnerships"],
         json!(["north-herts", "stevenage"])
@@ -371,12 +381,12 @@ async fn scope_is_the_token_partnerships_the_agency_belongs_to() {
     );
     let r = app
         .gql(
-            "{ plans { id } me { partnerships } }",
+            "{ plans { nodes { id } } me { partnerships } }",
             json!({}),
             Some(&outsider),
         )
         .await;
-    assert_eq!(r.data()["plans"], json!([]));
+    assert_eq!(r.data()["plans"]["nodes"], json!([]));
     assert_eq!(r.data()["me"]["partnerships"], json!([]));
     let plan = app.plan_id("2014/15").await;
     let r = app

@@ -175,7 +175,7 @@ async fn the_case_access_matrix() {
     matrix(
         &app,
         "searchPeople",
-        "{ searchPeople(name: \"Smyth\") { personId } }",
+        "{ searchPeople(name: \"Smyth\") { nodes { personId } } }",
         json!({}),
         &every_caseworker,
     )
@@ -336,12 +336,12 @@ async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_n
     assert_eq!(r.data()["cases"]["totalCount"], 0);
     let r = app
         .gql(
-            "{ searchPeople(name: \"Smith\") { personId } }",
+            "{ searchPeople(name: \"Smith\") { nodes { personId } } }",
             json!({}),
             Some(&council),
         )
         .await;
-    assert_eq!(r.data()["searchPeople"], json!([]));
+    assert_eq!(r.data()["searchPeople"]["nodes"], json!([]));
     let r = app
         .gql(
             NOTE,
@@ -528,13 +528,13 @@ async fn duplicate_warnings_and_search_never_reveal_people_of_cases_the_caller_c
     );
     let r = app
         .gql(
-            "{ searchPeople(name: \"Smith\") { fullName } }",
+            "{ searchPeople(name: \"Smith\") { nodes { fullName } } }",
             json!({}),
             Some(&fire),
         )
         .await;
     assert_eq!(
-        r.data()["searchPeople"],
+        r.data()["searchPeople"]["nodes"],
         json!([{"fullName": "John Smyth"}])
     );
 
@@ -554,18 +554,50 @@ async fn duplicate_warnings_and_search_never_reveal_people_of_cases_the_caller_c
     // A misspelt surname finds both people the council can see, best first, never fire's.
     let r = app
         .gql(
-            "{ searchPeople(name: \"Smyth\") { fullName caseRefs } }",
+            "{ searchPeople(name: \"Smyth\") { nodes { fullName caseRefs } } }",
             json!({}),
             Some(&council),
         )
         .await;
-    let names: Vec<&str> = r.data()["searchPeople"]
+    let names: Vec<&str> = r.data()["searchPeople"]["nodes"]
         .as_array()
         .expect("list")
         .iter()
         .map(|m| m["fullName"].as_str().expect("name"))
         .collect();
     assert_eq!(names, ["Jon Smyth", "John Smith"]);
+    // The matches page as a Relay connection, forwards and back, counted when asked.
+    let page = |vars: Value| {
+        let (app, council) = (&app, &council);
+        async move {
+            let r = app
+                .gql(
+                    "query($f: Int, $a: String, $l: Int, $b: String) { searchPeople(name: \"Smyth\", first: $f, after: $a, last: $l, before: $b) { totalCount edges { cursor node { fullName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+                    vars,
+                    Some(council),
+                )
+                .await;
+            assert!(r.body.get("errors").is_none(), "{}", r.body);
+            r.data()["searchPeople"].clone()
+        }
+    };
+    let one = page(json!({"f": 1})).await;
+    assert_eq!(one["totalCount"], 2);
+    assert_eq!(one["edges"][0]["node"]["fullName"], "Jon Smyth");
+    assert_eq!(one["pageInfo"]["hasNextPage"], true);
+    let two = page(json!({"f": 1, "a": one["pageInfo"]["endCursor"]})).await;
+    assert_eq!(two["edges"][0]["node"]["fullName"], "John Smith");
+    assert_eq!(
+        (
+            two["pageInfo"]["hasNextPage"].clone(),
+            two["pageInfo"]["hasPreviousPage"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    let back = page(json!({"l": 1, "b": two["pageInfo"]["startCursor"]})).await;
+    assert_eq!(back["edges"][0]["node"]["fullName"], "Jon Smyth");
+    let last = page(json!({"l": 1})).await;
+    assert_eq!(last["edges"][0]["node"]["fullName"], "John Smith");
     // Another person's id the council cannot see cannot be added to its case.
     let fire_person = {
         let r = app
@@ -581,12 +613,12 @@ async fn duplicate_warnings_and_search_never_reveal_people_of_cases_the_caller_c
         );
         let r = app
             .gql(
-                "{ searchPeople(name: \"John Smyth\") { personId } }",
+                "{ searchPeople(name: \"John Smyth\") { nodes { personId } } }",
                 json!({}),
                 Some(&fire),
             )
             .await;
-        r.data()["searchPeople"][0]["personId"]
+        r.data()["searchPeople"]["nodes"][0]["personId"]
             .as_str()
             .expect("id")
             .to_owned()
@@ -679,7 +711,7 @@ async fn each_operation_leaves_exactly_its_audit_entries() {
             vec![entry("CASES_LISTED", None)],
         ),
         (
-            "{ searchPeople(name: \"Smith\") { fullName } }",
+            "{ searchPeople(name: \"Smith\") { nodes { fullName } } }",
             json!({}),
             vec![entry("PEOPLE_SEARCHED", None)],
         ),
@@ -1501,12 +1533,12 @@ async fn a_person_is_corrected_once_for_every_case_and_a_subject_is_taken_off_by
     // No case holds him now: no one can find him, and retention deletes him.
     let r = app
         .gql(
-            "{ searchPeople(name: \"John Smith\") { fullName } }",
+            "{ searchPeople(name: \"John Smith\") { nodes { fullName } } }",
             json!({}),
             Some(&police),
         )
         .await;
-    assert_eq!(r.data()["searchPeople"], json!([]));
+    assert_eq!(r.data()["searchPeople"]["nodes"], json!([]));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
         .args(["retention", "--today", "2015-07-01"])
         .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
@@ -1748,7 +1780,7 @@ async fn a_search_too_short_to_be_selective_is_refused_and_searches_take_heavy_s
     for name in ["an", " a b ", "J."] {
         let r = app
             .gql(
-                "query($n: String!) { searchPeople(name: $n) { fullName } }",
+                "query($n: String!) { searchPeople(name: $n) { nodes { fullName } } }",
                 json!({"n": name}),
                 Some(&police),
             )
@@ -1768,7 +1800,7 @@ async fn a_search_too_short_to_be_selective_is_refused_and_searches_take_heavy_s
             client
                 .post(url)
                 .bearer_auth(t)
-                .json(&json!({"query": "{ searchPeople(name: \"Smith\") { fullName } }"}))
+                .json(&json!({"query": "{ searchPeople(name: \"Smith\") { nodes { fullName } } }"}))
                 .send()
                 .await
                 .expect("search")
@@ -1780,7 +1812,7 @@ async fn a_search_too_short_to_be_selective_is_refused_and_searches_take_heavy_s
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let r = app
         .gql(
-            "{ searchPeople(name: \"Smith\") { fullName } }",
+            "{ searchPeople(name: \"Smith\") { nodes { fullName } } }",
             json!({}),
             Some(&police),
         )
@@ -1788,13 +1820,13 @@ async fn a_search_too_short_to_be_selective_is_refused_and_searches_take_heavy_s
     assert_eq!(r.code(), "UNAVAILABLE", "{}", r.body);
     // Small requests still have connections meanwhile.
     let r = app
-        .gql("{ plans { title } }", json!({}), Some(&police))
+        .gql("{ plans { nodes { title } } }", json!({}), Some(&police))
         .await;
     assert!(r.body.get("errors").is_none(), "{}", r.body);
     lock.rollback().await.expect("unlock");
     let body = first.await.expect("task");
     assert_eq!(
-        body["data"]["searchPeople"][0]["fullName"], "John Smith",
+        body["data"]["searchPeople"]["nodes"][0]["fullName"], "John Smith",
         "{body}"
     );
 }

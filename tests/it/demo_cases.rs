@@ -76,13 +76,13 @@ async fn the_demo_cases_show_each_sharing_rule() {
     // The likely duplicate pair, both visible to the council.
     let r = app
         .gql(
-            "{ searchPeople(name: \"Exampel\", dateOfBirth: \"1980-04-01\") { fullName } }",
+            "{ searchPeople(name: \"Exampel\", dateOfBirth: \"1980-04-01\") { nodes { fullName } } }",
             json!({}),
             Some(&council),
         )
         .await;
     assert_eq!(
-        r.data()["searchPeople"],
+        r.data()["searchPeople"]["nodes"],
         json!([{"fullName": "Jon Exampel"}, {"fullName": "John Example"}])
     );
     // The next case opened in 2015 follows the demo's numbers.

@@ -115,7 +115,7 @@ async fn documents_that_fail_carry_the_codes_apollo_clients_expect() {
         ("{ plan { id } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
         // A variable whose value is not of its type is a value at fault, as with Apollo.
         (
-            "query($n: Int) { plans(first: $n) { id } }",
+            "query($n: Int) { plans(first: $n) { nodes { id } } }",
             json!({"n": "ten"}),
             "BAD_USER_INPUT",
         ),
@@ -126,7 +126,11 @@ async fn documents_that_fail_carry_the_codes_apollo_clients_expect() {
             "GRAPHQL_VALIDATION_FAILED",
         ),
         // A document that fits, with a value the field refuses.
-        ("{ plans(first: 500) { id } }", json!({}), "BAD_USER_INPUT"),
+        (
+            "{ plans(first: 500) { nodes { id } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
     ];
     let cases = cases.into_iter().chain([
         // A paging argument the cost rule reads too: every error says the value is at fault.
@@ -175,7 +179,7 @@ async fn page_sizes_are_capped() {
     let app = TestApp::spawn().await;
     let r = app
         .gql(
-            "{ plans(first: 500) { id } }",
+            "{ plans(first: 500) { nodes { id } } }",
             json!({}),
             Some(&app.police()),
         )
@@ -184,20 +188,51 @@ async fn page_sizes_are_capped() {
     assert!(r.message().contains("between 1 and 100"));
     let r = app
         .gql(
-            "{ plans(first: 1) { financialYear } }",
+            "{ plans(first: 1) { nodes { financialYear } pageInfo { endCursor } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
-    assert_eq!(r.data()["plans"], json!([{"financialYear": "2014/15"}]));
+    assert_eq!(
+        r.data()["plans"]["nodes"],
+        json!([{"financialYear": "2014/15"}])
+    );
     let r = app
         .gql(
-            "{ plans(first: 1, offset: 1) { financialYear } }",
+            "query($c: String) { plans(first: 1, after: $c) { nodes { financialYear } } }",
+            json!({"c": r.data()["plans"]["pageInfo"]["endCursor"]}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(
+        r.data()["plans"]["nodes"],
+        json!([{"financialYear": "2015/16"}])
+    );
+    // Backwards from the end: the last plan, then the one before it.
+    let r = app
+        .gql(
+            "{ plans(last: 1) { nodes { financialYear } pageInfo { startCursor hasPreviousPage } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
-    assert_eq!(r.data()["plans"], json!([{"financialYear": "2015/16"}]));
+    assert_eq!(
+        r.data()["plans"]["nodes"],
+        json!([{"financialYear": "2015/16"}])
+    );
+    assert_eq!(r.data()["plans"]["pageInfo"]["hasPreviousPage"], true);
+    let r = app
+        .gql(
+            "query($c: String) { plans(last: 1, before: $c) { nodes { financialYear } totalCount } }",
+            json!({"c": r.data()["plans"]["pageInfo"]["startCursor"]}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(
+        r.data()["plans"]["nodes"],
+        json!([{"financialYear": "2014/15"}])
+    );
+    assert_eq!(r.data()["plans"]["totalCount"], 2);
 }
 
 #[tokio::test]
@@ -267,7 +302,11 @@ async fn internal_errors_hide_the_database_and_give_the_request_id() {
 async fn engine_errors_carry_a_code_too() {
     let app = TestApp::spawn().await;
     let r = app
-        .gql("{ plans { noSuchField } }", json!({}), Some(&app.police()))
+        .gql(
+            "{ plans { nodes { noSuchField } } }",
+            json!({}),
+            Some(&app.police()),
+        )
         .await;
     assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
     let r = app

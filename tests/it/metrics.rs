@@ -83,7 +83,7 @@ async fn a_scrape_finds_the_requests_errors_and_pushes_that_were_made() {
         let r = named(
             &app,
             "PlanList",
-            "query PlanList { plans(partnership: \"stevenage\") { id } }",
+            "query PlanList { plans(partnership: \"stevenage\") { nodes { id } } }",
             &police,
         )
         .await;

@@ -255,7 +255,7 @@ async fn json_logs_give_one_line_per_request_and_never_a_token_or_a_variable() {
         .post(format!("http://{addr}/graphql"))
         .bearer_auth(&caseworker)
         .json(&json!({
-            "query": "query FindPerson($n: String!) { searchPeople(name: $n) { personId } }",
+            "query": "query FindPerson($n: String!) { searchPeople(name: $n) { nodes { personId } } }",
             "operationName": "FindPerson",
             "variables": {"n": secret_name},
         }))
@@ -265,7 +265,7 @@ async fn json_logs_give_one_line_per_request_and_never_a_token_or_a_variable() {
         .json()
         .await
         .expect("json");
-    assert!(r["data"]["searchPeople"].is_array(), "{r}");
+    assert!(r["data"]["searchPeople"]["nodes"].is_array(), "{r}");
     // A push, a refused token and an operation name no GraphQL document could have.
     let police = app.token_for("police", "herts-police", &["stevenage"], &[]);
     let pushed = app
@@ -281,7 +281,7 @@ async fn json_logs_give_one_line_per_request_and_never_a_token_or_a_variable() {
         .client
         .post(format!("http://{addr}/graphql"))
         .bearer_auth("not.a.token")
-        .json(&json!({"query": "{ plans { id } }", "operationName": "Mr Smith's query"}))
+        .json(&json!({"query": "{ plans { nodes { id } } }", "operationName": "Mr Smith's query"}))
         .send()
         .await
         .expect("graphql");

@@ -24,6 +24,10 @@ const SHARED: &[(&str, &str)] = &[
     ),
     ("seaql_migrations", "the schema's migration record"),
     (
+        "report_link_keys",
+        "the deployment's one key that signs report links; the links name their partnership",
+    ),
+    (
         "indicator_definitions",
         "the built-in indicators' definitions, the same for everyone; each partnership has its \
          own copy in indicators",

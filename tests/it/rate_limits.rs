@@ -6,7 +6,7 @@ use crate::common::{Resp, TestApp, into_resp, test_config};
 use csphub::http::limits::{ClientAddress, Rate, RateLimitSettings};
 use serde_json::{Value, json};
 
-const PLANS: &str = "{ plans(partnership: \"stevenage\") { id } }";
+const PLANS: &str = "{ plans(partnership: \"stevenage\") { nodes { id } } }";
 
 fn rate(v: &str) -> Option<Rate> {
     Rate::parse("test", v).expect("rate")

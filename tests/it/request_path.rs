@@ -74,12 +74,12 @@ async fn the_plan_page_is_one_statement_after_the_caller_and_matches_the_level_b
         .await;
     let listed = app
         .gql(
-            &format!("{{ plans(first: 2) {{ {fields} }} }}"),
+            &format!("{{ plans(first: 2) {{ nodes {{ {fields} }} }} }}"),
             json!({}),
             Some(&app.police()),
         )
         .await;
-    let same = listed.data()["plans"]
+    let same = listed.data()["plans"]["nodes"]
         .as_array()
         .expect("plans")
         .iter()
@@ -192,12 +192,12 @@ async fn nested_lists_cost_one_statement_per_level_however_many_plans() {
     app.take_statements();
     let r = app
         .gql(
-            "{ plans { title priorities { title actions { ref leadAgency { name } status } } } }",
+            "{ plans { nodes { title priorities { title actions { ref leadAgency { name } status } } } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
-    let plans = r.data()["plans"].as_array().expect("plans");
+    let plans = r.data()["plans"]["nodes"].as_array().expect("plans");
     assert_eq!(plans.len(), 2, "both demo plans");
     assert!(
         plans
@@ -217,7 +217,7 @@ async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_call
     config.caller_cache = Duration::from_millis(400);
     let app = TestApp::spawn_with(config).await;
     let police = app.police();
-    let plans = "{ plans { financialYear } }";
+    let plans = "{ plans { nodes { financialYear } } }";
     let opened = |statements: &[String]| {
         statements
             .iter()
@@ -258,7 +258,7 @@ async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_call
     // agency is not in is never kept.
     let newcomer = app.token_for("police", "herts-police", &["newtown"], &[]);
     let r = app.gql(plans, json!({}), Some(&newcomer)).await;
-    assert_eq!(r.data()["plans"], json!([]), "{}", r.body);
+    assert_eq!(r.data()["plans"]["nodes"], json!([]), "{}", r.body);
     app.db
         .execute_unprepared(
             "INSERT INTO partnerships (slug, name, county) VALUES ('newtown', 'Newtown', 'Hertfordshire');
@@ -271,7 +271,7 @@ async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_call
         .expect("newtown");
     let r = app.gql(plans, json!({}), Some(&newcomer)).await;
     assert_eq!(
-        r.data()["plans"],
+        r.data()["plans"]["nodes"],
         json!([{"financialYear": "2016/17"}]),
         "{}",
         r.body
@@ -286,7 +286,7 @@ async fn a_caller_is_resolved_once_in_a_while_but_case_data_always_sets_the_call
         .expect("leave");
     tokio::time::sleep(Duration::from_millis(450)).await;
     let r = app.gql(plans, json!({}), Some(&newcomer)).await;
-    assert_eq!(r.data()["plans"], json!([]), "{}", r.body);
+    assert_eq!(r.data()["plans"]["nodes"], json!([]), "{}", r.body);
 }
 
 #[tokio::test]
@@ -464,16 +464,19 @@ async fn reads_run_on_their_connection_without_a_transaction_and_case_data_in_on
     // A second request, so that its caller comes from the cache and the plans are its first
     // statement: on the read lane no BEGIN came before it.
     assert!(
-        app.gql("{ plans { title } }", json!({}), Some(&police))
+        app.gql("{ plans { nodes { title } } }", json!({}), Some(&police))
             .await
             .body["errors"]
             .is_null()
     );
     let (in_transaction, answer) =
-        waiting_request(&app, "plans", "{ plans { title } }", &police).await;
+        waiting_request(&app, "plans", "{ plans { nodes { title } } }", &police).await;
     assert!(!in_transaction, "a query of plans needs no transaction");
     assert!(answer.body["errors"].is_null(), "{}", answer.body);
-    assert_eq!(answer.data()["plans"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        answer.data()["plans"]["nodes"].as_array().map(Vec::len),
+        Some(2)
+    );
 
     // Case data reads under row-level security, whose settings live in a transaction.
     let caseworker = app.token("police", "herts-police", &["caseworker"]);
@@ -547,13 +550,13 @@ async fn the_read_lane_keeps_no_caller_and_fails_with_the_same_codes() {
         .await
         .expect("lock");
     let r = app
-        .gql("{ plans { title } }", json!({}), Some(&police))
+        .gql("{ plans { nodes { title } } }", json!({}), Some(&police))
         .await;
     lock.rollback().await.expect("unlock");
     assert_eq!(r.code(), "TIMEOUT", "{}", r.body);
     // And the connection is fine afterwards.
     let r = app
-        .gql("{ plans { title } }", json!({}), Some(&police))
+        .gql("{ plans { nodes { title } } }", json!({}), Some(&police))
         .await;
     assert!(r.body["errors"].is_null(), "{}", r.body);
 }
@@ -584,7 +587,7 @@ async fn reads_one_after_another_reuse_one_connection_without_giving_it_back() {
     // is parked for the next read instead (no round trip to give it back and check it).
     for _ in 0..12 {
         let r = app
-            .gql("{ plans { title } }", json!({}), Some(&police))
+            .gql("{ plans { nodes { title } } }", json!({}), Some(&police))
             .await;
         assert!(r.body["errors"].is_null(), "{}", r.body);
     }
@@ -599,7 +602,7 @@ async fn park_connections(app: &TestApp, count: usize, token: &str) {
         .await
         .expect("lock");
     let reads = futures_util::future::join_all(
-        (0..count).map(|_| app.gql("{ plans { title } }", json!({}), Some(token))),
+        (0..count).map(|_| app.gql("{ plans { nodes { title } } }", json!({}), Some(token))),
     );
     let unlock = async {
         for _ in 0..200 {
@@ -628,7 +631,7 @@ async fn parked_connections_never_keep_a_transaction_from_the_pool() {
     let app = app_with_pool(2).await;
     let police = app.police();
     assert!(
-        app.gql("{ plans { title } }", json!({}), Some(&police))
+        app.gql("{ plans { nodes { title } } }", json!({}), Some(&police))
             .await
             .body["errors"]
             .is_null()
@@ -687,7 +690,7 @@ async fn under_a_stream_of_reads_transactions_still_get_connections() {
         let mut served = 0;
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             let r = app
-                .gql("{ plans { title } }", json!({}), Some(&police))
+                .gql("{ plans { nodes { title } } }", json!({}), Some(&police))
                 .await;
             assert!(r.body["errors"].is_null(), "{}", r.body);
             served += 1;
@@ -788,7 +791,7 @@ async fn a_document_skips_validation_only_once_it_passed_and_where_it_always_wou
     let app = TestApp::spawn().await;
     // A document that fails validation (an unused fragment) is refused every time: failing
     // does not count as having passed. Without validation it would run.
-    let unused = "{ plans { id } } fragment F on Plan { id }";
+    let unused = "{ plans { nodes { id } } } fragment F on Plan { id }";
     for _ in 0..3 {
         let r = app.gql(unused, json!({}), Some(&app.police())).await;
         assert!(r.message().contains("\"F\" is never used"), "{}", r.body);
@@ -796,12 +799,20 @@ async fn a_document_skips_validation_only_once_it_passed_and_where_it_always_wou
     }
     // A document that passed runs again (without its rules) with the same answer, under the
     // operation name it passed with and under another one.
-    let two = "query A { plans { id } } query B { plans(first: 1) { id } }";
+    let two = "query A { plans { nodes { id } } } query B { plans(first: 1) { nodes { id } } }";
     for _ in 0..3 {
         let a = named(&app, two, "A").await;
-        assert_eq!(a["data"]["plans"].as_array().map(Vec::len), Some(2), "{a}");
+        assert_eq!(
+            a["data"]["plans"]["nodes"].as_array().map(Vec::len),
+            Some(2),
+            "{a}"
+        );
         let b = named(&app, two, "B").await;
-        assert_eq!(b["data"]["plans"].as_array().map(Vec::len), Some(1), "{b}");
+        assert_eq!(
+            b["data"]["plans"]["nodes"].as_array().map(Vec::len),
+            Some(1),
+            "{b}"
+        );
         let c = named(&app, two, "C").await;
         assert_eq!(
             c["errors"][0]["message"], "Unknown operation named \"C\"",
@@ -809,10 +820,10 @@ async fn a_document_skips_validation_only_once_it_passed_and_where_it_always_wou
         );
     }
     // A document with variables is validated every time: its verdict depends on their values.
-    let q = "query($n: Int) { plans(first: $n) { id } }";
+    let q = "query($n: Int) { plans(first: $n) { nodes { id } } }";
     let ok = app.gql(q, json!({"n": 1}), Some(&app.police())).await;
     assert_eq!(
-        ok.data()["plans"].as_array().map(Vec::len),
+        ok.data()["plans"]["nodes"].as_array().map(Vec::len),
         Some(1),
         "{}",
         ok.body

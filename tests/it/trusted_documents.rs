@@ -9,7 +9,8 @@ use crate::common::{Resp, TestApp, into_resp, test_config};
 use csphub::graphql::trusted::{TrustedDocuments, hash_of};
 use serde_json::{Value, json};
 
-const PLANS: &str = "query PlanList { plans(partnership: \"stevenage\") { id financialYear } }";
+const PLANS: &str =
+    "query PlanList { plans(partnership: \"stevenage\") { nodes { id financialYear } } }";
 const TYPENAME: &str = "query Ping { __typename }";
 
 async fn spawn() -> TestApp {
@@ -53,7 +54,10 @@ async fn a_role_runs_its_listed_documents_by_id_or_text() {
     )
     .await;
     assert_eq!(by_id.status, 200, "{}", by_id.body);
-    let plans = by_id.data()["plans"].as_array().expect("plans").len();
+    let plans = by_id.data()["plans"]["nodes"]
+        .as_array()
+        .expect("plans")
+        .len();
     assert!(plans >= 1);
     let by_text = post(&app, &police, json!({"query": PLANS})).await;
     assert_eq!(by_text.data(), by_id.data());
@@ -83,7 +87,7 @@ async fn any_other_document_is_refused_before_it_is_parsed() {
     let cases = [
         (
             police.clone(),
-            json!({"query": "{ plans(partnership: \"stevenage\") { id } }"}),
+            json!({"query": "{ plans(partnership: \"stevenage\") { nodes { id } } }"}),
         ),
         (police.clone(), json!({"query": "{{{{ not graphql"})),
         (

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::page::{
     Connection, PageArgs, connection, decode_cursor, encode_cursor, page_of, wants_total,
 };
-use super::{Text, page_size, parse_id, principal};
+use super::{Text, parse_id, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
 use crate::db;

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The most matches `searchPeople` finds: the best, by score.
+const SEARCH_MAX: usize = 100;
+
 /// Filters for `cases`.
 #[derive(InputObject, Default)]
 pub struct CaseFilterInput {
@@ -146,8 +149,11 @@ impl CaseQuery {
 
     /// People held in cases shared with the caller's agency whose name is like `name` (a
     /// misspelt surname finds them: trigram similarity), optionally with a date of birth, best
-    /// first. People of other cases are never found. The name needs at least 3 letters; a
-    /// search is heavy work and waits for a heavy slot like statistics. Audited with the terms.
+    /// first: the 100 best matches at most, as a Relay connection (`totalCount` counts those).
+    /// People of other cases are never found. The name needs at least 3 letters; a search is
+    /// heavy work and waits for a heavy slot like statistics. Audited with the terms and the
+    /// people on the page returned.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn search_people(
         &self,
         ctx: &Context<'_>,
@@ -164,8 +170,20 @@ impl CaseQuery {
             desc = "Only people born on this day (YYYY-MM-DD); people with no date of birth recorded are then left out."
         )]
         date_of_birth: Option<super::super::scalar::Date>,
-        #[graphql(desc = "at most, 1 to 100 (default 20)")] first: Option<i32>,
-    ) -> Result<Vec<PersonMatch>> {
+        #[graphql(desc = "page size, 1 to 100 (default 20)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<PersonMatch>> {
         let p = caseworker(ctx)?;
         crate::graphql::heavy_granted(ctx)?;
         let scope = p.partnership_or_only(partnership.as_deref())?;
@@ -176,7 +194,20 @@ impl CaseQuery {
                 AppError::BadUserInput("name must have at least 3 letters".to_owned()).into(),
             );
         }
-        let limit = page_size(Some(first.unwrap_or(20)))?;
+        let args = PageArgs {
+            first: first.or(if last.is_none() { Some(20) } else { None }),
+            after,
+            last,
+            before,
+        };
+        // The best SEARCH_MAX matches at most, read only as far as the page needs (all of
+        // them for a count or a page counted back from the end).
+        let reach = if wants_total(ctx) {
+            None
+        } else {
+            crate::graphql::page::reach(&args)?
+        };
+        let limit = reach.map_or(SEARCH_MAX, |n| n.min(SEARCH_MAX));
         let conn = crate::graphql::db(ctx)?;
         let found = db::case::search_people(
             conn,
@@ -184,9 +215,13 @@ impl CaseQuery {
             scope.id,
             name,
             date_of_birth.map(Into::into),
-            limit,
+            u64::try_from(limit).unwrap_or(1),
         )
         .await?;
+        let page = crate::graphql::page::page_of(
+            found.into_iter().map(PersonMatch::from).collect(),
+            &args,
+        )?;
         crate::graphql::audit_read(
             ctx,
             p,
@@ -195,9 +230,9 @@ impl CaseQuery {
             None,
             json!({
                 "name": name, "dateOfBirth": date_of_birth,
-                "found": found.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+                "found": page.nodes.iter().map(|m| m.person_id.to_string()).collect::<Vec<_>>(),
             }),
         )?;
-        Ok(found.into_iter().map(PersonMatch::from).collect())
+        Ok(page)
     }
 }

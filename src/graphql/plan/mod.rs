@@ -24,7 +24,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Resul
 use crate::db::request::RequestTxn;
 use uuid::Uuid;
 
-use super::{LoadError, loader, page_size, parse_id, principal};
+use super::{LoadError, loader, parse_id, principal};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
 use crate::db;

@@ -1,45 +1,67 @@
 //! The queries of plans and the plan progress report.
 
 use super::*;
+use crate::graphql::page::{Connection, PageArgs};
 use crate::graphql::scalar::Date;
+
+/// The most plans `plans` reads for one request: a plan a year for a century in each of a
+/// hundred partnerships.
+const PLANS_READ_WHOLE: u64 = 10_000;
 
 #[derive(Default)]
 pub struct PlanQuery;
 
 #[Object]
 impl PlanQuery {
-    /// The plans of the partnerships in scope, or of one of them, by partnership and financial
-    /// year. Every role may read plans.
-    #[graphql(complexity = "crate::graphql::list_cost(first, child_complexity)")]
+    /// The plans of the partnerships in scope, or of one of them, ordered by partnership (slug)
+    /// and financial year, as a Relay connection. Every role may read plans.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn plans(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "a partnership slug; all partnerships in scope when omitted")]
         partnership: Option<String>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
-        #[graphql(desc = "how many plans to skip")] offset: Option<i32>,
-    ) -> Result<Vec<Plan>> {
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<Connection<Plan>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadPlans)?;
-        let limit = page_size(first)?;
-        let offset = u64::try_from(offset.unwrap_or(0))
-            .map_err(|_| AppError::BadUserInput("offset must not be negative".to_owned()))?;
         let partnership_id = match partnership.as_deref() {
             Some(slug) => Some(p.partnership(slug)?.id),
             None => None,
         };
+        // A partnership has a plan a year: the partnerships in scope hold a short list, read
+        // whole and paged by position.
         let rows = db::plan::list_plans(
             crate::graphql::db(ctx)?,
             &p.scope(),
             partnership_id,
-            limit,
-            offset,
+            PLANS_READ_WHOLE,
+            0,
         )
         .await?;
-        rows.into_iter()
+        let plans = rows
+            .into_iter()
             .map(Plan::try_from)
-            .collect::<Result<_, AppError>>()
-            .map_err(Into::into)
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(crate::graphql::page::page_of(plans, &args)?)
     }
 
     /// One plan with its priorities, actions and progress history.

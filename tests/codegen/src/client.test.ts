@@ -161,9 +161,10 @@ const rootValue = {
       [{ id: 'sub-1', kind: 'RAG_UPDATE', submittedAt: '2015-04-20T09:00:00Z', parameters: { quarter: '2014/15 Q3' } }],
       args,
     ),
-  plans: (args: { first?: number | null; offset?: number | null }) =>
-    range(fake.plans)
-      .map((i) => ({
+  plans: (args: PageArgs) =>
+    connection(
+      'plans',
+      range(fake.plans).map((i) => ({
         id: `plan-${i}`,
         partnership: 'stevenage',
         financialYear: `${2014 + i}/${15 + i}`,
@@ -171,8 +172,9 @@ const rootValue = {
         status: 'DRAFT',
         signedOffOn: null,
         createdAt: '2014-03-01T00:00:00Z',
-      }))
-      .slice(args.offset ?? 0, (args.offset ?? 0) + (args.first ?? 50)),
+      })),
+      args,
+    ),
 };
 
 const server = createServer((req, res) => {

@@ -225,7 +225,7 @@ export async function pageBackwards<TNode>(
 export type IncidentNode = IncidentsPageQuery['incidents']['edges'][number]['node'];
 export type CaseNode = CasesPageQuery['cases']['edges'][number]['node'];
 export type SubmissionNode = ReportSubmissionsPageQuery['reportSubmissions']['nodes'][number];
-export type PlanItem = PlansQuery['plans'][number];
+export type PlanItem = PlansQuery['plans']['nodes'][number];
 
 /** Page size: the server takes 1 to 100 (default 50). */
 const PAGE = 100;
@@ -289,20 +289,13 @@ export function allSubmissions(client: Client): Promise<All<SubmissionNode>> {
   });
 }
 
-/** Every plan in scope: `plans` is a plain list paged by first/offset. */
+/** Every plan in scope, by partnership and financial year: forwards, `nodes` only. */
 export async function allPlans(client: Client, partnership?: string): Promise<PlanItem[]> {
-  const plans: PlanItem[] = [];
-  for (;;) {
-    const data = await client(PlansDocument, {
-      partnership: partnership ?? null,
-      first: PAGE,
-      offset: plans.length,
-    });
-    plans.push(...data.plans);
-    if (data.plans.length < PAGE) {
-      return plans;
-    }
-  }
+  const all = await pageForwards(async (after) => {
+    const data = await client(PlansDocument, { partnership: partnership ?? null, first: PAGE, after });
+    return data.plans;
+  });
+  return all.items;
 }
 
 /**

@@ -472,12 +472,12 @@ impl TestApp {
     pub async fn plan_id(&self, year: &str) -> String {
         let r = self
             .gql(
-                "{ plans(partnership: \"stevenage\") { id financialYear } }",
+                "{ plans(partnership: \"stevenage\") { nodes { id financialYear } } }",
                 json!({}),
                 Some(&self.police()),
             )
             .await;
-        r.data()["plans"]
+        r.data()["plans"]["nodes"]
             .as_array()
             .expect("plans")
             .iter()
