@@ -154,6 +154,8 @@ impl CaseQuery {
     /// heavy work and waits for a heavy slot like statistics. Audited with the terms and the
     /// people on the page returned.
     #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn search_people(
         &self,
         ctx: &Context<'_>,
