@@ -20,6 +20,7 @@ mod m20261206_000001_share_refs;
 mod m20261206_000002_audit_filters;
 mod m20261206_000003_restore;
 mod m20261207_000001_report_links;
+mod m20261207_000002_list_orders;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_audit_filters::Migration),
             Box::new(m20261206_000003_restore::Migration),
             Box::new(m20261207_000001_report_links::Migration),
+            Box::new(m20261207_000002_list_orders::Migration),
         ]
     }
 }

@@ -397,6 +397,51 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppEr
     ))
 }
 
+/// The cursor of a list read in an order other than its default (`orderBy`): the order's tag,
+/// its key and the id. A cursor of one order is not one of another (BAD_USER_INPUT); the
+/// default orders keep the untagged cursors they always gave.
+pub(crate) fn encode_tagged(tag: &str, key: impl std::fmt::Display, id: Uuid) -> String {
+    encode_key(&format!("{tag}:{key}:{id}"))
+}
+
+/// The key and id of a cursor `encode_tagged` gave for the order tagged `tag`.
+pub(crate) fn decode_tagged<K>(
+    tag: &str,
+    cursor: &str,
+    key: impl Fn(&str) -> Option<K>,
+) -> Result<(K, Uuid), AppError> {
+    let text = decode_key(cursor)?;
+    let rest = text
+        .strip_prefix(tag)
+        .and_then(|r| r.strip_prefix(':'))
+        .ok_or_else(|| {
+            AppError::BadUserInput(
+                "the cursor (after or before) is of another order: pass a cursor from a page in the same orderBy"
+                    .to_owned(),
+            )
+        })?;
+    let (k, id) = rest.rsplit_once(':').ok_or_else(not_a_cursor)?;
+    Ok((
+        key(k).ok_or_else(not_a_cursor)?,
+        Uuid::parse_str(id).map_err(|_| not_a_cursor())?,
+    ))
+}
+
+/// A time in a tagged cursor: microseconds since the epoch, in the years cursors may hold.
+pub(crate) fn micros_key(k: &str) -> Option<DateTime<Utc>> {
+    time_of(k).ok()
+}
+
+/// Which way a list runs in its `orderBy`.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum OrderDirection {
+    /// Smallest first: oldest, earliest, lowest.
+    #[default]
+    Asc,
+    /// Largest first: newest, latest, highest.
+    Desc,
+}
+
 /// The audit log's cursor: an entry's time and sequence number.
 pub(crate) fn encode_seq_cursor(at: DateTime<Utc>, seq: i64) -> String {
     encode_key(&format!("{}:{seq}", at.timestamp_micros()))

@@ -588,7 +588,14 @@ pub async fn export_csv(
         let prepared = async {
             authorize(&principal, Operation::ReadIncidentRows)?;
             let (filter, _) = input.to_filter(&principal)?;
-            let first = db::incident::page(&*txn, &filter, &export_page(None)).await?;
+            let first = db::incident::page(
+                &*txn,
+                &filter,
+                db::incident::Order::Occurred,
+                false,
+                &export_page(None),
+            )
+            .await?;
             Ok::<_, AppError>((filter, first))
         }
         .await;
@@ -728,7 +735,15 @@ async fn export_pages(
         if (rows.len() as u64) < EXPORT_PAGE {
             return true;
         }
-        rows = match db::incident::page(conn, filter, &export_page(after)).await {
+        rows = match db::incident::page(
+            conn,
+            filter,
+            db::incident::Order::Occurred,
+            false,
+            &export_page(after),
+        )
+        .await
+        {
             Ok(rows) => rows,
             Err(e) => {
                 failed(&e);

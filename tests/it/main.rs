@@ -20,6 +20,7 @@ mod jwks;
 mod layers;
 mod metrics;
 mod operations;
+mod orders;
 mod partnership_ids;
 mod pcc_tables;
 mod plan;

@@ -166,16 +166,56 @@ fn filter_sql(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
     sql
 }
 
-/// A page of the cases the caller may see, newest first (created_at, id), as `keys` place it.
-pub async fn page<C: ConnectionTrait>(
+/// A case's place in the order by risk (`Order::Risk`): its risk level's rank (HIGH 3, MEDIUM
+/// 2, STANDARD 1) times 100,000, plus the days from 1900 to its opening. The index
+/// `cases_partnership_risk` holds the same expression.
+pub const RISK_KEY: &str = "((CASE c.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (c.opened_on - DATE '1900-01-01'))";
+
+/// [`RISK_KEY`] of a case, as the database computes it.
+pub fn risk_key(risk_level: &str, opened_on: NaiveDate) -> i64 {
+    let rank = match risk_level {
+        "HIGH" => 3,
+        "MEDIUM" => 2,
+        _ => 1,
+    };
+    let days = NaiveDate::from_ymd_opt(1900, 1, 1).map_or(0, |d| (opened_on - d).num_days());
+    rank * 100_000 + days
+}
+
+/// The orders cases are listed in, each by a key then id, each with its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// When the case was recorded (`created_at`; the default, newest first).
+    Created,
+    /// The day it was opened.
+    Opened,
+    /// [`RISK_KEY`]: by risk level, then the day it was opened.
+    Risk,
+}
+
+impl Order {
+    fn column(self) -> &'static str {
+        match self {
+            Order::Created => "c.created_at",
+            Order::Opened => "c.opened_on",
+            Order::Risk => RISK_KEY,
+        }
+    }
+}
+
+/// A page of the cases the caller may see in `order` (descending when `desc`), then id, as
+/// `keys` place it; the key's type is the order's (a time, a day, [`risk_key`]).
+pub async fn page<C: ConnectionTrait, A: Into<sea_orm::Value> + Clone>(
     conn: &C,
     p: &Principal,
     f: &CaseFilter,
-    keys: &Keyset<DateTime<Utc>, Uuid>,
+    order: Order,
+    desc: bool,
+    keys: &Keyset<A, Uuid>,
 ) -> AppResult<Vec<CaseRow>> {
     let mut values = vec![scope(p).into(), p.agency_id.into()];
     let mut sql = format!("{CASE_SELECT} WHERE {}", filter_sql(f, &mut values));
-    sql.push_str(&keys.clauses(&mut values, ["c.created_at", "c.id"], true));
+    sql.push_str(&keys.clauses(&mut values, [order.column(), "c.id"], desc));
     fetch_all(conn, &sql, values).await
 }
 

@@ -339,10 +339,8 @@ impl IncidentFilter {
     /// (which hold ACTIVE records only, by month).
     fn where_on(&self, monthly: bool) -> Where {
         let mut values: Vec<Value> = Vec::new();
-        let mut clauses = vec![format!(
-            "i.partnership_id = {}",
-            bind(&mut values, self.partnership_id)
-        )];
+        let partnership = bind(&mut values, self.partnership_id);
+        let mut clauses = vec![format!("i.partnership_id = {partnership}")];
         let day = if monthly { "i.month" } else { "i.occurred_on" };
         if let Some(from) = self.from {
             clauses.push(format!("{day} >= {}", bind(&mut values, from)));
@@ -355,11 +353,13 @@ impl IncidentFilter {
             clauses.push(format!("i.category = ANY({categories})"));
         }
         if !self.areas.is_empty() {
-            // `no-area` picks the records without one.
+            // `no-area` picks the records without one. The areas' ids are an array the planner
+            // sees before it plans the scan, so a page can come from the area's index
+            // (`incidents_partnership_area_time`) in the list's order.
             let none = self.areas.iter().any(|a| a == NO_AREA);
             let codes = bind(&mut values, self.areas.clone());
             clauses.push(format!(
-                "(i.area_id IN (SELECT id FROM areas WHERE partnership_id = i.partnership_id AND code = ANY({codes})) \
+                "(i.area_id = ANY(ARRAY(SELECT id FROM areas WHERE partnership_id = {partnership} AND code = ANY({codes}))) \
                  OR (i.area_id IS NULL AND {none}))"
             ));
         }
@@ -492,14 +492,36 @@ impl IncidentRow {
     }
 }
 
-/// A page of incidents in (occurred_at, id) order after the cursor.
+/// The orders incidents are listed in: by a time, then id; each has its index
+/// (`incidents_partnership_time`, `incidents_partnership_updated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// When it happened (the default, oldest first).
+    #[default]
+    Occurred,
+    /// When the record last changed.
+    Updated,
+}
+
+impl Order {
+    fn column(self) -> &'static str {
+        match self {
+            Order::Occurred => "i.occurred_at",
+            Order::Updated => "i.updated_at",
+        }
+    }
+}
+
+/// A page of incidents in `order` (descending when `desc`), then id, as `keys` place it.
 pub async fn page<C: ConnectionTrait>(
     conn: &C,
     filter: &IncidentFilter,
+    order: Order,
+    desc: bool,
     keys: &crate::db::page::Keyset<DateTime<Utc>, Uuid>,
 ) -> AppResult<Vec<IncidentRow>> {
     let mut w = filter.to_where();
-    let page = keys.clauses(&mut w.values, ["i.occurred_at", "i.id"], false);
+    let page = keys.clauses(&mut w.values, [order.column(), "i.id"], desc);
     let sql = format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE {}{page}", w.sql);
     fetch_all(conn, &sql, w.values).await
 }

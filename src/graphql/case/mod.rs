@@ -23,7 +23,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::page::{
-    Connection, PageArgs, connection, decode_cursor, encode_cursor, page_of, wants_total,
+    Connection, OrderDirection, PageArgs, connection, decode_cursor, decode_tagged, encode_cursor,
+    encode_tagged, page_of, wants_total,
 };
 use super::{Text, parse_id, principal};
 use crate::auth::Principal;

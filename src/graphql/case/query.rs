@@ -5,6 +5,54 @@ use super::*;
 /// The most matches `searchPeople` finds: the best, by score.
 const SEARCH_MAX: usize = 100;
 
+/// What `cases` can be ordered by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseOrderField {
+    /// When the case was recorded in csphub (`createdAt`), then its id.
+    CreatedAt,
+    /// The day the case was opened (`openedOn`), then its id.
+    OpenedOn,
+    /// Its risk level (STANDARD, MEDIUM, HIGH: DESC puts HIGH first), then the day it was
+    /// opened, then its id.
+    Risk,
+}
+
+/// The order of `cases`: a field and a direction (`cases` without `orderBy` is
+/// `{field: CREATED_AT, direction: DESC}`).
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct CaseOrder {
+    /// What to order by.
+    pub field: CaseOrderField,
+    /// ASC (smallest, oldest or lowest first) or DESC (largest, newest or highest first).
+    pub direction: OrderDirection,
+}
+
+impl Default for CaseOrder {
+    fn default() -> Self {
+        CaseOrder {
+            field: CaseOrderField::CreatedAt,
+            direction: OrderDirection::Desc,
+        }
+    }
+}
+
+/// The keyset of a page of cases, by the order's key.
+enum Paged {
+    Created(crate::db::page::Keyset<chrono::DateTime<chrono::Utc>, Uuid>),
+    Opened(crate::db::page::Keyset<NaiveDate, Uuid>),
+    Risk(crate::db::page::Keyset<i64, Uuid>),
+}
+
+impl Paged {
+    fn limit(&self) -> u64 {
+        match self {
+            Paged::Created(k) => k.limit,
+            Paged::Opened(k) => k.limit,
+            Paged::Risk(k) => k.limit,
+        }
+    }
+}
+
 /// Filters for `cases`.
 #[derive(InputObject, Default)]
 pub struct CaseFilterInput {
@@ -30,9 +78,12 @@ pub struct CaseQuery;
 
 #[Object]
 impl CaseQuery {
-    /// The cases shared with the caller's agency, newest first, filtered and cursor-paginated,
-    /// with the total count. Needs `caseworker`; never the PCC. Audited (with the ids listed).
+    /// The cases shared with the caller's agency, filtered, in the order asked for (by default
+    /// newest first), as a Relay connection with the total count. Needs `caseworker`; never the
+    /// PCC. Audited (with the ids listed).
     #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filter, its order and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -41,6 +92,10 @@ impl CaseQuery {
             desc = "Which cases: the filters given must all match. Omit for every case shared with the caller's agency in the partnership."
         )]
         filter: CaseFilterInput,
+        #[graphql(
+            desc = "The list's order (null or left out: the default): when the case was recorded (the default, newest first), the day it was opened, or its risk (highest first when DESC, then the most recently opened). A cursor is of one order: pass it back with the same `orderBy`."
+        )]
+        order_by: Option<CaseOrder>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(desc = "Cursor: the `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
@@ -55,13 +110,12 @@ impl CaseQuery {
     ) -> Result<Connection<Case>> {
         let p = caseworker(ctx)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
-        let keys = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .keyset(decode_cursor)?;
+        };
         let f = db::case::CaseFilter {
             partnership_id: partnership.id,
             case_type: filter.case_type.map(|t| t.as_str().to_owned()),
@@ -78,13 +132,33 @@ impl CaseQuery {
             ref_contains: filter.ref_contains.clone(),
         };
         let conn = crate::graphql::db(ctx)?;
-        let rows = db::case::page(conn, p, &f, &keys).await?;
+        let order_by = order_by.unwrap_or_default();
+        let desc = order_by.direction == OrderDirection::Desc;
+        let (rows, limit) = match order_by.field {
+            CaseOrderField::CreatedAt => {
+                let keys = args.keyset(decode_cursor)?;
+                let rows = db::case::page(conn, p, &f, db::case::Order::Created, desc, &keys);
+                (rows.await?, Paged::Created(keys))
+            }
+            CaseOrderField::OpenedOn => {
+                let keys = args.keyset(|c| {
+                    decode_tagged("o", c, |k| NaiveDate::parse_from_str(k, "%Y-%m-%d").ok())
+                })?;
+                let rows = db::case::page(conn, p, &f, db::case::Order::Opened, desc, &keys);
+                (rows.await?, Paged::Opened(keys))
+            }
+            CaseOrderField::Risk => {
+                let keys = args.keyset(|c| decode_tagged("r", c, |k| k.parse::<i64>().ok()))?;
+                let rows = db::case::page(conn, p, &f, db::case::Order::Risk, desc, &keys);
+                (rows.await?, Paged::Risk(keys))
+            }
+        };
         let total_count = if wants_total(ctx) {
             db::case::count(conn, p, &f).await?
         } else {
             0
         };
-        let page = usize::try_from(keys.limit).unwrap_or(usize::MAX);
+        let page = usize::try_from(limit.limit()).unwrap_or(usize::MAX);
         let ids: Vec<String> = rows.iter().take(page).map(|c| c.id.to_string()).collect();
         crate::graphql::audit_read(
             ctx,
@@ -100,13 +174,29 @@ impl CaseQuery {
                 "cases": ids,
             }),
         )?;
-        Ok(connection(
-            &keys,
-            rows,
-            |c| encode_cursor(c.created_at, c.id),
-            Case::try_from,
-            total_count,
-        )?)
+        Ok(match limit {
+            Paged::Created(keys) => connection(
+                &keys,
+                rows,
+                |c| encode_cursor(c.created_at, c.id),
+                Case::try_from,
+                total_count,
+            ),
+            Paged::Opened(keys) => connection(
+                &keys,
+                rows,
+                |c| encode_tagged("o", c.opened_on.format("%Y-%m-%d"), c.id),
+                Case::try_from,
+                total_count,
+            ),
+            Paged::Risk(keys) => connection(
+                &keys,
+                rows,
+                |c| encode_tagged("r", db::case::risk_key(&c.risk_level, c.opened_on), c.id),
+                Case::try_from,
+                total_count,
+            ),
+        }?)
     }
 
     /// One case shared with the caller's agency. NOT_FOUND otherwise, whether it exists or

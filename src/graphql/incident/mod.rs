@@ -20,7 +20,10 @@ use sea_orm::ConnectionTrait;
 
 use uuid::Uuid;
 
-use super::page::{Connection, PageArgs, connection, decode_cursor, encode_cursor, wants_total};
+use super::page::{
+    Connection, OrderDirection, PageArgs, connection, decode_cursor, decode_tagged, encode_cursor,
+    encode_tagged, micros_key, wants_total,
+};
 use super::principal;
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize, exact_statistics};
@@ -537,11 +540,35 @@ fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     out
 }
 
+/// What `incidents` can be ordered by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum IncidentOrderField {
+    /// When the incident happened (`occurredAt`), then the record's id.
+    #[default]
+    OccurredAt,
+    /// When the record last changed (`updatedAt`: a push that changed it, a cancellation),
+    /// then its id: for a screen of what changed lately.
+    UpdatedAt,
+}
+
+/// The order of `incidents`: a field and a direction (`incidents` without `orderBy` is
+/// `{field: OCCURRED_AT, direction: ASC}`).
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct IncidentOrder {
+    /// What to order by.
+    pub field: IncidentOrderField,
+    /// ASC (oldest first) or DESC (newest first).
+    pub direction: OrderDirection,
+}
+
 #[Object]
 impl IncidentQuery {
-    /// Incident records, filtered and cursor-paginated (oldest first) with the total count.
-    /// Police, fire and council only: the PCC gets FORBIDDEN.
+    /// Incident records, filtered, in the order asked for (by default when they happened,
+    /// oldest first), as a Relay connection with the total count. Police, fire and council
+    /// only: the PCC gets FORBIDDEN.
     #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filter, its order and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
@@ -550,6 +577,10 @@ impl IncidentQuery {
             desc = "Which records to list; when omitted, every record of the token's only partnership (BAD_USER_INPUT when the token names several)."
         )]
         filter: IncidentFilterInput,
+        #[graphql(
+            desc = "The list's order (null or left out: the default): when the records happened (the default, oldest first) or when they last changed, either way. A cursor is of one order: pass it back with the same `orderBy`."
+        )]
+        order_by: Option<IncidentOrder>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(
             desc = "Cursor: the `endCursor` of the previous page; omit for the first page. A cursor this API did not give out is BAD_USER_INPUT."
@@ -567,15 +598,25 @@ impl IncidentQuery {
         let p = principal(ctx)?;
         let (filter, _) = filter.to_filter(p)?;
         authorize(p, Operation::ReadIncidentRows)?;
-        let keys = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .keyset(decode_cursor)?;
+        };
+        let order_by = order_by.unwrap_or_default();
+        let (order, tagged) = match order_by.field {
+            IncidentOrderField::OccurredAt => (db::incident::Order::Occurred, false),
+            IncidentOrderField::UpdatedAt => (db::incident::Order::Updated, true),
+        };
+        let keys = if tagged {
+            args.keyset(|c| decode_tagged("u", c, micros_key))?
+        } else {
+            args.keyset(decode_cursor)?
+        };
+        let desc = order_by.direction == OrderDirection::Desc;
         let conn = super::db(ctx)?;
-        let rows = db::incident::page(conn, &filter, &keys).await?;
+        let rows = db::incident::page(conn, &filter, order, desc, &keys).await?;
         let total_count = if wants_total(ctx) {
             db::incident::count(conn, &filter).await?
         } else {
@@ -584,7 +625,13 @@ impl IncidentQuery {
         Ok(connection(
             &keys,
             rows,
-            |r| encode_cursor(r.occurred_at, r.id),
+            |r| {
+                if tagged {
+                    encode_tagged("u", r.updated_at.timestamp_micros(), r.id)
+                } else {
+                    encode_cursor(r.occurred_at, r.id)
+                }
+            },
             |r| Ok(Incident::from(r)),
             total_count,
         )?)

@@ -1,0 +1,195 @@
+//! Lists in the orders a screen needs (`orderBy`): incidents by when they happened or last
+//! changed, cases by when they were recorded, opened or their risk; each either way, paged
+//! both ways with cursors of that order only.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref } }";
+
+async fn cases(app: &TestApp, token: &str, vars: Value) -> Value {
+    let r = app
+        .gql(
+            "query($o: CaseOrder, $f: Int, $a: String, $l: Int, $b: String) { cases(orderBy: $o, first: $f, after: $a, last: $l, before: $b) { edges { cursor node { ref riskLevel openedOn } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+            vars,
+            Some(token),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    r.data()["cases"].clone()
+}
+
+fn refs(page: &Value) -> Vec<&str> {
+    page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["ref"].as_str().expect("ref"))
+        .collect()
+}
+
+#[tokio::test]
+async fn cases_by_risk_or_opening_either_way_and_cursors_keep_to_their_order() {
+    let app = TestApp::spawn().await;
+    let police = app.token("police", "herts-police", &["caseworker"]);
+    // Opened in this order; risks chosen so that no order agrees with another.
+    let mut made = Vec::new();
+    for (risk, opened) in [
+        ("MEDIUM", "2015-03-01"),
+        ("HIGH", "2015-01-01"),
+        ("STANDARD", "2015-02-01"),
+        ("HIGH", "2015-04-01"),
+        ("STANDARD", "2014-12-01"),
+    ] {
+        let r = app
+            .gql(
+                OPEN,
+                json!({"i": {"caseType": "ASB", "leadOfficer": "PC Able", "riskLevel": risk, "openedOn": opened}}),
+                Some(&police),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+        made.push(
+            r.data()["openCase"]["ref"]
+                .as_str()
+                .expect("ref")
+                .to_owned(),
+        );
+    }
+    let [m1, h1, s1, h2, s2] = [0, 1, 2, 3, 4].map(|i| made[i].as_str());
+    // The default: newest recorded first.
+    let all = cases(&app, &police, json!({})).await;
+    let newest: Vec<&str> = made.iter().rev().map(String::as_str).collect();
+    assert_eq!(refs(&all), newest);
+    // By risk, highest first, then the most recently opened.
+    let risk = json!({"field": "RISK", "direction": "DESC"});
+    let all = cases(&app, &police, json!({"o": risk})).await;
+    assert_eq!(refs(&all), [h2, h1, m1, s1, s2]);
+    // ... paged two at a time forwards, then backwards from the end.
+    let p1 = cases(&app, &police, json!({"o": risk, "f": 2})).await;
+    assert_eq!(refs(&p1), [h2, h1]);
+    let p2 = cases(
+        &app,
+        &police,
+        json!({"o": risk, "f": 2, "a": p1["pageInfo"]["endCursor"]}),
+    )
+    .await;
+    assert_eq!(refs(&p2), [m1, s1]);
+    assert_eq!(p2["pageInfo"]["hasNextPage"], true);
+    let last = cases(&app, &police, json!({"o": risk, "l": 2})).await;
+    assert_eq!(refs(&last), [s1, s2]);
+    let before = cases(
+        &app,
+        &police,
+        json!({"o": risk, "l": 2, "b": last["pageInfo"]["startCursor"]}),
+    )
+    .await;
+    assert_eq!(refs(&before), [h1, m1]);
+    // By the day opened, oldest first, and the reverse.
+    let opened = json!({"field": "OPENED_ON", "direction": "ASC"});
+    let all = cases(&app, &police, json!({"o": opened})).await;
+    assert_eq!(refs(&all), [s2, h1, s1, m1, h2]);
+    let p1 = cases(&app, &police, json!({"o": opened, "f": 3})).await;
+    let p2 = cases(
+        &app,
+        &police,
+        json!({"o": opened, "f": 3, "a": p1["pageInfo"]["endCursor"]}),
+    )
+    .await;
+    assert_eq!(refs(&p2), [m1, h2]);
+    let all = cases(
+        &app,
+        &police,
+        json!({"o": {"field": "OPENED_ON", "direction": "DESC"}}),
+    )
+    .await;
+    assert_eq!(refs(&all), [h2, m1, s1, h1, s2]);
+    // A cursor of one order is refused by another, with a message that says so.
+    let r = app
+        .gql(
+            "query($o: CaseOrder, $a: String) { cases(orderBy: $o, after: $a) { nodes { ref } } }",
+            json!({"o": opened, "a": p1["pageInfo"]["endCursor"]}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    for (o, cursor) in [
+        (risk.clone(), p1["pageInfo"]["endCursor"].clone()),
+        (
+            json!({"field": "CREATED_AT", "direction": "DESC"}),
+            p1["pageInfo"]["endCursor"].clone(),
+        ),
+    ] {
+        let r = app
+            .gql(
+                "query($o: CaseOrder, $a: String) { cases(orderBy: $o, after: $a) { nodes { ref } } }",
+                json!({"o": o, "a": cursor}),
+                Some(&police),
+            )
+            .await;
+        assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn incidents_by_last_change_newest_first() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    // Three records, then the oldest of them changed: it is the latest change.
+    let push = |refs: Value| {
+        let (app, police) = (&app, &police);
+        async move {
+            let r = app
+                .gql(
+                    "mutation($i: [IncidentInput!]!) { pushIncidents(incidents: $i) { created updated } }",
+                    json!({"i": refs}),
+                    Some(police),
+                )
+                .await;
+            assert!(r.body.get("errors").is_none(), "{}", r.body);
+        }
+    };
+    for (r, at) in [
+        ("ORD-1", "2016-05-01T10:00:00Z"),
+        ("ORD-2", "2016-05-02T10:00:00Z"),
+        ("ORD-3", "2016-05-03T10:00:00Z"),
+    ] {
+        push(json!([{"externalRef": r, "category": "burglary", "occurredAt": at, "area": "old-town"}])).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    push(json!([{"externalRef": "ORD-1", "category": "robbery", "occurredAt": "2016-05-01T10:00:00Z", "area": "old-town"}])).await;
+    let q = "query($o: IncidentOrder, $f: Int, $a: String) { incidents(filter: {partnership: \"stevenage\", period: {month: \"2016-05\"}}, orderBy: $o, first: $f, after: $a) { nodes { externalRef } pageInfo { endCursor hasNextPage } } }";
+    let page = |vars: Value| {
+        let (app, police) = (&app, &police);
+        async move {
+            let r = app.gql(q, vars, Some(police)).await;
+            assert!(r.body.get("errors").is_none(), "{}", r.body);
+            let c = r.data()["incidents"].clone();
+            let refs: Vec<String> = c["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n["externalRef"].as_str().expect("ref").to_owned())
+                .filter(|r| r.starts_with("ORD-"))
+                .collect();
+            (refs, c["pageInfo"].clone())
+        }
+    };
+    let (by_time, _) = page(json!({})).await;
+    assert_eq!(by_time, ["ORD-1", "ORD-2", "ORD-3"]);
+    let changed = json!({"field": "UPDATED_AT", "direction": "DESC"});
+    let (first, info) = page(json!({"o": changed, "f": 1})).await;
+    assert_eq!(first, ["ORD-1"]);
+    let (next, _) = page(json!({"o": changed, "f": 2, "a": info["endCursor"]})).await;
+    assert_eq!(next, ["ORD-3", "ORD-2"]);
+    // An occurredAt cursor means nothing in this order.
+    let (_, info) = page(json!({"f": 1})).await;
+    let r = app
+        .gql(
+            q,
+            json!({"o": changed, "a": info["endCursor"]}),
+            Some(&police),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+}
