@@ -8,6 +8,7 @@ pub mod case;
 pub mod grant;
 pub mod incident;
 pub mod indicator;
+pub mod node;
 pub mod page;
 pub mod partnership;
 pub mod plan;

@@ -7,6 +7,7 @@ pub mod grant;
 pub mod guard;
 pub mod incident;
 pub mod indicator;
+pub mod node;
 pub mod page;
 pub mod scalar;
 
@@ -60,6 +61,7 @@ pub struct Query(
     report::PccReportQuery,
     grant::GrantQuery,
     submission::SubmissionQuery,
+    node::NodeQuery,
 );
 
 /// What may be changed. Each mutation is applied whole, with its audit entry, or not at all;
@@ -123,6 +125,7 @@ pub const HEAVY_FIELDS: &[&str] = &[
 /// generic plans: under row-level security PostgreSQL's default kept planning these statements
 /// afresh (about 1.5 ms each) on every request (bench/cases, `--plan-cache-mode`).
 pub const CASE_FIELDS: &[&str] = &[
+    "node",
     "cases",
     "case",
     "caseByRef",

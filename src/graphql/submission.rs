@@ -122,7 +122,7 @@ pub struct ReportDrift {
     pub differences: Vec<FigureDifference>,
 }
 
-fn submission(slug: &str, r: db::submission::SubmissionRow) -> ReportSubmission {
+pub(crate) fn submission(slug: &str, r: db::submission::SubmissionRow) -> ReportSubmission {
     ReportSubmission {
         id: ID(r.id.to_string()),
         kind: ReportKind::parse(&r.kind),

@@ -19,6 +19,7 @@ mod indicators;
 mod jwks;
 mod layers;
 mod metrics;
+mod node;
 mod operations;
 mod orders;
 mod partnership_ids;

@@ -448,6 +448,20 @@ const ROW_COLUMNS: &str = "i.id, ag.slug AS source_agency, i.external_ref, p.slu
 const ROW_FROM: &str = "FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
     JOIN partnerships p ON p.id = i.partnership_id LEFT JOIN areas a ON a.id = i.area_id";
 
+/// One record of a partnership in `scope`, any status (`node(id)`).
+pub async fn by_id<C: ConnectionTrait>(
+    conn: &C,
+    scope: &[Uuid],
+    id: Uuid,
+) -> AppResult<Option<IncidentRow>> {
+    fetch_optional(
+        conn,
+        &format!("SELECT {ROW_COLUMNS} {ROW_FROM} WHERE i.id = $1 AND i.partnership_id = ANY($2)"),
+        vec![id.into(), scope.to_vec().into()],
+    )
+    .await
+}
+
 /// The records an agency holds under these references (any partnership, any status).
 pub async fn held_by_refs<C: ConnectionTrait>(
     conn: &C,
