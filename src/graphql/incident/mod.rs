@@ -308,6 +308,9 @@ impl IncidentFilterInput {
 pub struct Incident {
     /// The record's id, an opaque string.
     pub id: ID,
+    /// The linked objects of the page it came in, when `incidents` read them for the page.
+    #[graphql(skip)]
+    pub links: Option<Arc<PageLinks>>,
     /// The source agency's slug (`sourceAgency` is the agency).
     #[graphql(skip)]
     pub source_agency: String,
@@ -375,6 +378,7 @@ impl From<IncidentRow> for Incident {
     fn from(r: IncidentRow) -> Self {
         Self {
             id: ID(r.id.to_string()),
+            links: None,
             uuid: r.id,
             source_agency: r.source_agency,
             source_agency_name: r.source_agency_name,
@@ -450,6 +454,9 @@ impl Incident {
         let Some(id) = self.area_id else {
             return Ok(None);
         };
+        if let Some(links) = &self.links {
+            return Ok(links.areas.get(&id).cloned());
+        }
         Ok(incident_loader(ctx)?.load_one(AreaById(id)).await?)
     }
 
@@ -496,10 +503,17 @@ impl Incident {
         vocabulary: Vocabulary,
         code: &str,
     ) -> Result<crate::graphql::area::VocabularyTerm> {
-        let versions: Arc<[crate::domain::vocabulary::Term]> = incident_loader(ctx)?
-            .load_one(TermsOf(vocabulary, code.to_owned()))
-            .await?
-            .unwrap_or_else(|| Arc::from(Vec::new()));
+        let versions: Arc<[crate::domain::vocabulary::Term]> = match &self.links {
+            Some(links) => links
+                .terms
+                .get(&(vocabulary, code.to_owned()))
+                .cloned()
+                .unwrap_or_else(|| Arc::from(Vec::new())),
+            None => incident_loader(ctx)?
+                .load_one(TermsOf(vocabulary, code.to_owned()))
+                .await?
+                .unwrap_or_else(|| Arc::from(Vec::new())),
+        };
         let day = self
             .occurred_at
             .0
@@ -617,6 +631,14 @@ impl IncidentQuery {
         let desc = order_by.direction == OrderDirection::Desc;
         let conn = super::db(ctx)?;
         let rows = db::incident::page(conn, &filter, order, desc, &keys).await?;
+        let selected = Selected::of(ctx);
+        let links = if selected.any() {
+            Some(Arc::new(
+                page_links(conn, &p.scope(), &rows, selected).await?,
+            ))
+        } else {
+            None
+        };
         let total_count = if wants_total(ctx) {
             db::incident::count(conn, &filter).await?
         } else {
@@ -632,7 +654,11 @@ impl IncidentQuery {
                     encode_cursor(r.occurred_at, r.id)
                 }
             },
-            |r| Ok(Incident::from(r)),
+            |r| {
+                let mut incident = Incident::from(r);
+                incident.links = links.clone();
+                Ok(incident)
+            },
             total_count,
         )?)
     }
