@@ -21,6 +21,7 @@ mod m20261206_000002_audit_filters;
 mod m20261206_000003_restore;
 mod m20261207_000001_report_links;
 mod m20261207_000002_list_orders;
+mod m20261207_000003_case_policies_once;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_restore::Migration),
             Box::new(m20261207_000001_report_links::Migration),
             Box::new(m20261207_000002_list_orders::Migration),
+            Box::new(m20261207_000003_case_policies_once::Migration),
         ]
     }
 }

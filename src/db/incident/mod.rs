@@ -342,11 +342,26 @@ impl IncidentFilter {
         let partnership = bind(&mut values, self.partnership_id);
         let mut clauses = vec![format!("i.partnership_id = {partnership}")];
         let day = if monthly { "i.month" } else { "i.occurred_on" };
+        // A record's day is the London date of its time, so the same bounds on the time are
+        // exact: they let a page of a period start where the period does in the time-ordered
+        // indexes, rather than at the partnership's oldest record.
         if let Some(from) = self.from {
-            clauses.push(format!("{day} >= {}", bind(&mut values, from)));
+            let from = bind(&mut values, from);
+            clauses.push(format!("{day} >= {from}"));
+            if !monthly {
+                clauses.push(format!(
+                    "i.occurred_at >= ({from}::date::timestamp AT TIME ZONE 'Europe/London')"
+                ));
+            }
         }
         if let Some(to) = self.to {
-            clauses.push(format!("{day} <= {}", bind(&mut values, to)));
+            let to = bind(&mut values, to);
+            clauses.push(format!("{day} <= {to}"));
+            if !monthly {
+                clauses.push(format!(
+                    "i.occurred_at < (({to}::date + 1)::timestamp AT TIME ZONE 'Europe/London')"
+                ));
+            }
         }
         if !self.categories.is_empty() {
             let categories = bind(&mut values, self.categories.clone());
