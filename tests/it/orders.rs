@@ -57,6 +57,35 @@ async fn cases_by_risk_or_opening_either_way_and_cursors_keep_to_their_order() {
         );
     }
     let [m1, h1, s1, h2, s2] = [0, 1, 2, 3, 4].map(|i| made[i].as_str());
+    // Counted from the agency's shares when unfiltered, from the cases when filtered: the same.
+    for filter in ["{}", "{status: OPEN}", "{riskLevel: HIGH}"] {
+        let r = app
+            .gql(
+                &format!("{{ cases(filter: {filter}) {{ totalCount }} }}"),
+                json!({}),
+                Some(&police),
+            )
+            .await;
+        let want = if filter.contains("HIGH") { 2 } else { 5 };
+        assert_eq!(
+            r.data()["cases"]["totalCount"],
+            want,
+            "{filter}: {}",
+            r.body
+        );
+    }
+    // Another agency's caseworker sees none of them, counted either way.
+    let fire = app.token("fire", "herts-fire", &["caseworker"]);
+    for filter in ["{}", "{status: OPEN}"] {
+        let r = app
+            .gql(
+                &format!("{{ cases(filter: {filter}) {{ totalCount }} }}"),
+                json!({}),
+                Some(&fire),
+            )
+            .await;
+        assert_eq!(r.data()["cases"]["totalCount"], 0, "{filter}: {}", r.body);
+    }
     // The default: newest recorded first.
     let all = cases(&app, &police, json!({})).await;
     let newest: Vec<&str> = made.iter().rev().map(String::as_str).collect();

@@ -225,8 +225,25 @@ pg_row! {
     }
 }
 
-/// How many cases the caller may see match the filter.
+/// How many cases the caller may see match the filter. With no filter but the partnership, the
+/// agency's shares there are counted (one per case, from an index alone: 19 ms for 50,000,
+/// where reading each case took 200 ms; `bench/pages`).
 pub async fn count<C: ConnectionTrait>(conn: &C, p: &Principal, f: &CaseFilter) -> AppResult<i64> {
+    let unfiltered = f.case_type.is_none()
+        && f.status.is_none()
+        && f.risk_level.is_none()
+        && f.owning_agency.is_none()
+        && f.area.is_none()
+        && f.ref_contains.is_none();
+    if unfiltered && scope(p).contains(&f.partnership_id) {
+        return Ok(fetch_optional::<Count, _>(
+            conn,
+            "SELECT count(*) AS n FROM case_shares s WHERE s.agency_id = $1 AND s.partnership_id = $2",
+            vec![p.agency_id.into(), f.partnership_id.into()],
+        )
+        .await?
+        .map_or(0, |c| c.n));
+    }
     let mut values = vec![scope(p).into(), p.agency_id.into()];
     let sql = format!(
         "SELECT count(*) AS n FROM cases c WHERE {}",
