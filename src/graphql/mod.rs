@@ -371,8 +371,8 @@ impl From<LoadError> for async_graphql::Error {
 mod lists {
     //! `HEAVY_FIELDS` and `CASE_FIELDS` are kept by hand: these tests read the root resolvers'
     //! source and fail when a resolver that takes the heavy slot (`heavy_granted`) or reads
-    //! case data (`Operation::WorkCases`, the audit log) is missing from its list, or when a
-    //! list names a field that does neither.
+    //! case data (`Operation::WorkCases`, the audit log, a case through `node`) is missing from
+    //! its list, or when a list names a field that does neither.
 
     use std::collections::BTreeSet;
 
@@ -458,6 +458,7 @@ mod lists {
     fn case_fields_are_the_resolvers_that_read_case_data() {
         let found = root_fields(&|body| {
             body.contains("caseworker(ctx)")
+                || body.contains("case_node(ctx")
                 || body.contains("Operation::WorkCases")
                 || body.contains("Operation::ReadAuditLog")
                 || body.contains("Operation::ReadCaseAudit")
