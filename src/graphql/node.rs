@@ -77,12 +77,7 @@ impl NodeQuery {
                 let row = db::submission::get(conn, &scope, readable_reports(p), uuid)
                     .await
                     .map_err(|_| not_found())?;
-                let slug = p
-                    .partnerships
-                    .iter()
-                    .find(|s| s.id == row.partnership_id)
-                    .map(|s| s.slug.clone())
-                    .unwrap_or_default();
+                let slug = super::submission::slug_of(p, row.partnership_id);
                 Node::ReportSubmission(super::submission::submission(&slug, row))
             }
             Some("case") => Node::Case(super::case::case_node(ctx, uuid).await?),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::report::Half;
 use super::scalar::{Date, Timestamp};
-use super::submission::ReportKind;
+use super::submission::{ReportKind, slug_of};
 use super::{parse_id, principal};
 use crate::auth::link::{self, LinkClaims};
 use crate::auth::policy::{Operation, authorize, exact_statistics, readable_reports};
@@ -71,14 +71,6 @@ struct Target {
 
 fn missing(what: &str, kind: &str) -> AppError {
     AppError::BadUserInput(format!("a link to {kind} needs {what}"))
-}
-
-fn slug_of(p: &Principal, id: uuid::Uuid) -> String {
-    p.partnerships
-        .iter()
-        .find(|s| s.id == id)
-        .map(|s| s.slug.clone())
-        .unwrap_or_default()
 }
 
 /// Checks what can be checked before the link is opened (the caller may read the report,

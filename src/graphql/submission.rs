@@ -313,7 +313,8 @@ impl SubmissionQuery {
     }
 }
 
-fn slug_of(p: &Principal, id: uuid::Uuid) -> String {
+/// The slug of a partnership in the caller's scope, by id (empty when it is not one).
+pub(crate) fn slug_of(p: &Principal, id: uuid::Uuid) -> String {
     p.partnerships
         .iter()
         .find(|s| s.id == id)

@@ -7,11 +7,13 @@
 //! `mutation` opening, sharing and notes; `work` the casework that follows (details, DASH,
 //! interventions, referrals, incidents, people). The helpers every part uses are here.
 
+mod enums;
 mod mutation;
 mod query;
 mod types;
 mod work;
 
+pub use enums::*;
 pub use mutation::*;
 pub use query::*;
 pub use types::*;

@@ -142,7 +142,13 @@ impl CaseQuery {
             }
             CaseOrderField::OpenedOn => {
                 let keys = args.keyset(|c| {
-                    decode_tagged("o", c, |k| NaiveDate::parse_from_str(k, "%Y-%m-%d").ok())
+                    decode_tagged("o", c, |k| {
+                        // Only days a list can hold: one PostgreSQL cannot store would abort
+                        // the request's transaction.
+                        NaiveDate::parse_from_str(k, "%Y-%m-%d")
+                            .ok()
+                            .filter(|d| (1900..=9999).contains(&chrono::Datelike::year(d)))
+                    })
                 })?;
                 let rows = db::case::page(conn, p, &f, db::case::Order::Opened, desc, &keys);
                 (rows.await?, Paged::Opened(keys))

@@ -5,11 +5,13 @@
 //! loaders its relations load through; `query` the queries and the progress report;
 //! `mutation` the mutations.
 
+mod inputs;
 mod loaders;
 mod mutation;
 mod query;
 mod types;
 
+pub use inputs::*;
 pub use loaders::*;
 pub use mutation::*;
 pub use query::*;
