@@ -22,6 +22,7 @@ mod m20261206_000003_restore;
 mod m20261207_000001_report_links;
 mod m20261207_000002_list_orders;
 mod m20261207_000003_case_policies_once;
+mod m20261207_000004_counts_by_status;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_report_links::Migration),
             Box::new(m20261207_000002_list_orders::Migration),
             Box::new(m20261207_000003_case_policies_once::Migration),
+            Box::new(m20261207_000004_counts_by_status::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use crate::pg_row;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{bind, execute, fetch_all, fetch_optional, write_returning};
@@ -499,11 +500,16 @@ fn condition(d: &Definition, values: &mut Vec<sea_orm::Value>) -> String {
         ("i.domestic_abuse", d.domestic_abuse),
         ("i.alcohol_related", d.alcohol_related),
         ("i.youth_related", d.youth_related),
-        ("(cardinality(i.hate_strands) > 0)", d.hate_crime),
     ] {
         if let Some(v) = flag {
             parts.push(format!("{column} IS {}", if v { "TRUE" } else { "FALSE" }));
         }
+    }
+    // As the partial index `incidents_hate_day` has it, so that hate crime reads only its records.
+    match d.hate_crime {
+        Some(true) => parts.push("cardinality(i.hate_strands) > 0".to_owned()),
+        Some(false) => parts.push("cardinality(i.hate_strands) = 0".to_owned()),
+        None => {}
     }
     if parts.is_empty() {
         "TRUE".to_owned()
@@ -521,17 +527,185 @@ pg_row! {
     }
 }
 
+/// Whether the monthly counts (`incident_counts`) can count a definition: they keep the
+/// category and the three flags, not hate strands, drug classes or fire types.
+fn monthly(d: &Definition) -> bool {
+    d.hate_strands.is_empty()
+        && d.drug_classes.is_empty()
+        && d.fire_types.is_empty()
+        && d.hate_crime.is_none()
+}
+
+/// Days from the first to the last, both included.
+type Days = (NaiveDate, NaiveDate);
+
+/// A window of days as the whole months inside it (first day of the first, last day of the
+/// last) and the days outside them (at most two runs).
+fn split_window(from: NaiveDate, to: NaiveDate) -> (Option<Days>, Vec<Days>) {
+    use chrono::{Datelike, Months};
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let start = if from.day() == 1 {
+        Some(from)
+    } else {
+        first_of(from).checked_add_months(Months::new(1))
+    };
+    let end = match to.succ_opt() {
+        Some(next) if next.day() == 1 => Some(to),
+        _ => first_of(to).pred_opt(),
+    };
+    match (start, end) {
+        (Some(s), Some(e)) if s <= e => {
+            let mut edges = Vec::new();
+            if from < s {
+                edges.push((from, s.pred_opt().unwrap_or(from)));
+            }
+            if e < to {
+                edges.push((e.succ_opt().unwrap_or(to), to));
+            }
+            (Some((s, e)), edges)
+        }
+        _ => (None, vec![(from, to)]),
+    }
+}
+
 /// Counts ACTIVE incidents for each indicator definition, partnership and window (windows must
-/// not overlap), in one statement and one pass over the records: each record is placed in its
-/// window and counted under every definition it matches. Rows with no indicator are each
-/// partnership's total in the window (whether it has figures at all). A partnership with no
-/// records in a window has no rows for it.
+/// not overlap), in two statements at most. The definitions the monthly counts keep (category
+/// and flags) and each partnership's total are counted from `incident_counts` for the whole
+/// months of each window, and from the records for the days at its edges, each record or key
+/// placed in its window and counted under every definition it matches. The others (hate
+/// strands, drug classes, fire types) are counted from the records that match one of them.
+/// Rows with no indicator are each partnership's total in the window (whether it has figures
+/// at all). A partnership with no records in a window has no rows for it.
 pub async fn window_counts<C: ConnectionTrait>(
     conn: &C,
     indicators: &[(Uuid, Definition)],
     partnerships: &[Uuid],
     windows: &[(NaiveDate, NaiveDate)],
 ) -> AppResult<Vec<WindowCount>> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (kept, rest): (Vec<_>, Vec<_>) = indicators.iter().partition(|(_, d)| monthly(d));
+    let mut out = Vec::new();
+    for r in kept_counts(conn, &kept, partnerships, windows).await? {
+        let Some(k) = r.k else { continue };
+        let window = i64::from(k);
+        out.push(WindowCount {
+            indicator_id: None,
+            partnership_id: r.partnership_id,
+            window,
+            n: r.total,
+        });
+        for ((id, _), n) in kept.iter().zip(r.counts) {
+            out.push(WindowCount {
+                indicator_id: Some(*id),
+                partnership_id: r.partnership_id,
+                window,
+                n,
+            });
+        }
+    }
+    if !rest.is_empty() {
+        // A definition the records alone answer has a count (0 or more) wherever the
+        // partnership has records in the window, as the others do.
+        let held: std::collections::HashSet<(Uuid, i64)> = out
+            .iter()
+            .filter(|c| c.indicator_id.is_none())
+            .map(|c| (c.partnership_id, c.window))
+            .collect();
+        let mut found: HashMap<(Uuid, i64), Vec<i64>> = HashMap::new();
+        for r in record_counts(conn, &rest, partnerships, windows).await? {
+            if let Some(k) = r.k {
+                found.insert((r.partnership_id, i64::from(k)), r.counts);
+            }
+        }
+        let mut held: Vec<(Uuid, i64)> = held.into_iter().collect();
+        held.sort();
+        for (partnership_id, window) in held {
+            let counts = found.remove(&(partnership_id, window)).unwrap_or_default();
+            for (i, (id, _)) in rest.iter().enumerate() {
+                out.push(WindowCount {
+                    indicator_id: Some(*id),
+                    partnership_id,
+                    window,
+                    n: counts.get(i).copied().unwrap_or(0),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The totals and the monthly-kept definitions' counts per partnership and window.
+async fn kept_counts<C: ConnectionTrait>(
+    conn: &C,
+    kept: &[&(Uuid, Definition)],
+    partnerships: &[Uuid],
+    windows: &[(NaiveDate, NaiveDate)],
+) -> AppResult<Vec<CountsRow>> {
+    let mut values: Vec<sea_orm::Value> = vec![partnerships.to_vec().into()];
+    let (mut month_case, mut month_any) = (String::from("CASE"), Vec::new());
+    let (mut day_case, mut day_any) = (String::from("CASE"), Vec::new());
+    for (k, (from, to)) in windows.iter().enumerate() {
+        let (months, edges) = split_window(*from, *to);
+        if let Some((s, e)) = months {
+            let (s, e) = (bind(&mut values, s), bind(&mut values, e));
+            month_case.push_str(&format!(" WHEN i.month BETWEEN {s} AND {e} THEN {k}"));
+            month_any.push(format!("i.month BETWEEN {s} AND {e}"));
+        }
+        for (a, b) in edges {
+            let (a, b) = (bind(&mut values, a), bind(&mut values, b));
+            day_case.push_str(&format!(" WHEN i.occurred_on BETWEEN {a} AND {b} THEN {k}"));
+            day_any.push(format!("i.occurred_on BETWEEN {a} AND {b}"));
+        }
+    }
+    let mut sources = Vec::new();
+    const KEPT: &str = "i.category, i.domestic_abuse, i.alcohol_related, i.youth_related";
+    if !month_any.is_empty() {
+        sources.push(format!(
+            "SELECT i.partnership_id, {month_case} END AS k, {KEPT}, i.n FROM incident_counts i \
+             WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' AND ({})",
+            month_any.join(" OR ")
+        ));
+    }
+    if !day_any.is_empty() {
+        sources.push(format!(
+            "SELECT i.partnership_id, {day_case} END AS k, {KEPT}, 1::bigint AS n FROM incidents i \
+             WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' AND ({})",
+            day_any.join(" OR ")
+        ));
+    }
+    let filters: Vec<String> = kept
+        .iter()
+        .map(|(_, d)| {
+            format!(
+                "coalesce(sum(i.n) FILTER (WHERE {}), 0)",
+                condition(d, &mut values)
+            )
+        })
+        .collect();
+    let counts = if filters.is_empty() {
+        "'{}'::bigint[]".to_owned()
+    } else {
+        format!("ARRAY[{}]::bigint[]", filters.join(", "))
+    };
+    // Keys of the counts that sum to 0 (records that left) make no group of their own.
+    let sql = format!(
+        "SELECT i.partnership_id, i.k, sum(i.n)::bigint AS total, {counts} AS counts \
+         FROM ({}) i GROUP BY 1, 2 HAVING sum(i.n) <> 0",
+        sources.join(" UNION ALL ")
+    );
+    fetch_all(conn, &sql, values).await
+}
+
+/// The counts of definitions only the records answer, per partnership and window, read from
+/// the records that match at least one of them.
+async fn record_counts<C: ConnectionTrait>(
+    conn: &C,
+    rest: &[&(Uuid, Definition)],
+    partnerships: &[Uuid],
+    windows: &[(NaiveDate, NaiveDate)],
+) -> AppResult<Vec<CountsRow>> {
     let (Some(first), Some(last)) = (
         windows.iter().map(|w| w.0).min(),
         windows.iter().map(|w| w.1).max(),
@@ -548,41 +722,22 @@ pub async fn window_counts<C: ConnectionTrait>(
         ));
     }
     window_case.push_str(" END");
-    let filters: Vec<String> = indicators
+    let conditions: Vec<String> = rest
         .iter()
-        .map(|(_, d)| format!("count(*) FILTER (WHERE {})", condition(d, &mut values)))
+        .map(|(_, d)| condition(d, &mut values))
         .collect();
-    let counts = if filters.is_empty() {
-        "'{}'::bigint[]".to_owned()
-    } else {
-        format!("ARRAY[{}]::bigint[]", filters.join(", "))
-    };
+    let filters: Vec<String> = conditions
+        .iter()
+        .map(|c| format!("count(*) FILTER (WHERE {c})"))
+        .collect();
     let sql = format!(
-        "SELECT i.partnership_id, {window_case} AS k, count(*) AS total, {counts} AS counts \
+        "SELECT i.partnership_id, {window_case} AS k, count(*) AS total, ARRAY[{}]::bigint[] AS counts \
          FROM incidents i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
-           AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2"
+           AND i.occurred_on BETWEEN $2 AND $3 AND (({})) GROUP BY 1, 2",
+        filters.join(", "),
+        conditions.join(") OR (")
     );
-    let rows: Vec<CountsRow> = fetch_all(conn, &sql, values).await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let Some(k) = r.k else { continue };
-        let window = i64::from(k);
-        out.push(WindowCount {
-            indicator_id: None,
-            partnership_id: r.partnership_id,
-            window,
-            n: r.total,
-        });
-        for ((id, _), n) in indicators.iter().zip(r.counts) {
-            out.push(WindowCount {
-                indicator_id: Some(*id),
-                partnership_id: r.partnership_id,
-                window,
-                n,
-            });
-        }
-    }
-    Ok(out)
+    fetch_all(conn, &sql, values).await
 }
 
 pg_row! {
@@ -602,4 +757,49 @@ pub async fn links_of_plan<C: ConnectionTrait>(conn: &C, plan: Uuid) -> AppResul
         vec![plan.into()],
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn a_window_splits_into_its_whole_months_and_the_days_at_its_edges() {
+        // A financial year is whole months.
+        assert_eq!(
+            split_window(d("2014-04-01"), d("2015-03-31")),
+            (Some((d("2014-04-01"), d("2015-03-31"))), vec![])
+        );
+        // 365 days before a leap year's financial year: a day of March at the start.
+        assert_eq!(
+            split_window(d("2015-03-31"), d("2016-03-30")),
+            (
+                Some((d("2015-04-01"), d("2016-02-29"))),
+                vec![
+                    (d("2015-03-31"), d("2015-03-31")),
+                    (d("2016-03-01"), d("2016-03-30"))
+                ]
+            )
+        );
+        // No whole month inside: the days alone.
+        assert_eq!(
+            split_window(d("2015-03-05"), d("2015-04-20")),
+            (None, vec![(d("2015-03-05"), d("2015-04-20"))])
+        );
+        assert_eq!(
+            split_window(d("2015-02-01"), d("2015-02-28")),
+            (Some((d("2015-02-01"), d("2015-02-28"))), vec![])
+        );
+        assert_eq!(
+            split_window(d("2015-12-31"), d("2016-01-31")),
+            (
+                Some((d("2016-01-01"), d("2016-01-31"))),
+                vec![(d("2015-12-31"), d("2015-12-31"))]
+            )
+        );
+    }
 }

@@ -163,7 +163,10 @@ pub struct Conn<T: async_graphql::OutputType, E: async_graphql::OutputType> {
     pub edges: Vec<E>,
     /// The page's items, in the list's order (the `node` of each edge).
     pub nodes: Vec<Arc<T>>,
-    /// Whether items follow or come before, and the cursors to ask for them.
+    /// Whether items follow or come before, and the cursors to ask for them. Free in the
+    /// complexity budget: it is made from the page already read, so the page size does not
+    /// multiply it.
+    #[graphql(complexity = 0)]
     pub page_info: PageInfo,
     /// How many items the whole list holds (with its filter), whatever the page. Counted only
     /// when asked for.

@@ -895,10 +895,9 @@ async fn incidents_page_backwards_and_forwards_as_relay_connections() {
     assert_eq!(refs(&page), ["RL-00003", "RL-00004"]);
     assert_eq!(page["pageInfo"]["hasPreviousPage"], true);
     assert_eq!(page["pageInfo"]["hasNextPage"], false);
-    let counted = app
-        .take_statements()
-        .iter()
-        .any(|s| s.contains("count(*)") && s.contains("incidents"));
+    let counted = app.take_statements().iter().any(|s| {
+        (s.contains("count(*)") && s.contains("incidents")) || s.contains("incident_counts")
+    });
     assert!(!counted, "a page without totalCount ran a count");
     let r = app
         .gql(
@@ -908,10 +907,9 @@ async fn incidents_page_backwards_and_forwards_as_relay_connections() {
         )
         .await;
     assert_eq!(r.data()["incidents"]["totalCount"], 5);
-    let counted = app
-        .take_statements()
-        .iter()
-        .any(|s| s.contains("count(*)") && s.contains("incidents"));
+    let counted = app.take_statements().iter().any(|s| {
+        (s.contains("count(*)") && s.contains("incidents")) || s.contains("incident_counts")
+    });
     assert!(
         counted,
         "the statement log saw no count: the check above would prove nothing"

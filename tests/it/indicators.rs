@@ -728,3 +728,88 @@ async fn only_coordinators_manage_indicators_and_the_pcc_never_does() {
         assert!(r.body.get("errors").is_none(), "{}", r.body);
     }
 }
+
+/// What the records give for one indicator of a partnership over days, counted here from the
+/// indicator's definition.
+async fn counted_here(app: &TestApp, p: &str, code: &str, from: &str, to: &str) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) AS n FROM incidents i, indicators d, partnerships p
+         WHERE p.slug = '{p}' AND d.partnership_id = p.id AND d.code = '{code}'
+           AND i.partnership_id = p.id AND i.status = 'ACTIVE'
+           AND i.occurred_on BETWEEN DATE '{from}' AND DATE '{to}'
+           AND (cardinality(d.categories) = 0 OR i.category = ANY(d.categories))
+           AND (cardinality(d.hate_strands) = 0 OR i.hate_strands && d.hate_strands)
+           AND (cardinality(d.drug_classes) = 0 OR i.drug_class = ANY(d.drug_classes))
+           AND (cardinality(d.fire_types) = 0 OR i.fire_type = ANY(d.fire_types))
+           AND (d.domestic_abuse IS NULL OR i.domestic_abuse = d.domestic_abuse)
+           AND (d.alcohol_related IS NULL OR i.alcohol_related = d.alcohol_related)
+           AND (d.youth_related IS NULL OR i.youth_related = d.youth_related)
+           AND (d.hate_crime IS NULL OR (cardinality(i.hate_strands) > 0) = d.hate_crime)"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn the_assessment_reads_whole_months_from_the_monthly_counts_and_agrees_with_the_records() {
+    let app = TestApp::spawn().await;
+    let police = app.police();
+    // Some records change and some are cancelled after they were counted.
+    app.db
+        .execute_unprepared(
+            "UPDATE incidents SET status = 'CANCELLED', cancel_reason = 'no-crime'
+               WHERE occurred_on BETWEEN '2013-09-01' AND '2013-09-20' AND category = 'burglary';
+             UPDATE incidents SET hate_strands = '{race}', occurred_on = occurred_on + 40,
+               occurred_at = occurred_at + interval '40 days'
+               WHERE occurred_on BETWEEN '2013-10-01' AND '2013-10-05' AND category = 'violence-and-sexual-offences';",
+        )
+        .await
+        .expect("changes");
+    // Whole months with days at both edges, and the window before it.
+    for (from, to) in [("2013-07-15", "2014-08-10"), ("2013-04-01", "2014-03-31")] {
+        app.take_statements();
+        let r = app
+            .gql(
+                &format!(
+                    "{{ strategicAssessment(from: \"{from}\", to: \"{to}\") {{ previousWindow {{ from to }}
+                       indicators {{ indicator {{ code kind }} count previousCount }} }} }}"
+                ),
+                json!({}),
+                Some(&police),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+        let read = app.take_statements();
+        assert!(
+            read.iter().any(|s| s.contains("FROM incident_counts i")),
+            "whole months read the monthly counts: {read:?}"
+        );
+        let a = &r.data()["strategicAssessment"];
+        let (pf, pt) = (
+            a["previousWindow"]["from"].as_str().expect("from"),
+            a["previousWindow"]["to"].as_str().expect("to"),
+        );
+        let mut nonzero = 0;
+        for i in a["indicators"].as_array().expect("rows") {
+            if i["indicator"]["kind"] != "INCIDENTS" {
+                continue;
+            }
+            let code = i["indicator"]["code"].as_str().expect("code");
+            let here = counted_here(&app, "stevenage", code, from, to).await;
+            assert_eq!(i["count"].as_i64(), Some(here), "{code} {from}..{to}");
+            let before = counted_here(&app, "stevenage", code, pf, pt).await;
+            assert_eq!(
+                i["previousCount"].as_i64(),
+                Some(before),
+                "{code} {pf}..{pt}"
+            );
+            if here > 0 {
+                nonzero += 1;
+            }
+        }
+        assert_eq!(
+            nonzero, 9,
+            "every built-in indicator has records: {}",
+            r.body
+        );
+    }
+}

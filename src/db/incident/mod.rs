@@ -339,14 +339,21 @@ impl IncidentFilter {
     /// (which hold ACTIVE records only, by month).
     fn where_on(&self, monthly: bool) -> Where {
         let mut values: Vec<Value> = Vec::new();
-        let partnership = bind(&mut values, self.partnership_id);
+        let sql = self.clauses(monthly, &mut values);
+        Where { sql, values }
+    }
+
+    /// The WHERE clauses of `where_on`, their values pushed onto `values` (so that several
+    /// sources can share one statement's parameters).
+    fn clauses(&self, monthly: bool, values: &mut Vec<Value>) -> String {
+        let partnership = bind(values, self.partnership_id);
         let mut clauses = vec![format!("i.partnership_id = {partnership}")];
         let day = if monthly { "i.month" } else { "i.occurred_on" };
         // A record's day is the London date of its time, so the same bounds on the time are
         // exact: they let a page of a period start where the period does in the time-ordered
         // indexes, rather than at the partnership's oldest record.
         if let Some(from) = self.from {
-            let from = bind(&mut values, from);
+            let from = bind(values, from);
             clauses.push(format!("{day} >= {from}"));
             if !monthly {
                 clauses.push(format!(
@@ -355,7 +362,7 @@ impl IncidentFilter {
             }
         }
         if let Some(to) = self.to {
-            let to = bind(&mut values, to);
+            let to = bind(values, to);
             clauses.push(format!("{day} <= {to}"));
             if !monthly {
                 clauses.push(format!(
@@ -364,7 +371,7 @@ impl IncidentFilter {
             }
         }
         if !self.categories.is_empty() {
-            let categories = bind(&mut values, self.categories.clone());
+            let categories = bind(values, self.categories.clone());
             clauses.push(format!("i.category = ANY({categories})"));
         }
         if !self.areas.is_empty() {
@@ -372,52 +379,42 @@ impl IncidentFilter {
             // sees before it plans the scan, so a page can come from the area's index
             // (`incidents_partnership_area_time`) in the list's order.
             let none = self.areas.iter().any(|a| a == NO_AREA);
-            let codes = bind(&mut values, self.areas.clone());
+            let codes = bind(values, self.areas.clone());
             clauses.push(format!(
                 "(i.area_id = ANY(ARRAY(SELECT id FROM areas WHERE partnership_id = {partnership} AND code = ANY({codes}))) \
                  OR (i.area_id IS NULL AND {none}))"
             ));
         }
         if !self.source_agencies.is_empty() {
-            let slugs = bind(&mut values, self.source_agencies.clone());
+            let slugs = bind(values, self.source_agencies.clone());
             clauses.push(format!(
                 "i.source_agency_id IN (SELECT id FROM agencies WHERE slug = ANY({slugs}))"
             ));
         }
         if let Some(v) = self.domestic_abuse {
-            clauses.push(format!("i.domestic_abuse = {}", bind(&mut values, v)));
+            clauses.push(format!("i.domestic_abuse = {}", bind(values, v)));
         }
         if let Some(v) = self.alcohol_related {
-            clauses.push(format!("i.alcohol_related = {}", bind(&mut values, v)));
+            clauses.push(format!("i.alcohol_related = {}", bind(values, v)));
         }
         if let Some(v) = self.youth_related {
-            clauses.push(format!("i.youth_related = {}", bind(&mut values, v)));
+            clauses.push(format!("i.youth_related = {}", bind(values, v)));
         }
         if let Some(s) = &self.hate_strand {
-            clauses.push(format!(
-                "{} = ANY(i.hate_strands)",
-                bind(&mut values, s.clone())
-            ));
+            clauses.push(format!("{} = ANY(i.hate_strands)", bind(values, s.clone())));
         }
         // Inlined rather than bound, so that the planner can use the partial index on ACTIVE
         // records with a generic plan too.
         match self.status.as_deref() {
-            Some("ACTIVE") if monthly => {}
             Some("ACTIVE") => clauses.push("i.status = 'ACTIVE'".to_owned()),
             Some("CANCELLED") => clauses.push("i.status = 'CANCELLED'".to_owned()),
-            Some(other) => clauses.push(format!(
-                "i.status = {}",
-                bind(&mut values, other.to_owned())
-            )),
+            Some(other) => clauses.push(format!("i.status = {}", bind(values, other.to_owned()))),
             None => {}
         }
         if self.exclude_domestic_abuse {
             clauses.push("NOT i.domestic_abuse".to_owned());
         }
-        Where {
-            sql: clauses.join(" AND "),
-            values,
-        }
+        clauses.join(" AND ")
     }
 }
 
@@ -561,15 +558,92 @@ pg_row! {
     }
 }
 
+/// How many records match the filter (`totalCount`). The whole months of its period (every
+/// month when it has none) are read from the monthly counts (`incident_counts`), which keep every
+/// filter but the hate strand; the days at the period's edges, and any filter on a hate strand,
+/// from the records. One statement: a count of a big city's 1.5 million records reads a few
+/// thousand rows of counts.
 pub async fn count<C: ConnectionTrait>(conn: &C, filter: &IncidentFilter) -> AppResult<i64> {
-    let w = filter.to_where();
+    let mut values = Vec::new();
+    let parts: Vec<String> = count_sources(filter)
+        .into_iter()
+        .map(|(monthly, f)| {
+            let w = f.clauses(monthly, &mut values);
+            if monthly {
+                format!("(SELECT coalesce(sum(i.n), 0) FROM incident_counts i WHERE {w})")
+            } else {
+                format!("(SELECT count(*) FROM incidents i WHERE {w})")
+            }
+        })
+        .collect();
     let row: Option<CountRow> = fetch_optional(
         conn,
-        &format!("SELECT count(*) AS n FROM incidents i WHERE {}", w.sql),
-        w.values,
+        &format!("SELECT ({})::bigint AS n", parts.join(" + ")),
+        values,
     )
     .await?;
     Ok(row.map(|r| r.n).unwrap_or(0))
+}
+
+/// The parts a count of `filter` adds up: `(true, f)` reads the monthly counts for `f`, whose
+/// period is whole months or open; `(false, f)` reads the records.
+fn count_sources(filter: &IncidentFilter) -> Vec<(bool, IncidentFilter)> {
+    use chrono::{Datelike, Months};
+    if filter.hate_strand.is_some() {
+        return vec![(false, filter.clone())];
+    }
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    // The first whole month's first day and the last whole month's last day.
+    let start = filter.from.map(|f| {
+        if f.day() == 1 {
+            f
+        } else {
+            first_of(f).checked_add_months(Months::new(1)).unwrap_or(f)
+        }
+    });
+    let end = filter.to.map(|t| match t.succ_opt() {
+        Some(next) if next.day() == 1 => t,
+        _ => first_of(t).pred_opt().unwrap_or(t),
+    });
+    if let (Some(s), Some(e)) = (start, end)
+        && s > e
+    {
+        // No whole month inside: the records alone (at most two months of them).
+        return vec![(false, filter.clone())];
+    }
+    let mut parts = vec![(
+        true,
+        IncidentFilter {
+            from: start,
+            to: end,
+            ..filter.clone()
+        },
+    )];
+    if let (Some(from), Some(s)) = (filter.from, start)
+        && from < s
+    {
+        parts.push((
+            false,
+            IncidentFilter {
+                from: Some(from),
+                to: s.pred_opt(),
+                ..filter.clone()
+            },
+        ));
+    }
+    if let (Some(to), Some(e)) = (filter.to, end)
+        && e < to
+    {
+        parts.push((
+            false,
+            IncidentFilter {
+                from: e.succ_opt(),
+                to: Some(to),
+                ..filter.clone()
+            },
+        ));
+    }
+    parts
 }
 
 pg_row! {

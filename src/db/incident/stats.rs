@@ -173,19 +173,24 @@ pg_row! {
     }
 }
 
-/// Per source agency and month of occurrence: records held and when the latest arrived.
+/// Per source agency and month of occurrence: records held (any status) and when the latest
+/// arrived (a record since moved to another month or removed still counts as received).
 pub async fn freshness<C: ConnectionTrait>(
     conn: &C,
     partnership: Uuid,
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<FreshnessRow>> {
+    // From the monthly counts (every status), whose keys summing to 0 hold no records.
     fetch_all(
         conn,
-        "SELECT ag.slug AS agency, date_trunc('month', i.occurred_on)::date AS month, count(*) AS records, \
-           max(i.updated_at) AS last_received_at \
-         FROM incidents i JOIN agencies ag ON ag.id = i.source_agency_id \
-         WHERE i.partnership_id = $1 AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT ag.slug AS agency, k.month, sum(k.n)::bigint AS records, max(k.last_at) AS last_received_at \
+         FROM (SELECT i.source_agency_id, i.month, sum(i.n) AS n, max(i.last_at) AS last_at \
+               FROM incident_counts i \
+               WHERE i.partnership_id = $1 AND i.month BETWEEN date_trunc('month', $2::date)::date AND $3 \
+               GROUP BY i.month, i.category, i.area_id, i.source_agency_id, i.domestic_abuse, \
+                 i.alcohol_related, i.youth_related, i.status HAVING sum(i.n) <> 0) k \
+         JOIN agencies ag ON ag.id = k.source_agency_id GROUP BY 1, 2 ORDER BY 1, 2",
         vec![partnership.into(), from.into(), to.into()],
     )
     .await
@@ -245,7 +250,7 @@ pub async fn table_set_groups<C: ConnectionTrait>(
            g.month, sum(g.n)::bigint AS n \
          FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
                  (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
-               FROM incident_counts i WHERE i.partnership_id = ANY($1) \
+               FROM incident_counts i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
                  AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0) g \
          LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
         vec![

@@ -132,14 +132,16 @@ pub struct IncidentStats {
 pub struct MonthFreshness {
     /// e.g. 2015-04
     pub month: String,
-    /// Null for the PCC: per-agency counts are not cells of its protected table set.
+    /// The agency's records of the month, of any status. Null for the PCC: per-agency counts
+    /// are not cells of its protected table set.
     pub records: Option<i64>,
     /// True for the PCC (see `records`).
     pub suppressed: bool,
     /// Whether the agency's records for the month are held at all (false: a missing month).
     pub has_records: bool,
     /// When a push last created or changed one of the month's records (RFC 3339, UTC); null
-    /// when none are held. Pushing records again unchanged does not move it.
+    /// when none are held. Pushing records again unchanged does not move it; a record since
+    /// moved to another month or removed still counts as received in this one.
     pub last_received_at: Option<crate::graphql::scalar::Timestamp>,
 }
 
