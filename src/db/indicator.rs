@@ -542,17 +542,8 @@ type Days = (NaiveDate, NaiveDate);
 /// A window of days as the whole months inside it (first day of the first, last day of the
 /// last) and the days outside them (at most two runs).
 fn split_window(from: NaiveDate, to: NaiveDate) -> (Option<Days>, Vec<Days>) {
-    use chrono::{Datelike, Months};
-    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-    let start = if from.day() == 1 {
-        Some(from)
-    } else {
-        first_of(from).checked_add_months(Months::new(1))
-    };
-    let end = match to.succ_opt() {
-        Some(next) if next.day() == 1 => Some(to),
-        _ => first_of(to).pred_opt(),
-    };
+    use crate::domain::period::{whole_months_from, whole_months_to};
+    let (start, end) = (whole_months_from(from), whole_months_to(to));
     match (start, end) {
         (Some(s), Some(e)) if s <= e => {
             let mut edges = Vec::new();

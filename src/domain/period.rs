@@ -7,6 +7,24 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::error::AppError;
 
+/// The first day of the first whole calendar month from `from` on: `from` itself on a 1st,
+/// otherwise the 1st of the next month (None past the calendar's end).
+pub fn whole_months_from(from: NaiveDate) -> Option<NaiveDate> {
+    if from.day() == 1 {
+        return Some(from);
+    }
+    from.with_day(1)?.checked_add_months(chrono::Months::new(1))
+}
+
+/// The last day of the last whole calendar month up to `to`: `to` itself on a month's last
+/// day, otherwise the last day of the month before.
+pub fn whole_months_to(to: NaiveDate) -> Option<NaiveDate> {
+    match to.succ_opt() {
+        Some(next) if next.day() == 1 => Some(to),
+        _ => to.with_day(1)?.pred_opt(),
+    }
+}
+
 /// Whether a run of days from `from` to `to`, both included, covers at most ten calendar years
 /// (1 January 2005 to 31 December 2014, not to 1 January 2015).
 pub fn within_ten_years(from: NaiveDate, to: NaiveDate) -> bool {

@@ -230,7 +230,9 @@ pub struct AreaQuery;
 
 #[Object]
 impl AreaQuery {
-    /// A partnership's areas. Every role may read them.
+    /// A partnership's areas, by code, as a Relay connection (a short list read whole and paged
+    /// by position). Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn areas(
         &self,
         ctx: &Context<'_>,
@@ -238,16 +240,41 @@ impl AreaQuery {
             desc = "The partnership's slug; may be left out when the token names one partnership (otherwise BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
         )]
         partnership: Option<String>,
-    ) -> Result<Vec<Area>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<Area>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         let rows = db::area::areas_in(super::db(ctx)?, &[target.id]).await?;
-        Ok(rows.into_iter().map(Area::from).collect())
+        Ok(crate::graphql::page::page_of(
+            rows.into_iter().map(Area::from).collect(),
+            &crate::graphql::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The vocabularies records are checked against, optionally one of them and only the terms
-    /// in force on a day. Every role may read them.
+    /// in force on a day, by vocabulary and code, as a Relay connection (read whole and paged by
+    /// position). Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn vocabularies(
         &self,
         ctx: &Context<'_>,
@@ -257,7 +284,20 @@ impl AreaQuery {
             desc = "Only the terms in force on this day (YYYY-MM-DD); every term, past ones included, when omitted."
         )]
         on: Option<super::scalar::Date>,
-    ) -> Result<Vec<VocabularyTerm>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<VocabularyTerm>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
         let terms = db::vocabulary::terms(
@@ -266,7 +306,15 @@ impl AreaQuery {
             on.map(Into::into),
         )
         .await?;
-        Ok(terms.into_iter().map(VocabularyTerm::from).collect())
+        Ok(crate::graphql::page::page_of(
+            terms.into_iter().map(VocabularyTerm::from).collect(),
+            &crate::graphql::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 }
 

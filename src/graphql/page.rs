@@ -78,6 +78,11 @@ pub struct PageInfo {
     params(super::submission::ReportSubmission)
 ))]
 #[graphql(concrete(name = "PlanEdge", params(super::plan::Plan)))]
+#[graphql(concrete(name = "AreaEdge", params(super::area::Area)))]
+#[graphql(concrete(name = "VocabularyTermEdge", params(super::area::VocabularyTerm)))]
+#[graphql(concrete(name = "PartnershipEdge", params(super::partnership::Partnership)))]
+#[graphql(concrete(name = "IndicatorEdge", params(super::indicator::Indicator)))]
+#[graphql(concrete(name = "PopulationEdge", params(super::indicator::Population)))]
 #[graphql(concrete(name = "PersonMatchEdge", params(super::case::PersonMatch)))]
 #[cfg_attr(test, graphql(concrete(name = "TestEdge", params(i32))))]
 pub struct Edge<T: async_graphql::OutputType> {
@@ -105,6 +110,11 @@ type AuditEdgeOf = Edge<super::audit::AuditEntry>;
 type ReportSubmissionEdgeOf = Edge<super::submission::ReportSubmission>;
 type PlanEdgeOf = Edge<super::plan::Plan>;
 type PersonMatchEdgeOf = Edge<super::case::PersonMatch>;
+type AreaEdgeOf = Edge<super::area::Area>;
+type VocabularyTermEdgeOf = Edge<super::area::VocabularyTerm>;
+type PartnershipEdgeOf = Edge<super::partnership::Partnership>;
+type IndicatorEdgeOf = Edge<super::indicator::Indicator>;
+type PopulationEdgeOf = Edge<super::indicator::Population>;
 
 /// A page of a list (a Relay connection). Page forwards with `first` and `after: endCursor`,
 /// backwards with `last` and `before: startCursor`; `nodes` holds the page's items when their
@@ -150,6 +160,23 @@ type PersonMatchEdgeOf = Edge<super::case::PersonMatch>;
     params(super::submission::ReportSubmission, ReportSubmissionEdgeOf)
 ))]
 #[graphql(concrete(name = "PlanConnection", params(super::plan::Plan, PlanEdgeOf)))]
+#[graphql(concrete(name = "AreaConnection", params(super::area::Area, AreaEdgeOf)))]
+#[graphql(concrete(
+    name = "VocabularyTermConnection",
+    params(super::area::VocabularyTerm, VocabularyTermEdgeOf)
+))]
+#[graphql(concrete(
+    name = "PartnershipConnection",
+    params(super::partnership::Partnership, PartnershipEdgeOf)
+))]
+#[graphql(concrete(
+    name = "IndicatorConnection",
+    params(super::indicator::Indicator, IndicatorEdgeOf)
+))]
+#[graphql(concrete(
+    name = "PopulationConnection",
+    params(super::indicator::Population, PopulationEdgeOf)
+))]
 #[graphql(concrete(
     name = "PersonMatchConnection",
     params(super::case::PersonMatch, PersonMatchEdgeOf)

@@ -62,10 +62,36 @@ impl PartnershipQuery {
         })
     }
 
-    /// The partnerships this request may act in. Every role may ask.
-    async fn partnerships(&self, ctx: &Context<'_>) -> Result<Vec<Partnership>> {
+    /// The partnerships this request may act in, by slug, as a Relay connection (read whole and
+    /// paged by position). Every role may ask.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    async fn partnerships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<Partnership>> {
         let p = super::principal(ctx)?;
         let rows = db::partnership::partnerships_in(super::db(ctx)?, &p.scope()).await?;
-        Ok(rows.into_iter().map(Partnership::from).collect())
+        Ok(crate::graphql::page::page_of(
+            rows.into_iter().map(Partnership::from).collect(),
+            &crate::graphql::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 }

@@ -116,7 +116,7 @@ async fn every_role_reads_plans_actions_and_progress() {
             "query($id: ID!) { planProgress(planId: $id, quarter: \"2014/15 Q3\") { total { expected } } }",
             json!({"id": plan}),
         ),
-        ("{ me { role } partnerships { slug } }", json!({})),
+        ("{ me { role } partnerships { nodes { slug } } }", json!({})),
     ];
     for (label, ..) in PRINCIPALS {
         for (q, vars) in &queries {
@@ -421,8 +421,11 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             "{ dataFreshness(fromMonth: \"2014-04\", toMonth: \"2015-03\") { agencies { agency } } }",
             true,
         ),
-        ("{ areas { code } }", true),
-        ("{ vocabularies(vocabulary: HATE_STRAND) { code } }", true),
+        ("{ areas { nodes { code } } }", true),
+        (
+            "{ vocabularies(vocabulary: HATE_STRAND) { nodes { code } } }",
+            true,
+        ),
     ];
     for (label, ..) in PRINCIPALS {
         for (q, pcc_too) in queries {
@@ -477,8 +480,8 @@ async fn only_coordinators_manage_areas() {
     }))
     .await;
     check("updateArea", &COORDINATORS, |app| Box::pin(async move {
-        let r = app.gql("{ areas { id code } }", json!({}), Some(&app.police())).await;
-        let id = r.data()["areas"][0]["id"].clone();
+        let r = app.gql("{ areas { nodes { id code } } }", json!({}), Some(&app.police())).await;
+        let id = r.data()["areas"]["nodes"][0]["id"].clone();
         ("mutation($id: ID!) { updateArea(input: {areaId: $id, name: \"Renamed\"}) { name } }".to_owned(), json!({"id": id}))
     }))
     .await;
@@ -504,7 +507,7 @@ async fn another_partnerships_incidents_are_invisible() {
         "{ incidents(filter: {partnership: \"north-herts\"}) { totalCount } }",
         "{ incidentStats(filter: {partnership: \"north-herts\", period: {financialYear: \"2014/15\"}}) { total { count } } }",
         "{ dataFreshness(partnership: \"north-herts\") { partnership } }",
-        "{ areas(partnership: \"north-herts\") { code } }",
+        "{ areas(partnership: \"north-herts\") { nodes { code } } }",
     ] {
         for label in ["police", "council coordinator", "pcc"] {
             let r = app.gql(q, json!({}), Some(&token(&app, label))).await;

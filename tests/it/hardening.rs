@@ -431,12 +431,12 @@ async fn cancel_reasons_come_from_a_vocabulary() {
     assert_eq!(r.body["created"], 1);
     let r = app
         .gql(
-            "{ vocabularies(vocabulary: CANCEL_REASON) { code } }",
+            "{ vocabularies(vocabulary: CANCEL_REASON) { nodes { code } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
-    let codes: Vec<&str> = r.data()["vocabularies"]
+    let codes: Vec<&str> = r.data()["vocabularies"]["nodes"]
         .as_array()
         .expect("terms")
         .iter()

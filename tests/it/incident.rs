@@ -79,10 +79,20 @@ async fn a_replayed_push_is_unchanged_and_a_changed_record_is_updated_with_its_r
     );
 
     let r = app
-        .gql("{ incidents(filter: {partnership: \"testshire\", categories: [\"burglary\"], status: CANCELLED}) { totalCount nodes { externalRef status cancelReason revision sourceAgency { slug } revisions { revision pushedBy record } } } }", json!({}), Some(&police))
+        .gql("{ incidents(filter: {partnership: \"testshire\", categories: [\"burglary\"], status: CANCELLED}) { totalCount nodes { externalRef status cancelReason { code label } revision sourceAgency { slug } revisions { revision pushedBy record } } } }", json!({}), Some(&police))
         .await;
     let node = &r.data()["incidents"]["nodes"][0];
     assert_eq!(node["externalRef"], "CR-00008");
+    assert_eq!(
+        node["cancelReason"],
+        json!({"code": "no-crime", "label": node["cancelReason"]["label"].clone()})
+    );
+    assert!(
+        node["cancelReason"]["label"]
+            .as_str()
+            .is_some_and(|l| l.len() > "no-crime".len()),
+        "{node}"
+    );
     assert_eq!(node["revision"], 2);
     assert_eq!(node["sourceAgency"]["slug"], "herts-police");
     assert_eq!(node["revisions"][0]["revision"], 1);
@@ -245,12 +255,12 @@ async fn categories_are_checked_against_the_vocabulary_in_force_on_the_day() {
     assert_eq!(r.body["rejected"][1]["code"], "CATEGORY_NOT_IN_FORCE");
     let v = app
         .gql(
-            "{ vocabularies(vocabulary: CRIME_CATEGORY, on: \"2012-06-01\") { code validTo } }",
+            "{ vocabularies(vocabulary: CRIME_CATEGORY, on: \"2012-06-01\") { nodes { code validTo } } }",
             json!({}),
             Some(&app.pcc()),
         )
         .await;
-    let codes: Vec<&str> = v.data()["vocabularies"]
+    let codes: Vec<&str> = v.data()["vocabularies"]["nodes"]
         .as_array()
         .expect("v")
         .iter()
@@ -1018,6 +1028,57 @@ async fn an_incident_page_links_its_objects_in_one_statement_per_kind() {
     let statements = app.take_statements();
     let of = |needle: &str| statements.iter().filter(|s| s.contains(needle)).count();
     assert_eq!(of("FROM areas WHERE id = ANY"), 1, "{statements:#?}");
+    assert_eq!(of("FROM vocabulary_terms"), 1, "{statements:#?}");
+
+    // The other codes are terms too (hate strands, drug class, ASB type, fire type, cancel
+    // reason), read with the rest in the same one statement.
+    testshire(&app).await;
+    let police = t(&app, "police", "herts-police");
+    let records = json!([
+        {"externalRef": "T-1", "category": "drugs", "occurredAt": "2015-05-01T10:00:00Z", "drugClass": "a",
+         "hateStrands": ["race", "religion-or-belief"]},
+        {"externalRef": "T-2", "category": "anti-social-behaviour", "occurredAt": "2015-05-02T10:00:00Z",
+         "asbType": "nuisance"},
+        {"externalRef": "T-3", "category": "criminal-damage-arson", "occurredAt": "2015-05-03T10:00:00Z",
+         "fireType": "secondary", "status": "CANCELLED", "cancelReason": "duplicate"},
+    ]);
+    let pushed = app
+        .push_incidents(&police, records.as_array().expect("records"))
+        .await;
+    assert_eq!(pushed.body["created"], 3, "{}", pushed.body);
+    app.take_statements();
+    let r = app
+        .gql(
+            "{ incidents(filter: {partnership: \"testshire\"}) { edges { node { externalRef
+                hateStrands { code label } drugClass { code label } asbType { code label }
+                fireType { code label } cancelReason { code label } } } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    let nodes: Vec<Value> = r.data()["incidents"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(
+        nodes,
+        vec![
+            json!({"externalRef": "T-1",
+                   "hateStrands": [{"code": "race", "label": "Race"}, {"code": "religion-or-belief", "label": "Religion or belief"}],
+                   "drugClass": {"code": "a", "label": "Class A"}, "asbType": null, "fireType": null, "cancelReason": null}),
+            json!({"externalRef": "T-2", "hateStrands": [], "drugClass": null,
+                   "asbType": {"code": "nuisance", "label": "Nuisance"}, "fireType": null, "cancelReason": null}),
+            json!({"externalRef": "T-3", "hateStrands": [], "drugClass": null, "asbType": null,
+                   "fireType": {"code": "secondary", "label": "Deliberate secondary fire"},
+                   "cancelReason": {"code": "duplicate", "label": "Duplicate of another record"}}),
+        ],
+        "{}",
+        r.body
+    );
+    let statements = app.take_statements();
+    let of = |needle: &str| statements.iter().filter(|s| s.contains(needle)).count();
     assert_eq!(of("FROM vocabulary_terms"), 1, "{statements:#?}");
 }
 

@@ -394,12 +394,12 @@ async fn external_figures_are_assessed_for_their_exact_window() {
     // An incident indicator takes no recorded figures.
     let burglary = app
         .gql(
-            "{ indicators(partnership: \"t3\") { id code } }",
+            "{ indicators(partnership: \"t3\") { nodes { id code } } }",
             json!({}),
             Some(&coord("t3")),
         )
         .await;
-    let burglary_id = burglary.data()["indicators"]
+    let burglary_id = burglary.data()["indicators"]["nodes"]
         .as_array()
         .expect("list")
         .iter()
@@ -439,9 +439,13 @@ async fn indicators_link_to_priorities_of_the_partnerships_own_plans() {
         .await;
     let priority = r.data()["plan"]["priorities"][0]["id"].clone();
     let list = app
-        .gql("{ indicators { id code } }", json!({}), Some(&app.pcc()))
+        .gql(
+            "{ indicators { nodes { id code } } }",
+            json!({}),
+            Some(&app.pcc()),
+        )
         .await;
-    let da = list.data()["indicators"]
+    let da = list.data()["indicators"]["nodes"]
         .as_array()
         .expect("list")
         .iter()
@@ -460,12 +464,15 @@ async fn indicators_link_to_priorities_of_the_partnerships_own_plans() {
     }
     let r = app
         .gql(
-            "query($p: ID!) { indicators(priorityId: $p) { code } }",
+            "query($p: ID!) { indicators(priorityId: $p) { nodes { code } } }",
             json!({"p": priority}),
             Some(&app.pcc()),
         )
         .await;
-    assert_eq!(r.data()["indicators"], json!([{"code": "domestic-abuse"}]));
+    assert_eq!(
+        r.data()["indicators"]["nodes"],
+        json!([{"code": "domestic-abuse"}])
+    );
     // Another partnership's priority is NOT_FOUND, as one that does not exist.
     let other = app.north_herts("priorities").await;
     let r = app
@@ -509,13 +516,13 @@ async fn populations_are_recorded_by_coordinators_and_read_by_everyone() {
     }
     let r = app
         .gql(
-            "{ populations { year population } }",
+            "{ populations { nodes { year population } } }",
             json!({}),
             Some(&app.pcc()),
         )
         .await;
     assert_eq!(
-        r.data()["populations"],
+        r.data()["populations"]["nodes"],
         json!([
             {"year": 2015, "population": 86100},
             {"year": 2014, "population": 85600},
@@ -720,7 +727,7 @@ async fn only_coordinators_manage_indicators_and_the_pcc_never_does() {
     for token in &denied {
         let r = app
             .gql(
-                "{ indicators { code } populations { year } }",
+                "{ indicators { nodes { code } } populations { nodes { year } } }",
                 json!({}),
                 Some(token),
             )

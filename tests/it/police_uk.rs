@@ -17,12 +17,15 @@ async fn vocabularies_carry_data_police_uks_labels_history_and_other_names() {
     let app = TestApp::spawn().await;
     let r = app
         .gql(
-            "{ vocabularies(vocabulary: OUTCOME) { code label aliases validFrom validTo } }",
+            "{ vocabularies(vocabulary: OUTCOME) { nodes { code label aliases validFrom validTo } } }",
             json!({}),
             Some(&app.council()),
         )
         .await;
-    let terms = r.data()["vocabularies"].as_array().expect("terms").clone();
+    let terms = r.data()["vocabularies"]["nodes"]
+        .as_array()
+        .expect("terms")
+        .clone();
     assert_eq!(terms.len(), 28, "{terms:?}");
     let term = |code: &str| {
         terms
@@ -46,14 +49,14 @@ async fn vocabularies_carry_data_police_uks_labels_history_and_other_names() {
 
     let r = app
         .gql(
-            "{ before: vocabularies(vocabulary: CRIME_CATEGORY, on: \"2011-01-01\") { code label }
-               after: vocabularies(vocabulary: CRIME_CATEGORY, on: \"2013-05-01\") { code label } }",
+            "{ before: vocabularies(vocabulary: CRIME_CATEGORY, on: \"2011-01-01\") { nodes { code label } }
+               after: vocabularies(vocabulary: CRIME_CATEGORY, on: \"2013-05-01\") { nodes { code label } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
     let pairs = |key: &str| -> Vec<(String, String)> {
-        r.data()[key]
+        r.data()[key]["nodes"]
             .as_array()
             .expect("terms")
             .iter()
@@ -298,12 +301,12 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
     // An LSOA belongs to one area; a code that is not an LSOA's is refused.
     let north = app
         .gql(
-            "{ areas(partnership: \"testshire\") { id code } }",
+            "{ areas(partnership: \"testshire\") { nodes { id code } } }",
             json!({}),
             Some(&coordinator),
         )
         .await;
-    let north_id = north.data()["areas"]
+    let north_id = north.data()["areas"]["nodes"]
         .as_array()
         .expect("areas")
         .iter()
@@ -409,12 +412,12 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
     // The demo's wards list their (fictional) LSOAs.
     let r = app
         .gql(
-            "{ areas(partnership: \"stevenage\") { code lsoas } }",
+            "{ areas(partnership: \"stevenage\") { nodes { code lsoas } } }",
             json!({}),
             Some(&app.police()),
         )
         .await;
-    let old_town = r.data()["areas"]
+    let old_town = r.data()["areas"]["nodes"]
         .as_array()
         .expect("areas")
         .iter()

@@ -169,13 +169,13 @@ async fn link(app: &TestApp, position: usize, code: &str) {
     let plan = app.plan_id("2014/15").await;
     let r = app
         .gql(
-            "query($id: ID!) { plan(id: $id) { priorities { id } } indicators { id code } }",
+            "query($id: ID!) { plan(id: $id) { priorities { id } } indicators { nodes { id code } } }",
             json!({"id": plan}),
             Some(&app.coordinator()),
         )
         .await;
     let priority = r.data()["plan"]["priorities"][position - 1]["id"].clone();
-    let indicator = r.data()["indicators"]
+    let indicator = r.data()["indicators"]["nodes"]
         .as_array()
         .expect("list")
         .iter()

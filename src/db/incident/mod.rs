@@ -588,23 +588,20 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &IncidentFilter) -> App
 /// The parts a count of `filter` adds up: `(true, f)` reads the monthly counts for `f`, whose
 /// period is whole months or open; `(false, f)` reads the records.
 fn count_sources(filter: &IncidentFilter) -> Vec<(bool, IncidentFilter)> {
-    use chrono::{Datelike, Months};
+    use crate::domain::period::{whole_months_from, whole_months_to};
     if filter.hate_strand.is_some() {
         return vec![(false, filter.clone())];
     }
-    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-    // The first whole month's first day and the last whole month's last day.
-    let start = filter.from.map(|f| {
-        if f.day() == 1 {
-            f
-        } else {
-            first_of(f).checked_add_months(Months::new(1)).unwrap_or(f)
-        }
-    });
-    let end = filter.to.map(|t| match t.succ_opt() {
-        Some(next) if next.day() == 1 => t,
-        _ => first_of(t).pred_opt().unwrap_or(t),
-    });
+    // The first whole month's first day and the last whole month's last day (none at the
+    // calendar's ends: the records alone then).
+    let (start, end) = (
+        filter.from.map(whole_months_from),
+        filter.to.map(whole_months_to),
+    );
+    if matches!(start, Some(None)) || matches!(end, Some(None)) {
+        return vec![(false, filter.clone())];
+    }
+    let (start, end) = (start.flatten(), end.flatten());
     if let (Some(s), Some(e)) = (start, end)
         && s > e
     {

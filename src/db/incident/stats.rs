@@ -181,16 +181,16 @@ pub async fn freshness<C: ConnectionTrait>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<FreshnessRow>> {
-    // From the monthly counts (every status), whose keys summing to 0 hold no records.
+    // From the monthly counts (every status): a month whose rows sum to 0 holds no records.
+    // The latest receipt is over every row of the month, those of records that left it too.
     fetch_all(
         conn,
-        "SELECT ag.slug AS agency, k.month, sum(k.n)::bigint AS records, max(k.last_at) AS last_received_at \
-         FROM (SELECT i.source_agency_id, i.month, sum(i.n) AS n, max(i.last_at) AS last_at \
+        "SELECT ag.slug AS agency, k.month, k.records, k.last_received_at \
+         FROM (SELECT i.source_agency_id, i.month, sum(i.n)::bigint AS records, max(i.last_at) AS last_received_at \
                FROM incident_counts i \
                WHERE i.partnership_id = $1 AND i.month BETWEEN date_trunc('month', $2::date)::date AND $3 \
-               GROUP BY i.month, i.category, i.area_id, i.source_agency_id, i.domestic_abuse, \
-                 i.alcohol_related, i.youth_related, i.status HAVING sum(i.n) <> 0) k \
-         JOIN agencies ag ON ag.id = k.source_agency_id GROUP BY 1, 2 ORDER BY 1, 2",
+               GROUP BY 1, 2 HAVING sum(i.n) <> 0) k \
+         JOIN agencies ag ON ag.id = k.source_agency_id ORDER BY 1, 2",
         vec![partnership.into(), from.into(), to.into()],
     )
     .await

@@ -80,6 +80,11 @@ pub struct Selected {
     pub area: bool,
     pub category: bool,
     pub outcome: bool,
+    pub hate_strands: bool,
+    pub drug_class: bool,
+    pub asb_type: bool,
+    pub fire_type: bool,
+    pub cancel_reason: bool,
 }
 
 impl Selected {
@@ -93,15 +98,28 @@ impl Selected {
             area: picks("area"),
             category: picks("category"),
             outcome: picks("outcome"),
+            hate_strands: picks("hateStrands"),
+            drug_class: picks("drugClass"),
+            asb_type: picks("asbType"),
+            fire_type: picks("fireType"),
+            cancel_reason: picks("cancelReason"),
         }
     }
 
     pub fn any(self) -> bool {
-        self.area || self.category || self.outcome
+        self.area
+            || self.category
+            || self.outcome
+            || self.hate_strands
+            || self.drug_class
+            || self.asb_type
+            || self.fire_type
+            || self.cancel_reason
     }
 }
 
-/// Reads the linked objects `selected` asks for, for `rows`: at most two statements.
+/// Reads the linked objects `selected` asks for, for `rows`: at most two statements (the
+/// areas, and every vocabulary's terms together).
 pub async fn page_links(
     conn: &db::request::RequestDb,
     scope: &[Uuid],
@@ -126,8 +144,27 @@ pub async fn page_links(
         if selected.category {
             pairs.push((Vocabulary::CrimeCategory, r.category.clone()));
         }
-        if let (true, Some(o)) = (selected.outcome, &r.outcome) {
-            pairs.push((Vocabulary::Outcome, o.clone()));
+        for (wanted, vocabulary, code) in [
+            (selected.outcome, Vocabulary::Outcome, &r.outcome),
+            (selected.drug_class, Vocabulary::DrugClass, &r.drug_class),
+            (selected.asb_type, Vocabulary::AsbType, &r.asb_type),
+            (selected.fire_type, Vocabulary::FireType, &r.fire_type),
+            (
+                selected.cancel_reason,
+                Vocabulary::CancelReason,
+                &r.cancel_reason,
+            ),
+        ] {
+            if let (true, Some(code)) = (wanted, code) {
+                pairs.push((vocabulary, code.clone()));
+            }
+        }
+        if selected.hate_strands {
+            pairs.extend(
+                r.hate_strands
+                    .iter()
+                    .map(|h| (Vocabulary::HateStrand, h.clone())),
+            );
         }
     }
     pairs.sort_unstable_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));

@@ -312,15 +312,17 @@ pub struct Incident {
     pub alcohol_related: bool,
     /// Whether the incident is youth related.
     pub youth_related: bool,
-    /// HATE_STRAND codes the record carries, sorted; empty when it is not a hate incident.
+    /// The HATE_STRAND codes (`hateStrands` are the terms).
+    #[graphql(skip)]
     pub hate_strands: Vec<String>,
-    /// A DRUG_CLASS code (`a`, `b` or `c`); null when none was given.
+    /// The DRUG_CLASS code (`drugClass` is the term).
+    #[graphql(skip)]
     pub drug_class: Option<String>,
-    /// An ASB_TYPE code (`personal`, `nuisance` or `environmental`) of an
-    /// anti-social-behaviour record; null when not given or not anti-social behaviour.
+    /// The ASB_TYPE code (`asbType` is the term).
+    #[graphql(skip)]
     pub asb_type: Option<String>,
-    /// A FIRE_TYPE code (`primary`, `primary-vehicle` or `secondary`) of a deliberate-fire or
-    /// criminal-damage-arson record; null otherwise.
+    /// The FIRE_TYPE code (`fireType` is the term).
+    #[graphql(skip)]
     pub fire_type: Option<String>,
     /// The OUTCOME code (`outcome` is the term).
     #[graphql(skip)]
@@ -328,8 +330,8 @@ pub struct Incident {
     /// ACTIVE, or CANCELLED when its agency withdrew it; only ACTIVE records count in
     /// statistics.
     pub status: IncidentStatus,
-    /// A CANCEL_REASON code (such as `duplicate`) of a CANCELLED record; null for an ACTIVE
-    /// one.
+    /// The CANCEL_REASON code (`cancelReason` is the term).
+    #[graphql(skip)]
     pub cancel_reason: Option<String>,
     /// 1 for the first push; up by one with each change.
     pub revision: i32,
@@ -434,10 +436,64 @@ impl Incident {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
-        match &self.outcome {
-            None => Ok(None),
-            Some(code) => Ok(Some(self.term(ctx, Vocabulary::Outcome, code).await?)),
+        self.optional_term(ctx, Vocabulary::Outcome, self.outcome.as_deref())
+            .await
+    }
+
+    /// The hate strands the record carries: each HATE_STRAND code (such as `race`) with its
+    /// label, sorted by code; empty when it is not a hate incident. Read in one statement for a
+    /// whole page.
+    async fn hate_strands(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::area::VocabularyTerm>> {
+        let mut out = Vec::with_capacity(self.hate_strands.len());
+        for code in &self.hate_strands {
+            out.push(self.term(ctx, Vocabulary::HateStrand, code).await?);
         }
+        Ok(out)
+    }
+
+    /// The drug class: its DRUG_CLASS code (`a`, `b` or `c`) and label; null when none was
+    /// given. Read in one statement for a whole page.
+    async fn drug_class(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        self.optional_term(ctx, Vocabulary::DrugClass, self.drug_class.as_deref())
+            .await
+    }
+
+    /// The kind of anti-social behaviour: its ASB_TYPE code (`personal`, `nuisance` or
+    /// `environmental`) and label; null when not given or not anti-social behaviour. Read in
+    /// one statement for a whole page.
+    async fn asb_type(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        self.optional_term(ctx, Vocabulary::AsbType, self.asb_type.as_deref())
+            .await
+    }
+
+    /// The kind of fire: its FIRE_TYPE code (`primary`, `primary-vehicle` or `secondary`) and
+    /// label, for a deliberate-fire or criminal-damage-arson record; null otherwise. Read in
+    /// one statement for a whole page.
+    async fn fire_type(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        self.optional_term(ctx, Vocabulary::FireType, self.fire_type.as_deref())
+            .await
+    }
+
+    /// Why its agency withdrew a CANCELLED record: the CANCEL_REASON code (such as
+    /// `duplicate`) and label; null for an ACTIVE one. Read in one statement for a whole page.
+    async fn cancel_reason(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        self.optional_term(ctx, Vocabulary::CancelReason, self.cancel_reason.as_deref())
+            .await
     }
 
     /// Earlier states of the record, oldest first.
@@ -465,6 +521,18 @@ impl Incident {
 impl Incident {
     /// The term of `vocabulary` with `code` in force on the day the incident occurred (London
     /// time), or its latest version; a code no term has (none should) is its own label.
+    async fn optional_term(
+        &self,
+        ctx: &Context<'_>,
+        vocabulary: Vocabulary,
+        code: Option<&str>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        match code {
+            None => Ok(None),
+            Some(code) => Ok(Some(self.term(ctx, vocabulary, code).await?)),
+        }
+    }
+
     async fn term(
         &self,
         ctx: &Context<'_>,

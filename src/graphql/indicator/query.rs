@@ -8,7 +8,11 @@ pub struct IndicatorQuery;
 #[Object]
 impl IndicatorQuery {
     /// A partnership's indicators: the built-in ones and its own, optionally only those linked
-    /// to one priority. Every role may read them.
+    /// to one priority; built-in first, then by code, as a Relay connection (read whole and paged
+    /// by position). Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -20,7 +24,20 @@ impl IndicatorQuery {
             desc = "Only the indicators linked to this priority; an id that names no priority of the partnership gives an empty list."
         )]
         priority_id: Option<ID>,
-    ) -> Result<Vec<Indicator>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<Indicator>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadIndicators)?;
@@ -29,7 +46,15 @@ impl IndicatorQuery {
             .map(|id| parse_id(id, "priority"))
             .transpose()?;
         let rows = db::indicator::list(crate::graphql::db(ctx)?, target.id, priority).await?;
-        Ok(rows.into_iter().map(Indicator::from).collect())
+        Ok(crate::graphql::page::page_of(
+            rows.into_iter().map(Indicator::from).collect(),
+            &crate::graphql::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The figures recorded for an external indicator in a partnership, newest period first.
@@ -81,7 +106,9 @@ impl IndicatorQuery {
         )?)
     }
 
-    /// A partnership's mid-year population estimates, newest first. Every role may read them.
+    /// A partnership's mid-year population estimates, newest first, as a Relay connection (read
+    /// whole and paged by position). Every role may read them.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn populations(
         &self,
         ctx: &Context<'_>,
@@ -89,15 +116,35 @@ impl IndicatorQuery {
             desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
         )]
         partnership: Option<String>,
-    ) -> Result<Vec<Population>> {
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<Population>> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadIndicators)?;
         let rows = db::indicator::populations(crate::graphql::db(ctx)?, target.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| population(&target.slug, r))
-            .collect())
+        Ok(crate::graphql::page::page_of(
+            rows.into_iter()
+                .map(|r| population(&target.slug, r))
+                .collect(),
+            &crate::graphql::page::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )?)
     }
 
     /// The strategic assessment for any window of whole days (both ends included): for each

@@ -133,7 +133,7 @@ const rootValue = {
         occurredAt: '2014-04-01T10:00:00Z',
         area: i % 3 === 0 ? null : { code: 'bedwell', name: 'Bedwell' },
         status: 'ACTIVE',
-        hateStrands: [],
+        hateStrands: i % 5 === 0 ? [{ code: 'race', label: 'Race' }] : [],
       })),
       args,
     ),
