@@ -23,6 +23,7 @@ mod m20261207_000001_report_links;
 mod m20261207_000002_list_orders;
 mod m20261207_000003_case_policies_once;
 mod m20261207_000004_counts_by_status;
+mod m20261207_000005_share_filters;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_list_orders::Migration),
             Box::new(m20261207_000003_case_policies_once::Migration),
             Box::new(m20261207_000004_counts_by_status::Migration),
+            Box::new(m20261207_000005_share_filters::Migration),
         ]
     }
 }

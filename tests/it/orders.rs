@@ -227,3 +227,102 @@ async fn incidents_by_last_change_newest_first() {
         .await;
     assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
 }
+
+/// Filtered counts come from the caller's share rows, which carry a copy of each case's
+/// filterable fields: they follow every change to the case (risk, area, closing, reopening),
+/// for every agency it is shared with, and agree with the pages read from the cases.
+#[tokio::test]
+async fn filtered_case_counts_follow_changes_to_the_cases() {
+    let app = TestApp::spawn().await;
+    let police = app.token("police", "herts-police", &["caseworker"]);
+    let fire = app.token("fire", "herts-fire", &["caseworker"]);
+    let mut ids = Vec::new();
+    for (kind, risk) in [
+        ("ASB", "STANDARD"),
+        ("ASB", "MEDIUM"),
+        ("HATE", "STANDARD"),
+        ("ASB", "HIGH"),
+    ] {
+        let r = app
+            .gql(
+                "mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }",
+                json!({"i": {"caseType": kind, "leadOfficer": "PC Able", "riskLevel": risk, "openedOn": "2015-05-01", "area": "bedwell"}}),
+                Some(&police),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+        let id = r.data()["openCase"]["id"].clone();
+        let r = app
+            .gql(
+                "mutation($c: ID!) { shareCase(input: {caseId: $c, agency: \"herts-fire\", legalBasis: S115_CDA_1998}) { id } }",
+                json!({"c": id}),
+                Some(&police),
+            )
+            .await;
+        assert!(r.body.get("errors").is_none(), "{}", r.body);
+        ids.push(id);
+    }
+    // The first becomes HIGH risk in another area; the third is closed.
+    let v = case_version(&app, &police, &ids[0]).await;
+    let r = app
+        .gql(
+            "mutation($c: ID!, $v: Int!) { updateCase(input: {caseId: $c, version: $v, riskLevel: HIGH, area: \"old-town\"}) { version } }",
+            json!({"c": ids[0], "v": v}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+    let v = case_version(&app, &police, &ids[2]).await;
+    let r = app
+        .gql(
+            "mutation($c: ID!, $v: Int!) { closeCase(input: {caseId: $c, version: $v, outcome: \"no-further-action\", closedOn: \"2015-06-01\"}) { version } }",
+            json!({"c": ids[2], "v": v}),
+            Some(&police),
+        )
+        .await;
+    assert!(r.body.get("errors").is_none(), "{}", r.body);
+
+    for (filter, want) in [
+        ("{}", 4),
+        ("{riskLevel: HIGH}", 2),
+        ("{riskLevel: STANDARD}", 1),
+        ("{riskLevel: MEDIUM, area: \"bedwell\"}", 1),
+        ("{area: \"old-town\"}", 1),
+        ("{status: OPEN}", 3),
+        ("{status: CLOSED, caseType: HATE}", 1),
+        ("{caseType: ASB, status: OPEN, riskLevel: HIGH}", 2),
+        ("{owningAgency: \"herts-police\", status: OPEN}", 3),
+        ("{owningAgency: \"herts-fire\"}", 0),
+    ] {
+        for (who, token) in [("police", &police), ("fire", &fire)] {
+            let r = app
+                .gql(
+                    &format!(
+                        "{{ cases(filter: {filter}, first: 100) {{ totalCount nodes {{ id }} }} }}"
+                    ),
+                    json!({}),
+                    Some(token),
+                )
+                .await;
+            assert!(r.body.get("errors").is_none(), "{}", r.body);
+            let page = r.data()["cases"]["nodes"].as_array().map_or(0, Vec::len);
+            assert_eq!(page, want, "{who} {filter}: the page");
+            assert_eq!(
+                r.data()["cases"]["totalCount"],
+                want,
+                "{who} {filter}: the count"
+            );
+        }
+    }
+}
+
+async fn case_version(app: &TestApp, token: &str, id: &Value) -> Value {
+    app.gql(
+        "query($c: ID!) { case(id: $c) { version } }",
+        json!({"c": id}),
+        Some(token),
+    )
+    .await
+    .data()["case"]["version"]
+        .clone()
+}
