@@ -50,6 +50,25 @@ pub async fn areas_by_id<C: ConnectionTrait>(
     .await
 }
 
+/// The areas with these (partnership, code) pairs, of the partnerships in scope only.
+pub async fn areas_by_code<C: ConnectionTrait>(
+    conn: &C,
+    pairs: &[(Uuid, String)],
+    scope: &[Uuid],
+) -> AppResult<Vec<AreaRow>> {
+    let partnerships: Vec<Uuid> = pairs.iter().map(|p| p.0).collect();
+    let codes: Vec<String> = pairs.iter().map(|p| p.1.clone()).collect();
+    fetch_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM areas WHERE (partnership_id, code) IN (SELECT * FROM unnest($1::uuid[], $2::text[])) \
+             AND partnership_id = ANY($3)"
+        ),
+        vec![partnerships.into(), codes.into(), scope.to_vec().into()],
+    )
+    .await
+}
+
 pub async fn area_in_scope<C: ConnectionTrait>(
     conn: &C,
     scope: &[Uuid],

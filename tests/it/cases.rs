@@ -39,8 +39,7 @@ fn token(app: &TestApp, label: &str) -> String {
     app.token(role, agency, caps)
 }
 
-const OPEN: &str =
-    "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref owningAgency status riskLevel } }";
+const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref owningAgency { slug } status riskLevel } }";
 const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { nodes { agency legalBasis basisText sharedBy } } } }";
 const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { nodes { agency } } } }";
 const NOTE: &str = "mutation($i: AddCaseNoteInput!) { addCaseNote(input: $i) { id author agency visibility text supersedes } }";
@@ -845,7 +844,7 @@ async fn a_note_is_corrected_by_a_later_note_and_both_are_kept() {
 
 const UPDATE: &str = "mutation($i: UpdateCaseInput!) { updateCase(input: $i) { version riskLevel leadOfficer odgDates maracReferredOn maracOutcome maracReferralMissing } }";
 const DASH: &str = "mutation($i: RecordDashInput!) { recordDash(input: $i) { version riskLevel maracReferralMissing dash { score scoredLevel overrideLevel overrideReason } } }";
-const CLOSE: &str = "mutation($i: CloseCaseInput!) { closeCase(input: $i) { version status outcome closedOn reviewOn } }";
+const CLOSE: &str = "mutation($i: CloseCaseInput!) { closeCase(input: $i) { version status outcome { code label } closedOn reviewOn } }";
 
 async fn version(app: &TestApp, case: &str) -> i64 {
     let r = app
@@ -926,7 +925,7 @@ async fn the_owner_updates_assesses_and_closes_others_shared_with_may_not() {
     let r = app.gql(CLOSE, vars, Some(&police)).await;
     assert_eq!(
         r.data()["closeCase"],
-        json!({"version": v + 1, "status": "CLOSED", "outcome": "behaviour-stopped", "closedOn": "2016-01-31", "reviewOn": "2022-01-31"})
+        json!({"version": v + 1, "status": "CLOSED", "outcome": {"code": "behaviour-stopped", "label": "Behaviour stopped or problem resolved"}, "closedOn": "2016-01-31", "reviewOn": "2022-01-31"})
     );
     // Closed: filtered as such; reopened, the outcome and review date go.
     let r = app
@@ -939,7 +938,7 @@ async fn the_owner_updates_assesses_and_closes_others_shared_with_may_not() {
     assert_eq!(r.data()["cases"]["totalCount"], 1);
     let r = app
         .gql(
-            "mutation($c: ID!, $v: Int!) { reopenCase(caseId: $c, version: $v) { status outcome reviewOn } }",
+            "mutation($c: ID!, $v: Int!) { reopenCase(caseId: $c, version: $v) { status outcome { code } reviewOn } }",
             json!({"c": case, "v": v + 1}),
             Some(&police),
         )

@@ -10,15 +10,46 @@ async fn the_demo_cases_show_each_sharing_rule() {
     csphub::demo::load_cases(&app.db).await.expect("load");
     // Loading again changes nothing.
     csphub::demo::load_cases(&app.db).await.expect("load again");
-    let list = "{ cases(first: 100) { totalCount nodes { ref caseType owningAgency } } }";
+    let list = "{ cases(first: 100) { totalCount nodes { ref caseType owningAgency { slug name kind } area { code name } outcome { code label } } } }";
     for (agency, role, total) in [
         ("herts-police", "police", 11),
         ("stevenage-council", "council", 12),
         ("herts-fire", "fire", 7),
     ] {
         let t = app.token(role, agency, &["caseworker"]);
+        app.take_statements();
         let r = app.gql(list, json!({}), Some(&t)).await;
         assert_eq!(r.data()["cases"]["totalCount"], total, "{agency}");
+        // Linked objects: the owning agency with its name, the area and the outcome with
+        // theirs, for the whole page in one statement per kind.
+        let nodes = r.data()["cases"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .clone();
+        for n in &nodes {
+            assert!(
+                n["owningAgency"]["name"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty() && s != n["owningAgency"]["slug"]),
+                "{n}"
+            );
+            if !n["area"].is_null() {
+                assert!(
+                    n["area"]["name"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{n}"
+                );
+            }
+            if !n["outcome"].is_null() {
+                assert_ne!(n["outcome"]["label"], n["outcome"]["code"], "{n}");
+            }
+        }
+        let statements = app.take_statements();
+        let of = |needle: &str| statements.iter().filter(|s| s.contains(needle)).count();
+        assert!(
+            of("FROM areas WHERE (partnership_id, code)") <= 1,
+            "{statements:#?}"
+        );
+        assert!(of("FROM vocabulary_terms") <= 1, "{statements:#?}");
         let types: std::collections::BTreeSet<&str> = r.data()["cases"]["nodes"]
             .as_array()
             .expect("nodes")

@@ -298,14 +298,35 @@ async fn filtered_case_counts_follow_changes_to_the_cases() {
             let r = app
                 .gql(
                     &format!(
-                        "{{ cases(filter: {filter}, first: 100) {{ totalCount nodes {{ id }} }} }}"
+                        "{{ cases(filter: {filter}, first: 100) {{ totalCount nodes {{ id area {{ code name }} owningAgency {{ slug name }} }} }} }}"
                     ),
                     json!({}),
                     Some(token),
                 )
                 .await;
             assert!(r.body.get("errors").is_none(), "{}", r.body);
-            let page = r.data()["cases"]["nodes"].as_array().map_or(0, Vec::len);
+            let nodes = r.data()["cases"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let page = nodes.len();
+            // Each case's area and owning agency come as objects with their names.
+            for n in &nodes {
+                let area = n["area"]["code"].as_str().expect("area");
+                let name = if area == "bedwell" {
+                    "Bedwell"
+                } else {
+                    "Old Town"
+                };
+                assert_eq!(n["area"]["name"], name, "{n}");
+                assert_eq!(n["owningAgency"]["slug"], "herts-police", "{n}");
+                assert!(
+                    n["owningAgency"]["name"]
+                        .as_str()
+                        .is_some_and(|s| s.contains("Constabulary")),
+                    "{n}"
+                );
+            }
             assert_eq!(page, want, "{who} {filter}: the page");
             assert_eq!(
                 r.data()["cases"]["totalCount"],

@@ -40,6 +40,8 @@ pg_row! {
         pub summary: String,
         pub owning_agency_id: Uuid,
         pub owning_agency: String,
+        pub owning_agency_name: String,
+        pub owning_agency_kind: String,
         pub lead_officer: String,
         pub risk_level: String,
         pub area_code: Option<String>,
@@ -60,7 +62,8 @@ pg_row! {
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.partnership_id, p.slug AS partnership, c.ref, c.case_type, c.status, \
-       c.summary, c.owning_agency_id, a.slug AS owning_agency, c.lead_officer, c.risk_level, c.area_code, \
+       c.summary, c.owning_agency_id, a.slug AS owning_agency, \
+       a.name AS owning_agency_name, a.kind AS owning_agency_kind, c.lead_officer, c.risk_level, c.area_code, \
        c.opened_on, array_to_string(c.odg_dates, ',') AS odg_dates, c.dash_score, c.dash_override_level, \
        c.dash_override_reason, c.marac_referred_on, c.marac_outcome, c.outcome, c.closed_on, c.review_on, \
        c.created_at, c.version \

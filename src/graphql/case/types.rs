@@ -32,14 +32,16 @@ pub struct Case {
     pub status: CaseStatus,
     /// What the case is about, up to 2,000 characters; may be empty.
     pub summary: String,
-    /// The owning agency's slug: it shares and unshares the case.
+    /// The owning agency's slug (`owningAgency` is the agency).
+    #[graphql(skip)]
     pub owning_agency: String,
     /// The officer leading the case, as typed (up to 200 characters).
     pub lead_officer: String,
     /// The current risk level. A DASH assessment sets it; it is never below what the DASH score
     /// implies.
     pub risk_level: RiskLevel,
-    /// The code of the partnership's area the case concerns; null when none was given.
+    /// The area's code (`area` is the area).
+    #[graphql(skip)]
     pub area: Option<String>,
     /// The day the case was opened (YYYY-MM-DD); it may be earlier than `createdAt`.
     pub opened_on: crate::graphql::scalar::Date,
@@ -55,7 +57,8 @@ pub struct Case {
     pub marac_outcome: Option<String>,
     /// HIGH risk and no MARAC referral recorded.
     pub marac_referral_missing: bool,
-    /// A CASE_OUTCOME code, when closed.
+    /// The CASE_OUTCOME code (`outcome` is the term).
+    #[graphql(skip)]
     pub outcome: Option<String>,
     /// The day the case was closed (YYYY-MM-DD); null while it is open.
     pub closed_on: Option<crate::graphql::scalar::Date>,
@@ -416,6 +419,55 @@ impl From<PersonMatchRow> for PersonMatch {
 
 #[ComplexObject]
 impl Case {
+    /// The owning agency (slug, name, kind): it shares and unshares the case.
+    async fn owning_agency(&self) -> crate::graphql::plan::Agency {
+        crate::graphql::plan::Agency {
+            slug: self.row.owning_agency.clone(),
+            name: self.row.owning_agency_name.clone(),
+            kind: self.row.owning_agency_kind.clone(),
+        }
+    }
+
+    /// The partnership's area the case concerns (code, name, kind); null when none was given.
+    /// Read in one statement for every case of a page.
+    async fn area(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<std::sync::Arc<crate::graphql::area::Area>>> {
+        let Some(code) = &self.row.area_code else {
+            return Ok(None);
+        };
+        Ok(crate::graphql::incident::links(ctx)?
+            .load_one(crate::graphql::incident::AreaByCode(
+                self.row.partnership_id,
+                code.clone(),
+            ))
+            .await?)
+    }
+
+    /// How the case ended, when closed: its CASE_OUTCOME code (such as `no-further-action`)
+    /// and label, as the term stood on the day it closed; null while open. Read in one
+    /// statement for every case of a page.
+    async fn outcome(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::area::VocabularyTerm>> {
+        let Some(code) = &self.row.outcome else {
+            return Ok(None);
+        };
+        let day = self.row.closed_on.unwrap_or(self.row.opened_on);
+        Ok(Some(
+            crate::graphql::incident::term_on(
+                ctx,
+                None,
+                crate::domain::vocabulary::Vocabulary::CaseOutcome,
+                code,
+                day,
+            )
+            .await?,
+        ))
+    }
+
     /// The people in the case and their parts.
     #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     async fn subjects(

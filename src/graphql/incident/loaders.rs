@@ -14,6 +14,54 @@ use crate::domain::vocabulary::Vocabulary;
 use crate::error::AppError;
 use crate::graphql::LoadError;
 
+/// The request's loader of linked objects (areas, vocabulary terms), for any type that links
+/// to them.
+pub(crate) fn links<'a>(
+    ctx: &'a Context<'_>,
+) -> Result<&'a async_graphql::dataloader::DataLoader<IncidentLoader>, AppError> {
+    incident_loader(ctx)
+}
+
+/// A term as it stood on `day` (or its latest version when none was in force then; the code
+/// itself as its label when the vocabulary does not know it): from a page's links when they
+/// were read, otherwise through the request's loader, which reads every code asked for in one
+/// statement.
+pub(crate) async fn term_on(
+    ctx: &Context<'_>,
+    links: Option<&PageLinks>,
+    vocabulary: Vocabulary,
+    code: &str,
+    day: chrono::NaiveDate,
+) -> async_graphql::Result<crate::graphql::area::VocabularyTerm> {
+    let versions: Arc<[crate::domain::vocabulary::Term]> = match links {
+        Some(links) => links
+            .terms
+            .get(&(vocabulary, code.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new())),
+        None => incident_loader(ctx)?
+            .load_one(TermsOf(vocabulary, code.to_owned()))
+            .await?
+            .unwrap_or_else(|| Arc::from(Vec::new())),
+    };
+    let chosen = versions
+        .iter()
+        .find(|t| t.from <= day && t.to.is_none_or(|to| to >= day))
+        .or_else(|| versions.iter().max_by_key(|t| t.from))
+        .cloned();
+    Ok(match chosen {
+        Some(t) => t.into(),
+        None => crate::graphql::area::VocabularyTerm::from(crate::domain::vocabulary::Term {
+            vocabulary,
+            code: code.to_owned(),
+            label: code.to_owned(),
+            from: day,
+            to: None,
+            aliases: Vec::new(),
+        }),
+    })
+}
+
 pub(super) fn incident_loader<'a>(
     ctx: &'a Context<'_>,
 ) -> Result<&'a async_graphql::dataloader::DataLoader<IncidentLoader>, AppError> {
@@ -37,6 +85,31 @@ impl Loader<AreaById> for IncidentLoader {
             .map(|a| {
                 (
                     AreaById(a.id),
+                    Arc::new(crate::graphql::area::Area::from(a)),
+                )
+            })
+            .collect())
+    }
+}
+
+/// An area, by its partnership and code (a case's area), for the rows of a page.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AreaByCode(pub Uuid, pub String);
+
+impl Loader<AreaByCode> for IncidentLoader {
+    type Value = Arc<crate::graphql::area::Area>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[AreaByCode],
+    ) -> Result<HashMap<AreaByCode, Self::Value>, LoadError> {
+        let pairs: Vec<(Uuid, String)> = keys.iter().map(|k| (k.0, k.1.clone())).collect();
+        Ok(db::area::areas_by_code(&*self.db, &pairs, &self.scope)
+            .await?
+            .into_iter()
+            .map(|a| {
+                (
+                    AreaByCode(a.partnership_id, a.code.clone()),
                     Arc::new(crate::graphql::area::Area::from(a)),
                 )
             })

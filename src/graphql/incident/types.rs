@@ -539,37 +539,11 @@ impl Incident {
         vocabulary: Vocabulary,
         code: &str,
     ) -> Result<crate::graphql::area::VocabularyTerm> {
-        let versions: Arc<[crate::domain::vocabulary::Term]> = match &self.links {
-            Some(links) => links
-                .terms
-                .get(&(vocabulary, code.to_owned()))
-                .cloned()
-                .unwrap_or_else(|| Arc::from(Vec::new())),
-            None => incident_loader(ctx)?
-                .load_one(TermsOf(vocabulary, code.to_owned()))
-                .await?
-                .unwrap_or_else(|| Arc::from(Vec::new())),
-        };
         let day = self
             .occurred_at
             .0
             .with_timezone(&chrono_tz::Europe::London)
             .date_naive();
-        let chosen = versions
-            .iter()
-            .find(|t| t.from <= day && t.to.is_none_or(|to| to >= day))
-            .or_else(|| versions.iter().max_by_key(|t| t.from))
-            .cloned();
-        Ok(match chosen {
-            Some(t) => t.into(),
-            None => crate::graphql::area::VocabularyTerm::from(crate::domain::vocabulary::Term {
-                vocabulary,
-                code: code.to_owned(),
-                label: code.to_owned(),
-                from: day,
-                to: None,
-                aliases: Vec::new(),
-            }),
-        })
+        super::term_on(ctx, self.links.as_deref(), vocabulary, code, day).await
     }
 }
