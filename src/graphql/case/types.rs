@@ -420,6 +420,7 @@ impl From<PersonMatchRow> for PersonMatch {
 #[ComplexObject]
 impl Case {
     /// The owning agency (slug, name, kind): it shares and unshares the case.
+    #[graphql(complexity = "child_complexity")]
     async fn owning_agency(&self) -> crate::graphql::plan::Agency {
         crate::graphql::plan::Agency {
             slug: self.row.owning_agency.clone(),
@@ -430,6 +431,7 @@ impl Case {
 
     /// The partnership's area the case concerns (code, name, kind); null when none was given.
     /// Read in one statement for every case of a page.
+    #[graphql(complexity = "child_complexity")]
     async fn area(
         &self,
         ctx: &Context<'_>,
@@ -448,6 +450,7 @@ impl Case {
     /// How the case ended, when closed: its CASE_OUTCOME code (such as `no-further-action`)
     /// and label, as the term stood on the day it closed; null while open. Read in one
     /// statement for every case of a page.
+    #[graphql(complexity = "child_complexity")]
     async fn outcome(
         &self,
         ctx: &Context<'_>,

@@ -401,6 +401,7 @@ pub struct IncidentRevision {
 #[async_graphql::ComplexObject]
 impl Incident {
     /// The agency that pushed the record (its slug, name and kind): the record is its.
+    #[graphql(complexity = "child_complexity")]
     async fn source_agency(&self) -> crate::graphql::plan::Agency {
         crate::graphql::plan::Agency {
             slug: self.source_agency.clone(),
@@ -411,6 +412,7 @@ impl Incident {
 
     /// The crime category: its CRIME_CATEGORY code (such as `burglary`) and label, as the term
     /// stood on the day the incident occurred. Read in one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn category(&self, ctx: &Context<'_>) -> Result<crate::graphql::area::VocabularyTerm> {
         let term = self
             .term(ctx, Vocabulary::CrimeCategory, &self.category)
@@ -420,6 +422,7 @@ impl Incident {
 
     /// The area the record is placed in (code, name, kind); null for a record without a
     /// location (`no-area` in statistics). Read in one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn area(&self, ctx: &Context<'_>) -> Result<Option<Arc<crate::graphql::area::Area>>> {
         let Some(id) = self.area_id else {
             return Ok(None);
@@ -432,6 +435,7 @@ impl Incident {
 
     /// The outcome: its OUTCOME code (such as `under-investigation`) and label; null when the
     /// agency gave none. Read in one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn outcome(
         &self,
         ctx: &Context<'_>,
@@ -443,6 +447,7 @@ impl Incident {
     /// The hate strands the record carries: each HATE_STRAND code (such as `race`) with its
     /// label, sorted by code; empty when it is not a hate incident. Read in one statement for a
     /// whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn hate_strands(
         &self,
         ctx: &Context<'_>,
@@ -456,6 +461,7 @@ impl Incident {
 
     /// The drug class: its DRUG_CLASS code (`a`, `b` or `c`) and label; null when none was
     /// given. Read in one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn drug_class(
         &self,
         ctx: &Context<'_>,
@@ -467,6 +473,7 @@ impl Incident {
     /// The kind of anti-social behaviour: its ASB_TYPE code (`personal`, `nuisance` or
     /// `environmental`) and label; null when not given or not anti-social behaviour. Read in
     /// one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn asb_type(
         &self,
         ctx: &Context<'_>,
@@ -478,6 +485,7 @@ impl Incident {
     /// The kind of fire: its FIRE_TYPE code (`primary`, `primary-vehicle` or `secondary`) and
     /// label, for a deliberate-fire or criminal-damage-arson record; null otherwise. Read in
     /// one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn fire_type(
         &self,
         ctx: &Context<'_>,
@@ -488,6 +496,7 @@ impl Incident {
 
     /// Why its agency withdrew a CANCELLED record: the CANCEL_REASON code (such as
     /// `duplicate`) and label; null for an ACTIVE one. Read in one statement for a whole page.
+    #[graphql(complexity = "child_complexity")]
     async fn cancel_reason(
         &self,
         ctx: &Context<'_>,
