@@ -260,12 +260,7 @@ impl AreaQuery {
         let rows = db::area::areas_in(super::db(ctx)?, &[target.id]).await?;
         Ok(crate::graphql::page::page_of(
             rows.into_iter().map(Area::from).collect(),
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 
@@ -308,12 +303,7 @@ impl AreaQuery {
         .await?;
         Ok(crate::graphql::page::page_of(
             terms.into_iter().map(VocabularyTerm::from).collect(),
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 }

@@ -112,13 +112,7 @@ impl AuditQuery {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadAuditLog)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
-        let keys = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .keyset(decode_seq_cursor)?;
+        let keys = PageArgs::new(first, after, last, before).keyset(decode_seq_cursor)?;
         let asks_case_data = filter
             .action
             .as_deref()

@@ -327,12 +327,7 @@ impl GrantQuery {
         let all = grants_of(super::db(ctx)?, target.id, &target.slug, awarded, None).await?;
         Ok(super::page::page_of(
             all,
-            &super::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &super::page::PageArgs::new(first, after, last, before),
         )?)
     }
 
@@ -370,12 +365,7 @@ impl GrantQuery {
         let all: Vec<SurveyResult> = rows.into_iter().map(|r| survey(&target.slug, r)).collect();
         Ok(super::page::page_of(
             all,
-            &super::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &super::page::PageArgs::new(first, after, last, before),
         )?)
     }
 }

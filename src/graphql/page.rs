@@ -214,6 +214,21 @@ pub(crate) struct PageArgs {
 }
 
 impl PageArgs {
+    /// A list field's four paging arguments, as the field received them.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     /// Forwards: `first` (default 50) after `after`.
     #[cfg(test)]
     pub fn forward(first: Option<i32>, after: Option<String>) -> Self {

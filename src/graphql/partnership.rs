@@ -86,12 +86,7 @@ impl PartnershipQuery {
         let rows = db::partnership::partnerships_in(super::db(ctx)?, &p.scope()).await?;
         Ok(crate::graphql::page::page_of(
             rows.into_iter().map(Partnership::from).collect(),
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 }

@@ -220,13 +220,7 @@ impl SubmissionQuery {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadPlans)?;
-        let keys = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .keyset(decode_cursor)?;
+        let keys = PageArgs::new(first, after, last, before).keyset(decode_cursor)?;
         let conn = super::db(ctx)?;
         let kinds = readable_reports(p);
         let rows = db::submission::page(conn, target.id, kinds, &keys).await?;

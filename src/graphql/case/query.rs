@@ -110,12 +110,7 @@ impl CaseQuery {
     ) -> Result<Connection<Case>> {
         let p = caseworker(ctx)?;
         let partnership = p.partnership_or_only(filter.partnership.as_deref())?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let f = db::case::CaseFilter {
             partnership_id: partnership.id,
             case_type: filter.case_type.map(|t| t.as_str().to_owned()),

@@ -495,15 +495,7 @@ impl Case {
             .into_iter()
             .map(Subject::try_from)
             .collect::<Result<_, _>>()?;
-        Ok(page_of(
-            all,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )?)
+        Ok(page_of(all, &PageArgs::new(first, after, last, before))?)
     }
 
     /// The agencies the case is shared with (the owner's included), oldest share first.
@@ -530,15 +522,7 @@ impl Case {
             .into_iter()
             .map(Share::from)
             .collect();
-        Ok(page_of(
-            all,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )?)
+        Ok(page_of(all, &PageArgs::new(first, after, last, before))?)
     }
 
     /// Tools and powers used in the case, in date order.
@@ -565,15 +549,7 @@ impl Case {
             .into_iter()
             .map(Intervention::from)
             .collect();
-        Ok(page_of(
-            all,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )?)
+        Ok(page_of(all, &PageArgs::new(first, after, last, before))?)
     }
 
     /// Referrals from the case's agencies to programmes or other agencies, oldest first.
@@ -600,15 +576,7 @@ impl Case {
             .into_iter()
             .map(Referral::try_from)
             .collect::<Result<_, _>>()?;
-        Ok(page_of(
-            all,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )?)
+        Ok(page_of(all, &PageArgs::new(first, after, last, before))?)
     }
 
     /// The incident records the case concerns, in the order they occurred.
@@ -635,15 +603,7 @@ impl Case {
             .into_iter()
             .map(crate::graphql::incident::Incident::from)
             .collect();
-        Ok(page_of(
-            all,
-            &PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )?)
+        Ok(page_of(all, &PageArgs::new(first, after, last, before))?)
     }
 
     /// The ASB Case Review ("community trigger") threshold over the linked reports: three
@@ -683,13 +643,7 @@ impl Case {
         before: Option<String>,
     ) -> Result<Connection<CaseNote>> {
         let p = caseworker(ctx)?;
-        let keys = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .keyset(decode_cursor)?;
+        let keys = PageArgs::new(first, after, last, before).keyset(decode_cursor)?;
         let conn = crate::graphql::db(ctx)?;
         let rows = db::case::notes(conn, p, self.row.id, &keys).await?;
         let total_count = if wants_total(ctx) {

@@ -112,12 +112,7 @@ impl IncidentQuery {
         let p = principal(ctx)?;
         let (filter, _) = filter.to_filter(p)?;
         authorize(p, Operation::ReadIncidentRows)?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         let order_by = order_by.unwrap_or_default();
         let (order, tagged) = match order_by.field {
             IncidentOrderField::OccurredAt => (db::incident::Order::Occurred, false),

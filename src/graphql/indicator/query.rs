@@ -48,12 +48,7 @@ impl IndicatorQuery {
         let rows = db::indicator::list(crate::graphql::db(ctx)?, target.id, priority).await?;
         Ok(crate::graphql::page::page_of(
             rows.into_iter().map(Indicator::from).collect(),
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 
@@ -97,12 +92,7 @@ impl IndicatorQuery {
         let all: Vec<IndicatorValue> = rows.into_iter().map(|v| value(&target.slug, v)).collect();
         Ok(crate::graphql::page::page_of(
             all,
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 
@@ -138,12 +128,7 @@ impl IndicatorQuery {
             rows.into_iter()
                 .map(|r| population(&target.slug, r))
                 .collect(),
-            &crate::graphql::page::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
 

@@ -55,12 +55,7 @@ impl PlanQuery {
             .into_iter()
             .map(Plan::try_from)
             .collect::<Result<Vec<_>, AppError>>()?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         Ok(crate::graphql::page::page_of(plans, &args)?)
     }
 
