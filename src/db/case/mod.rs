@@ -224,12 +224,10 @@ pg_row! {
     }
 }
 
-/// How many cases the caller may see match the filter. With no filter but the partnership, the
-/// agency's shares there are counted (one per case, from an index alone: 19 ms for 50,000,
-/// where reading each case took 200 ms; `bench/pages`).
 /// How many cases shared with the caller match the filter (`totalCount`): the caller's own
 /// share rows, which carry the case's partnership, reference and filterable fields
-/// (`m20261207_000005_share_filters`), not the cases themselves.
+/// (`m20261207_000005_share_filters`), not the cases themselves; every filter but the
+/// reference's is counted from the index `case_shares_filters` alone (`bench/pages`).
 pub async fn count<C: ConnectionTrait>(conn: &C, p: &Principal, f: &CaseFilter) -> AppResult<i64> {
     if !scope(p).contains(&f.partnership_id) {
         return Ok(0);
