@@ -24,7 +24,7 @@ mod m20261207_000002_list_orders;
 mod m20261207_000003_case_policies_once;
 mod m20261207_000004_counts_by_status;
 mod m20261207_000005_share_filters;
-mod m20261207_000006_share_counts_index;
+mod m20261207_000006_share_pages;
 
 pub struct Migrator;
 
@@ -54,7 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_case_policies_once::Migration),
             Box::new(m20261207_000004_counts_by_status::Migration),
             Box::new(m20261207_000005_share_filters::Migration),
-            Box::new(m20261207_000006_share_counts_index::Migration),
+            Box::new(m20261207_000006_share_pages::Migration),
         ]
     }
 }

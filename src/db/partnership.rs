@@ -51,6 +51,19 @@ pub async fn agencies_by_ids<C: ConnectionTrait>(
     .await
 }
 
+/// The agencies among `slugs` (every agency is known to every caller: slug, name, kind).
+pub async fn agencies_by_slugs<C: ConnectionTrait>(
+    conn: &C,
+    slugs: &[String],
+) -> AppResult<Vec<AgencyRow>> {
+    fetch_all(
+        conn,
+        "SELECT id, slug, name, kind FROM agencies WHERE slug = ANY($1)",
+        vec![slugs.to_vec().into()],
+    )
+    .await
+}
+
 /// The partnerships among `slugs` that the agency belongs to.
 pub async fn agency_partnerships<C: ConnectionTrait>(
     conn: &C,

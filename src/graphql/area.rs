@@ -124,6 +124,30 @@ impl From<Vocabulary> for VocabularyKind {
     }
 }
 
+/// An agency: a police force, fire and rescue service, council or the PCC's office, by slug,
+/// name and kind. Wherever a record names an agency (its source, owner, author, lead), this
+/// object is read for the whole page in one statement.
+#[derive(SimpleObject, Clone)]
+pub struct Agency {
+    /// The agency's slug, such as `herts-police`: what every `agency` argument and input field
+    /// takes.
+    pub slug: String,
+    /// The agency's name for display, such as Hertfordshire Constabulary.
+    pub name: String,
+    /// police, fire, council, pcc or other
+    pub kind: String,
+}
+
+impl From<db::partnership::AgencyRow> for Agency {
+    fn from(r: db::partnership::AgencyRow) -> Self {
+        Self {
+            slug: r.slug,
+            name: r.name,
+            kind: r.kind,
+        }
+    }
+}
+
 /// A term of a vocabulary and the days it is in force (both ends included).
 #[derive(SimpleObject, Clone)]
 pub struct VocabularyTerm {

@@ -17,6 +17,7 @@ use crate::db::audit::{Action, LogFilter, LogRow, LogScope};
 
 /// One audit entry.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct AuditEntry {
     /// The entry's id.
     pub id: ID,
@@ -24,8 +25,7 @@ pub struct AuditEntry {
     pub at: crate::graphql::scalar::Timestamp,
     /// Who acted: the token's `sub`.
     pub sub: String,
-    /// The slug of the agency that acted; null for an entry of a maintenance command (retention,
-    /// subject export), which acts for no agency.
+    #[graphql(skip)]
     pub agency: Option<String>,
     /// The slug of the partnership whose log holds the entry.
     pub partnership: Option<String>,
@@ -41,6 +41,22 @@ pub struct AuditEntry {
     pub detail: Json<serde_json::Value>,
     /// The request it was written in (the `x-request-id` the response carried).
     pub request_id: Option<String>,
+}
+
+#[async_graphql::ComplexObject]
+impl AuditEntry {
+    /// The agency that acted (slug, name, kind); null for an entry of a maintenance command
+    /// (retention, subject export), which acts for no agency.
+    #[graphql(complexity = "child_complexity")]
+    async fn agency(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<std::sync::Arc<crate::graphql::area::Agency>>> {
+        match &self.agency {
+            Some(slug) => Ok(Some(crate::graphql::incident::agency(ctx, slug).await?)),
+            None => Ok(None),
+        }
+    }
 }
 
 impl From<LogRow> for AuditEntry {

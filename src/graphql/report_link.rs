@@ -133,10 +133,7 @@ async fn target(
                 .as_deref()
                 .ok_or_else(|| missing("financialYear", kind))?;
             let year: FinancialYear = year.trim().parse()?;
-            let half = match input.half.ok_or_else(|| missing("half", kind))? {
-                Half::First => "FIRST",
-                Half::Second => "SECOND",
-            };
+            let half = super::name_of(input.half.ok_or_else(|| missing("half", kind))?);
             Ok(Target {
                 page: "/reports/pcc-report".to_owned(),
                 query: vec![

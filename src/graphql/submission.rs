@@ -69,6 +69,7 @@ pub struct SubmitReportInput {
 
 /// A report as submitted: its content is exactly what was sent and never changes.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct ReportSubmission {
     /// Opaque id, for `reportSubmission` and `reportDrift`.
     pub id: ID,
@@ -87,10 +88,22 @@ pub struct ReportSubmission {
     pub note: String,
     /// The token subject (`sub`) that submitted it.
     pub submitted_by: String,
-    /// The slug of the submitter's agency.
+    #[graphql(skip)]
     pub submitted_by_agency: String,
     /// When it was submitted: RFC 3339, in UTC.
     pub submitted_at: crate::graphql::scalar::Timestamp,
+}
+
+#[async_graphql::ComplexObject]
+impl ReportSubmission {
+    /// The submitter's agency (slug, name, kind).
+    #[graphql(complexity = "child_complexity")]
+    async fn submitted_by_agency(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<std::sync::Arc<crate::graphql::area::Agency>> {
+        crate::graphql::incident::agency(ctx, &self.submitted_by_agency).await
+    }
 }
 
 /// A figure that differs between the submitted report and the same report produced today.
@@ -166,11 +179,9 @@ async fn produce(
         }
         ReportKind::PccReport => {
             let year = text("financialYear").ok_or_else(|| missing("financialYear", kind))?;
-            let half = match text("half").as_deref() {
-                Some("FIRST") => Half::First,
-                Some("SECOND") => Half::Second,
-                _ => return Err(missing("half", kind)),
-            };
+            let half = text("half")
+                .and_then(|h| super::value_of::<Half>(&h))
+                .ok_or_else(|| missing("half", kind))?;
             let report = super::report::build_pcc(conn, partnership, &year, half, false).await?;
             to_json(&report)
         }
@@ -355,10 +366,7 @@ impl SubmissionMutation {
                 let year = input
                     .financial_year
                     .ok_or_else(|| missing("financialYear", kind))?;
-                let half = match input.half.ok_or_else(|| missing("half", kind))? {
-                    Half::First => "FIRST",
-                    Half::Second => "SECOND",
-                };
+                let half = super::name_of(input.half.ok_or_else(|| missing("half", kind))?);
                 (target, json!({"financialYear": year.trim(), "half": half}))
             }
             ReportKind::StrategicAssessment => {

@@ -113,15 +113,8 @@ pub async fn pcc_json(
     params: Params<PccParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
-    let half = match params.half.as_str() {
-        "FIRST" => crate::graphql::report::Half::First,
-        "SECOND" => crate::graphql::report::Half::Second,
-        _ => {
-            return Err(AppError::BadUserInput(
-                "half must be FIRST or SECOND".to_owned(),
-            ));
-        }
-    };
+    let half = crate::graphql::value_of::<crate::graphql::report::Half>(&params.half)
+        .ok_or_else(|| AppError::BadUserInput("half must be FIRST or SECOND".to_owned()))?;
     produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;

@@ -418,7 +418,7 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             true,
         ),
         (
-            "{ dataFreshness(fromMonth: \"2014-04\", toMonth: \"2015-03\") { agencies { agency } } }",
+            "{ dataFreshness(fromMonth: \"2014-04\", toMonth: \"2015-03\") { agencies { agency { slug } } } }",
             true,
         ),
         ("{ areas { nodes { code } } }", true),

@@ -6,7 +6,8 @@ use csphub::db::audit::{Sealed, Verified};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::json;
 
-const LOG: &str = "{ auditLog(first: 100) { totalCount nodes { sub agency action recordType } } }";
+const LOG: &str =
+    "{ auditLog(first: 100) { totalCount nodes { sub agency { slug } action recordType } } }";
 
 async fn some_activity(app: &TestApp) -> String {
     let police = app.token("police", "herts-police", &["caseworker"]);
@@ -43,7 +44,7 @@ fn actions(r: &Resp) -> Vec<(String, String)> {
         .iter()
         .map(|n| {
             (
-                n["agency"].as_str().expect("agency").to_owned(),
+                n["agency"]["slug"].as_str().expect("agency").to_owned(),
                 n["action"].as_str().expect("action").to_owned(),
             )
         })
@@ -115,7 +116,7 @@ async fn entries_about_case_data_reach_only_the_acting_agencys_auditor() {
     let council_auditor = app.token("council", "stevenage-council", &["auditor", "coordinator"]);
     let r = app
         .gql(
-            "{ auditLog(filter: {action: \"CASE_VIEWED\"}) { totalCount nodes { sub agency action recordType } } }",
+            "{ auditLog(filter: {action: \"CASE_VIEWED\"}) { totalCount nodes { sub agency { slug } action recordType } } }",
             json!({}),
             Some(&council_auditor),
         )
@@ -412,4 +413,38 @@ async fn the_cli_seals_and_verifies_an_intact_log() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "intact: 1 seals over 3 entries; 0 entries not sealed yet"
     );
+}
+
+/// An entry's agency is an object (slug, name, kind), read once for the whole page.
+#[tokio::test]
+async fn an_entrys_agency_is_an_object_read_once_for_the_page() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let auditor = app.token("police", "herts-police", &["auditor"]);
+    app.take_statements();
+    let r = app
+        .gql(
+            "{ auditLog(first: 100) { nodes { action agency { slug name kind } } } }",
+            json!({}),
+            Some(&auditor),
+        )
+        .await;
+    let statements = app.take_statements();
+    let nodes = r.data()["auditLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert!(nodes.len() >= 2, "{}", r.body);
+    for n in &nodes {
+        assert_eq!(
+            n["agency"],
+            json!({"slug": "herts-police", "name": "Hertfordshire Constabulary", "kind": "police"}),
+            "{n}"
+        );
+    }
+    let agencies = statements
+        .iter()
+        .filter(|s| s.contains("FROM agencies WHERE slug = ANY"))
+        .count();
+    assert_eq!(agencies, 1, "{statements:#?}");
 }

@@ -40,11 +40,11 @@ fn token(app: &TestApp, label: &str) -> String {
 }
 
 const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { id ref owningAgency { slug } status riskLevel } }";
-const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { nodes { agency legalBasis basisText sharedBy } } } }";
-const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { nodes { agency } } } }";
-const NOTE: &str = "mutation($i: AddCaseNoteInput!) { addCaseNote(input: $i) { id author agency visibility text supersedes } }";
+const SHARE: &str = "mutation($i: ShareCaseInput!) { shareCase(input: $i) { id shares { nodes { agency { slug } legalBasis basisText sharedBy } } } }";
+const UNSHARE: &str = "mutation($c: ID!, $a: String!) { unshareCase(caseId: $c, agency: $a) { id shares { nodes { agency { slug } } } } }";
+const NOTE: &str = "mutation($i: AddCaseNoteInput!) { addCaseNote(input: $i) { id author agency { slug } visibility text supersedes } }";
 const SUBJECT: &str = "mutation($i: AddSubjectInput!) { addSubject(input: $i) { subject { personId fullName part } possibleDuplicates { personId fullName caseRefs } } }";
-const CASE: &str = "query($id: ID!) { case(id: $id) { id ref subjects { nodes { fullName part } } shares { nodes { agency } } notes { totalCount nodes { text visibility agency supersededBy } } } }";
+const CASE: &str = "query($id: ID!) { case(id: $id) { id ref subjects { nodes { fullName part } } shares { nodes { agency { slug } } } notes { totalCount nodes { text visibility agency { slug } supersededBy } } } }";
 
 /// A police case (Stevenage) shared with the council under s.115, with a SHARED and an AGENCY
 /// police note and a victim, John Smith born 1990-01-01. Returns the case id.
@@ -292,7 +292,7 @@ async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_n
     assert_eq!(notes["nodes"][0]["text"], "Visited the parade");
     assert_eq!(
         r.data()["case"]["shares"]["nodes"],
-        json!([{"agency": "herts-police"}, {"agency": "stevenage-council"}])
+        json!([{"agency": {"slug": "herts-police"}}, {"agency": {"slug": "stevenage-council"}}])
     );
 
     // The council's own AGENCY note: police cannot read it.
@@ -320,7 +320,7 @@ async fn agency_notes_stay_with_their_agency_and_unsharing_takes_effect_on_the_n
         .await;
     assert_eq!(
         r.data()["unshareCase"]["shares"]["nodes"],
-        json!([{"agency": "herts-police"}])
+        json!([{"agency": {"slug": "herts-police"}}])
     );
     // The very next request of the council: gone, as if it never existed, everywhere.
     let r = app.gql(CASE, json!({"id": case}), Some(&council)).await;
@@ -1028,7 +1028,7 @@ async fn interventions_follow_their_vocabulary_dates_and_referrals_their_states(
     let app = TestApp::spawn().await;
     let case = police_case(&app).await;
     let council = token(&app, "council caseworker");
-    let q = "mutation($i: RecordInterventionInput!) { recordIntervention(input: $i) { intervention label agency startsOn } }";
+    let q = "mutation($i: RecordInterventionInput!) { recordIntervention(input: $i) { intervention label agency { slug name } startsOn } }";
     // A community protection notice exists from 20 October 2014; an ASBO until the day before.
     for (code, on, ok) in [
         ("community-protection-notice", "2014-10-20", true),
@@ -1046,7 +1046,7 @@ async fn interventions_follow_their_vocabulary_dates_and_referrals_their_states(
             .await;
         if ok {
             assert_eq!(
-                r.data()["recordIntervention"]["agency"],
+                r.data()["recordIntervention"]["agency"]["slug"],
                 "stevenage-council",
                 "{}",
                 r.body

@@ -58,8 +58,7 @@ async fn the_demo_cases_show_each_sharing_rule() {
             .collect();
         assert!(types.len() >= 4, "{agency} sees {types:?}");
     }
-    let notes =
-        "query($r: String!) { caseByRef(ref: $r) { notes { nodes { agency visibility } } } }";
+    let notes = "query($r: String!) { caseByRef(ref: $r) { notes { nodes { agency { slug } visibility } } } }";
     let seen = |r: &Resp| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = r.data()["caseByRef"]["notes"]["nodes"]
             .as_array()
@@ -67,7 +66,7 @@ async fn the_demo_cases_show_each_sharing_rule() {
             .iter()
             .map(|n| {
                 (
-                    n["agency"].as_str().expect("a").to_owned(),
+                    n["agency"]["slug"].as_str().expect("a").to_owned(),
                     n["visibility"].as_str().expect("v").to_owned(),
                 )
             })
@@ -137,4 +136,54 @@ async fn the_demo_cases_show_each_sharing_rule() {
         r.data()["caseByRef"],
         json!({"riskLevel": "HIGH", "maracReferralMissing": true, "dash": {"score": 16, "scoredLevel": "HIGH"}})
     );
+}
+
+/// Every agency a case names (its shares, its notes' authors, its interventions' and
+/// referrals' agencies) comes as an object with its name and kind, read by the statement that
+/// reads the list, never by one of its own.
+#[tokio::test]
+async fn the_agencies_a_case_names_are_objects_read_with_their_lists() {
+    let app = TestApp::spawn().await;
+    csphub::demo::load_cases(&app.db).await.expect("load");
+    let police = app.token("police", "herts-police", &["caseworker"]);
+    // Within the complexity budget: 20 cases, 5 of each list.
+    let q = "{ cases(first: 20) { nodes { ref shares(first: 5) { nodes { agency { slug name kind } } } \
+        notes(first: 5) { nodes { agency { slug name kind } } } \
+        interventions(first: 5) { nodes { agency { slug name } } } \
+        referrals(first: 5) { nodes { fromAgency { slug name } } } } } }";
+    app.take_statements();
+    let r = app.gql(q, json!({}), Some(&police)).await;
+    let statements = app.take_statements();
+    let nodes = r.data()["cases"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    let mut seen = std::collections::BTreeMap::new();
+    for case in &nodes {
+        for (list, field) in [
+            ("shares", "agency"),
+            ("notes", "agency"),
+            ("interventions", "agency"),
+            ("referrals", "fromAgency"),
+        ] {
+            for n in case[list]["nodes"].as_array().expect(list) {
+                let a = &n[field];
+                seen.insert(
+                    a["slug"].as_str().expect("slug").to_owned(),
+                    a["name"].as_str().expect("name").to_owned(),
+                );
+            }
+        }
+    }
+    // The police sees shares and notes of at least its own and the council's agency.
+    assert!(seen.len() >= 2, "{seen:?}");
+    for (slug, name) in &seen {
+        assert!(!name.is_empty() && name != slug, "{slug}: {name}");
+    }
+    assert_eq!(
+        seen.get("herts-police").map(String::as_str),
+        Some("Hertfordshire Constabulary")
+    );
+    let of = |needle: &str| statements.iter().filter(|s| s.contains(needle)).count();
+    assert_eq!(of("FROM agencies WHERE"), 0, "{statements:#?}");
 }

@@ -1107,7 +1107,7 @@ async fn data_freshness_shows_missing_months() {
         false,
     )
     .await;
-    let q = "{ dataFreshness(partnership: \"testshire\", fromMonth: \"2015-04\", toMonth: \"2015-06\") { agencies { agency lastPushAt pushes months { month records suppressed hasRecords lastReceivedAt } } } }";
+    let q = "{ dataFreshness(partnership: \"testshire\", fromMonth: \"2015-04\", toMonth: \"2015-06\") { agencies { agency { slug } lastPushAt pushes months { month records suppressed hasRecords lastReceivedAt } } } }";
     let r = app.gql(q, json!({}), Some(&police)).await;
     let agencies = r.data()["dataFreshness"]["agencies"]
         .as_array()
@@ -1115,7 +1115,7 @@ async fn data_freshness_shows_missing_months() {
         .clone();
     let police_row = agencies
         .iter()
-        .find(|a| a["agency"] == "herts-police")
+        .find(|a| a["agency"]["slug"] == "herts-police")
         .expect("police");
     let months = pairs(&police_row["months"], "month", "records");
     assert_eq!(
@@ -1130,7 +1130,7 @@ async fn data_freshness_shows_missing_months() {
     assert!(police_row["lastPushAt"].is_string());
     let fire = agencies
         .iter()
-        .find(|a| a["agency"] == "herts-fire")
+        .find(|a| a["agency"]["slug"] == "herts-fire")
         .expect("fire has never pushed");
     assert_eq!(
         (fire["pushes"].clone(), fire["lastPushAt"].clone()),
@@ -1145,7 +1145,7 @@ async fn data_freshness_shows_missing_months() {
         .as_array()
         .expect("a")
         .iter()
-        .find(|a| a["agency"] == "herts-police")
+        .find(|a| a["agency"]["slug"] == "herts-police")
         .expect("police")
         .clone();
     let records: Vec<(Value, Value)> = p["months"]

@@ -435,7 +435,7 @@ async fn total_counts_and_data_freshness_read_the_monthly_counts_and_agree_with_
 
     // dataFreshness: per agency and month, the records of any status, and when the last changed.
     let q = "query { dataFreshness(partnership: \"testshire\", fromMonth: \"2014-12\", toMonth: \"2015-07\") {
-        agencies { agency months { month records hasRecords lastReceivedAt } } } }";
+        agencies { agency { slug } months { month records hasRecords lastReceivedAt } } } }";
     let r = app.gql(q, json!({}), Some(&police)).await;
     assert!(r.body.get("errors").is_none(), "{}", r.body);
     let mut checked = 0;
@@ -443,7 +443,7 @@ async fn total_counts_and_data_freshness_read_the_monthly_counts_and_agree_with_
         .as_array()
         .expect("agencies")
     {
-        let slug = agency["agency"].as_str().expect("slug");
+        let slug = agency["agency"]["slug"].as_str().expect("slug");
         for m in agency["months"].as_array().expect("months") {
             let month = m["month"].as_str().expect("month");
             let held = app

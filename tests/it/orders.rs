@@ -335,6 +335,30 @@ async fn filtered_case_counts_follow_changes_to_the_cases() {
             );
         }
     }
+    // Pages in each order read the share rows too: by risk, the case made HIGH comes first
+    // with the other HIGH one, for the agency it was shared with as for its owner.
+    for token in [&police, &fire] {
+        let r = app
+            .gql(
+                "{ cases(orderBy: {field: RISK, direction: DESC}, first: 2) { nodes { id riskLevel } } }",
+                json!({}),
+                Some(token),
+            )
+            .await;
+        let mut got: Vec<String> = r.data()["cases"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].as_str().expect("id").to_owned())
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = [&ids[0], &ids[3]]
+            .iter()
+            .map(|i| i.as_str().expect("id").to_owned())
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{}", r.body);
+    }
 }
 
 async fn case_version(app: &TestApp, token: &str, id: &Value) -> Value {

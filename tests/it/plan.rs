@@ -14,7 +14,7 @@ const PROGRESS: &str = "query($id: ID!, $q: String!) { planProgress(planId: $id,
 } }";
 
 const RECORD: &str = "mutation($input: RecordProgressInput!) { recordProgress(input: $input) {
-    id quarter status commentary percentComplete supersedes superseded recordedBy recordedByAgency } }";
+    id quarter status commentary percentComplete supersedes superseded recordedBy recordedByAgency { slug } } }";
 
 async fn progress(app: &TestApp, year: &str, quarter: &str) -> Value {
     let plan = app.plan_id(year).await;
@@ -128,7 +128,7 @@ async fn a_correction_supersedes_the_earlier_record_and_the_history_keeps_both()
     let first = first.data()["recordProgress"].clone();
     assert_eq!(first["supersedes"], Value::Null);
     assert_eq!(first["recordedBy"], "council-officer@stevenage-council");
-    assert_eq!(first["recordedByAgency"], "stevenage-council");
+    assert_eq!(first["recordedByAgency"]["slug"], "stevenage-council");
     let second = app
         .gql(RECORD, json!({"input": {"actionId": action, "quarter": "2014/15 Q4", "status": "COMPLETE", "commentary": "delivered in February"}}), Some(&app.council()))
         .await;
@@ -433,7 +433,7 @@ async fn actions_added_to_a_live_plan_count_from_the_quarter_they_were_added() {
     assert_eq!(r.code(), "BAD_USER_INPUT");
 }
 
-const LIFECYCLE: &str = "status draftNumber signedOffBy signedOffOn ratifiedMeeting ratifiedOn closedAt lifecycle { step draftNumber by agency detail }";
+const LIFECYCLE: &str = "status draftNumber signedOffBy signedOffOn ratifiedMeeting ratifiedOn closedAt lifecycle { step draftNumber by agency { slug } detail }";
 
 #[tokio::test]
 async fn a_plan_moves_from_draft_through_sign_off_and_ratification_to_closed() {

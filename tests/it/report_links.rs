@@ -34,7 +34,7 @@ fn code(body: &str) -> String {
 async fn log(app: &TestApp, token: &str, action: &str) -> Vec<Value> {
     let r = app
         .gql(
-            "query($a: String!) { auditLog(filter: {action: $a}) { edges { node { sub agency action recordType recordId detail } } } }",
+            "query($a: String!) { auditLog(filter: {action: $a}) { edges { node { sub agency { slug } action recordType recordId detail } } } }",
             json!({"a": action}),
             Some(token),
         )
@@ -98,7 +98,7 @@ async fn a_link_opens_its_one_report_without_a_header_and_every_opening_is_audit
     let made = log(&app, &police, "REPORT_LINK_CREATED").await;
     assert_eq!(made.len(), 1, "{made:?}");
     assert_eq!(made[0]["sub"], "police-officer@herts-police");
-    assert_eq!(made[0]["agency"], "herts-police");
+    assert_eq!(made[0]["agency"]["slug"], "herts-police");
     assert_eq!(made[0]["recordType"], "report_link");
     assert_eq!(made[0]["detail"]["page"], "/reports/rag-update");
     let opened = log(&app, &police, "REPORT_LINK_OPENED").await;

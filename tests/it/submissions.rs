@@ -6,7 +6,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const SUBMIT: &str = "mutation($i: SubmitReportInput!) { submitReport(input: $i) {
-    id kind partnership parameters content contentHash note submittedBy submittedByAgency submittedAt } }";
+    id kind partnership parameters content contentHash note submittedBy submittedByAgency { slug kind } submittedAt } }";
 
 const DRIFT: &str = "query($id: ID!) { reportDrift(submissionId: $id) {
     changed submittedHash currentHash differences { path submitted now } } }";
@@ -29,7 +29,8 @@ async fn a_submitted_rag_update_never_changes_and_its_drift_shows_the_correction
     .await;
     assert_eq!(s["kind"], "RAG_UPDATE");
     assert_eq!(s["partnership"], "stevenage");
-    assert_eq!(s["submittedByAgency"], "stevenage-council");
+    assert_eq!(s["submittedByAgency"]["slug"], "stevenage-council");
+    assert_eq!(s["submittedByAgency"]["kind"], "council");
     assert_eq!(s["content"]["progress"]["total"]["complete"], 38);
     assert_eq!(s["content"]["suppressionApplied"], false);
     // The hash is sha256 of the content's canonical text.

@@ -137,30 +137,34 @@ pub struct CaseFilter {
     pub ref_contains: Option<String>,
 }
 
-fn filter_sql(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
+/// The filter on the caller's share rows `s` (`$1` the scope, `$2` the agency): each share
+/// row carries its case's partnership, reference, filterable fields and sort keys
+/// (`m20261207_000005_share_filters`, `m20261207_000006_share_pages`), so pages and counts
+/// read the caller's shares, never the cases of other agencies.
+fn share_filter(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
     let partnership = bind(values, f.partnership_id);
-    let mut sql = format!("{SHARED_WITH_CALLER} AND c.partnership_id = {partnership}");
-    if let Some(t) = &f.case_type {
-        sql.push_str(&format!(" AND c.case_type = {}", bind(values, t.clone())));
-    }
-    if let Some(s) = &f.status {
-        sql.push_str(&format!(" AND c.status = {}", bind(values, s.clone())));
-    }
-    if let Some(r) = &f.risk_level {
-        sql.push_str(&format!(" AND c.risk_level = {}", bind(values, r.clone())));
+    let mut sql = format!(
+        "s.agency_id = $2 AND s.partnership_id = ANY($1) AND s.partnership_id = {partnership}"
+    );
+    for (column, value) in [
+        ("s.case_type", &f.case_type),
+        ("s.case_status", &f.status),
+        ("s.risk_level", &f.risk_level),
+        ("s.area_code", &f.area),
+    ] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND {column} = {}", bind(values, v.clone())));
+        }
     }
     if let Some(a) = &f.owning_agency {
         sql.push_str(&format!(
-            " AND c.owning_agency_id = (SELECT id FROM agencies WHERE slug = {})",
+            " AND s.owning_agency_id = (SELECT id FROM agencies WHERE slug = {})",
             bind(values, a.clone())
         ));
     }
-    if let Some(a) = &f.area {
-        sql.push_str(&format!(" AND c.area_code = {}", bind(values, a.clone())));
-    }
     if let Some(r) = &f.ref_contains {
         let pattern = bind(values, contains_pattern(r));
-        sql.push_str(&format!(" AND c.ref ILIKE {pattern}"));
+        sql.push_str(&format!(" AND s.case_ref ILIKE {pattern}"));
     }
     sql
 }
@@ -169,6 +173,10 @@ fn filter_sql(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
 /// 2, STANDARD 1) times 100,000, plus the days from 1900 to its opening. The index
 /// `cases_partnership_risk` holds the same expression.
 pub const RISK_KEY: &str = "((CASE c.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (c.opened_on - DATE '1900-01-01'))";
+
+/// [`RISK_KEY`] over a share row's copy of the case's fields: the key of the index
+/// `case_shares_by_risk`, which pages by risk read.
+const SHARE_RISK_KEY: &str = "((CASE s.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (s.opened_on - DATE '1900-01-01'))";
 
 /// [`RISK_KEY`] of a case, as the database computes it.
 pub fn risk_key(risk_level: &str, opened_on: NaiveDate) -> i64 {
@@ -193,11 +201,12 @@ pub enum Order {
 }
 
 impl Order {
+    /// The order's key on the caller's share row, as its index holds it.
     fn column(self) -> &'static str {
         match self {
-            Order::Created => "c.created_at",
-            Order::Opened => "c.opened_on",
-            Order::Risk => RISK_KEY,
+            Order::Created => "s.case_created_at",
+            Order::Opened => "s.opened_on",
+            Order::Risk => SHARE_RISK_KEY,
         }
     }
 }
@@ -213,8 +222,13 @@ pub async fn page<C: ConnectionTrait, A: Into<sea_orm::Value> + Clone>(
     keys: &Keyset<A, Uuid>,
 ) -> AppResult<Vec<CaseRow>> {
     let mut values = vec![scope(p).into(), p.agency_id.into()];
-    let mut sql = format!("{CASE_SELECT} WHERE {}", filter_sql(f, &mut values));
-    sql.push_str(&keys.clauses(&mut values, [order.column(), "c.id"], desc));
+    // The caller's shares in the order, from the order's index (filtered there), then each
+    // page's cases by id.
+    let mut sql = format!(
+        "{CASE_SELECT} JOIN case_shares s ON s.case_id = c.id WHERE {}",
+        share_filter(f, &mut values)
+    );
+    sql.push_str(&keys.clauses(&mut values, [order.column(), "s.case_id"], desc));
     fetch_all(conn, &sql, values).await
 }
 
@@ -232,32 +246,11 @@ pub async fn count<C: ConnectionTrait>(conn: &C, p: &Principal, f: &CaseFilter) 
     if !scope(p).contains(&f.partnership_id) {
         return Ok(0);
     }
-    let mut values: Vec<sea_orm::Value> = vec![p.agency_id.into(), f.partnership_id.into()];
-    let mut sql =
-        "SELECT count(*) AS n FROM case_shares s WHERE s.agency_id = $1 AND s.partnership_id = $2"
-            .to_owned();
-    for (column, value) in [
-        ("s.case_type", &f.case_type),
-        ("s.case_status", &f.status),
-        ("s.risk_level", &f.risk_level),
-        ("s.area_code", &f.area),
-    ] {
-        if let Some(v) = value {
-            sql.push_str(&format!(" AND {column} = {}", bind(&mut values, v.clone())));
-        }
-    }
-    if let Some(a) = &f.owning_agency {
-        sql.push_str(&format!(
-            " AND s.owning_agency_id = (SELECT id FROM agencies WHERE slug = {})",
-            bind(&mut values, a.clone())
-        ));
-    }
-    if let Some(r) = &f.ref_contains {
-        sql.push_str(&format!(
-            " AND s.case_ref ILIKE {}",
-            bind(&mut values, contains_pattern(r))
-        ));
-    }
+    let mut values = vec![scope(p).into(), p.agency_id.into()];
+    let sql = format!(
+        "SELECT count(*) AS n FROM case_shares s WHERE {}",
+        share_filter(f, &mut values)
+    );
     Ok(fetch_optional::<Count, _>(conn, &sql, values)
         .await?
         .map_or(0, |c| c.n))
@@ -350,6 +343,7 @@ pg_row! {
         pub case_id: Uuid,
         pub agency: String,
         pub agency_name: String,
+        pub agency_kind: String,
         pub legal_basis: String,
         pub basis_text: Option<String>,
         pub shared_by: String,

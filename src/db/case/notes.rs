@@ -10,6 +10,8 @@ pg_row! {
         pub case_id: Uuid,
         pub author: String,
         pub agency: String,
+        pub agency_name: String,
+        pub agency_kind: String,
         pub visibility: String,
         pub body: String,
         pub supersedes_id: Option<Uuid>,
@@ -35,7 +37,7 @@ pub async fn notes<C: ConnectionTrait>(
     fetch_all(
         conn,
         &format!(
-            "SELECT n.id, n.case_id, n.author, a.slug AS agency, n.visibility, n.body, n.supersedes_id, \
+            "SELECT n.id, n.case_id, n.author, a.slug AS agency, a.name AS agency_name, a.kind AS agency_kind, n.visibility, n.body, n.supersedes_id, \
                (SELECT s.id FROM case_notes s WHERE s.supersedes_id = n.id \
                   AND (s.visibility = 'SHARED' OR s.agency_id = $2) ORDER BY s.created_at DESC LIMIT 1) AS superseded_by, \
                n.created_at \

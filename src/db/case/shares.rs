@@ -10,7 +10,7 @@ pub async fn shares<C: ConnectionTrait>(
 ) -> AppResult<Vec<ShareRow>> {
     fetch_all(
         conn,
-        "SELECT sh.case_id, a.slug AS agency, a.name AS agency_name, sh.legal_basis, sh.basis_text, \
+        "SELECT sh.case_id, a.slug AS agency, a.name AS agency_name, a.kind AS agency_kind, sh.legal_basis, sh.basis_text, \
            sh.shared_by, sh.shared_at \
          FROM case_shares sh JOIN cases c ON c.id = sh.case_id JOIN agencies a ON a.id = sh.agency_id \
          WHERE c.id = ANY($3) AND c.partnership_id = ANY($1) \

@@ -10,6 +10,8 @@ pg_row! {
         pub intervention: String,
         pub label: Option<String>,
         pub agency: String,
+        pub agency_name: String,
+        pub agency_kind: String,
         pub starts_on: NaiveDate,
         pub ends_on: Option<NaiveDate>,
         pub notes: Option<String>,
@@ -27,7 +29,7 @@ pub async fn interventions<C: ConnectionTrait>(
         "SELECT ci.id, ci.intervention, \
            (SELECT v.label FROM vocabulary_terms v WHERE v.vocabulary = 'INTERVENTION' AND v.code = ci.intervention \
               AND v.valid_from <= ci.starts_on AND (v.valid_to IS NULL OR v.valid_to >= ci.starts_on) LIMIT 1) AS label, \
-           a.slug AS agency, ci.starts_on, ci.ends_on, ci.notes, ci.recorded_by, ci.recorded_at \
+           a.slug AS agency, a.name AS agency_name, a.kind AS agency_kind, ci.starts_on, ci.ends_on, ci.notes, ci.recorded_by, ci.recorded_at \
          FROM case_interventions ci JOIN agencies a ON a.id = ci.agency_id \
          WHERE ci.case_id = $1 ORDER BY ci.starts_on, ci.recorded_at",
         vec![case_id.into()],
@@ -72,6 +74,8 @@ pg_row! {
         pub id: Uuid,
         pub case_id: Uuid,
         pub from_agency: String,
+        pub from_agency_name: String,
+        pub from_agency_kind: String,
         pub from_agency_id: Uuid,
         pub to_programme: String,
         pub status: String,
@@ -83,7 +87,7 @@ pg_row! {
     }
 }
 
-pub(super) const REFERRAL_SELECT: &str = "SELECT r.id, r.case_id, a.slug AS from_agency, r.from_agency_id, r.to_programme, \
+pub(super) const REFERRAL_SELECT: &str = "SELECT r.id, r.case_id, a.slug AS from_agency, a.name AS from_agency_name, a.kind AS from_agency_kind, r.from_agency_id, r.to_programme, \
        r.status, r.referred_on, r.decided_on, r.completed_on, r.recorded_by, r.version \
      FROM case_referrals r JOIN agencies a ON a.id = r.from_agency_id";
 

@@ -176,10 +176,8 @@ impl TryFrom<SubjectRow> for Subject {
 /// An agency a case is shared with, on what basis, by whom and when.
 #[derive(SimpleObject, Clone)]
 pub struct Share {
-    /// The agency's slug, e.g. `herts-police`.
-    pub agency: String,
-    /// The agency's name.
-    pub agency_name: String,
+    /// The agency the case is shared with (slug, name, kind).
+    pub agency: crate::graphql::area::Agency,
     /// The legal basis of the share; OWNER for the owning agency's own access.
     pub legal_basis: LegalBasis,
     /// The basis in words when `legalBasis` is OTHER; null otherwise.
@@ -193,8 +191,11 @@ pub struct Share {
 impl From<ShareRow> for Share {
     fn from(r: ShareRow) -> Self {
         Share {
-            agency: r.agency,
-            agency_name: r.agency_name,
+            agency: crate::graphql::area::Agency {
+                slug: r.agency,
+                name: r.agency_name,
+                kind: r.agency_kind,
+            },
             legal_basis: LegalBasis::parse(&r.legal_basis),
             basis_text: r.basis_text,
             shared_by: r.shared_by,
@@ -210,8 +211,8 @@ pub struct CaseNote {
     pub id: ID,
     /// The author's `sub`.
     pub author: String,
-    /// The slug of the author's agency.
-    pub agency: String,
+    /// The author's agency (slug, name, kind).
+    pub agency: crate::graphql::area::Agency,
     /// Who may read it.
     pub visibility: NoteVisibility,
     /// The note's text, up to 20,000 characters.
@@ -229,7 +230,11 @@ impl From<NoteRow> for CaseNote {
         CaseNote {
             id: ID(r.id.to_string()),
             author: r.author,
-            agency: r.agency,
+            agency: crate::graphql::area::Agency {
+                slug: r.agency,
+                name: r.agency_name,
+                kind: r.agency_kind,
+            },
             visibility: if r.visibility == "AGENCY" {
                 NoteVisibility::Agency
             } else {
@@ -253,8 +258,8 @@ pub struct Intervention {
     /// The code's label in the INTERVENTION vocabulary on `startsOn`, e.g. "Community protection
     /// notice"; null when the vocabulary has no term for the code that day.
     pub label: Option<String>,
-    /// The agency that used it.
-    pub agency: String,
+    /// The agency that used it (slug, name, kind).
+    pub agency: crate::graphql::area::Agency,
     /// The day it started (YYYY-MM-DD).
     pub starts_on: crate::graphql::scalar::Date,
     /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; null when none was recorded.
@@ -273,7 +278,11 @@ impl From<db::case::InterventionRow> for Intervention {
             id: ID(r.id.to_string()),
             intervention: r.intervention,
             label: r.label,
-            agency: r.agency,
+            agency: crate::graphql::area::Agency {
+                slug: r.agency,
+                name: r.agency_name,
+                kind: r.agency_kind,
+            },
             starts_on: Date(r.starts_on),
             ends_on: r.ends_on.map(Into::into),
             notes: r.notes,
@@ -323,8 +332,8 @@ impl ReferralStatus {
 pub struct Referral {
     /// The referral's id.
     pub id: ID,
-    /// The slug of the agency that made it.
-    pub from_agency: String,
+    /// The agency that made it (slug, name, kind).
+    pub from_agency: crate::graphql::area::Agency,
     /// e.g. Family Intervention Project.
     pub to_programme: String,
     /// Where it stands.
@@ -347,7 +356,11 @@ impl TryFrom<db::case::ReferralRow> for Referral {
     fn try_from(r: db::case::ReferralRow) -> Result<Self, AppError> {
         Ok(Referral {
             id: ID(r.id.to_string()),
-            from_agency: r.from_agency,
+            from_agency: crate::graphql::area::Agency {
+                slug: r.from_agency,
+                name: r.from_agency_name,
+                kind: r.from_agency_kind,
+            },
             to_programme: r.to_programme,
             status: ReferralStatus::parse(&r.status)?,
             referred_on: Date(r.referred_on),

@@ -117,6 +117,39 @@ impl Loader<AreaByCode> for IncidentLoader {
     }
 }
 
+/// An agency, by slug (a note's author's agency, a share's agency, a referral's maker), for
+/// the rows of a page.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AgencyBySlug(pub String);
+
+impl Loader<AgencyBySlug> for IncidentLoader {
+    type Value = Arc<crate::graphql::area::Agency>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[AgencyBySlug],
+    ) -> Result<HashMap<AgencyBySlug, Self::Value>, LoadError> {
+        let slugs: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        Ok(db::partnership::agencies_by_slugs(&*self.db, &slugs)
+            .await?
+            .into_iter()
+            .map(|a| (AgencyBySlug(a.slug.clone()), Arc::new(a.into())))
+            .collect())
+    }
+}
+
+/// The agency a row names by slug, read with every other agency the page names in one
+/// statement.
+pub(crate) async fn agency(
+    ctx: &Context<'_>,
+    slug: &str,
+) -> async_graphql::Result<Arc<crate::graphql::area::Agency>> {
+    links(ctx)?
+        .load_one(AgencyBySlug(slug.to_owned()))
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("agency {slug} missing")).into())
+}
+
 /// Every version of a vocabulary's term, by code, for the records of a page.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TermsOf(pub Vocabulary, pub String);

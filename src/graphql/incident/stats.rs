@@ -147,8 +147,9 @@ pub struct MonthFreshness {
 
 /// One agency's pushes into the partnership and its records, month by month.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct AgencyFreshness {
-    /// The agency's slug.
+    #[graphql(skip)]
     pub agency: String,
     /// The agency's latest push into this partnership, accepted records or not.
     pub last_push_at: Option<crate::graphql::scalar::Timestamp>,
@@ -157,6 +158,18 @@ pub struct AgencyFreshness {
     pub pushes: i64,
     /// Every month of the range, months with no records included.
     pub months: Vec<MonthFreshness>,
+}
+
+#[async_graphql::ComplexObject]
+impl AgencyFreshness {
+    /// The agency (slug, name, kind).
+    #[graphql(complexity = "child_complexity")]
+    async fn agency(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<std::sync::Arc<crate::graphql::area::Agency>> {
+        crate::graphql::incident::agency(ctx, &self.agency).await
+    }
 }
 
 /// Whether a partnership's records are up to date: per agency, its pushes and the records

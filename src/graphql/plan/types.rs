@@ -197,6 +197,7 @@ impl Plan {
 
 /// One recorded step of a plan's lifecycle.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct PlanEvent {
     /// What was done.
     pub step: PlanStep,
@@ -204,7 +205,7 @@ pub struct PlanEvent {
     pub draft_number: i32,
     /// The token subject that took the step.
     pub by: String,
-    /// The agency that took the step.
+    #[graphql(skip)]
     pub agency: String,
     /// For SIGNED_OFF, who signed the plan off and on which date (e.g. "signed off by RAG chair
     /// and vice chair on 2015-04-01"); for RATIFIED, the meeting and the date (e.g. "ratified at
@@ -212,6 +213,18 @@ pub struct PlanEvent {
     pub detail: Option<String>,
     /// When the step was taken (an RFC 3339 timestamp in UTC).
     pub at: crate::graphql::scalar::Timestamp,
+}
+
+#[async_graphql::ComplexObject]
+impl PlanEvent {
+    /// The agency that took the step (slug, name, kind).
+    #[graphql(complexity = "child_complexity")]
+    async fn agency(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<std::sync::Arc<crate::graphql::area::Agency>> {
+        crate::graphql::incident::agency(ctx, &self.agency).await
+    }
 }
 
 impl TryFrom<PlanEventRow> for PlanEvent {
@@ -373,16 +386,7 @@ impl From<ActionRow> for Action {
     }
 }
 
-/// An agency, as named on an action.
-#[derive(SimpleObject, Clone)]
-pub struct Agency {
-    /// The agency's slug, such as `herts-police`.
-    pub slug: String,
-    /// The agency's name.
-    pub name: String,
-    /// police, fire, council, pcc or other
-    pub kind: String,
-}
+pub use crate::graphql::area::Agency;
 
 #[ComplexObject]
 impl Action {
@@ -392,11 +396,7 @@ impl Action {
             .load_one(AgencyById(self.row.lead_agency_id))
             .await?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("lead agency missing")))?;
-        Ok(Agency {
-            slug: row.slug,
-            name: row.name,
-            kind: row.kind,
-        })
+        Ok(row.into())
     }
 
     /// The priority (theme) the action belongs to.
@@ -522,6 +522,7 @@ pub(crate) fn parse_quarter_opt(q: Option<&str>) -> Result<Option<Quarter>, AppE
 /// A quarterly progress record. Records are never changed: a correction is a new record for
 /// the same quarter that supersedes the old one.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct ProgressRecord {
     /// The record's id, an opaque string.
     pub id: ID,
@@ -542,10 +543,22 @@ pub struct ProgressRecord {
     pub superseded: bool,
     /// The token subject that recorded it.
     pub recorded_by: String,
-    /// The agency that recorded it.
+    #[graphql(skip)]
     pub recorded_by_agency: String,
     /// When the record was made (an RFC 3339 timestamp in UTC).
     pub recorded_at: crate::graphql::scalar::Timestamp,
+}
+
+#[async_graphql::ComplexObject]
+impl ProgressRecord {
+    /// The agency that recorded it (slug, name, kind).
+    #[graphql(complexity = "child_complexity")]
+    async fn recorded_by_agency(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<std::sync::Arc<crate::graphql::area::Agency>> {
+        crate::graphql::incident::agency(ctx, &self.recorded_by_agency).await
+    }
 }
 
 impl TryFrom<ProgressRow> for ProgressRecord {
