@@ -126,7 +126,9 @@ impl From<Vocabulary> for VocabularyKind {
 
 /// An agency: a police force, fire and rescue service, council or the PCC's office, by slug,
 /// name and kind. Wherever a record names an agency (its source, owner, author, lead), this
-/// object is read for the whole page in one statement.
+/// object is read with the record or for the whole page in one statement. A plan step,
+/// progress record or submission whose agency has since left the register names it by its
+/// slug, as name too, with kind `other`.
 #[derive(SimpleObject, Clone)]
 pub struct Agency {
     /// The agency's slug, such as `herts-police`: what every `agency` argument and input field

@@ -452,16 +452,15 @@ impl ExportParams {
             || period.month.is_some()
             || period.from.is_some()
             || period.to.is_some();
-        let status = match self.status.as_deref() {
-            None => None,
-            Some("ACTIVE") => Some(IncidentStatus::Active),
-            Some("CANCELLED") => Some(IncidentStatus::Cancelled),
-            Some(other) => {
-                return Err(AppError::BadUserInput(format!(
-                    "status '{other}' must be ACTIVE or CANCELLED"
-                )));
-            }
-        };
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| {
+                crate::graphql::value_of::<IncidentStatus>(s).ok_or_else(|| {
+                    AppError::BadUserInput(format!("status '{s}' must be ACTIVE or CANCELLED"))
+                })
+            })
+            .transpose()?;
         Ok(IncidentFilterInput {
             partnership: self.partnership.clone(),
             period: any_period.then_some(period),

@@ -731,3 +731,40 @@ async fn an_actions_status_without_a_quarter_is_its_latest_standing() {
         .await;
     assert_eq!(r.data()["action"]["status"], "NOT_STARTED");
 }
+
+/// A plan step names its agency by slug as it was; when the register no longer holds that slug,
+/// the step still reads, with the slug as the agency's name and `other` as its kind.
+#[tokio::test]
+async fn a_step_of_an_agency_no_longer_registered_still_reads() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let r = app
+        .gql(
+            "mutation { createPlan(input: {partnership: \"stevenage\", financialYear: \"2016/17\", title: \"Plan\"}) { id } }",
+            json!({}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    let id = r.data()["createPlan"]["id"].clone();
+    let q = "query($id: ID!) { plan(id: $id) { lifecycle { agency { slug name kind } } } }";
+    let r = app.gql(q, json!({"id": id}), Some(&app.police())).await;
+    assert_eq!(
+        r.data()["plan"]["lifecycle"][0]["agency"]["kind"],
+        "council",
+        "{}",
+        r.body
+    );
+    app.db
+        .execute_unprepared(
+            "UPDATE agencies SET slug = 'stevenage-borough' WHERE slug = 'stevenage-council'",
+        )
+        .await
+        .expect("rename");
+    let r = app.gql(q, json!({"id": id}), Some(&app.police())).await;
+    assert_eq!(
+        r.data()["plan"]["lifecycle"][0]["agency"],
+        json!({"slug": "stevenage-council", "name": "stevenage-council", "kind": "other"}),
+        "{}",
+        r.body
+    );
+}

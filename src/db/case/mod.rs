@@ -170,13 +170,9 @@ fn share_filter(f: &CaseFilter, values: &mut Vec<sea_orm::Value>) -> String {
 }
 
 /// A case's place in the order by risk (`Order::Risk`): its risk level's rank (HIGH 3, MEDIUM
-/// 2, STANDARD 1) times 100,000, plus the days from 1900 to its opening. The index
-/// `cases_partnership_risk` holds the same expression.
-pub const RISK_KEY: &str = "((CASE c.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (c.opened_on - DATE '1900-01-01'))";
-
-/// [`RISK_KEY`] over a share row's copy of the case's fields: the key of the index
-/// `case_shares_by_risk`, which pages by risk read.
-const SHARE_RISK_KEY: &str = "((CASE s.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (s.opened_on - DATE '1900-01-01'))";
+/// 2, STANDARD 1) times 100,000, plus the days from 1900 to its opening, over the caller's
+/// share row's copy of both. The index `case_shares_by_risk` holds the same expression.
+const RISK_KEY: &str = "((CASE s.risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 ELSE 1 END) * 100000 + (s.opened_on - DATE '1900-01-01'))";
 
 /// [`RISK_KEY`] of a case, as the database computes it.
 pub fn risk_key(risk_level: &str, opened_on: NaiveDate) -> i64 {
@@ -206,7 +202,7 @@ impl Order {
         match self {
             Order::Created => "s.case_created_at",
             Order::Opened => "s.opened_on",
-            Order::Risk => SHARE_RISK_KEY,
+            Order::Risk => RISK_KEY,
         }
     }
 }

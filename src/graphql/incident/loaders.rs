@@ -139,15 +139,23 @@ impl Loader<AgencyBySlug> for IncidentLoader {
 }
 
 /// The agency a row names by slug, read with every other agency the page names in one
-/// statement.
+/// statement. A slug the register no longer holds (a plan step, progress record or submission
+/// keeps the slug as it was) answers the slug as its name and `other` as its kind, not an
+/// error.
 pub(crate) async fn agency(
     ctx: &Context<'_>,
     slug: &str,
 ) -> async_graphql::Result<Arc<crate::graphql::area::Agency>> {
-    links(ctx)?
+    Ok(links(ctx)?
         .load_one(AgencyBySlug(slug.to_owned()))
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("agency {slug} missing")).into())
+        .unwrap_or_else(|| {
+            Arc::new(crate::graphql::area::Agency {
+                slug: slug.to_owned(),
+                name: slug.to_owned(),
+                kind: "other".to_owned(),
+            })
+        }))
 }
 
 /// Every version of a vocabulary's term, by code, for the records of a page.

@@ -24,15 +24,24 @@ section { break-inside: avoid-page; }
 @media print { body { margin: 0; max-width: none; padding: 0; font-size: 10pt; } h2 { break-after: avoid; } tr, svg { break-inside: avoid; } }
 ";
 
-/// A JSON value as text for people: a string as it is, null as nothing, anything else as JSON
-/// writes it; invisible characters shown as `<U+...>`.
-fn text(v: &Value) -> String {
-    let s = match v {
+/// A JSON value as text: a string as it is, null as nothing, anything else as JSON writes it.
+fn raw(v: &Value) -> String {
+    match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
-    crate::domain::text::visible(&s).into_owned()
+    }
+}
+
+/// Text for people: invisible characters shown as `<U+...>` (after any change of case or cut,
+/// so the marker stays whole and as written).
+fn shown(s: &str) -> String {
+    crate::domain::text::visible(s).into_owned()
+}
+
+/// A JSON value as text for people ([`raw`], then [`shown`]).
+fn text(v: &Value) -> String {
+    shown(&raw(v))
 }
 
 /// A number cell; withheld figures say so.
@@ -50,13 +59,13 @@ fn num(v: &Value, withheld: bool) -> Markup {
 
 /// A status code as words for people: `ON_TARGET` is "On target".
 fn label(v: &Value) -> String {
-    let code = text(v);
+    let code = raw(v);
     let mut words = code.replace('_', " ").to_lowercase();
     if let Some(first) = words.get(..1) {
         let upper = first.to_uppercase();
         words.replace_range(..1, &upper);
     }
-    words
+    shown(&words)
 }
 
 /// The row a table shows when it has no others, saying so in words.
@@ -110,8 +119,9 @@ fn status_chart(progress: &Value) -> Markup {
             width=(width) height=(height) role="img" aria-label="Status by priority" {
             @for (i, r) in rows.iter().enumerate() {
                 @let y = 5.0 + row_h * i as f64;
-                @let title = format!("{}. {}", text(&r["position"]), text(&r["title"]));
-                @let short: String = title.chars().take(34).collect();
+                @let whole = format!("{}. {}", raw(&r["position"]), raw(&r["title"]));
+                @let short = shown(&whole.chars().take(34).collect::<String>());
+                @let title = shown(&whole);
                 @let (segments, end) = stack(&r["counts"], label_w, bar_w, most);
                 text x="0" y=(y + 15.0) font-size="11" { (short) }
                 @for (x, w, n, name, colour) in segments {
@@ -315,7 +325,7 @@ pub fn rag_page(v: &Value) -> String {
     let body = html! {
         (progress_section(progress, &format!("Progress at {}", text(&progress["asAt"]))))
         section #changes {
-            h2 { "Changes since " (since) }
+            h2 { "Changes since " (shown(&since)) }
             table {
                 tr { th { "Ref" } th { "From" } th { "To" } }
                 @if changes.is_empty() { (none_row(3, "No action changed its status.")) }
@@ -481,7 +491,7 @@ pub fn pcc_page(v: &Value) -> String {
             "PCC report: {} {} ({} half)",
             text(&v["partnership"]),
             text(&v["financialYear"]),
-            text(&v["half"]).to_lowercase()
+            shown(&raw(&v["half"]).to_lowercase())
         ),
         &format!(
             "{} to {}; produced from the records{}",
@@ -550,6 +560,8 @@ mod tests {
         assert_eq!(label(&json!("ON_TARGET")), "On target");
         assert_eq!(label(&json!("NOT_STARTED")), "Not started");
         assert_eq!(label(&json!("COMPLETE")), "Complete");
+        // An invisible character is shown as written, after the change of case.
+        assert_eq!(label(&json!("ON\u{202e}TARGET")), "On<U+202E>target");
         let html = rag_page(&json!({
             "progress": {"plan": {"title": "Plan"}, "asAt": "2014-12-31", "quarter": "2014/15 Q3",
                           "priorities": [], "total": {}},
