@@ -140,8 +140,13 @@ enum ImportWhat {
         /// The partnership's slug: rows in LSOAs none of its areas list are skipped.
         #[arg(long)]
         partnership: String,
-        /// Leave out rows without a location (a force-wide file's may be any district's).
+        /// Keep rows without a location (data.police.uk's "No location": the force area's, not
+        /// any district's) in the partnership, without an area: for a force-level partnership.
+        /// A district's import leaves them out (the default) and counts them.
         #[arg(long)]
+        keep_no_location: bool,
+        /// What the import now does by default; accepted so that older scripts still run.
+        #[arg(long, hide = true, conflicts_with = "keep_no_location")]
         skip_no_location: bool,
         /// The area to place the API JSON's records in (the API gives no LSOA).
         #[arg(long)]
@@ -299,7 +304,8 @@ async fn main() -> anyhow::Result<()> {
                     files,
                     agency,
                     partnership,
-                    skip_no_location,
+                    keep_no_location,
+                    skip_no_location: _,
                     area,
                 },
         } => {
@@ -311,7 +317,7 @@ async fn main() -> anyhow::Result<()> {
                 csphub::import::Importer::new(&db, &agency, &partnership, config.push_max_records)
                     .await?;
             let options = police_uk::Options {
-                skip_no_location,
+                keep_no_location,
                 area,
             };
             let reports = police_uk::import(&db, &importer, &files, &options).await?;
@@ -329,10 +335,10 @@ async fn main() -> anyhow::Result<()> {
                     notes.push(format!(
                         "{} without a location{}",
                         r.no_location,
-                        if skip_no_location {
-                            ", skipped"
-                        } else {
+                        if keep_no_location {
                             ", kept without an area"
+                        } else {
+                            ", skipped (the force area's, not the district's; --keep-no-location keeps them)"
                         }
                     ));
                 }

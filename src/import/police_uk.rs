@@ -275,7 +275,8 @@ pub struct FileReport {
     pub rejected: Vec<Rejection>,
     /// Rows in an LSOA no area of the partnership lists.
     pub outside: usize,
-    /// Rows without a location (kept without an area, or skipped with `--skip-no-location`).
+    /// Rows without a location: the force area's, not any district's, so skipped unless
+    /// `--keep-no-location` keeps them without an area.
     pub no_location: usize,
     /// Outcomes of crimes not held.
     pub not_held: usize,
@@ -283,8 +284,11 @@ pub struct FileReport {
 
 /// Options of the import.
 pub struct Options {
-    /// Leave out rows without a location (a force-wide file's can be any district's).
-    pub skip_no_location: bool,
+    /// Keep rows without a location (data.police.uk's "No location": the force area's, not
+    /// any district's), without an area: for a force-level partnership. A district's import
+    /// leaves them out, so that two districts importing the same county files each take only
+    /// their own rows.
+    pub keep_no_location: bool,
     /// The area the API JSON's records are placed in (the API gives no LSOA).
     pub area: Option<String>,
 }
@@ -406,7 +410,7 @@ async fn crimes(
     for row in readable(report, rows) {
         if !row.located {
             report.no_location += 1;
-            if options.skip_no_location {
+            if !options.keep_no_location {
                 continue;
             }
         }

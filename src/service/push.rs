@@ -86,7 +86,7 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
                 index,
                 external_ref: Some(i.external_ref.clone()),
                 code: "UNKNOWN_PARTNERSHIP",
-                message: "this agency already uses the externalRef in a partnership the token may not push into"
+                message: "this agency already uses the externalRef in another partnership, which this push may not write to"
                     .to_owned(),
                 line: None,
                 column: None,

@@ -681,14 +681,28 @@ async fn a_street_file_imports_every_category_and_outcome_and_reimports_unchange
     let (code, stdout, stderr) = import_police_uk(&app, &[&file], &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let total = 13 + 28 + 3 + 1 + 1 + 2;
+    // Another district's row and the row without a location (the force area's) are counted
+    // and left out.
     assert_eq!(
         stdout,
         format!(
             "{}: street CSV, {total} rows: created {}, updated 0, unchanged 0, rejected 0; \
-             1 in LSOAs no area of testshire lists, skipped; 1 without a location, kept without an area",
+             1 in LSOAs no area of testshire lists, skipped; 1 without a location, skipped \
+             (the force area's, not the district's; --keep-no-location keeps them)",
             file.display(),
-            total - 1
+            total - 2
         )
+    );
+    // A force-level partnership keeps it, without an area.
+    let (code, stdout, stderr) = import_police_uk(&app, &[&file], &["--keep-no-location"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.ends_with(&format!(
+            "created 1, updated 0, unchanged {}, rejected 0; 1 in LSOAs no area of testshire lists, \
+             skipped; 1 without a location, kept without an area",
+            total - 2
+        )),
+        "{stdout}"
     );
     let categories = strings(&app, "SELECT DISTINCT category AS s FROM incidents i JOIN partnerships p ON p.id = i.partnership_id WHERE p.slug = 'testshire' ORDER BY 1").await;
     let mut expected: Vec<String> = CRIME_TYPES.iter().map(|(_, c)| (*c).to_owned()).collect();
@@ -721,7 +735,7 @@ async fn a_street_file_imports_every_category_and_outcome_and_reimports_unchange
     );
 
     // The same file again changes nothing.
-    let (code, stdout, _) = import_police_uk(&app, &[&file], &[]);
+    let (code, stdout, _) = import_police_uk(&app, &[&file], &["--keep-no-location"]);
     assert_eq!(code, 0);
     assert!(
         stdout.contains(&format!(
@@ -824,7 +838,8 @@ async fn outcomes_files_update_crimes_held_and_api_json_keeps_their_places() {
         ])
         .to_string(),
     );
-    let (code, stdout, stderr) = import_police_uk(&app, &[&api], &["--area", "south"]);
+    let (code, stdout, stderr) =
+        import_police_uk(&app, &[&api], &["--area", "south", "--keep-no-location"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.ends_with("API street-level crimes JSON, 3 rows: created 2, updated 0, unchanged 1, rejected 0; 1 without a location, kept without an area"),
@@ -937,4 +952,100 @@ async fn a_bad_row_is_reported_by_its_line_and_the_rest_imported() {
     );
     let _ = std::fs::remove_file(file);
     let _ = std::fs::remove_file(other);
+}
+
+/// A county's files imported into two districts of the same force: each takes the rows in its
+/// own LSOAs, neither takes the rows without a location (the force area's), and neither is
+/// refused anything (before, the first district took them all and the second had every one
+/// refused as UNKNOWN_PARTNERSHIP).
+#[tokio::test]
+async fn two_districts_import_the_same_county_file_with_nothing_misattributed_or_refused() {
+    let app = TestApp::spawn().await;
+    lsoas(&app).await;
+    let stevenage_lsoa = strings(
+        &app,
+        "SELECT l.lsoa AS s FROM area_lsoas l JOIN partnerships p ON p.id = l.partnership_id \
+         WHERE p.slug = 'stevenage' ORDER BY 1 LIMIT 1",
+    )
+    .await
+    .pop()
+    .expect("a Stevenage LSOA");
+    let in_stevenage = (
+        "On or near Bowling Green",
+        stevenage_lsoa.as_str(),
+        "-0.2 51.9",
+    );
+    let rows = [
+        STREET_HEADER.to_owned(),
+        street_row(
+            &crime_id(1),
+            "2024-01",
+            NORTH,
+            "Burglary",
+            "Under investigation",
+        ),
+        street_row(
+            &crime_id(2),
+            "2024-01",
+            in_stevenage,
+            "Burglary",
+            "Under investigation",
+        ),
+        street_row(
+            &crime_id(3),
+            "2024-01",
+            NOWHERE,
+            "Burglary",
+            "Under investigation",
+        ),
+        street_row(
+            &crime_id(4),
+            "2024-01",
+            NOWHERE,
+            "Shoplifting",
+            "Under investigation",
+        ),
+    ];
+    let file = write(&app, "2024-01-county-street.csv", &(rows.join("\n") + "\n"));
+    let import = |partnership: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+            .args(["import", "police-uk"])
+            .arg(&file)
+            .args(["--agency", "herts-police", "--partnership", partnership])
+            .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+            .output()
+            .expect("import");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for partnership in ["testshire", "stevenage"] {
+        let (code, stdout, stderr) = import(partnership);
+        assert_eq!(code, 0, "{partnership}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!(
+                "4 rows: created 1, updated 0, unchanged 0, rejected 0; 1 in LSOAs no area of \
+                 {partnership} lists, skipped; 2 without a location, skipped"
+            )),
+            "{partnership}: {stdout}"
+        );
+        assert!(stderr.is_empty(), "{partnership}: {stderr}");
+    }
+    let held = strings(
+        &app,
+        &format!(
+            "SELECT p.slug || ' ' || right(i.external_ref, 1) AS s FROM incidents i \
+             JOIN partnerships p ON p.id = i.partnership_id \
+             WHERE i.external_ref IN ('{}', '{}', '{}', '{}') ORDER BY 1",
+            crime_id(1),
+            crime_id(2),
+            crime_id(3),
+            crime_id(4)
+        ),
+    )
+    .await;
+    assert_eq!(held, ["stevenage 2", "testshire 1"]);
+    let _ = std::fs::remove_file(&file);
 }
