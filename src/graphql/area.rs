@@ -140,13 +140,16 @@ pub struct Agency {
     pub kind: String,
 }
 
+impl Agency {
+    /// The agency a row names, with the name and kind its statement joined.
+    pub fn new(slug: String, name: String, kind: String) -> Self {
+        Self { slug, name, kind }
+    }
+}
+
 impl From<db::partnership::AgencyRow> for Agency {
     fn from(r: db::partnership::AgencyRow) -> Self {
-        Self {
-            slug: r.slug,
-            name: r.name,
-            kind: r.kind,
-        }
+        Self::new(r.slug, r.name, r.kind)
     }
 }
 

@@ -563,10 +563,21 @@ fn import_police_uk(
     files: &[&std::path::Path],
     extra: &[&str],
 ) -> (i32, String, String) {
+    import_into(app, "testshire", files, extra)
+}
+
+/// `csphub import police-uk FILES --agency herts-police --partnership P EXTRA...`: its exit
+/// code, standard output (trimmed) and standard error.
+fn import_into(
+    app: &TestApp,
+    partnership: &str,
+    files: &[&std::path::Path],
+    extra: &[&str],
+) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
         .args(["import", "police-uk"])
         .args(files)
-        .args(["--agency", "herts-police", "--partnership", "testshire"])
+        .args(["--agency", "herts-police", "--partnership", partnership])
         .args(extra)
         .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
         .output()
@@ -1007,22 +1018,8 @@ async fn two_districts_import_the_same_county_file_with_nothing_misattributed_or
         ),
     ];
     let file = write(&app, "2024-01-county-street.csv", &(rows.join("\n") + "\n"));
-    let import = |partnership: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
-            .args(["import", "police-uk"])
-            .arg(&file)
-            .args(["--agency", "herts-police", "--partnership", partnership])
-            .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
-            .output()
-            .expect("import");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
     for partnership in ["testshire", "stevenage"] {
-        let (code, stdout, stderr) = import(partnership);
+        let (code, stdout, stderr) = import_into(&app, partnership, &[&file], &[]);
         assert_eq!(code, 0, "{partnership}: {stdout}\n{stderr}");
         assert!(
             stdout.contains(&format!(

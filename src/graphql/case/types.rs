@@ -191,11 +191,7 @@ pub struct Share {
 impl From<ShareRow> for Share {
     fn from(r: ShareRow) -> Self {
         Share {
-            agency: crate::graphql::area::Agency {
-                slug: r.agency,
-                name: r.agency_name,
-                kind: r.agency_kind,
-            },
+            agency: crate::graphql::area::Agency::new(r.agency, r.agency_name, r.agency_kind),
             legal_basis: LegalBasis::parse(&r.legal_basis),
             basis_text: r.basis_text,
             shared_by: r.shared_by,
@@ -230,11 +226,7 @@ impl From<NoteRow> for CaseNote {
         CaseNote {
             id: ID(r.id.to_string()),
             author: r.author,
-            agency: crate::graphql::area::Agency {
-                slug: r.agency,
-                name: r.agency_name,
-                kind: r.agency_kind,
-            },
+            agency: crate::graphql::area::Agency::new(r.agency, r.agency_name, r.agency_kind),
             visibility: if r.visibility == "AGENCY" {
                 NoteVisibility::Agency
             } else {
@@ -278,11 +270,7 @@ impl From<db::case::InterventionRow> for Intervention {
             id: ID(r.id.to_string()),
             intervention: r.intervention,
             label: r.label,
-            agency: crate::graphql::area::Agency {
-                slug: r.agency,
-                name: r.agency_name,
-                kind: r.agency_kind,
-            },
+            agency: crate::graphql::area::Agency::new(r.agency, r.agency_name, r.agency_kind),
             starts_on: Date(r.starts_on),
             ends_on: r.ends_on.map(Into::into),
             notes: r.notes,
@@ -356,11 +344,11 @@ impl TryFrom<db::case::ReferralRow> for Referral {
     fn try_from(r: db::case::ReferralRow) -> Result<Self, AppError> {
         Ok(Referral {
             id: ID(r.id.to_string()),
-            from_agency: crate::graphql::area::Agency {
-                slug: r.from_agency,
-                name: r.from_agency_name,
-                kind: r.from_agency_kind,
-            },
+            from_agency: crate::graphql::area::Agency::new(
+                r.from_agency,
+                r.from_agency_name,
+                r.from_agency_kind,
+            ),
             to_programme: r.to_programme,
             status: ReferralStatus::parse(&r.status)?,
             referred_on: Date(r.referred_on),
@@ -434,12 +422,12 @@ impl From<PersonMatchRow> for PersonMatch {
 impl Case {
     /// The owning agency (slug, name, kind): it shares and unshares the case.
     #[graphql(complexity = "child_complexity")]
-    async fn owning_agency(&self) -> crate::graphql::plan::Agency {
-        crate::graphql::plan::Agency {
-            slug: self.row.owning_agency.clone(),
-            name: self.row.owning_agency_name.clone(),
-            kind: self.row.owning_agency_kind.clone(),
-        }
+    async fn owning_agency(&self) -> crate::graphql::area::Agency {
+        crate::graphql::area::Agency::new(
+            self.row.owning_agency.clone(),
+            self.row.owning_agency_name.clone(),
+            self.row.owning_agency_kind.clone(),
+        )
     }
 
     /// The partnership's area the case concerns (code, name, kind); null when none was given.

@@ -14,32 +14,24 @@ use crate::domain::vocabulary::Vocabulary;
 use crate::error::AppError;
 use crate::graphql::LoadError;
 
-/// The request's loader of linked objects (areas, vocabulary terms), for any type that links
-/// to them.
-pub(crate) fn links<'a>(
-    ctx: &'a Context<'_>,
-) -> Result<&'a async_graphql::dataloader::DataLoader<IncidentLoader>, AppError> {
-    incident_loader(ctx)
-}
-
 /// A term as it stood on `day` (or its latest version when none was in force then; the code
 /// itself as its label when the vocabulary does not know it): from a page's links when they
 /// were read, otherwise through the request's loader, which reads every code asked for in one
 /// statement.
 pub(crate) async fn term_on(
     ctx: &Context<'_>,
-    links: Option<&PageLinks>,
+    page: Option<&PageLinks>,
     vocabulary: Vocabulary,
     code: &str,
     day: chrono::NaiveDate,
 ) -> async_graphql::Result<crate::graphql::area::VocabularyTerm> {
-    let versions: Arc<[crate::domain::vocabulary::Term]> = match links {
-        Some(links) => links
+    let versions: Arc<[crate::domain::vocabulary::Term]> = match page {
+        Some(page) => page
             .terms
             .get(&(vocabulary, code.to_owned()))
             .cloned()
             .unwrap_or_else(|| Arc::from(Vec::new())),
-        None => incident_loader(ctx)?
+        None => links(ctx)?
             .load_one(TermsOf(vocabulary, code.to_owned()))
             .await?
             .unwrap_or_else(|| Arc::from(Vec::new())),
@@ -62,7 +54,9 @@ pub(crate) async fn term_on(
     })
 }
 
-pub(super) fn incident_loader<'a>(
+/// The request's loader of linked objects (areas, agencies, vocabulary terms, revisions), for
+/// any type that links to them.
+pub(crate) fn links<'a>(
     ctx: &'a Context<'_>,
 ) -> Result<&'a async_graphql::dataloader::DataLoader<IncidentLoader>, AppError> {
     ctx.data_opt::<async_graphql::dataloader::DataLoader<IncidentLoader>>()
@@ -150,11 +144,11 @@ pub(crate) async fn agency(
         .load_one(AgencyBySlug(slug.to_owned()))
         .await?
         .unwrap_or_else(|| {
-            Arc::new(crate::graphql::area::Agency {
-                slug: slug.to_owned(),
-                name: slug.to_owned(),
-                kind: "other".to_owned(),
-            })
+            Arc::new(crate::graphql::area::Agency::new(
+                slug.to_owned(),
+                slug.to_owned(),
+                "other".to_owned(),
+            ))
         }))
 }
 

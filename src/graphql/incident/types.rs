@@ -402,12 +402,12 @@ pub struct IncidentRevision {
 impl Incident {
     /// The agency that pushed the record (its slug, name and kind): the record is its.
     #[graphql(complexity = "child_complexity")]
-    async fn source_agency(&self) -> crate::graphql::plan::Agency {
-        crate::graphql::plan::Agency {
-            slug: self.source_agency.clone(),
-            name: self.source_agency_name.clone(),
-            kind: self.source_agency_kind.clone(),
-        }
+    async fn source_agency(&self) -> crate::graphql::area::Agency {
+        crate::graphql::area::Agency::new(
+            self.source_agency.clone(),
+            self.source_agency_name.clone(),
+            self.source_agency_kind.clone(),
+        )
     }
 
     /// The crime category: its CRIME_CATEGORY code (such as `burglary`) and label, as the term
@@ -430,7 +430,7 @@ impl Incident {
         if let Some(links) = &self.links {
             return Ok(links.areas.get(&id).cloned());
         }
-        Ok(incident_loader(ctx)?.load_one(AreaById(id)).await?)
+        Ok(links(ctx)?.load_one(AreaById(id)).await?)
     }
 
     /// The outcome: its OUTCOME code (such as `under-investigation`) and label; null when the

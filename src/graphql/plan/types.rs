@@ -386,7 +386,7 @@ impl From<ActionRow> for Action {
     }
 }
 
-pub use crate::graphql::area::Agency;
+use crate::graphql::area::Agency;
 
 #[ComplexObject]
 impl Action {

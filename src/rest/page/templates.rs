@@ -124,7 +124,7 @@ fn status_chart(progress: &Value) -> Markup {
                 @let title = shown(&whole);
                 @let (segments, end) = stack(&r["counts"], label_w, bar_w, most);
                 text x="0" y=(y + 15.0) font-size="11" { (short) }
-                @for (x, w, n, name, colour) in segments {
+                @for Segment { x, w, n, name, colour } in segments {
                     rect.bar x=(f1(x)) y=(y) width=(f1(w)) height=(row_h - 6.0) fill=(colour) {
                         title { (title) ": " (name) " " (n) }
                     }
@@ -143,22 +143,31 @@ fn status_chart(progress: &Value) -> Markup {
     }
 }
 
-/// A priority's stacked bar: each status with any actions as (x, width, count, name, colour),
-/// from `x0`, the most expected outcomes of any priority `bar_w` long; and where the bar ends.
-#[allow(clippy::type_complexity)]
-fn stack(
-    counts: &Value,
-    x0: f64,
-    bar_w: f64,
-    most: i64,
-) -> (Vec<(f64, f64, i64, &'static str, &'static str)>, f64) {
+/// One status's part of a priority's stacked bar.
+struct Segment {
+    x: f64,
+    w: f64,
+    n: i64,
+    name: &'static str,
+    colour: &'static str,
+}
+
+/// A priority's stacked bar: a segment for each status with any actions, from `x0`, the most
+/// expected outcomes of any priority `bar_w` long; and where the bar ends.
+fn stack(counts: &Value, x0: f64, bar_w: f64, most: i64) -> (Vec<Segment>, f64) {
     let mut x = x0;
     let mut segments = Vec::new();
     for (key, name, colour) in STATUSES {
         let n = counts[key].as_i64().unwrap_or(0);
         if n > 0 {
             let w = bar_w * n as f64 / most as f64;
-            segments.push((x, w, n, name, colour));
+            segments.push(Segment {
+                x,
+                w,
+                n,
+                name,
+                colour,
+            });
             x += w;
         }
     }
