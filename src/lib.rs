@@ -14,4 +14,5 @@ pub mod import;
 pub mod maintenance;
 pub mod metrics;
 pub mod rest;
+pub mod scalar;
 pub mod service;

@@ -44,6 +44,41 @@ fn shift(date: NaiveDate, months: i32) -> NaiveDate {
 }
 
 impl Period {
+    /// The period a request names as exactly one of a financial year, a quarter, a month, or
+    /// from and to (both days included); BAD_USER_INPUT otherwise.
+    pub fn given(
+        financial_year: Option<&str>,
+        quarter: Option<&str>,
+        month: Option<&str>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Self, AppError> {
+        let given = [
+            financial_year.is_some(),
+            quarter.is_some(),
+            month.is_some(),
+            from.is_some() || to.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given != 1 {
+            return Err(AppError::BadUserInput(
+                "give the period as exactly one of financialYear, quarter, month, or from and to"
+                    .to_owned(),
+            ));
+        }
+        match (financial_year, quarter, month, from, to) {
+            (Some(y), ..) => Period::financial_year(y),
+            (_, Some(q), ..) => Period::quarter(q),
+            (_, _, Some(m), ..) => Period::month(m),
+            (_, _, _, Some(from), Some(to)) => Period::custom(from, to),
+            _ => Err(AppError::BadUserInput(
+                "a period needs both from and to".to_owned(),
+            )),
+        }
+    }
+
     pub fn month(s: &str) -> Result<Self, AppError> {
         let from = first_of_month(s)?;
         Ok(Self {

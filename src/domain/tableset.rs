@@ -640,3 +640,36 @@ mod tests {
         }
     }
 }
+
+/// Why a window is not a unit of the table sets.
+pub const UNITS: &str = "the PCC's figures cover one month, quarter, half (April to September or October to March) or financial year";
+
+/// What a unit's figures are compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// The unit before.
+    PreviousPeriod,
+    /// The same unit a year earlier.
+    SamePeriodLastYear,
+}
+
+/// The unit before, or the same unit a year earlier.
+pub fn compared_unit(year: FinancialYear, unit: Unit, how: Comparison) -> (FinancialYear, Unit) {
+    let before = FinancialYear::containing(
+        year.first_day()
+            .pred_opt()
+            .unwrap_or_else(|| year.first_day()),
+    );
+    match how {
+        Comparison::SamePeriodLastYear => (before, unit),
+        Comparison::PreviousPeriod => match unit {
+            Unit::Month(1) => (before, Unit::Month(12)),
+            Unit::Month(m) => (year, Unit::Month(m - 1)),
+            Unit::Quarter(1) => (before, Unit::Quarter(4)),
+            Unit::Quarter(q) => (year, Unit::Quarter(q - 1)),
+            Unit::Half(1) => (before, Unit::Half(2)),
+            Unit::Half(_) => (year, Unit::Half(1)),
+            Unit::Year => (before, Unit::Year),
+        },
+    }
+}

@@ -1,6 +1,6 @@
 //! Areas (wards, neighbourhoods) and the vocabularies incidents are recorded in.
 
-use crate::graphql::scalar::Date;
+use crate::scalar::Date;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::{parse_id, principal};
@@ -165,9 +165,9 @@ pub struct VocabularyTerm {
     /// The first day the term is in force. A code can appear more than once, with a different
     /// label for each run of days (such as `violent-crime`, "Violence and sexual offences" from
     /// 1 May 2013).
-    pub valid_from: crate::graphql::scalar::Date,
+    pub valid_from: crate::scalar::Date,
     /// Null while the term is in force.
-    pub valid_to: Option<crate::graphql::scalar::Date>,
+    pub valid_to: Option<crate::scalar::Date>,
     /// Other names the term goes by, such as data.police.uk's file spellings ("Offender given
     /// penalty notice") and labels earlier releases used ("Offender cautioned"). A record still
     /// sends the code.
@@ -307,7 +307,7 @@ impl AreaQuery {
         #[graphql(
             desc = "Only the terms in force on this day (YYYY-MM-DD); every term, past ones included, when omitted."
         )]
-        on: Option<super::scalar::Date>,
+        on: Option<crate::scalar::Date>,
         #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
         #[graphql(
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."

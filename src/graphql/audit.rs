@@ -3,7 +3,7 @@
 //! reads them, nobody else. Other entries: an agency's users read their own agency's,
 //! coordinators their partnership's. The PCC reads none. Reading the log is itself recorded.
 
-use crate::graphql::scalar::Timestamp;
+use crate::scalar::Timestamp;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use serde_json::json;
 
@@ -22,7 +22,7 @@ pub struct AuditEntry {
     /// The entry's id.
     pub id: ID,
     /// When the entry was written (RFC 3339, UTC).
-    pub at: crate::graphql::scalar::Timestamp,
+    pub at: crate::scalar::Timestamp,
     /// Who acted: the token's `sub`.
     pub sub: String,
     #[graphql(skip)]
@@ -92,9 +92,9 @@ pub struct AuditFilterInput {
     #[graphql(validator(custom = "Text(100)"))]
     pub record_id: Option<String>,
     /// From this moment (inclusive).
-    pub from: Option<crate::graphql::scalar::Timestamp>,
+    pub from: Option<crate::scalar::Timestamp>,
     /// Up to this moment (exclusive).
-    pub to: Option<crate::graphql::scalar::Timestamp>,
+    pub to: Option<crate::scalar::Timestamp>,
 }
 
 #[derive(Default)]

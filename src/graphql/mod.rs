@@ -9,7 +9,6 @@ pub mod incident;
 pub mod indicator;
 pub mod node;
 pub mod page;
-pub mod scalar;
 
 pub(crate) use page::list_cost;
 pub mod partnership;

@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use serde_json::json;
 
 use super::report::Half;
-use super::scalar::{Date, Timestamp};
 use super::submission::{ReportKind, slug_of};
 use super::{parse_id, principal};
 use crate::auth::link::{self, LinkClaims};
@@ -15,6 +14,7 @@ use crate::db;
 use crate::db::audit::Action;
 use crate::domain::period::{FinancialYear, Quarter};
 use crate::error::AppError;
+use crate::scalar::{Date, Timestamp};
 
 /// Which report a link opens: a report produced when the link is opened (`kind` and the
 /// fields that kind needs, as `submitReport` takes them), or a submitted report
@@ -155,7 +155,7 @@ async fn target(
             let (from, to): (chrono::NaiveDate, chrono::NaiveDate) = (from.into(), to.into());
             crate::domain::indicator::check_window(from, to)?;
             if !exact_statistics(p) && crate::domain::tableset::Unit::of_days(from, to).is_none() {
-                return Err(AppError::BadUserInput(super::tableset::UNITS.to_owned()));
+                return Err(AppError::BadUserInput(crate::domain::tableset::UNITS.to_owned()));
             }
             Ok(Target {
                 page: "/reports/strategic-assessment".to_owned(),

@@ -1,7 +1,7 @@
 //! Submitting a report freezes it: exactly what was sent is kept (content, who, when, a content
 //! hash), and `reportDrift` shows what would differ if it were produced again today.
 
-use crate::graphql::scalar::Timestamp;
+use crate::scalar::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -58,10 +58,10 @@ pub struct SubmitReportInput {
     /// PCC_REPORT: the half of the financial year.
     pub half: Option<Half>,
     /// STRATEGIC_ASSESSMENT: the window's first day (YYYY-MM-DD).
-    pub from: Option<crate::graphql::scalar::Date>,
+    pub from: Option<crate::scalar::Date>,
     /// STRATEGIC_ASSESSMENT: the window's last day, included; not before `from` and at most ten
     /// years after it.
-    pub to: Option<crate::graphql::scalar::Date>,
+    pub to: Option<crate::scalar::Date>,
     /// Such as "RAG meeting, 20 April 2015".
     #[graphql(default, validator(custom = "crate::graphql::Text(2000)"))]
     pub note: String,
@@ -91,7 +91,7 @@ pub struct ReportSubmission {
     #[graphql(skip)]
     pub submitted_by_agency: String,
     /// When it was submitted: RFC 3339, in UTC.
-    pub submitted_at: crate::graphql::scalar::Timestamp,
+    pub submitted_at: crate::scalar::Timestamp,
 }
 
 #[async_graphql::ComplexObject]
@@ -174,7 +174,8 @@ async fn produce(
                 .and_then(|id| parse_id(&ID(id), "plan"))?;
             let quarter = text("quarter").ok_or_else(|| missing("quarter", kind))?;
             let report =
-                super::report::build_rag(conn, &[partnership.id], plan, &quarter, true).await?;
+                crate::service::report::build_rag(conn, &[partnership.id], plan, &quarter, true)
+                    .await?;
             to_json(&report)
         }
         ReportKind::PccReport => {
@@ -182,7 +183,8 @@ async fn produce(
             let half = text("half")
                 .and_then(|h| super::value_of::<Half>(&h))
                 .ok_or_else(|| missing("half", kind))?;
-            let report = super::report::build_pcc(conn, partnership, &year, half, false).await?;
+            let report =
+                crate::service::report::build_pcc(conn, partnership, &year, half, false).await?;
             to_json(&report)
         }
         ReportKind::StrategicAssessment => {
@@ -191,9 +193,14 @@ async fn produce(
                     .and_then(|d| d.parse().ok())
                     .ok_or_else(|| missing("from and to", kind))
             };
-            let report =
-                super::indicator::assessment_for(conn, partnership, day("from")?, day("to")?, true)
-                    .await?;
+            let report = crate::service::report::assessment_for(
+                conn,
+                partnership,
+                day("from")?,
+                day("to")?,
+                true,
+            )
+            .await?;
             to_json(&report)
         }
     }

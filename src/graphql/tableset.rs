@@ -1,51 +1,20 @@
 //! The PCC's statistics: every figure is a cell of the partnership's protected table set for
 //! the financial year (`domain::tableset`), so no two answers can be set against each other.
 
-use crate::graphql::scalar::Date;
+use crate::scalar::Date;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::Datelike;
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::incident::{IncidentFilterInput, IncidentStats, StatsComparison, StatsRow};
-use crate::db;
 use crate::db::incident::Dimension;
 use crate::domain::period::FinancialYear;
 use crate::domain::stats::{Period, change_percent};
-use crate::domain::tableset::{AreaKey, Cell, Figure, TableSet, Unit};
+use crate::domain::tableset::{AreaKey, Cell, Figure, TableSet, UNITS, Unit, compared_unit};
 use crate::error::AppError;
-
-/// The table set of a partnership and financial year, built from the records.
-pub async fn table_set(
-    conn: &DatabaseTransaction,
-    partnership: Uuid,
-    year: FinancialYear,
-) -> Result<Arc<TableSet>, AppError> {
-    let mut sets = table_sets(conn, &[partnership], year).await?;
-    Ok(sets
-        .remove(&partnership)
-        .unwrap_or_else(|| TableSet::protected(year, Vec::new())))
-}
-
-/// The table sets of some partnerships for a financial year, from one statement.
-pub async fn table_sets(
-    conn: &DatabaseTransaction,
-    partnerships: &[Uuid],
-    year: FinancialYear,
-) -> Result<std::collections::HashMap<Uuid, Arc<TableSet>>, AppError> {
-    let mut groups = db::incident::table_set_groups(conn, partnerships, year).await?;
-    Ok(partnerships
-        .iter()
-        .map(|p| {
-            let g = groups.remove(p).unwrap_or_default();
-            (*p, TableSet::protected(year, g))
-        })
-        .collect())
-}
-
-pub const UNITS: &str = "the PCC's figures cover one month, quarter, half (April to September or October to March) or financial year";
+use crate::service::report::table_set;
 
 /// What the PCC asked for, checked: the period unit, one category or all, one area or all or
 /// domestic abuse, and the grouping.
@@ -217,31 +186,6 @@ fn figures(set: &TableSet, ask: &Ask, unit: Unit) -> Keyed {
     out
 }
 
-/// The unit before, or the same unit a year earlier.
-pub fn compared_unit(
-    year: FinancialYear,
-    unit: Unit,
-    how: StatsComparison,
-) -> (FinancialYear, Unit) {
-    let before = FinancialYear::containing(
-        year.first_day()
-            .pred_opt()
-            .unwrap_or_else(|| year.first_day()),
-    );
-    match how {
-        StatsComparison::SamePeriodLastYear => (before, unit),
-        StatsComparison::PreviousPeriod => match unit {
-            Unit::Month(1) => (before, Unit::Month(12)),
-            Unit::Month(m) => (year, Unit::Month(m - 1)),
-            Unit::Quarter(1) => (before, Unit::Quarter(4)),
-            Unit::Quarter(q) => (year, Unit::Quarter(q - 1)),
-            Unit::Half(1) => (before, Unit::Half(2)),
-            Unit::Half(_) => (year, Unit::Half(1)),
-            Unit::Year => (before, Unit::Year),
-        },
-    }
-}
-
 /// `incidentStats` for the PCC.
 pub async fn pcc_stats(
     conn: &DatabaseTransaction,
@@ -263,7 +207,7 @@ pub async fn pcc_stats(
     let mut compared = None;
     let mut previous: Option<(Keyed, Figure)> = None;
     if let Some(how) = compare_with {
-        let (year, unit) = compared_unit(ask.year, ask.unit, how);
+        let (year, unit) = compared_unit(ask.year, ask.unit, how.into());
         let other = if year == ask.year {
             set.clone()
         } else {

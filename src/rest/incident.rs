@@ -21,12 +21,13 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 use crate::auth::Principal;
 use crate::auth::policy::{Operation, authorize};
 use crate::db;
+use crate::db::incident::IncidentFilter;
 use crate::db::request::RequestTxn;
 use crate::domain::incident::{
     CSV_COLUMNS, CsvHeader, CsvRows, IncidentInput, from_csv_row, from_json,
 };
+use crate::domain::stats::Period;
 use crate::error::AppError;
-use crate::graphql::incident::{IncidentFilterInput, IncidentStatus, PeriodInput};
 use crate::http::caller::VerifiedToken;
 use crate::http::caller::{Bearer, PushBearer};
 use crate::http::scope::{self, Scope};
@@ -439,31 +440,43 @@ fn list(v: &Option<String>) -> Vec<String> {
 }
 
 impl ExportParams {
-    fn to_filter_input(&self) -> Result<IncidentFilterInput, AppError> {
-        let period = PeriodInput {
-            financial_year: self.financial_year.clone(),
-            quarter: self.quarter.clone(),
-            month: self.month.clone(),
-            from: self.from.map(Into::into),
-            to: self.to.map(Into::into),
-        };
-        let any_period = period.financial_year.is_some()
-            || period.quarter.is_some()
-            || period.month.is_some()
-            || period.from.is_some()
-            || period.to.is_some();
-        let status = self
-            .status
+    /// The status asked for, checked before anything else is read.
+    fn status(&self) -> Result<Option<&'static str>, AppError> {
+        self.status
             .as_deref()
-            .map(|s| {
-                crate::graphql::value_of::<IncidentStatus>(s).ok_or_else(|| {
-                    AppError::BadUserInput(format!("status '{s}' must be ACTIVE or CANCELLED"))
-                })
+            .map(|s| match s {
+                "ACTIVE" => Ok("ACTIVE"),
+                "CANCELLED" => Ok("CANCELLED"),
+                _ => Err(AppError::BadUserInput(format!(
+                    "status '{s}' must be ACTIVE or CANCELLED"
+                ))),
+            })
+            .transpose()
+    }
+
+    /// The rows asked for, of a partnership in the caller's scope: the incidents query's filter.
+    fn filter(&self, p: &Principal) -> Result<IncidentFilter, AppError> {
+        let partnership = p.partnership_or_only(self.partnership.as_deref())?;
+        let any_period = self.financial_year.is_some()
+            || self.quarter.is_some()
+            || self.month.is_some()
+            || self.from.is_some()
+            || self.to.is_some();
+        let period = any_period
+            .then(|| {
+                Period::given(
+                    self.financial_year.as_deref(),
+                    self.quarter.as_deref(),
+                    self.month.as_deref(),
+                    self.from,
+                    self.to,
+                )
             })
             .transpose()?;
-        Ok(IncidentFilterInput {
-            partnership: self.partnership.clone(),
-            period: any_period.then_some(period),
+        Ok(IncidentFilter {
+            partnership_id: partnership.id,
+            from: period.map(|p| p.from),
+            to: period.map(|p| p.to),
             categories: list(&self.category),
             areas: list(&self.area),
             source_agencies: list(&self.source_agency),
@@ -471,7 +484,8 @@ impl ExportParams {
             alcohol_related: self.alcohol_related,
             youth_related: self.youth_related,
             hate_strand: self.hate_strand.clone(),
-            status,
+            status: self.status()?.map(str::to_owned),
+            exclude_domestic_abuse: false,
         })
     }
 }
@@ -563,10 +577,9 @@ pub async fn export_csv(
         Ok(p) => p,
         Err(e) => return AppError::BadUserInput(e.body_text()).into_response(),
     };
-    let input = match params.to_filter_input() {
-        Ok(input) => input,
-        Err(e) => return e.into_response(),
-    };
+    if let Err(e) = params.status() {
+        return e.into_response();
+    }
     if let Err(e) = authorize(&token.provisional_principal(), Operation::ReadIncidentRows) {
         return e.into_response();
     }
@@ -586,7 +599,7 @@ pub async fn export_csv(
         let scope::Opened { db: txn, principal } = state.open(&token, Scope::HEAVY_READ).await?;
         let prepared = async {
             authorize(&principal, Operation::ReadIncidentRows)?;
-            let (filter, _) = input.to_filter(&principal)?;
+            let filter = params.filter(&principal)?;
             let first = db::incident::page(
                 &*txn,
                 &filter,

@@ -83,7 +83,7 @@ pub async fn rag_json(
     produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;
-            let r = crate::graphql::report::build_rag(
+            let r = crate::service::report::build_rag(
                 txn,
                 &p.scope(),
                 plan,
@@ -113,13 +113,13 @@ pub async fn pcc_json(
     params: Params<PccParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
-    let half = crate::graphql::value_of::<crate::graphql::report::Half>(&params.half)
+    let half = crate::graphql::value_of::<crate::service::report::Half>(&params.half)
         .ok_or_else(|| AppError::BadUserInput("half must be FIRST or SECOND".to_owned()))?;
     produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;
             let target = p.partnership_or_only(params.partnership.as_deref())?;
-            let r = crate::graphql::report::build_pcc(
+            let r = crate::service::report::build_pcc(
                 txn,
                 target,
                 &params.financial_year,
@@ -151,7 +151,7 @@ pub async fn assessment_json(
         Box::pin(async move {
             authorize(p, Operation::ReadAssessment)?;
             let target = p.partnership_or_only(params.partnership.as_deref())?;
-            let r = crate::graphql::indicator::assessment_for(
+            let r = crate::service::report::assessment_for(
                 txn,
                 target,
                 params.from,

@@ -1,4 +1,5 @@
-//! Services: what both APIs (and the commands) call, above `db` and below the APIs. Today the
-//! push (`push`); the report builders are still in `graphql` (docs/ARCHITECTURE.md, "Not yet").
+//! Services: what both APIs (and the commands) call, above `db` and below the APIs: the push
+//! (`push`) and the reports (`report`).
 
 pub mod push;
+pub mod report;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. A module may name modules of its own layer or lower ones, never
 /// higher ones; within a layer, `no_circle` keeps the names one-way.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("base", &["error", "metrics", "auth"]),
+    ("base", &["error", "metrics", "scalar", "auth"]),
     ("domain", &["domain"]),
     ("db", &["db"]),
     ("services", &["service"]),
@@ -312,4 +312,39 @@ fn the_reader_finds_what_it_should() {
         "    #[graphql(complexity = \"crate::rest::cost(first)\")]\nlet x = \"crate::app\";",
     );
     assert_eq!(in_attributes.into_iter().collect::<Vec<_>>(), ["rest"]);
+}
+
+/// The layers below the APIs hold no resolver and no request context: `service` may derive
+/// its results' GraphQL shape (a report's type is one definition for its GraphQL answer and its
+/// JSON document), `db` and `domain` name no GraphQL at all.
+#[test]
+fn resolvers_stay_in_the_api() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for (dir, forbidden) in [
+        (
+            "service",
+            &[
+                "Context<",
+                "#[Object",
+                "ComplexObject",
+                "InputObject",
+                "dataloader",
+            ][..],
+        ),
+        ("db", &["async_graphql"][..]),
+        ("domain", &["async_graphql"][..]),
+    ] {
+        let mut files = Vec::new();
+        rust_files(&src.join(dir), &mut files);
+        for file in files {
+            let code = code_only(&std::fs::read_to_string(&file).expect("read a source file"));
+            for word in forbidden {
+                if code.contains(word) {
+                    wrong.push(format!("{} names {word}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

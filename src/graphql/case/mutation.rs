@@ -21,7 +21,7 @@ pub struct OpenCaseInput {
     /// An area code of the partnership.
     pub area: Option<String>,
     /// Defaults to today.
-    pub opened_on: Option<crate::graphql::scalar::Date>,
+    pub opened_on: Option<crate::scalar::Date>,
     /// Domestic abuse: the DASH score, 0 to 24. The case's risk level may not be below what it
     /// implies.
     pub dash_score: Option<i32>,
@@ -51,7 +51,7 @@ pub struct PersonInput {
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD), not before 1900-01-01; leave out when not known. With
     /// it, `addSubject` looks for likely duplicates.
-    pub date_of_birth: Option<crate::graphql::scalar::Date>,
+    pub date_of_birth: Option<crate::scalar::Date>,
     /// Their address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
@@ -63,7 +63,7 @@ pub struct PersonInput {
     pub consent: Consent,
     /// When consent was given or refused: required with GIVEN or REFUSED, refused with
     /// NOT_ASKED.
-    pub consent_on: Option<crate::graphql::scalar::Date>,
+    pub consent_on: Option<crate::scalar::Date>,
 }
 
 /// The subject added, with people the caller can already see who may be the same person (the

@@ -262,7 +262,7 @@ impl CaseQuery {
         #[graphql(
             desc = "Only people born on this day (YYYY-MM-DD); people with no date of birth recorded are then left out."
         )]
-        date_of_birth: Option<super::super::scalar::Date>,
+        date_of_birth: Option<crate::scalar::Date>,
         #[graphql(desc = "page size, 1 to 100 (default 20)")] first: Option<i32>,
         #[graphql(
             desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."

@@ -1,7 +1,7 @@
 //! The case's GraphQL objects, connections, and the fields of `Case` (its enums are in `enums`).
 
 use super::*;
-use crate::graphql::scalar::{Date, Timestamp};
+use crate::scalar::{Date, Timestamp};
 
 /// A domestic-abuse risk assessment (DASH) and the level it implies.
 #[derive(SimpleObject, Clone)]
@@ -44,15 +44,15 @@ pub struct Case {
     #[graphql(skip)]
     pub area: Option<String>,
     /// The day the case was opened (YYYY-MM-DD); it may be earlier than `createdAt`.
-    pub opened_on: crate::graphql::scalar::Date,
+    pub opened_on: crate::scalar::Date,
     /// Dates the case was discussed at the Operational Delivery Group.
-    pub odg_dates: Vec<crate::graphql::scalar::Date>,
+    pub odg_dates: Vec<crate::scalar::Date>,
     /// The latest DASH risk assessment; null when none is recorded (only DOMESTIC_ABUSE cases
     /// have one).
     pub dash: Option<Dash>,
     /// The day the case was referred to the MARAC (Multi-Agency Risk Assessment Conference);
     /// null when no referral is recorded.
-    pub marac_referred_on: Option<crate::graphql::scalar::Date>,
+    pub marac_referred_on: Option<crate::scalar::Date>,
     /// What the MARAC decided, up to 2,000 characters; null until recorded.
     pub marac_outcome: Option<String>,
     /// HIGH risk and no MARAC referral recorded.
@@ -61,11 +61,11 @@ pub struct Case {
     #[graphql(skip)]
     pub outcome: Option<String>,
     /// The day the case was closed (YYYY-MM-DD); null while it is open.
-    pub closed_on: Option<crate::graphql::scalar::Date>,
+    pub closed_on: Option<crate::scalar::Date>,
     /// When a closed case is due for retention review.
-    pub review_on: Option<crate::graphql::scalar::Date>,
+    pub review_on: Option<crate::scalar::Date>,
     /// When the case was recorded in csphub (RFC 3339, UTC).
-    pub created_at: crate::graphql::scalar::Timestamp,
+    pub created_at: crate::scalar::Timestamp,
     /// The case's version: pass it to `updateCase`, `recordDash`, `closeCase` and `reopenCase`,
     /// each of which raises it by one.
     pub version: i32,
@@ -138,7 +138,7 @@ pub struct Subject {
     /// Their full name, up to 200 characters.
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD); null when not known.
-    pub date_of_birth: Option<crate::graphql::scalar::Date>,
+    pub date_of_birth: Option<crate::scalar::Date>,
     /// Their address, up to 1,000 characters; null when not recorded.
     pub address: Option<String>,
     /// Telephone, email or other contact details, up to 1,000 characters; null when not
@@ -147,9 +147,9 @@ pub struct Subject {
     /// Whether they agreed to their data being shared.
     pub consent: Consent,
     /// The day consent was given or refused (YYYY-MM-DD); null when NOT_ASKED.
-    pub consent_on: Option<crate::graphql::scalar::Date>,
+    pub consent_on: Option<crate::scalar::Date>,
     /// When they were given this part in the case (RFC 3339, UTC).
-    pub added_at: crate::graphql::scalar::Timestamp,
+    pub added_at: crate::scalar::Timestamp,
     /// Pass to `updatePerson`.
     pub person_version: i32,
 }
@@ -185,7 +185,7 @@ pub struct Share {
     /// The `sub` of whoever shared it (for the OWNER share, whoever opened the case).
     pub shared_by: String,
     /// When it was shared (RFC 3339, UTC).
-    pub shared_at: crate::graphql::scalar::Timestamp,
+    pub shared_at: crate::scalar::Timestamp,
 }
 
 impl From<ShareRow> for Share {
@@ -218,7 +218,7 @@ pub struct CaseNote {
     /// The latest note (that the caller may read) correcting this one.
     pub superseded_by: Option<ID>,
     /// When it was written (RFC 3339, UTC).
-    pub created_at: crate::graphql::scalar::Timestamp,
+    pub created_at: crate::scalar::Timestamp,
 }
 
 impl From<NoteRow> for CaseNote {
@@ -253,15 +253,15 @@ pub struct Intervention {
     /// The agency that used it (slug, name, kind).
     pub agency: crate::graphql::area::Agency,
     /// The day it started (YYYY-MM-DD).
-    pub starts_on: crate::graphql::scalar::Date,
+    pub starts_on: crate::scalar::Date,
     /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; null when none was recorded.
-    pub ends_on: Option<crate::graphql::scalar::Date>,
+    pub ends_on: Option<crate::scalar::Date>,
     /// Free-text notes, up to 2,000 characters; null when none.
     pub notes: Option<String>,
     /// The `sub` of whoever recorded it.
     pub recorded_by: String,
     /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: crate::graphql::scalar::Timestamp,
+    pub recorded_at: crate::scalar::Timestamp,
 }
 
 impl From<db::case::InterventionRow> for Intervention {
@@ -327,11 +327,11 @@ pub struct Referral {
     /// Where it stands.
     pub status: ReferralStatus,
     /// The day it was made (YYYY-MM-DD).
-    pub referred_on: crate::graphql::scalar::Date,
+    pub referred_on: crate::scalar::Date,
     /// When it was accepted or declined.
-    pub decided_on: Option<crate::graphql::scalar::Date>,
+    pub decided_on: Option<crate::scalar::Date>,
     /// The day it was completed (YYYY-MM-DD); null unless COMPLETED.
-    pub completed_on: Option<crate::graphql::scalar::Date>,
+    pub completed_on: Option<crate::scalar::Date>,
     /// The `sub` of whoever recorded the referral.
     pub recorded_by: String,
     /// The referral's version: pass it to `updateReferral`, which raises it by one.
@@ -366,7 +366,7 @@ pub struct CaseReview {
     /// Three qualifying reports within six months, at any time.
     pub threshold_met: bool,
     /// The day of the report that first made three within six months.
-    pub first_met_on: Option<crate::graphql::scalar::Date>,
+    pub first_met_on: Option<crate::scalar::Date>,
     /// Qualifying reports in the six months up to today.
     pub reports_in_last_six_months: i32,
     /// Qualifying reports linked in all.
@@ -393,7 +393,7 @@ pub struct PersonMatch {
     /// Their full name.
     pub full_name: String,
     /// Their date of birth (YYYY-MM-DD); null when not known.
-    pub date_of_birth: Option<crate::graphql::scalar::Date>,
+    pub date_of_birth: Option<crate::scalar::Date>,
     /// How close their name is to the one given, from 0 to 1 (1 the closest), to three decimal
     /// places.
     pub score: f64,

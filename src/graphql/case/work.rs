@@ -1,7 +1,7 @@
 //! The casework after opening: details, DASH, closing and reopening, interventions, referrals, linked incidents, and correcting or removing people.
 
 use super::*;
-use crate::graphql::scalar::Date;
+use crate::scalar::Date;
 
 /// Changing an open case's details. The owning agency only. Fields left out stay as they are.
 #[derive(InputObject)]
@@ -22,9 +22,9 @@ pub struct UpdateCaseInput {
     /// An area code of the partnership.
     pub area: Option<String>,
     /// Every ODG discussion date (replaces the list).
-    pub odg_dates: Option<Vec<crate::graphql::scalar::Date>>,
+    pub odg_dates: Option<Vec<crate::scalar::Date>>,
     /// The MARAC referral date.
-    pub marac_referred_on: Option<crate::graphql::scalar::Date>,
+    pub marac_referred_on: Option<crate::scalar::Date>,
     /// The MARAC's outcome, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub marac_outcome: Option<String>,
@@ -60,7 +60,7 @@ pub struct CloseCaseInput {
     /// A CASE_OUTCOME code in force on the day.
     pub outcome: String,
     /// Defaults to today; not before the case opened, not in the future.
-    pub closed_on: Option<crate::graphql::scalar::Date>,
+    pub closed_on: Option<crate::scalar::Date>,
 }
 
 /// A tool or power the caller's agency used in a case.
@@ -71,10 +71,10 @@ pub struct RecordInterventionInput {
     /// An INTERVENTION code in force on `startsOn`.
     pub intervention: String,
     /// The day it started (YYYY-MM-DD).
-    pub starts_on: crate::graphql::scalar::Date,
+    pub starts_on: crate::scalar::Date,
     /// The day it ended or ends (YYYY-MM-DD), not before `startsOn`; leave out when there is
     /// none.
-    pub ends_on: Option<crate::graphql::scalar::Date>,
+    pub ends_on: Option<crate::scalar::Date>,
     /// Free-text notes, up to 2,000 characters.
     #[graphql(validator(custom = "Text(2000)"))]
     pub notes: Option<String>,
@@ -89,7 +89,7 @@ pub struct ReferCaseInput {
     #[graphql(validator(custom = "Text(200)"))]
     pub to_programme: String,
     /// Defaults to today.
-    pub referred_on: Option<crate::graphql::scalar::Date>,
+    pub referred_on: Option<crate::scalar::Date>,
 }
 
 /// Moving a referral on to its next status: any agency the case is shared with.
@@ -102,7 +102,7 @@ pub struct UpdateReferralInput {
     /// ACCEPTED or DECLINED from REFERRED; COMPLETED from ACCEPTED.
     pub status: ReferralStatus,
     /// Defaults to today; not before the referral.
-    pub on: Option<crate::graphql::scalar::Date>,
+    pub on: Option<crate::scalar::Date>,
 }
 
 /// Corrections to a person's details; fields left out stay as they are.
@@ -117,7 +117,7 @@ pub struct UpdatePersonInput {
     #[graphql(validator(custom = "Text(200)"))]
     pub full_name: Option<String>,
     /// The corrected date of birth (YYYY-MM-DD), not before 1900-01-01.
-    pub date_of_birth: Option<crate::graphql::scalar::Date>,
+    pub date_of_birth: Option<crate::scalar::Date>,
     /// The corrected address, up to 1,000 characters.
     #[graphql(validator(custom = "Text(1000)"))]
     pub address: Option<String>,
@@ -127,7 +127,7 @@ pub struct UpdatePersonInput {
     /// With `consentOn` for GIVEN or REFUSED.
     pub consent: Option<Consent>,
     /// When consent was given or refused: required with GIVEN or REFUSED.
-    pub consent_on: Option<crate::graphql::scalar::Date>,
+    pub consent_on: Option<crate::scalar::Date>,
 }
 
 #[derive(Default)]

@@ -13,7 +13,7 @@ pub use loaders::*;
 pub use stats::*;
 pub use types::*;
 
-use crate::graphql::scalar::Timestamp;
+use crate::scalar::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 

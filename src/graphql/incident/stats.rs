@@ -2,7 +2,7 @@
 //! suppression behind `incidentStats`.
 
 use super::*;
-use crate::graphql::scalar::Date;
+pub use crate::service::report::PeriodRange;
 
 /// A dimension statistics can be grouped by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -52,6 +52,15 @@ pub enum StatsComparison {
     SamePeriodLastYear,
 }
 
+impl From<StatsComparison> for crate::domain::tableset::Comparison {
+    fn from(c: StatsComparison) -> Self {
+        match c {
+            StatsComparison::PreviousPeriod => Self::PreviousPeriod,
+            StatsComparison::SamePeriodLastYear => Self::SamePeriodLastYear,
+        }
+    }
+}
+
 /// One group of the statistics. `count` is null when suppressed.
 #[derive(SimpleObject, Clone, Default)]
 pub struct StatsRow {
@@ -89,25 +98,6 @@ pub struct StatsRow {
     pub change_percent: Option<f64>,
 }
 
-/// A period as returned.
-#[derive(SimpleObject, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PeriodRange {
-    /// The first day (YYYY-MM-DD).
-    pub from: crate::graphql::scalar::Date,
-    /// The last day, included (YYYY-MM-DD).
-    pub to: crate::graphql::scalar::Date,
-}
-
-impl From<Period> for PeriodRange {
-    fn from(p: Period) -> Self {
-        Self {
-            from: Date(p.from),
-            to: Date(p.to),
-        }
-    }
-}
-
 /// Counts of ACTIVE incidents.
 #[derive(SimpleObject, Clone)]
 pub struct IncidentStats {
@@ -142,7 +132,7 @@ pub struct MonthFreshness {
     /// When a push last created or changed one of the month's records (RFC 3339, UTC); null
     /// when none are held. Pushing records again unchanged does not move it; a record since
     /// moved to another month or removed still counts as received in this one.
-    pub last_received_at: Option<crate::graphql::scalar::Timestamp>,
+    pub last_received_at: Option<crate::scalar::Timestamp>,
 }
 
 /// One agency's pushes into the partnership and its records, month by month.
@@ -152,7 +142,7 @@ pub struct AgencyFreshness {
     #[graphql(skip)]
     pub agency: String,
     /// The agency's latest push into this partnership, accepted records or not.
-    pub last_push_at: Option<crate::graphql::scalar::Timestamp>,
+    pub last_push_at: Option<crate::scalar::Timestamp>,
     /// How many pushes the agency has made with records for this partnership, ever (not only
     /// in the months asked for), accepted records or not.
     pub pushes: i64,

@@ -165,43 +165,20 @@ pub struct PeriodInput {
     /// e.g. 2015-04
     pub month: Option<String>,
     /// First day (Europe/London), with `to`.
-    pub from: Option<crate::graphql::scalar::Date>,
+    pub from: Option<crate::scalar::Date>,
     /// Last day, included.
-    pub to: Option<crate::graphql::scalar::Date>,
+    pub to: Option<crate::scalar::Date>,
 }
 
 impl PeriodInput {
     pub fn to_period(&self) -> Result<Period, AppError> {
-        let given = [
-            self.financial_year.is_some(),
-            self.quarter.is_some(),
-            self.month.is_some(),
-            self.from.is_some() || self.to.is_some(),
-        ]
-        .iter()
-        .filter(|g| **g)
-        .count();
-        if given != 1 {
-            return Err(AppError::BadUserInput(
-                "give the period as exactly one of financialYear, quarter, month, or from and to"
-                    .to_owned(),
-            ));
-        }
-        match (
-            &self.financial_year,
-            &self.quarter,
-            &self.month,
-            self.from,
-            self.to,
-        ) {
-            (Some(y), ..) => Period::financial_year(y),
-            (_, Some(q), ..) => Period::quarter(q),
-            (_, _, Some(m), ..) => Period::month(m),
-            (_, _, _, Some(from), Some(to)) => Period::custom(*from, to.into()),
-            _ => Err(AppError::BadUserInput(
-                "a period needs both from and to".to_owned(),
-            )),
-        }
+        Period::given(
+            self.financial_year.as_deref(),
+            self.quarter.as_deref(),
+            self.month.as_deref(),
+            self.from.map(Into::into),
+            self.to.map(Into::into),
+        )
     }
 }
 
@@ -294,9 +271,9 @@ pub struct Incident {
     #[graphql(skip)]
     pub category: String,
     /// When it occurred (RFC 3339, UTC). Periods count it by its Europe/London day.
-    pub occurred_at: crate::graphql::scalar::Timestamp,
+    pub occurred_at: crate::scalar::Timestamp,
     /// When it was reported (RFC 3339, UTC); null when the agency did not say.
-    pub reported_at: Option<crate::graphql::scalar::Timestamp>,
+    pub reported_at: Option<crate::scalar::Timestamp>,
     /// The area's code (`area` is the area).
     #[graphql(skip)]
     pub area: Option<String>,
@@ -336,10 +313,10 @@ pub struct Incident {
     /// 1 for the first push; up by one with each change.
     pub revision: i32,
     /// When csphub first received the record (RFC 3339, UTC).
-    pub created_at: crate::graphql::scalar::Timestamp,
+    pub created_at: crate::scalar::Timestamp,
     /// When a push last changed the record (RFC 3339, UTC); the same as `createdAt` until one
     /// does. Pushing it again unchanged does not move it.
-    pub updated_at: crate::graphql::scalar::Timestamp,
+    pub updated_at: crate::scalar::Timestamp,
     #[graphql(skip)]
     pub uuid: Uuid,
 }
@@ -393,9 +370,9 @@ pub struct IncidentRevision {
     /// Who pushed that state, and when.
     pub pushed_by: String,
     /// When that state was pushed (RFC 3339, UTC).
-    pub pushed_at: crate::graphql::scalar::Timestamp,
+    pub pushed_at: crate::scalar::Timestamp,
     /// When a later push replaced it.
-    pub replaced_at: crate::graphql::scalar::Timestamp,
+    pub replaced_at: crate::scalar::Timestamp,
 }
 
 #[async_graphql::ComplexObject]

@@ -146,12 +146,11 @@ impl IndicatorQuery {
             desc = "The partnership's slug; may be left out when the token names one partnership (else BAD_USER_INPUT). A partnership outside the token's scope is NOT_FOUND."
         )]
         partnership: Option<String>,
-        #[graphql(desc = "The window's first day (YYYY-MM-DD).")]
-        from: crate::graphql::scalar::Date,
+        #[graphql(desc = "The window's first day (YYYY-MM-DD).")] from: crate::scalar::Date,
         #[graphql(
             desc = "The window's last day, included: not before `from`, at most ten years after it, between 1990 and 2200. For the PCC the window must be exactly one month, quarter, half or financial year. BAD_USER_INPUT otherwise."
         )]
-        to: crate::graphql::scalar::Date,
+        to: crate::scalar::Date,
     ) -> Result<StrategicAssessment> {
         let p = principal(ctx)?;
         let target = p.partnership_or_only(partnership.as_deref())?;

@@ -36,7 +36,7 @@ pub struct SignOffPlanInput {
     #[graphql(validator(custom = "crate::graphql::Text(200)"))]
     pub signed_off_by: String,
     /// The date the plan was signed off (YYYY-MM-DD).
-    pub signed_off_on: crate::graphql::scalar::Date,
+    pub signed_off_on: crate::scalar::Date,
 }
 
 /// The ratification of a signed-off plan: the meeting and its date.
@@ -49,7 +49,7 @@ pub struct RatifyPlanInput {
     pub meeting: String,
     /// The date the plan was ratified (YYYY-MM-DD); it may not be before the plan's
     /// `signedOffOn` (BAD_USER_INPUT).
-    pub ratified_on: crate::graphql::scalar::Date,
+    pub ratified_on: crate::scalar::Date,
 }
 
 /// A new priority (theme) of a draft plan.
@@ -107,7 +107,7 @@ pub struct AddActionInput {
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: String,
     /// The date the outcome is due by (YYYY-MM-DD); none when left out.
-    pub target_date: Option<crate::graphql::scalar::Date>,
+    pub target_date: Option<crate::scalar::Date>,
     /// The lead agency's slug; it must belong to the partnership.
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
     pub lead_agency: String,
@@ -147,7 +147,7 @@ pub struct UpdateActionInput {
     #[graphql(validator(custom = "crate::graphql::Text(2000)"))]
     pub measure: Option<String>,
     /// A new target date (YYYY-MM-DD). A target date cannot be cleared: null leaves it as it is.
-    pub target_date: Option<crate::graphql::scalar::Date>,
+    pub target_date: Option<crate::scalar::Date>,
     /// The slug of a new lead agency; it must belong to the plan's partnership
     /// (BAD_USER_INPUT otherwise).
     #[graphql(validator(custom = "crate::graphql::Text(64)"))]
@@ -192,7 +192,7 @@ pub struct RemoveActionInput {
     /// The date of the decision (YYYY-MM-DD): in the plan's financial year and not before the
     /// quarter the action was added in (BAD_USER_INPUT otherwise). The action counts as REMOVED
     /// from that date's quarter on.
-    pub decided_on: crate::graphql::scalar::Date,
+    pub decided_on: crate::scalar::Date,
     /// The version that was read; when given, a stale version is a CONFLICT.
     pub version: Option<i32>,
 }

@@ -33,7 +33,7 @@ use crate::db;
 use crate::db::plan::{ActionKey, ActionRow, PlanEventRow, PlanRow, PriorityRow, ProgressRow};
 use crate::domain::period::{FinancialYear, Quarter};
 use crate::domain::plan::{
-    self as rules, ActionFacts, Counts, LifecycleStep, NewProgress,
-    ProgressStatus as DomainProgress, Removal, StandingAt,
+    self as rules, ActionFacts, LifecycleStep, NewProgress, ProgressStatus as DomainProgress,
+    Removal,
 };
 use crate::error::AppError;

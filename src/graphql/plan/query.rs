@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::graphql::page::{Connection, PageArgs};
-use crate::graphql::scalar::Date;
 
 /// The most plans `plans` reads for one request: a plan a year for a century in each of a
 /// hundred partnerships.
@@ -150,77 +149,4 @@ impl PlanQuery {
         let rows = db::plan::report_rows(conn, plan.id, &quarter.to_string()).await?;
         Ok(progress_report(plan, quarter, priorities, rows)?)
     }
-}
-
-pub(crate) fn progress_report(
-    plan: PlanRow,
-    quarter: Quarter,
-    priorities: Vec<PriorityRow>,
-    rows: Vec<db::plan::ReportRow>,
-) -> Result<PlanProgress, AppError> {
-    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
-    let position: HashMap<Uuid, i32> = priorities.iter().map(|p| (p.id, p.position)).collect();
-    let mut removed_actions = Vec::new();
-    let mut incomplete_actions = Vec::new();
-    for row in rows {
-        let latest = row
-            .status
-            .as_deref()
-            .map(DomainProgress::parse)
-            .transpose()?;
-        let standing = rules::standing_at(
-            quarter,
-            parse_quarter_opt(row.added_in_quarter.as_deref())?,
-            parse_quarter_opt(row.removal_quarter.as_deref())?,
-            latest,
-        );
-        counts.entry(row.priority_id).or_default().add(standing);
-        let priority_position = position.get(&row.priority_id).copied().unwrap_or_default();
-        match standing {
-            StandingAt::Removed => removed_actions.push(RemovedAction {
-                action_id: ID(row.id.to_string()),
-                action_ref: row.action_ref,
-                title: row.title,
-                priority_position,
-                reason: row.removal_reason.unwrap_or_default(),
-                decided_by: row.removal_decided_by.unwrap_or_default(),
-                decided_on: Date(row.removal_decided_on.unwrap_or_default()),
-            }),
-            StandingAt::Incomplete => incomplete_actions.push(IncompleteAction {
-                action_id: ID(row.id.to_string()),
-                action_ref: row.action_ref,
-                title: row.title,
-                priority_position,
-                commentary: row.commentary.unwrap_or_default(),
-                recorded_for_quarter: row.status_quarter.unwrap_or_default(),
-            }),
-            _ => {}
-        }
-    }
-    let per_priority: Vec<(PriorityRow, Counts)> = priorities
-        .into_iter()
-        .map(|p| {
-            let c = counts.get(&p.id).copied().unwrap_or_default();
-            (p, c)
-        })
-        .collect();
-    // The total is the sum of the rows, so the report cannot disagree with itself.
-    let total = Counts::sum(per_priority.iter().map(|(_, c)| c));
-    Ok(PlanProgress {
-        quarter: quarter.to_string(),
-        as_at: Date(quarter.last_day()),
-        plan: Plan::try_from(plan)?,
-        total: total.into(),
-        priorities: per_priority
-            .into_iter()
-            .map(|(p, c)| PriorityProgress {
-                priority_id: ID(p.id.to_string()),
-                position: p.position,
-                title: p.title,
-                counts: c.into(),
-            })
-            .collect(),
-        removed_actions,
-        incomplete_actions,
-    })
 }

@@ -1,10 +1,21 @@
 //! The strategic assessment, computed from the records for a window and the one before it.
 
-use super::*;
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::indicator::{AssessedIndicator, StrategicAssessment};
+use super::table_sets;
+use crate::db;
+use crate::domain::indicator::{Figure, check_window, population_year, ranks, rate_per_thousand};
+use crate::domain::stats::{Period, change_percent};
+use crate::domain::tableset::{Comparison, UNITS, Unit, compared_unit, indicator_figure};
+use crate::error::AppError;
 
 /// The assessment of a partnership in scope for a window: as many days before it for partners,
 /// the unit before for the PCC (whose windows are units of its table sets).
-pub(crate) async fn assessment_for(
+pub async fn assessment_for(
     conn: &sea_orm::DatabaseTransaction,
     target: &crate::auth::ScopedPartnership,
     from: NaiveDate,
@@ -19,13 +30,9 @@ pub(crate) async fn assessment_for(
         let prev_to = from.pred_opt().unwrap_or(from);
         Period::custom(prev_to - chrono::Duration::days(days), prev_to)?
     } else {
-        let (year, unit) = Unit::of_days(from, to)
-            .ok_or_else(|| AppError::BadUserInput(crate::graphql::tableset::UNITS.to_owned()))?;
-        let (year, unit) = crate::graphql::tableset::compared_unit(
-            year,
-            unit,
-            crate::graphql::incident::StatsComparison::PreviousPeriod,
-        );
+        let (year, unit) =
+            Unit::of_days(from, to).ok_or_else(|| AppError::BadUserInput(UNITS.to_owned()))?;
+        let (year, unit) = compared_unit(year, unit, Comparison::PreviousPeriod);
         let (from, to) = unit.days(year);
         Period::custom(from, to)?
     };
@@ -72,11 +79,9 @@ pub async fn assess(
         for (k, w) in [window, previous].into_iter().enumerate() {
             let k = i64::try_from(k).unwrap_or(0);
             let Some((year, unit)) = Unit::of_days(w.from, w.to) else {
-                return Err(AppError::BadUserInput(
-                    crate::graphql::tableset::UNITS.to_owned(),
-                ));
+                return Err(AppError::BadUserInput(UNITS.to_owned()));
             };
-            let sets = crate::graphql::tableset::table_sets(conn, &ids, year).await?;
+            let sets = table_sets(conn, &ids, year).await?;
             for (pid, set) in &sets {
                 let all = set.get(&crate::domain::tableset::Cell {
                     category: None,
