@@ -2,6 +2,7 @@
 //! the export's columns, through the same checks and upsert as `POST /api/v1/incidents`; and
 //! `csphub import police-uk FILE...` (see [`police_uk`]).
 
+pub mod geography;
 pub mod police_uk;
 
 use std::path::Path;

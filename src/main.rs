@@ -152,6 +152,18 @@ enum ImportWhat {
         #[arg(long)]
         area: Option<String>,
     },
+    /// The ONS's geography files as downloaded from the Open Geography Portal, offline: lookup
+    /// CSVs (LSOA to ward, MSOA and district; the 2011-to-2021 LSOA lookup) and GeoJSON
+    /// boundaries in WGS84. All in one transaction; importing again changes nothing.
+    Geography {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Only this district's rows and features (its ONS code, such as E07000243 for
+        /// Stevenage): a national file then loads one district. Import the lookups before
+        /// boundary files that do not name their district.
+        #[arg(long)]
+        district: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -373,6 +385,30 @@ async fn main() -> anyhow::Result<()> {
             }
             if rejected > 0 {
                 std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Import {
+            what: ImportWhat::Geography { files, district },
+        } => {
+            use csphub::import::geography;
+            let config = Config::from_env()?;
+            let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
+            require_migrated(&db).await?;
+            for r in geography::import(&db, &files, district.as_deref()).await? {
+                let mut held = Vec::new();
+                for (n, what) in [
+                    (r.areas, "areas"),
+                    (r.memberships, "LSOA memberships"),
+                    (r.changes, "LSOA changes"),
+                    (r.boundaries, "boundaries"),
+                    (r.other_districts, "of other districts, left out"),
+                ] {
+                    if n > 0 {
+                        held.push(format!("{n} {what}"));
+                    }
+                }
+                println!("{}: {}: {}", r.file, r.kind, held.join(", "));
             }
             Ok(())
         }

@@ -25,6 +25,7 @@ mod m20261207_000003_case_policies_once;
 mod m20261207_000004_counts_by_status;
 mod m20261207_000005_share_filters;
 mod m20261207_000006_share_pages;
+mod m20261207_000007_geography;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_counts_by_status::Migration),
             Box::new(m20261207_000005_share_filters::Migration),
             Box::new(m20261207_000006_share_pages::Migration),
+            Box::new(m20261207_000007_geography::Migration),
         ]
     }
 }

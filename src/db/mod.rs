@@ -5,6 +5,7 @@
 pub mod area;
 pub mod audit;
 pub mod case;
+pub mod geography;
 pub mod grant;
 pub mod incident;
 pub mod indicator;

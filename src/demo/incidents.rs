@@ -2,15 +2,44 @@
 
 use super::*;
 
-/// Stevenage's wards, each with the outward postcode it mostly lies in.
-/// The demo ward's LSOAs. No published ONS lookup of Stevenage's LSOAs to its wards could be
-/// reached from where this was written, so these are plainly fictional: `E0199` and the ward's
-/// number, beyond any real code (real English codes end near E01035000). A partnership takes its
-/// own from the ONS "LSOA to electoral ward" lookup (see docs/api.md, the partner push).
-pub fn demo_lsoas(ward: u32) -> Vec<String> {
-    (1..=3).map(|k| format!("E0199{ward:02}{k:02}")).collect()
-}
+/// Stevenage's ONS district code.
+pub const STEVENAGE: &str = "E07000243";
 
+/// Stevenage's official geography, bundled (`data/geography/E07000243`, Open Government
+/// Licence v3.0: see its SOURCES.md): the lookups first, then the boundaries.
+pub const GEOGRAPHY: [(&str, &str); 7] = [
+    (
+        "lsoa11_lsoa21_E07000243.csv",
+        include_str!("../../data/geography/E07000243/lsoa11_lsoa21_E07000243.csv"),
+    ),
+    (
+        "lsoa11_ward_E07000243.csv",
+        include_str!("../../data/geography/E07000243/lsoa11_ward_E07000243.csv"),
+    ),
+    (
+        "lsoa21_ward_E07000243.csv",
+        include_str!("../../data/geography/E07000243/lsoa21_ward_E07000243.csv"),
+    ),
+    (
+        "lsoa11_E07000243.geojson",
+        include_str!("../../data/geography/E07000243/lsoa11_E07000243.geojson"),
+    ),
+    (
+        "lsoa21_E07000243.geojson",
+        include_str!("../../data/geography/E07000243/lsoa21_E07000243.geojson"),
+    ),
+    (
+        "wards_wd22_E07000243.geojson",
+        include_str!("../../data/geography/E07000243/wards_wd22_E07000243.geojson"),
+    ),
+    (
+        "wards_wd25_E07000243.geojson",
+        include_str!("../../data/geography/E07000243/wards_wd25_E07000243.geojson"),
+    ),
+];
+
+/// Stevenage's wards as they were until May 2024 (the 2019 lookup's), each with the outward
+/// postcode it mostly lies in. Each demo ward lists its real LSOAs of 2011 from the ONS lookup.
 pub const WARDS: [(&str, &str); 13] = [
     ("Bandley Hill", "SG2"),
     ("Bedwell", "SG1"),

@@ -72,7 +72,13 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
         seed_plans(&txn, partnership.id).await?;
         tracing::info!("loaded the demo plans");
     }
-    for (n, (name, district)) in (1u32..).zip(WARDS) {
+    let files: Vec<(String, String)> = GEOGRAPHY
+        .iter()
+        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+        .collect();
+    crate::import::geography::import_texts(&txn, &files, Some(STEVENAGE)).await?;
+    let ward_lsoas = db::geography::ward_lsoas(&txn, STEVENAGE, 2019, 2011).await?;
+    for (name, district) in WARDS {
         let area = db::area::AreaRow {
             id: uuid::Uuid::nil(),
             partnership_id: partnership.id,
@@ -80,7 +86,11 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
             name: name.to_owned(),
             kind: "ward".to_owned(),
             postcode_districts: vec![district.to_owned()],
-            lsoas: demo_lsoas(n),
+            lsoas: ward_lsoas
+                .iter()
+                .filter(|w| w.ward_name == name)
+                .map(|w| w.lsoa.clone())
+                .collect(),
         };
         let saved = db::area::save_area(&txn, &area, true).await?;
         db::area::set_lsoas(&txn, &saved, &area.lsoas).await?;

@@ -313,7 +313,32 @@ pub async fn import(
     let vocabularies = db::vocabulary::load(db).await?;
     let ids: Vec<uuid::Uuid> = importer.scope.iter().map(|p| p.id).collect();
     let areas = db::area::areas_in(db, &ids).await?;
-    let lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
+    let mut lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
+    // LSOAs of the other vintage (2011 or 2021) that lie in an area through the ONS lookup.
+    let unlisted: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Parsed::Crimes { rows, .. } => Some(rows),
+            Parsed::Outcomes(_) => None,
+        })
+        .flatten()
+        .filter_map(|r| {
+            r.as_ref()
+                .ok()?
+                .lsoa
+                .as_ref()
+                .map(|l| l.to_ascii_uppercase())
+        })
+        .filter(|l| !lsoas.contains(l))
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    lsoas.extend(
+        db::geography::placed_through_lookup(db, &ids, &unlisted)
+            .await?
+            .into_keys()
+            .map(|(_, lsoa)| lsoa),
+    );
     let mut reports = Vec::new();
     for (path, file) in parsed {
         let report = match file {

@@ -43,7 +43,7 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
     use crate::domain::incident::{PushContext, PushTarget, check_batch};
     let ids: Vec<Uuid> = scope.iter().map(|p| p.id).collect();
     let areas = db::area::areas_in(db, &ids).await?;
-    let targets: Vec<PushTarget> = scope
+    let mut targets: Vec<PushTarget> = scope
         .iter()
         .map(|p| PushTarget {
             id: p.id,
@@ -60,6 +60,7 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
                 .collect(),
         })
         .collect();
+    place_through_lookup(db, &areas, &records, &mut targets).await?;
     let vocabularies = db::vocabulary::load(db).await?;
     let ctx = PushContext {
         agency: &pusher.agency,
@@ -100,4 +101,41 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
         unchanged: counts.unchanged,
         rejected,
     })
+}
+
+/// Adds to the targets the LSOAs of the batch that no area lists but that lie in an area
+/// through the 2011-to-2021 lookup (`db::geography::placed_through_lookup`): a partnership
+/// whose areas list 2011 LSOAs takes records in 2021 ones, and the reverse. One statement, and
+/// only when the batch has such LSOAs.
+async fn place_through_lookup<C: ConnectionTrait>(
+    db: &C,
+    areas: &[db::area::AreaRow],
+    records: &[Result<crate::domain::incident::IncidentInput, String>],
+    targets: &mut [crate::domain::incident::PushTarget],
+) -> AppResult<()> {
+    let unlisted: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|r| r.lsoa.as_deref())
+        .filter_map(|l| crate::domain::incident::lsoa_code(l).ok())
+        .filter(|l| targets.iter().any(|t| !t.lsoas.contains_key(l)))
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = targets.iter().map(|t| t.id).collect();
+    let placed = db::geography::placed_through_lookup(db, &ids, &unlisted).await?;
+    for ((partnership, lsoa), area_id) in placed {
+        let Some(area) = areas.iter().find(|a| a.id == area_id) else {
+            continue;
+        };
+        if let Some(t) = targets.iter_mut().find(|t| t.id == partnership) {
+            t.lsoas
+                .entry(lsoa)
+                .or_insert_with(|| (area.id, area.code.clone()));
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod auth;
 mod case_rls;
 mod cases;
 mod demo_cases;
+mod geography;
 mod grants;
 mod hardening;
 mod http;

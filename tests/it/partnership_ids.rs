@@ -48,6 +48,19 @@ const SHARED: &[(&str, &str)] = &[
          cluster) and the last seal's bound",
     ),
     (
+        "geo_areas",
+        "the ONS's official areas (LSOAs, wards, districts): public reference data every \
+         partnership reads, written only by `csphub import geography`",
+    ),
+    (
+        "geo_memberships",
+        "which official LSOAs make up which wards, MSOAs and districts: public reference data",
+    ),
+    (
+        "geo_lsoa_changes",
+        "the ONS's 2011-to-2021 LSOA lookup: public reference data",
+    ),
+    (
         "csphub_access",
         "the grants and policies the service role needs, recorded so that a restore into a \
          cluster without the role can be repaired",

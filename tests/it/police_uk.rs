@@ -409,7 +409,8 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
         .await;
     assert_eq!(again.body["unchanged"], 2, "{}", again.body);
 
-    // The demo's wards list their (fictional) LSOAs.
+    // The demo's wards list their real LSOAs of 2011, from the ONS's lookup to the wards of
+    // 2019 (data/geography/E07000243).
     let r = app
         .gql(
             "{ areas(partnership: \"stevenage\") { nodes { code lsoas } } }",
@@ -424,7 +425,10 @@ async fn areas_list_their_lsoas_and_a_record_may_give_its_lsoa_instead_of_its_ar
         .find(|a| a["code"] == "old-town")
         .cloned()
         .expect("old town");
-    assert_eq!(old_town["lsoas"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        old_town["lsoas"],
+        json!(["E01023775", "E01023776", "E01023777", "E01023778"])
+    );
 }
 
 // ---- csphub import police-uk ----

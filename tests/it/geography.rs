@@ -1,0 +1,526 @@
+//! Official geography (issue 30): the ONS's LSOAs, wards and the 2011-to-2021 LSOA lookup,
+//! bundled for Stevenage and imported for any district from the ONS's files, and records placed
+//! in the same areas whichever LSOA vintage they carry.
+
+use crate::common::*;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/geography/E07000243");
+
+/// Stevenage's LSOAs of 2021 new since 2011, with the 2011 LSOA each was (mostly) made from
+/// and the demo ward (the wards of 2019) that lists that 2011 LSOA.
+const NEW_IN_2021: [(&str, &str, &str); 5] = [
+    ("E01035570", "E01023758", "bedwell"), // 008E, split from 008D
+    ("E01035571", "E01023758", "bedwell"), // 008F, split from 008D
+    ("E01035568", "E01023789", "st-nicholas"), // 001E, split from 001C
+    ("E01035569", "E01023789", "st-nicholas"), // 001F, split from 001C
+    ("E01035582", "E01023768", "manor"),   // 013A, from 004B and part of East Herts 002D
+];
+
+fn at(r: &str, lsoa: &str, when: &str) -> Value {
+    json!({"externalRef": r, "category": "burglary", "occurredAt": when, "lsoa": lsoa, "partnership": "stevenage"})
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.count(&sql.replacen("SELECT count(*)", "SELECT count(*) AS n", 1))
+        .await
+}
+
+fn import(app: &TestApp, files: &[&str], extra: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "geography"])
+        .args(files)
+        .args(extra)
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("import");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn file(name: &str) -> String {
+    format!("{DATA}/{name}")
+}
+
+/// Every file of the bundle, lookups first.
+fn bundle() -> Vec<String> {
+    [
+        "lsoa11_lsoa21_E07000243.csv",
+        "lsoa11_ward_E07000243.csv",
+        "lsoa21_ward_E07000243.csv",
+        "lsoa11_E07000243.geojson",
+        "lsoa21_E07000243.geojson",
+        "wards_wd22_E07000243.geojson",
+        "wards_wd25_E07000243.geojson",
+    ]
+    .iter()
+    .map(|f| file(f))
+    .collect()
+}
+
+/// (kind, vintage, areas, with a boundary, of Stevenage)
+async fn held(app: &TestApp) -> Vec<(String, i64, i64, i64, i64)> {
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT kind, vintage::int8, count(*), count(boundary), \
+                    count(*) FILTER (WHERE district = 'E07000243') \
+             FROM geo_areas GROUP BY 1, 2 ORDER BY 1, 2",
+        ))
+        .await
+        .expect("held");
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get_by_index::<String>(0).expect("kind"),
+                r.try_get_by_index::<i64>(1).expect("vintage"),
+                r.try_get_by_index::<i64>(2).expect("n"),
+                r.try_get_by_index::<i64>(3).expect("b"),
+                r.try_get_by_index::<i64>(4).expect("s"),
+            )
+        })
+        .collect()
+}
+
+fn expected_stevenage() -> Vec<(String, i64, i64, i64, i64)> {
+    [
+        // The districts the lookups name: Stevenage (2019, 2022, 2024) and East
+        // Hertfordshire (2022, for the part of its 002D that became Stevenage 013A).
+        ("district", 2019, 1, 0, 0),
+        ("district", 2022, 2, 0, 0),
+        ("district", 2024, 1, 0, 0),
+        // 52 of Stevenage and East Hertfordshire 002D (whose district in 2011 no file here
+        // gives); 54 of Stevenage and East Hertfordshire 019C.
+        ("lsoa", 2011, 53, 52, 52),
+        ("lsoa", 2021, 55, 54, 54),
+        ("ward", 2019, 13, 0, 13),
+        ("ward", 2022, 13, 13, 13),
+        ("ward", 2024, 13, 0, 13),
+        ("ward", 2025, 13, 13, 13),
+    ]
+    .iter()
+    .map(|(k, v, n, b, s)| ((*k).to_owned(), *v, *n, *b, *s))
+    .collect()
+}
+
+#[tokio::test]
+async fn the_demo_holds_stevenages_real_geography_and_its_wards_list_real_lsoas() {
+    let app = TestApp::spawn().await;
+    assert_eq!(held(&app).await, expected_stevenage());
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM geo_lsoa_changes").await,
+        56
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM geo_lsoa_changes WHERE change = 'S'"
+        )
+        .await,
+        4
+    );
+    // Every demo ward lists the LSOAs of 2011 that the ONS's lookup puts in it, 52 in all,
+    // and nothing made up.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM area_lsoas l JOIN partnerships p ON p.id = l.partnership_id \
+             WHERE p.slug = 'stevenage' AND l.lsoa IN (SELECT code FROM geo_areas \
+               WHERE kind = 'lsoa' AND vintage = 2011 AND district = 'E07000243')"
+        )
+        .await,
+        52
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM area_lsoas l JOIN partnerships p ON p.id = l.partnership_id \
+             WHERE p.slug = 'stevenage'"
+        )
+        .await,
+        52
+    );
+    // Boundaries are WGS84 polygons.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM geo_areas WHERE boundary IS NOT NULL AND \
+             (boundary->'coordinates'->0->0->>0)::float8 BETWEEN -0.3 AND -0.1 AND \
+             (boundary->'coordinates'->0->0->>1)::float8 BETWEEN 51.8 AND 52.0"
+        )
+        .await,
+        132
+    );
+}
+
+/// A digest of every area: kind, vintage, code, name, district and boundary.
+async fn snapshot(app: &TestApp) -> String {
+    app.db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT md5(string_agg(kind || vintage || code || name || coalesce(district, '') \
+             || coalesce(md5(boundary::text), ''), ',' ORDER BY kind, vintage, code)) FROM geo_areas",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get_by_index(0)
+        .expect("md5")
+}
+
+#[tokio::test]
+async fn the_import_reads_the_ons_files_for_a_district_and_again_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.db
+        .execute_unprepared(
+            "DELETE FROM geo_memberships; DELETE FROM geo_lsoa_changes; DELETE FROM geo_areas;",
+        )
+        .await
+        .expect("empty");
+    let files = bundle();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (rc, out, err) = import(&app, &files, &["--district", "E07000243"]);
+    assert_eq!(rc, 0, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 7, "{out}");
+    let said: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            l.rsplit_once(".csv: ")
+                .or(l.rsplit_once(".geojson: "))
+                .map_or(*l, |x| x.1)
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "LSOA 2011-to-2021 lookup: 110 areas, 56 LSOA changes",
+            "lookup: 66 areas, 104 LSOA memberships",
+            "lookup: 68 areas, 108 LSOA memberships",
+            "boundaries: 52 boundaries",
+            "boundaries: 54 boundaries",
+            "boundaries: 13 boundaries",
+            "boundaries: 13 boundaries",
+        ]
+    );
+    assert_eq!(held(&app).await, expected_stevenage());
+    let before = snapshot(&app).await;
+    let (rc, again, err) = import(&app, &files, &["--district", "E07000243"]);
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(again, out);
+    let after = snapshot(&app).await;
+    assert_eq!(before, after);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM geo_lsoa_changes").await,
+        56
+    );
+
+    // Another district's import of Stevenage's files keeps only what is that district's.
+    let (rc, out, err) = import(
+        &app,
+        &[&file("lsoa11_ward_E07000243.csv")],
+        &["--district", "E07000242"],
+    );
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        out.ends_with("lookup: 52 of other districts, left out"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_read_leaves_the_geography_as_it_was() {
+    let app = TestApp::spawn().await;
+    let before = held(&app).await;
+    let dir = std::env::temp_dir();
+    // A boundary file in British National Grid (eastings and northings), after a good file.
+    let bng = dir.join(format!("{}-bng.geojson", app.db_name));
+    std::fs::write(
+        &bng,
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "properties": {"LSOA21CD": "E01023750", "LSOA21NM": "Stevenage 009A"},
+            "geometry": {"type": "Polygon", "coordinates": [[[524000.0, 224000.0], [524100.0, 224000.0],
+                [524100.0, 224100.0], [524000.0, 224000.0]]]}}]})
+        .to_string(),
+    )
+    .expect("write");
+    let empty = dir.join(format!("{}-empty.csv", app.db_name));
+    std::fs::write(
+        &empty,
+        "LSOA21CD,LSOA21NM,WD24CD\nE0102375,Bad code,E05015624\n",
+    )
+    .expect("write");
+    app.db
+        .execute_unprepared("DELETE FROM geo_areas WHERE kind = 'ward' AND vintage = 2024")
+        .await
+        .expect("delete");
+    let before_wards = held(&app).await;
+    for (path, says) in [
+        (&bng, "British National Grid"),
+        (&empty, "'E0102375' is not an ONS code"),
+    ] {
+        let (rc, out, err) = import(
+            &app,
+            &[
+                &file("lsoa21_ward_E07000243.csv"),
+                &path.display().to_string(),
+            ],
+            &[],
+        );
+        assert_ne!(rc, 0, "{out}");
+        assert!(err.contains(says), "{err}");
+        assert_eq!(
+            held(&app).await,
+            before_wards,
+            "nothing of the first file kept"
+        );
+    }
+    assert_ne!(before, before_wards);
+}
+
+/// The area each record landed in, by reference.
+async fn areas_of(app: &TestApp, refs: &[&str]) -> Vec<(String, Option<String>)> {
+    let r = app
+        .gql(
+            "{ incidents(filter: {partnership: \"stevenage\", period: {from: \"2019-01-01\", to: \"2024-12-31\"}}, first: 100) { nodes { externalRef area { code } lsoa } } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    let mut out: Vec<(String, Option<String>)> = r.data()["incidents"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| refs.contains(&n["externalRef"].as_str().unwrap_or("")))
+        .map(|n| {
+            (
+                n["externalRef"].as_str().expect("ref").to_owned(),
+                n["area"]["code"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn records_of_2011_and_2021_lsoas_land_in_the_same_wards() {
+    let app = TestApp::spawn().await;
+    // The demo's wards list LSOAs of 2011. Records of 2019 carry the 2011 codes; records of
+    // 2024 the 2021 codes, five of them new since 2011.
+    let mut records = Vec::new();
+    for (k, (new, old, _)) in NEW_IN_2021.iter().enumerate() {
+        records.push(at(&format!("OLD-{k}"), old, "2019-06-01T10:00:00Z"));
+        records.push(at(&format!("NEW-{k}"), new, "2024-06-01T10:00:00Z"));
+    }
+    // East Hertfordshire 002D became parts of Stevenage 013A and East Hertfordshire 019C: a
+    // record in it may lie outside Stevenage, and no ward of Stevenage lists either part.
+    records.push(at("EH-002D", "E01023508", "2019-06-01T10:00:00Z"));
+    let r = app.push_incidents(&app.police(), &records).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rejected: Vec<(i64, String)> = r.body["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|x| {
+            (
+                x["index"].as_i64().expect("i"),
+                x["code"].as_str().expect("c").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rejected, vec![(10, "UNKNOWN_LSOA".to_owned())]);
+    for (k, (_, _, ward)) in NEW_IN_2021.iter().enumerate() {
+        let (old, new) = (format!("OLD-{k}"), format!("NEW-{k}"));
+        assert_eq!(
+            areas_of(&app, &[&new, &old]).await,
+            vec![
+                (new.clone(), Some((*ward).to_owned())),
+                (old.clone(), Some((*ward).to_owned())),
+            ]
+        );
+    }
+    // Figures by ward agree across the vintages: each ward has as many records of 2019 (2011
+    // codes) as of 2024 (2021 codes).
+    let stats = |from: &str, to: &str| {
+        format!(
+            "{{ incidentStats(filter: {{partnership: \"stevenage\", categories: [\"burglary\"], areas: [\"bedwell\", \"st-nicholas\", \"manor\"], period: {{from: \"{from}\", to: \"{to}\"}}}}, groupBy: [AREA]) {{ rows {{ area count }} }} }}"
+        )
+    };
+    let before = app
+        .gql(
+            &stats("2019-06-01", "2019-06-01"),
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    let after = app
+        .gql(
+            &stats("2024-06-01", "2024-06-01"),
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(
+        before.data()["incidentStats"]["rows"],
+        json!([{"area": "bedwell", "count": 2}, {"area": "manor", "count": 1}, {"area": "st-nicholas", "count": 2}]),
+        "{:?}",
+        before.body
+    );
+    assert_eq!(before.data(), after.data());
+}
+
+#[tokio::test]
+async fn areas_of_2021_lsoas_take_2011_records_only_where_the_change_is_whole() {
+    let app = TestApp::spawn().await;
+    app.testshire().await;
+    // Testshire's areas are Stevenage's wards of 2024, made of LSOAs of 2021.
+    app.db
+        .execute_unprepared(
+            "INSERT INTO areas (partnership_id, code, name, kind)
+               SELECT p.id, lower(replace(replace(w.name, ' & ', '-'), ' ', '-')), w.name, 'ward'
+               FROM partnerships p, geo_areas w
+               WHERE p.slug = 'testshire' AND w.kind = 'ward' AND w.vintage = 2024;
+             INSERT INTO area_lsoas (partnership_id, lsoa, area_id)
+               SELECT a.partnership_id, m.lsoa, a.id FROM geo_memberships m
+               JOIN geo_areas w ON w.kind = 'ward' AND w.vintage = 2024 AND w.code = m.parent
+               JOIN areas a ON a.name = w.name
+               JOIN partnerships p ON p.id = a.partnership_id AND p.slug = 'testshire'
+               WHERE m.parent_kind = 'ward' AND m.parent_vintage = 2024 AND m.lsoa_vintage = 2021;",
+        )
+        .await
+        .expect("areas of 2024");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM area_lsoas l JOIN partnerships p ON p.id = l.partnership_id WHERE p.slug = 'testshire'").await,
+        54
+    );
+    let police = app.token_for("police", "herts-police", &["testshire"], &[]);
+    let rec = |r: &str, lsoa: &str| json!({"externalRef": r, "category": "burglary", "occurredAt": "2019-06-01T10:00:00Z", "lsoa": lsoa, "partnership": "testshire"});
+    let r = app
+        .push_incidents(
+            &police,
+            &[
+                // 008D became 008E and 008F, both in Bedwell.
+                rec("A", "E01023758"),
+                // 001C became 001E (Manor) and 001F (St Nicholas): no one ward holds it.
+                rec("B", "E01023789"),
+                // 004B became (part of) 013A, in Manor.
+                rec("C", "E01023768"),
+                // East Hertfordshire 002D became parts of 013A and of East Herts 019C.
+                rec("D", "E01023508"),
+                // Unchanged: 002C, in Almond Hill.
+                rec("E", "E01023778"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rejected: Vec<i64> = r.body["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|x| {
+            assert_eq!(x["code"], "UNKNOWN_LSOA", "{x}");
+            x["index"].as_i64().expect("i")
+        })
+        .collect();
+    assert_eq!(rejected, vec![1, 3]);
+    let r = app
+        .gql(
+            "{ incidents(filter: {partnership: \"testshire\"}) { nodes { externalRef area { code } } } }",
+            json!({}),
+            Some(&police),
+        )
+        .await;
+    let mut got: Vec<(String, String)> = r.data()["incidents"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            (
+                n["externalRef"].as_str().expect("r").to_owned(),
+                n["area"]["code"].as_str().expect("a").to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("A".to_owned(), "bedwell".to_owned()),
+            ("C".to_owned(), "manor".to_owned()),
+            ("E".to_owned(), "almond-hill".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn real_county_files_of_both_lsoa_vintages_land_whole_in_stevenages_wards() {
+    let app = TestApp::spawn().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/police_uk");
+    let files = [
+        format!("{dir}/2021-06-hertfordshire-street.csv"),
+        format!("{dir}/2024-01-hertfordshire-street.csv"),
+    ];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "police-uk"])
+        .args(&files)
+        .args(["--agency", "herts-police", "--partnership", "stevenage"])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("import");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_once(".csv: ").map_or(l, |x| x.1))
+        .collect();
+    // Every row in Stevenage's LSOAs lands, those of 2021 (169 of January 2024's in LSOAs new
+    // since 2011) as well as those of 2011; North Hertfordshire's are left to it.
+    assert_eq!(
+        said,
+        [
+            "street CSV, 1178 rows: created 1017, updated 0, unchanged 0, rejected 0; 161 without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)",
+            "street CSV, 1564 rows: created 796, updated 0, unchanged 0, rejected 0; 635 in LSOAs no area of stevenage lists, skipped; 133 without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)",
+        ]
+    );
+    // The rows of each new LSOA, counted in the file, are all in the ward of the 2011 LSOA it
+    // came from.
+    let text = std::fs::read_to_string(&files[1]).expect("read");
+    for (new, _, ward) in NEW_IN_2021 {
+        let in_file = text
+            .lines()
+            .filter(|l| l.contains(&format!(",{new},")))
+            .count();
+        assert!(in_file > 0, "{new}");
+        let held = count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM incidents i JOIN areas a ON a.id = i.area_id \
+                 WHERE i.lsoa = '{new}' AND a.code = '{ward}'"
+            ),
+        )
+        .await;
+        assert_eq!(held, i64::try_from(in_file).expect("n"), "{new} in {ward}");
+    }
+    // No record of either month is without its ward.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM incidents i JOIN partnerships p ON p.id = i.partnership_id \
+             WHERE p.slug = 'stevenage' AND i.area_id IS NULL \
+               AND i.occurred_at >= '2021-06-01' AND i.occurred_at < '2024-02-01'"
+        )
+        .await,
+        0
+    );
+}
