@@ -93,7 +93,8 @@ pub async fn upsert_boundaries<C: ConnectionTrait>(
          SELECT k, v, c, n, NULLIF(d, ''), b::jsonb, $7 \
          FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[]) \
              AS t(k, v, c, n, d, b) \
-         ON CONFLICT (kind, vintage, code) DO UPDATE SET name = EXCLUDED.name, \
+         ON CONFLICT (kind, vintage, code) DO UPDATE SET \
+             name = CASE WHEN EXCLUDED.name = EXCLUDED.code THEN geo_areas.name ELSE EXCLUDED.name END, \
              district = COALESCE(EXCLUDED.district, geo_areas.district), \
              boundary = EXCLUDED.boundary, source = EXCLUDED.source, imported_at = now()",
         vec![
@@ -194,7 +195,7 @@ pg_row! {
 }
 
 /// Which of these codes the district's lookups name (LSOAs, and the wards and MSOAs they make
-/// up): a boundary file without a district column keeps the district's features by these.
+/// up; not the vintage lookup's rows, whose district is only the 2021 LSOA's): a boundary file without a district column keeps the district's features by these.
 pub async fn codes_of_district<C: ConnectionTrait>(
     conn: &C,
     district: &str,
@@ -204,8 +205,6 @@ pub async fn codes_of_district<C: ConnectionTrait>(
         conn,
         "SELECT code FROM unnest($2::text[]) AS t(code) WHERE EXISTS \
              (SELECT 1 FROM geo_areas g WHERE g.code = t.code AND g.district = $1) \
-         OR EXISTS (SELECT 1 FROM geo_lsoa_changes c WHERE c.district = $1 \
-             AND (c.lsoa11 = t.code OR c.lsoa21 = t.code)) \
          OR EXISTS (SELECT 1 FROM geo_memberships m JOIN geo_memberships d \
              ON d.lsoa = m.lsoa AND d.lsoa_vintage = m.lsoa_vintage AND d.parent_kind = 'district' \
              WHERE d.parent = $1 AND (m.lsoa = t.code OR m.parent = t.code))",
@@ -223,42 +222,53 @@ pg_row! {
     }
 }
 
-/// Where LSOA codes that no area lists directly lie, through the 2011-to-2021 lookup.
+/// Where LSOA codes that no area lists directly lie, through the 2011-to-2021 lookup, for the
+/// (partnership, code) pairs asked: a code lies in an area of the partnership when every code
+/// the lookup pairs it with in the other vintage is listed by that one area.
 ///
-/// - A 2021 code lies in an area when the 2011 codes it was made from that the partnership's
-///   areas list are all listed by that one area: a 2021 LSOA split from a listed 2011 one is in
-///   its area; one merged or changed irregularly from 2011 LSOAs is in their area, and the
-///   parts from LSOAs no area lists lay outside the partnership's areas in 2011 (Stevenage
-///   013A, E01035582, was made from Stevenage 004B and a part of East Hertfordshire 002D: it
-///   lies where 004B does).
-/// - A 2011 code lies in an area only when every 2021 code it became is listed by that one
-///   area: a 2011 LSOA that was split, or changed irregularly, may have become a place outside
-///   the partnership (East Hertfordshire 002D became parts of Stevenage 013A and of East
-///   Hertfordshire 019C: a record in it is placed nowhere unless both are in one area).
+/// - A 2021 LSOA split from a 2011 one lies where that one is listed; one merged from 2011
+///   LSOAs lies where they are all listed.
+/// - A 2021 LSOA changed irregularly counts only the 2011 LSOAs that lie wholly within its
+///   district (every lookup row of theirs names that district): a part of a 2011 LSOA of
+///   another district is not the partnership's to list. Stevenage 013A (E01035582) was made
+///   from Stevenage 004B and a part of East Hertfordshire 002D, which also became part of East
+///   Hertfordshire 019C: 013A lies where 004B is listed, and an East Hertfordshire partnership
+///   listing 002D does not take it.
+/// - A 2011 LSOA lies in an area only when every 2021 LSOA it became is listed by that one
+///   area: East Hertfordshire 002D is placed nowhere unless both 013A and 019C are.
 ///
 /// Codes that are not so placed are left out (the push then says UNKNOWN_LSOA).
 pub async fn placed_through_lookup<C: ConnectionTrait>(
     conn: &C,
-    partnerships: &[Uuid],
-    codes: &[String],
+    asked: &[(Uuid, String)],
 ) -> AppResult<HashMap<(Uuid, String), Uuid>> {
-    if codes.is_empty() || partnerships.is_empty() {
+    if asked.is_empty() {
         return Ok(HashMap::new());
     }
     let rows: Vec<Placed> = fetch_all(
         conn,
-        "WITH pairs AS ( \
-             SELECT lsoa11 AS code, lsoa21 AS other, false AS new FROM geo_lsoa_changes \
-             WHERE lsoa11 = ANY($2) \
+        "WITH asked AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS a(partnership_id, code)), \
+         pairs AS ( \
+             SELECT c.lsoa11 AS code, c.lsoa21 AS other FROM geo_lsoa_changes c \
+             WHERE c.lsoa11 IN (SELECT code FROM asked) AND c.change <> 'U' \
              UNION \
-             SELECT lsoa21, lsoa11, true FROM geo_lsoa_changes WHERE lsoa21 = ANY($2)) \
-         SELECT q.id AS partnership_id, p.code, min(l.area_id::text)::uuid AS area_id \
-         FROM pairs p CROSS JOIN unnest($1::uuid[]) AS q(id) \
-         LEFT JOIN area_lsoas l ON l.partnership_id = q.id AND l.lsoa = p.other \
-         WHERE p.code <> p.other \
-         GROUP BY q.id, p.code, p.new \
-         HAVING count(DISTINCT l.area_id) = 1 AND (p.new OR count(l.area_id) = count(*))",
-        vec![partnerships.to_vec().into(), codes.to_vec().into()],
+             SELECT c.lsoa21, c.lsoa11 FROM geo_lsoa_changes c \
+             WHERE c.lsoa21 IN (SELECT code FROM asked) AND c.change <> 'U' \
+               AND NOT EXISTS (SELECT 1 FROM geo_lsoa_changes o WHERE o.lsoa11 = c.lsoa11 \
+                   AND o.district IS DISTINCT FROM c.district)) \
+         SELECT a.partnership_id, a.code, min(l.area_id::text)::uuid AS area_id \
+         FROM asked a JOIN pairs p ON p.code = a.code \
+         LEFT JOIN area_lsoas l ON l.partnership_id = a.partnership_id AND l.lsoa = p.other \
+         GROUP BY a.partnership_id, a.code \
+         HAVING count(DISTINCT l.area_id) = 1 AND count(l.area_id) = count(*)",
+        vec![
+            asked.iter().map(|a| a.0).collect::<Vec<Uuid>>().into(),
+            asked
+                .iter()
+                .map(|a| a.1.clone())
+                .collect::<Vec<String>>()
+                .into(),
+        ],
     )
     .await?;
     Ok(rows
@@ -292,6 +302,56 @@ pub async fn ward_lsoas<C: ConnectionTrait>(
            AND w.district = $1 \
          ORDER BY w.name, m.lsoa",
         vec![district.to_owned().into(), ward_vintage.into(), lsoa_vintage.into()],
+    )
+    .await
+}
+
+/// The most official areas of one kind a listing reads for a district: every LSOA of the
+/// largest district (Birmingham has about 640 of each vintage) with room to spare.
+pub const AREAS_READ_WHOLE: i64 = 5_000;
+
+pg_row! {
+    /// An official area as listed, with the LSOAs within it and, for an LSOA, its counterparts
+    /// of the other vintage (`code:change`).
+    pub struct OfficialAreaRow {
+        pub kind: String,
+        pub vintage: i32,
+        pub code: String,
+        pub name: String,
+        pub district: Option<String>,
+        pub has_boundary: bool,
+        pub lsoas: Vec<String>,
+        pub counterparts: Vec<String>,
+    }
+}
+
+/// A district's official areas of a kind (and of a vintage, when given), by vintage and code:
+/// one statement, at most `AREAS_READ_WHOLE` rows.
+pub async fn official_areas<C: ConnectionTrait>(
+    conn: &C,
+    district: &str,
+    kind: &str,
+    vintage: Option<i32>,
+) -> AppResult<Vec<OfficialAreaRow>> {
+    fetch_all(
+        conn,
+        "SELECT g.kind, g.vintage::int4 AS vintage, g.code, g.name, g.district, \
+                g.boundary IS NOT NULL AS has_boundary, \
+                ARRAY(SELECT m.lsoa FROM geo_memberships m WHERE m.parent_kind = g.kind \
+                      AND m.parent_vintage = g.vintage AND m.parent = g.code ORDER BY m.lsoa) AS lsoas, \
+                ARRAY(SELECT CASE WHEN g.vintage = 2011 THEN c.lsoa21 ELSE c.lsoa11 END || ':' || c.change \
+                      FROM geo_lsoa_changes c WHERE g.kind = 'lsoa' \
+                      AND ((g.vintage = 2011 AND c.lsoa11 = g.code) OR (g.vintage = 2021 AND c.lsoa21 = g.code)) \
+                      ORDER BY 1) AS counterparts \
+         FROM geo_areas g \
+         WHERE g.district = $1 AND g.kind = $2 AND ($3::int4 IS NULL OR g.vintage = $3) \
+         ORDER BY g.vintage, g.code LIMIT $4",
+        vec![
+            district.to_owned().into(),
+            kind.to_owned().into(),
+            vintage.into(),
+            AREAS_READ_WHOLE.into(),
+        ],
     )
     .await
 }

@@ -140,6 +140,10 @@ pub struct PushTarget {
     pub areas: HashMap<String, Uuid>,
     /// LSOA code to the area (id, code) that lists it.
     pub lsoas: HashMap<String, (Uuid, String)>,
+    /// LSOA codes no area lists, to the area (id, code) they lie in through the ONS's
+    /// 2011-to-2021 lookup: they place a record that names no area, and never contradict one
+    /// that does.
+    pub through_lookup: HashMap<String, (Uuid, String)>,
 }
 
 /// What the checks need: the partnerships in scope and the vocabularies.
@@ -295,7 +299,7 @@ fn place(
             }
             Ok((Some(id), Some(code), lsoa))
         }
-        (None, Some(l)) => match listed {
+        (None, Some(l)) => match listed.or_else(|| target.through_lookup.get(l)) {
             Some((id, code)) => Ok((Some(*id), Some(code.clone()), lsoa.clone())),
             None => Err((
                 "UNKNOWN_LSOA",

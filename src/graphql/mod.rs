@@ -3,6 +3,7 @@
 pub mod area;
 pub mod audit;
 pub mod case;
+pub mod geography;
 pub mod grant;
 pub mod guard;
 pub mod incident;
@@ -52,6 +53,7 @@ pub struct Query(
     partnership::PartnershipQuery,
     plan::PlanQuery,
     area::AreaQuery,
+    geography::GeographyQuery,
     incident::IncidentQuery,
     case::CaseQuery,
     audit::AuditQuery,

@@ -84,6 +84,7 @@ pub struct PageInfo {
 #[graphql(concrete(name = "IndicatorEdge", params(super::indicator::Indicator)))]
 #[graphql(concrete(name = "PopulationEdge", params(super::indicator::Population)))]
 #[graphql(concrete(name = "PersonMatchEdge", params(super::case::PersonMatch)))]
+#[graphql(concrete(name = "OfficialAreaEdge", params(super::geography::OfficialArea)))]
 #[cfg_attr(test, graphql(concrete(name = "TestEdge", params(i32))))]
 pub struct Edge<T: async_graphql::OutputType> {
     /// The item's place in the list: pass it as `after` (or `before`) to page on from here.
@@ -115,6 +116,7 @@ type VocabularyTermEdgeOf = Edge<super::area::VocabularyTerm>;
 type PartnershipEdgeOf = Edge<super::partnership::Partnership>;
 type IndicatorEdgeOf = Edge<super::indicator::Indicator>;
 type PopulationEdgeOf = Edge<super::indicator::Population>;
+type OfficialAreaEdgeOf = Edge<super::geography::OfficialArea>;
 
 /// A page of a list (a Relay connection). Page forwards with `first` and `after: endCursor`,
 /// backwards with `last` and `before: startCursor`; `nodes` holds the page's items when their
@@ -180,6 +182,10 @@ type PopulationEdgeOf = Edge<super::indicator::Population>;
 #[graphql(concrete(
     name = "PersonMatchConnection",
     params(super::case::PersonMatch, PersonMatchEdgeOf)
+))]
+#[graphql(concrete(
+    name = "OfficialAreaConnection",
+    params(super::geography::OfficialArea, OfficialAreaEdgeOf)
 ))]
 #[cfg_attr(
     test,

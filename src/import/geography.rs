@@ -123,6 +123,12 @@ pub fn read_lookup(text: &str, district: Option<&str>) -> anyhow::Result<Lookup>
         .filter(|l| l.0.0 == "district")
         .map(|l| l.1)
         .collect();
+    if district.is_some() && districts.is_empty() {
+        bail!(
+            "--district needs a district column (such as LAD24CD) to keep the district's rows by: \
+             import this file without --district, or use one that names districts"
+        );
+    }
     let change_pair = match (change_at, lsoas.as_slice()) {
         (Some(c), [a, b]) if a.0.1 == 2011 && b.0.1 == 2021 => Some((c, a.1, b.1)),
         (Some(_), _) => bail!("a CHGIND column needs LSOA11CD and LSOA21CD beside it"),
@@ -147,11 +153,14 @@ pub fn read_lookup(text: &str, district: Option<&str>) -> anyhow::Result<Lookup>
         _ => BTreeSet::new(),
     };
     let mut areas: BTreeMap<(&'static str, i32, String), GeoArea> = BTreeMap::new();
-    let mut memberships = BTreeSet::new();
-    let mut changes = BTreeSet::new();
+    // Each by its key, with the line that gave it: one file may say a thing twice, never two
+    // different things.
+    let mut memberships: BTreeMap<(i32, String, &'static str, i32), (String, u64)> =
+        BTreeMap::new();
+    let mut changes: BTreeMap<(String, String), (Change, u64)> = BTreeMap::new();
     let mut other_districts = 0;
-    for (n, record) in records.iter().enumerate() {
-        let line = n + 2;
+    for record in &records {
+        let line = record.position().map_or(0, csv::Position::line);
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let row_district = district_of(record);
         let of_a_whole_change =
@@ -170,10 +179,15 @@ pub fn read_lookup(text: &str, district: Option<&str>) -> anyhow::Result<Lookup>
             if raw.is_empty() {
                 continue;
             }
-            let Some(value) = code(raw) else {
+            let Some(value) = code(raw)
+                .filter(|c| *kind != "lsoa" || c.starts_with("E01") || c.starts_with("W01"))
+            else {
                 bail!("line {line}: '{raw}' is not an ONS code such as E01023720");
             };
             let name = name_at.map(field).unwrap_or_default();
+            if name.chars().count() > 200 {
+                bail!("line {line}: a name of more than 200 characters");
+            }
             if !name.is_empty() {
                 areas.insert(
                     (*kind, *vintage, value.clone()),
@@ -204,32 +218,50 @@ pub fn read_lookup(text: &str, district: Option<&str>) -> anyhow::Result<Lookup>
             let (Some(a), Some(b)) = (code(field(a)), code(field(b))) else {
                 bail!("line {line}: a lookup row needs both LSOA codes");
             };
-            changes.insert(Change {
-                lsoa11: a,
-                lsoa21: b,
+            let row = Change {
+                lsoa11: a.clone(),
+                lsoa21: b.clone(),
                 change,
                 district: row_district.clone(),
-            });
+            };
+            if let Some((held, at)) = changes.get(&(a.clone(), b.clone()))
+                && *held != row
+            {
+                bail!("line {line}: {a} to {b} again, unlike line {at}");
+            }
+            changes.insert((a, b), (row, line));
         } else {
             // An LSOA's ward, MSOA and district, each of the vintages the file has.
-            for (lk, lv, lsoa) in row_codes.iter().filter(|r| r.0 == "lsoa") {
-                debug_assert_eq!(*lk, "lsoa");
+            for (_, lv, lsoa) in row_codes.iter().filter(|r| r.0 == "lsoa") {
                 for (pk, pv, parent) in row_codes.iter().filter(|r| r.0 != "lsoa") {
-                    memberships.insert(Membership {
-                        lsoa: lsoa.clone(),
-                        lsoa_vintage: *lv,
-                        parent_kind: pk,
-                        parent_vintage: *pv,
-                        parent: parent.clone(),
-                    });
+                    let key = (*lv, lsoa.clone(), *pk, *pv);
+                    if let Some((held, at)) = memberships.get(&key)
+                        && held != parent
+                    {
+                        bail!(
+                            "line {line}: LSOA {lsoa} in {pk} {parent}, but in {held} on line {at}"
+                        );
+                    }
+                    memberships.insert(key, (parent.clone(), line));
                 }
             }
         }
     }
     Ok(Lookup {
         areas: areas.into_values().collect(),
-        memberships: memberships.into_iter().collect(),
-        changes: changes.into_iter().collect(),
+        memberships: memberships
+            .into_iter()
+            .map(
+                |((lsoa_vintage, lsoa, parent_kind, parent_vintage), (parent, _))| Membership {
+                    lsoa,
+                    lsoa_vintage,
+                    parent_kind,
+                    parent_vintage,
+                    parent,
+                },
+            )
+            .collect(),
+        changes: changes.into_values().map(|(c, _)| c).collect(),
         other_districts,
     })
 }
@@ -248,7 +280,8 @@ pub fn read_boundaries(
         .get("features")
         .and_then(|f| f.as_array())
         .context("a FeatureCollection without features")?;
-    let mut out = Vec::new();
+    let mut out: Vec<(GeoArea, String)> = Vec::new();
+    let mut seen: BTreeMap<(&'static str, i32, String), usize> = BTreeMap::new();
     let mut other = 0;
     for (i, f) in features.iter().enumerate() {
         let at = || format!("feature {}", i + 1);
@@ -257,7 +290,7 @@ pub fn read_boundaries(
             .and_then(|p| p.as_object())
             .with_context(|| format!("{}: no properties", at()))?;
         let mut own = None;
-        let mut name = None;
+        let mut name: Option<String> = None;
         let mut feature_district = None;
         for (key, value) in props {
             let Some((kind, vintage, is_code)) = column(key) else {
@@ -269,11 +302,8 @@ pub fn read_boundaries(
                 (_, true) if own.is_none() || kind == "lsoa" => own = Some((kind, vintage, value)),
                 _ => {}
             }
-            if !is_code && own.is_some_and(|o| o.0 == kind && o.1 == vintage) {
-                name = Some(value.to_owned());
-            }
         }
-        // The name may come before the code among the properties.
+        // The name of the area's own kind and vintage, wherever it stands among the properties.
         if let Some((kind, vintage, _)) = own {
             for (key, value) in props {
                 if column(key) == Some((kind, vintage, false)) {
@@ -297,6 +327,13 @@ pub fn read_boundaries(
             .get("geometry")
             .with_context(|| format!("{}: no geometry", at()))?;
         check_geometry(geometry).with_context(|| format!("{} ({value})", at()))?;
+        if let Some(first) = seen.insert((kind, vintage, value.clone()), i + 1) {
+            bail!(
+                "{}: {value} again (feature {first} has it): give an area one feature, a \
+                 MultiPolygon for several parts",
+                at()
+            );
+        }
         out.push((
             GeoArea {
                 kind,
@@ -406,6 +443,7 @@ async fn import_text(
         file: name.to_owned(),
         ..Default::default()
     };
+    let text = text.trim_start_matches('\u{feff}');
     if text.trim_start().starts_with('{') {
         let (mut features, other) = read_boundaries(text, district)?;
         report.other_districts = other;

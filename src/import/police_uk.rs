@@ -315,7 +315,7 @@ pub async fn import(
     let areas = db::area::areas_in(db, &ids).await?;
     let mut lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
     // LSOAs of the other vintage (2011 or 2021) that lie in an area through the ONS lookup.
-    let unlisted: Vec<String> = parsed
+    let unlisted: Vec<(uuid::Uuid, String)> = parsed
         .iter()
         .filter_map(|(_, f)| match f {
             Parsed::Crimes { rows, .. } => Some(rows),
@@ -332,9 +332,10 @@ pub async fn import(
         .filter(|l| !lsoas.contains(l))
         .collect::<std::collections::BTreeSet<String>>()
         .into_iter()
+        .flat_map(|l| ids.iter().map(move |id| (*id, l.clone())))
         .collect();
     lsoas.extend(
-        db::geography::placed_through_lookup(db, &ids, &unlisted)
+        db::geography::placed_through_lookup(db, &unlisted)
             .await?
             .into_keys()
             .map(|(_, lsoa)| lsoa),

@@ -113,8 +113,15 @@ pub async fn pcc_json(
     params: Params<PccParams>,
 ) -> Result<Value, AppError> {
     let params = query(params)?;
-    let half = crate::graphql::value_of::<crate::service::report::Half>(&params.half)
-        .ok_or_else(|| AppError::BadUserInput("half must be FIRST or SECOND".to_owned()))?;
+    let half = match params.half.as_str() {
+        "FIRST" => crate::service::report::Half::First,
+        "SECOND" => crate::service::report::Half::Second,
+        _ => {
+            return Err(AppError::BadUserInput(
+                "half must be FIRST or SECOND".to_owned(),
+            ));
+        }
+    };
     produce(state, token, move |txn, p| {
         Box::pin(async move {
             authorize(p, Operation::ReadPlans)?;

@@ -58,6 +58,7 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
                 .filter(|a| a.partnership_id == p.id)
                 .flat_map(|a| a.lsoas.iter().map(|l| (l.clone(), (a.id, a.code.clone()))))
                 .collect(),
+            through_lookup: std::collections::HashMap::new(),
         })
         .collect();
     place_through_lookup(db, &areas, &records, &mut targets).await?;
@@ -103,38 +104,38 @@ pub async fn push<C: ConnectionTrait + TransactionTrait>(
     })
 }
 
-/// Adds to the targets the LSOAs of the batch that no area lists but that lie in an area
-/// through the 2011-to-2021 lookup (`db::geography::placed_through_lookup`): a partnership
-/// whose areas list 2011 LSOAs takes records in 2021 ones, and the reverse. One statement, and
-/// only when the batch has such LSOAs.
+/// Adds to the targets the LSOAs of the batch that no area of the record's partnership lists
+/// but that lie in an area through the 2011-to-2021 lookup (`db::geography::placed_through_lookup`):
+/// a partnership whose areas list 2011 LSOAs takes records in 2021 ones, and the reverse. One
+/// statement, and only when a record names an LSOA its partnership's areas do not list.
 async fn place_through_lookup<C: ConnectionTrait>(
     db: &C,
     areas: &[db::area::AreaRow],
     records: &[Result<crate::domain::incident::IncidentInput, String>],
     targets: &mut [crate::domain::incident::PushTarget],
 ) -> AppResult<()> {
-    let unlisted: Vec<String> = records
+    let asked: Vec<(Uuid, String)> = records
         .iter()
         .filter_map(|r| r.as_ref().ok())
-        .filter_map(|r| r.lsoa.as_deref())
-        .filter_map(|l| crate::domain::incident::lsoa_code(l).ok())
-        .filter(|l| targets.iter().any(|t| !t.lsoas.contains_key(l)))
-        .collect::<std::collections::BTreeSet<String>>()
+        .filter_map(|r| {
+            let partnership = r.partnership_in(targets)?;
+            let lsoa = crate::domain::incident::lsoa_code(r.lsoa.as_deref()?).ok()?;
+            let target = targets.iter().find(|t| t.id == partnership)?;
+            (!target.lsoas.contains_key(&lsoa)).then_some((partnership, lsoa))
+        })
+        .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    if unlisted.is_empty() {
+    if asked.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = targets.iter().map(|t| t.id).collect();
-    let placed = db::geography::placed_through_lookup(db, &ids, &unlisted).await?;
+    let placed = db::geography::placed_through_lookup(db, &asked).await?;
     for ((partnership, lsoa), area_id) in placed {
         let Some(area) = areas.iter().find(|a| a.id == area_id) else {
             continue;
         };
         if let Some(t) = targets.iter_mut().find(|t| t.id == partnership) {
-            t.lsoas
-                .entry(lsoa)
-                .or_insert_with(|| (area.id, area.code.clone()));
+            t.through_lookup.insert(lsoa, (area.id, area.code.clone()));
         }
     }
     Ok(())

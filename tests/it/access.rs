@@ -426,6 +426,10 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             "{ vocabularies(vocabulary: HATE_STRAND) { nodes { code } } }",
             true,
         ),
+        (
+            "{ officialAreas(district: \"E07000243\", kind: WARD, vintage: 2024) { nodes { code } } }",
+            true,
+        ),
     ];
     for (label, ..) in PRINCIPALS {
         for (q, pcc_too) in queries {

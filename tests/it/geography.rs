@@ -512,15 +512,203 @@ async fn real_county_files_of_both_lsoa_vintages_land_whole_in_stevenages_wards(
         .await;
         assert_eq!(held, i64::try_from(in_file).expect("n"), "{new} in {ward}");
     }
-    // No record of either month is without its ward.
+}
+
+#[tokio::test]
+async fn official_areas_list_a_districts_wards_lsoas_and_changes_for_every_role() {
+    let app = TestApp::spawn().await;
+    let q = "query($k: OfficialAreaKind!, $v: Int, $f: Int, $a: String) { officialAreas(district: \"e07000243\", kind: $k, vintage: $v, first: $f, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { code name vintage district hasBoundary lsoas counterparts { code change } } } }";
+    // The wards of 2024, each with its LSOAs of 2021; the PCC reads them too (public data).
+    let r = app
+        .gql(q, json!({"k": "WARD", "v": 2024}), Some(&app.pcc()))
+        .await;
+    let wards = &r.data()["officialAreas"];
+    assert_eq!(wards["totalCount"], 13, "{:?}", r.body);
+    let almond = &wards["nodes"][0];
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM incidents i JOIN partnerships p ON p.id = i.partnership_id \
-             WHERE p.slug = 'stevenage' AND i.area_id IS NULL \
-               AND i.occurred_at >= '2021-06-01' AND i.occurred_at < '2024-02-01'"
-        )
-        .await,
-        0
+        almond,
+        &json!({"code": "E05015624", "name": "Almond Hill", "vintage": 2024, "district": "E07000243",
+                "hasBoundary": false, "lsoas": ["E01023775", "E01023778", "E01023779", "E01023781", "E01023782"],
+                "counterparts": []})
     );
+    let lsoas: usize = wards["nodes"]
+        .as_array()
+        .expect("wards")
+        .iter()
+        .map(|w| w["lsoas"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(lsoas, 54);
+    // LSOAs of 2021, paged: 54 of Stevenage and East Hertfordshire 019C is not Stevenage's.
+    let first = app
+        .gql(
+            q,
+            json!({"k": "LSOA", "v": 2021, "f": 50}),
+            Some(&app.council()),
+        )
+        .await;
+    assert_eq!(first.data()["officialAreas"]["totalCount"], 54);
+    assert_eq!(
+        first.data()["officialAreas"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    let cursor = first.data()["officialAreas"]["pageInfo"]["endCursor"].clone();
+    let rest = app
+        .gql(
+            q,
+            json!({"k": "LSOA", "v": 2021, "f": 50, "a": cursor}),
+            Some(&app.council()),
+        )
+        .await;
+    let nodes = rest.data()["officialAreas"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert_eq!(nodes.len(), 4);
+    let thirteen_a = nodes
+        .iter()
+        .find(|n| n["code"] == "E01035582")
+        .expect("013A");
+    assert_eq!(thirteen_a["name"], "Stevenage 013A");
+    assert_eq!(thirteen_a["hasBoundary"], true);
+    assert_eq!(
+        thirteen_a["counterparts"],
+        json!([{"code": "E01023508", "change": "IRREGULAR"}, {"code": "E01023768", "change": "IRREGULAR"}])
+    );
+    let split = app
+        .gql(
+            q,
+            json!({"k": "LSOA", "v": 2011, "f": 100}),
+            Some(&app.police()),
+        )
+        .await;
+    let d = split.data()["officialAreas"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["code"] == "E01023758")
+        .cloned()
+        .expect("008D");
+    assert_eq!(
+        d["counterparts"],
+        json!([{"code": "E01035570", "change": "SPLIT"}, {"code": "E01035571", "change": "SPLIT"}])
+    );
+    // A district code that is not one is refused; one with nothing imported lists nothing.
+    let bad = app
+        .gql(
+            "{ officialAreas(district: \"Stevenage\", kind: WARD) { totalCount } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    let none = app
+        .gql(
+            "{ officialAreas(district: \"E07000099\", kind: WARD) { totalCount } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(none.data()["officialAreas"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn a_part_of_another_districts_lsoa_takes_no_record_and_a_named_area_stands() {
+    let app = TestApp::spawn().await;
+    app.testshire().await;
+    // Testshire plays East Hertfordshire: its area `z` lists East Hertfordshire 002D (2011),
+    // part of which became Stevenage 013A (2021); `north` lists nothing.
+    app.db
+        .execute_unprepared(
+            "INSERT INTO areas (partnership_id, code, name, kind)
+               SELECT id, 'z', 'Z', 'ward' FROM partnerships WHERE slug = 'testshire';
+             INSERT INTO area_lsoas (partnership_id, lsoa, area_id)
+               SELECT a.partnership_id, 'E01023508', a.id FROM areas a
+               JOIN partnerships p ON p.id = a.partnership_id WHERE p.slug = 'testshire' AND a.code = 'z';",
+        )
+        .await
+        .expect("z");
+    let police = app.token_for("police", "herts-police", &["testshire", "stevenage"], &[]);
+    let rec = |r: &str, p: &str, lsoa: &str, area: Option<&str>| {
+        let mut v = json!({"externalRef": r, "category": "burglary", "occurredAt": "2024-06-01T10:00:00Z", "lsoa": lsoa, "partnership": p});
+        if let Some(a) = area {
+            v["area"] = json!(a);
+        }
+        v
+    };
+    let r = app
+        .push_incidents(
+            &police,
+            &[
+                // 013A lies in Stevenage: East Hertfordshire's listing of 002D does not take it.
+                rec("T-1", "testshire", "E01035582", None),
+                // Stevenage takes it, in Manor (004B's ward).
+                rec("S-1", "stevenage", "E01035582", None),
+                // A record that names its area keeps it, whatever the lookup would say.
+                rec("S-2", "stevenage", "E01035570", Some("old-town")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rejected: Vec<(i64, String)> = r.body["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|x| {
+            (
+                x["index"].as_i64().expect("i"),
+                x["code"].as_str().expect("c").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rejected, vec![(0, "UNKNOWN_LSOA".to_owned())]);
+    assert_eq!(
+        areas_of(&app, &["S-1", "S-2"]).await,
+        vec![
+            ("S-1".to_owned(), Some("manor".to_owned())),
+            ("S-2".to_owned(), Some("old-town".to_owned())),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn files_that_say_one_thing_twice_differently_are_refused_with_the_place() {
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(format!("{}-{name}", app.db_name));
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    };
+    let before = snapshot(&app).await;
+    let twice = write(
+        "twice.csv",
+        "LSOA21CD,LSOA21NM,WD24CD,WD24NM\nE01023778,Stevenage 002C,E05015624,Almond Hill\nE01023778,Stevenage 002C,E05015626,Bedwell\n",
+    );
+    let (rc, _, err) = import(&app, &[&twice], &[]);
+    assert_ne!(rc, 0);
+    assert!(
+        err.contains("line 3: LSOA E01023778 in ward E05015626, but in E05015624 on line 2"),
+        "{err}"
+    );
+    let feature = json!({"type": "Feature", "properties": {"LSOA21CD": "E01023778"},
+        "geometry": {"type": "Polygon", "coordinates": [[[-0.2, 51.9], [-0.19, 51.9], [-0.19, 51.91], [-0.2, 51.9]]]}});
+    let features = write(
+        "twice.geojson",
+        &json!({"type": "FeatureCollection", "features": [feature.clone(), feature]}).to_string(),
+    );
+    let (rc, _, err) = import(&app, &[&features], &[]);
+    assert_ne!(rc, 0);
+    assert!(
+        err.contains("feature 2: E01023778 again (feature 1 has it)"),
+        "{err}"
+    );
+    // --district needs a district column to keep rows by.
+    let no_district = write(
+        "nolad.csv",
+        "LSOA21CD,LSOA21NM,MSOA21CD,MSOA21NM\nE01023778,Stevenage 002C,E02007091,Stevenage 013\n",
+    );
+    let (rc, _, err) = import(&app, &[&no_district], &["--district", "E07000243"]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("--district needs a district column"), "{err}");
+    assert_eq!(snapshot(&app).await, before);
 }

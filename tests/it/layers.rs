@@ -326,7 +326,8 @@ fn resolvers_stay_in_the_api() {
             "service",
             &[
                 "Context<",
-                "#[Object",
+                "async_graphql::Context",
+                "Object]",
                 "ComplexObject",
                 "InputObject",
                 "dataloader",

@@ -1,0 +1,189 @@
+//! The ONS's official geography as clients read it (`officialAreas`): LSOAs, MSOAs, wards and
+//! districts of each vintage, with the LSOAs within each and each LSOA's counterparts in the
+//! 2011-to-2021 lookup. Public reference data: every role may read it.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+
+use super::principal;
+use crate::auth::policy::{Operation, authorize};
+use crate::db;
+use crate::error::AppError;
+
+/// A kind of official area.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum OfficialAreaKind {
+    /// A lower layer super output area (about 1,500 residents), of 2011 or 2021.
+    Lsoa,
+    /// A middle layer super output area (a few LSOAs), of 2011 or 2021.
+    Msoa,
+    /// An electoral ward, as a boundary review drew it.
+    Ward,
+    /// A local authority district.
+    District,
+}
+
+/// How an LSOA of 2011 became LSOAs of 2021, as the ONS's lookup says.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LsoaChange {
+    /// The same LSOA in both (its name may have changed).
+    Unchanged,
+    /// A 2011 LSOA split into several of 2021.
+    Split,
+    /// Several 2011 LSOAs merged into one of 2021.
+    Merged,
+    /// Redrawn otherwise: parts of LSOAs became parts of others.
+    Irregular,
+}
+
+/// An LSOA's counterpart of the other vintage in the 2011-to-2021 lookup.
+#[derive(SimpleObject, Clone)]
+pub struct LsoaCounterpart {
+    /// The other vintage's LSOA code.
+    pub code: String,
+    /// How the 2011 LSOA became the 2021 one.
+    pub change: LsoaChange,
+}
+
+/// An area of the ONS's official geography, as `csphub import geography` loaded it.
+#[derive(SimpleObject, Clone)]
+pub struct OfficialArea {
+    /// The ONS code, such as `E01023778` (an LSOA) or `E05015624` (a ward).
+    pub code: String,
+    /// The ONS name, such as `Stevenage 002C` or `Almond Hill`.
+    pub name: String,
+    /// What kind of area it is.
+    pub kind: OfficialAreaKind,
+    /// The year of the geography the code and name come from: 2011 or 2021 for LSOAs and
+    /// MSOAs; for wards and districts, the year of the lookup or boundary file (a ward of 2019
+    /// and one of 2024 may share a code when a review left it alone).
+    pub vintage: i32,
+    /// The district's ONS code, such as `E07000243`; null when no file imported said.
+    pub district: Option<String>,
+    /// True when a boundary was imported for it.
+    pub has_boundary: bool,
+    /// For a ward, MSOA or district: the LSOAs within it by the ONS's best-fit lookup of the
+    /// same vintage, by code; empty for an LSOA and where no lookup was imported.
+    pub lsoas: Vec<String>,
+    /// For an LSOA: its counterparts of the other vintage in the 2011-to-2021 lookup, by code;
+    /// empty for other kinds and where the lookup was not imported.
+    pub counterparts: Vec<LsoaCounterpart>,
+}
+
+fn kind_of(kind: OfficialAreaKind) -> &'static str {
+    match kind {
+        OfficialAreaKind::Lsoa => "lsoa",
+        OfficialAreaKind::Msoa => "msoa",
+        OfficialAreaKind::Ward => "ward",
+        OfficialAreaKind::District => "district",
+    }
+}
+
+impl TryFrom<db::geography::OfficialAreaRow> for OfficialArea {
+    type Error = AppError;
+    fn try_from(r: db::geography::OfficialAreaRow) -> Result<Self, AppError> {
+        let kind = [
+            OfficialAreaKind::Lsoa,
+            OfficialAreaKind::Msoa,
+            OfficialAreaKind::Ward,
+            OfficialAreaKind::District,
+        ]
+        .into_iter()
+        .find(|k| kind_of(*k) == r.kind)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown area kind {}", r.kind)))?;
+        let counterparts = r
+            .counterparts
+            .iter()
+            .map(|c| {
+                let (code, change) = c.split_once(':').unwrap_or((c, ""));
+                let change = match change {
+                    "U" => LsoaChange::Unchanged,
+                    "S" => LsoaChange::Split,
+                    "M" => LsoaChange::Merged,
+                    "X" => LsoaChange::Irregular,
+                    other => {
+                        return Err(AppError::internal(anyhow::anyhow!(
+                            "unknown LSOA change {other}"
+                        )));
+                    }
+                };
+                Ok(LsoaCounterpart {
+                    code: code.to_owned(),
+                    change,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        Ok(Self {
+            code: r.code,
+            name: r.name,
+            kind,
+            vintage: r.vintage,
+            district: r.district,
+            has_boundary: r.has_boundary,
+            lsoas: r.lsoas,
+            counterparts,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct GeographyQuery;
+
+#[Object]
+impl GeographyQuery {
+    /// A district's official areas of one kind (LSOAs, MSOAs, wards or districts), of every
+    /// vintage or of one, by vintage and code, as a Relay connection (read whole and paged by
+    /// position). The ONS's geography as `csphub import geography` loaded it: public reference
+    /// data, which every role may read.
+    #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
+    // A list field's arguments are its filters and Relay's four paging arguments.
+    #[allow(clippy::too_many_arguments)]
+    async fn official_areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The district's ONS code, such as `E07000243` (Stevenage); BAD_USER_INPUT when it is not a letter and eight digits."
+        )]
+        district: String,
+        #[graphql(desc = "The kind of area listed.")] kind: OfficialAreaKind,
+        #[graphql(
+            desc = "Only this vintage, such as 2011 or 2021 for LSOAs, or 2024 for wards; every vintage when omitted."
+        )]
+        vintage: Option<i32>,
+        #[graphql(desc = "page size, 1 to 100 (default 50)")] first: Option<i32>,
+        #[graphql(
+            desc = "The `pageInfo.endCursor` of the previous page; left out for the first page. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        after: Option<String>,
+        #[graphql(
+            desc = "Page size counted back from the end of the list (or from `before`), 1 to 100: give it instead of `first` to page backwards."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor: the `startCursor` of the page after the one wanted; with `last`, the items just before it. A cursor this API did not give out is BAD_USER_INPUT."
+        )]
+        before: Option<String>,
+    ) -> Result<crate::graphql::page::Connection<OfficialArea>> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadReferenceData)?;
+        let d = district.trim().to_ascii_uppercase();
+        let well_formed = d.len() == 9
+            && d.starts_with(['E', 'W', 'S', 'N'])
+            && d[1..].bytes().all(|b| b.is_ascii_digit());
+        if !well_formed {
+            return Err(AppError::BadUserInput(format!(
+                "district '{district}' is not an ONS code such as E07000243"
+            ))
+            .into());
+        }
+        let rows =
+            db::geography::official_areas(super::db(ctx)?, &d, kind_of(kind), vintage).await?;
+        let areas = rows
+            .into_iter()
+            .map(OfficialArea::try_from)
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(crate::graphql::page::page_of(
+            areas,
+            &crate::graphql::page::PageArgs::new(first, after, last, before),
+        )?)
+    }
+}
