@@ -355,3 +355,22 @@ pub async fn official_areas<C: ConnectionTrait>(
     )
     .await
 }
+
+pg_row! {
+    struct Held {
+        held: bool,
+    }
+}
+
+/// Whether a district's LSOAs with their boundaries are held (the demo's geography is then
+/// not imported again at start).
+pub async fn holds_district<C: ConnectionTrait>(conn: &C, district: &str) -> AppResult<bool> {
+    let rows: Vec<Held> = fetch_all(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM geo_areas WHERE district = $1 AND kind = 'lsoa' \
+         AND boundary IS NOT NULL) AS held",
+        vec![district.to_owned().into()],
+    )
+    .await?;
+    Ok(rows.first().is_some_and(|r| r.held))
+}

@@ -72,11 +72,14 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
         seed_plans(&txn, partnership.id).await?;
         tracing::info!("loaded the demo plans");
     }
-    let files: Vec<(String, String)> = GEOGRAPHY
-        .iter()
-        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
-        .collect();
-    crate::import::geography::import_texts(&txn, &files, Some(STEVENAGE)).await?;
+    // Stevenage's geography, once: a later start finds it held.
+    if !db::geography::holds_district(&txn, STEVENAGE).await? {
+        let files: Vec<(String, String)> = GEOGRAPHY
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect();
+        crate::import::geography::import_texts(&txn, &files, Some(STEVENAGE)).await?;
+    }
     let ward_lsoas = db::geography::ward_lsoas(&txn, STEVENAGE, 2019, 2011).await?;
     for (name, district) in WARDS {
         let area = db::area::AreaRow {

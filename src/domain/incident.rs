@@ -245,6 +245,15 @@ fn optional_text(v: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// An ONS code: a letter (E, W, S, N) and eight digits, such as `E07000243`, in capitals.
+pub fn ons_code(value: &str) -> Option<String> {
+    let v = value.trim().to_ascii_uppercase();
+    let ok = v.len() == 9
+        && v.starts_with(['E', 'W', 'S', 'N'])
+        && v[1..].bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(v)
+}
+
 /// An LSOA code (2011 or 2021 census, England `E01` or Wales `W01`), in capitals.
 pub fn lsoa_code(value: &str) -> Result<String, (&'static str, String)> {
     let code = value.trim().to_ascii_uppercase();

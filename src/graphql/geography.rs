@@ -69,27 +69,16 @@ pub struct OfficialArea {
     pub counterparts: Vec<LsoaCounterpart>,
 }
 
-fn kind_of(kind: OfficialAreaKind) -> &'static str {
-    match kind {
-        OfficialAreaKind::Lsoa => "lsoa",
-        OfficialAreaKind::Msoa => "msoa",
-        OfficialAreaKind::Ward => "ward",
-        OfficialAreaKind::District => "district",
-    }
+/// The kind as the tables hold it: `lsoa`, `msoa`, `ward`, `district`.
+fn kind_of(kind: OfficialAreaKind) -> String {
+    super::name_of(kind).to_ascii_lowercase()
 }
 
 impl TryFrom<db::geography::OfficialAreaRow> for OfficialArea {
     type Error = AppError;
     fn try_from(r: db::geography::OfficialAreaRow) -> Result<Self, AppError> {
-        let kind = [
-            OfficialAreaKind::Lsoa,
-            OfficialAreaKind::Msoa,
-            OfficialAreaKind::Ward,
-            OfficialAreaKind::District,
-        ]
-        .into_iter()
-        .find(|k| kind_of(*k) == r.kind)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown area kind {}", r.kind)))?;
+        let kind = super::value_of::<OfficialAreaKind>(&r.kind.to_ascii_uppercase())
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown area kind {}", r.kind)))?;
         let counterparts = r
             .counterparts
             .iter()
@@ -165,18 +154,13 @@ impl GeographyQuery {
     ) -> Result<crate::graphql::page::Connection<OfficialArea>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
-        let d = district.trim().to_ascii_uppercase();
-        let well_formed = d.len() == 9
-            && d.starts_with(['E', 'W', 'S', 'N'])
-            && d[1..].bytes().all(|b| b.is_ascii_digit());
-        if !well_formed {
-            return Err(AppError::BadUserInput(format!(
+        let d = crate::domain::incident::ons_code(&district).ok_or_else(|| {
+            AppError::BadUserInput(format!(
                 "district '{district}' is not an ONS code such as E07000243"
             ))
-            .into());
-        }
+        })?;
         let rows =
-            db::geography::official_areas(super::db(ctx)?, &d, kind_of(kind), vintage).await?;
+            db::geography::official_areas(super::db(ctx)?, &d, &kind_of(kind), vintage).await?;
         let areas = rows
             .into_iter()
             .map(OfficialArea::try_from)

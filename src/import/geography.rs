@@ -27,6 +27,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::db;
 use crate::db::geography::{Change, GeoArea, Membership};
+use crate::domain::incident::ons_code as code;
 
 /// What one file held.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -71,15 +72,6 @@ fn column(name: &str) -> Option<(&'static str, i32, bool)> {
         _ => return None,
     };
     Some((kind, 2000 + yy, is_code))
-}
-
-/// An ONS code: a letter and eight digits, such as `E01023720`.
-fn code(value: &str) -> Option<String> {
-    let v = value.trim().to_ascii_uppercase();
-    let ok = v.len() == 9
-        && v.starts_with(['E', 'W', 'S', 'N'])
-        && v[1..].bytes().all(|b| b.is_ascii_digit());
-    ok.then_some(v)
 }
 
 /// What a lookup file held, for the district asked for.
