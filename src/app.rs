@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router {
             get(rest::report::assessment_csv),
         )
         .route(
+            "/api/v1/statistics/areas.csv",
+            get(rest::report::area_statistics_csv),
+        )
+        .route(
             "/api/v1/reports/submissions/{file}",
             get(rest::report::submission_csv),
         )

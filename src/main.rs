@@ -153,8 +153,9 @@ enum ImportWhat {
         area: Option<String>,
     },
     /// The ONS's geography files as downloaded from the Open Geography Portal, offline: lookup
-    /// CSVs (LSOA to ward, MSOA and district; the 2011-to-2021 LSOA lookup) and GeoJSON
-    /// boundaries in WGS84. All in one transaction; importing again changes nothing.
+    /// CSVs (LSOA to ward, MSOA and district; the 2011-to-2021 LSOA lookup), GeoJSON
+    /// boundaries in WGS84, populations by LSOA and the English Indices of Deprivation (with
+    /// --year). All in one transaction; importing again changes nothing.
     Geography {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
@@ -163,6 +164,10 @@ enum ImportWhat {
         /// boundary files that do not name their district.
         #[arg(long)]
         district: Option<String>,
+        /// The year of a population file's estimates (2021 for Census 2021, 2022 for mid-2022)
+        /// or a deprivation file's edition (2019, 2025): the files do not say.
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -389,19 +394,25 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import {
-            what: ImportWhat::Geography { files, district },
+            what:
+                ImportWhat::Geography {
+                    files,
+                    district,
+                    year,
+                },
         } => {
             use csphub::import::geography;
             let config = Config::from_env()?;
             let db = csphub::db::connect_for_maintenance(&config.database_url).await?;
             require_migrated(&db).await?;
-            for r in geography::import(&db, &files, district.as_deref()).await? {
+            for r in geography::import(&db, &files, district.as_deref(), year).await? {
                 let mut held = Vec::new();
                 for (n, what) in [
                     (r.areas, "areas"),
                     (r.memberships, "LSOA memberships"),
                     (r.changes, "LSOA changes"),
                     (r.boundaries, "boundaries"),
+                    (r.figures, "LSOA figures"),
                     (r.other_districts, "of other districts, left out"),
                 ] {
                     if n > 0 {

@@ -26,6 +26,7 @@ mod m20261207_000004_counts_by_status;
 mod m20261207_000005_share_filters;
 mod m20261207_000006_share_pages;
 mod m20261207_000007_geography;
+mod m20261207_000008_populations;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_share_filters::Migration),
             Box::new(m20261207_000006_share_pages::Migration),
             Box::new(m20261207_000007_geography::Migration),
+            Box::new(m20261207_000008_populations::Migration),
         ]
     }
 }

@@ -24,6 +24,10 @@ pub enum Operation {
     ReadIncidentStats,
     /// Read areas and vocabularies.
     ReadReferenceData,
+    /// Read statistics by official area (LSOA, MSOA, ward) with populations, rates and
+    /// deprivation: exact figures for partners. Not yet for the PCC: its figures are cells of
+    /// its protected table set, which has no official areas yet.
+    ReadAreaStatistics,
     /// Create or edit a partnership's areas.
     ManageAreas,
     /// Open, read, search and work cases, their people and notes (which cases: the sharing
@@ -99,6 +103,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
             partner && (coordinator || principal.agency_id == lead_agency)
         }
         Operation::PushIncidents | Operation::ReadIncidentRows => partner,
+        Operation::ReadAreaStatistics => partner,
         Operation::ReadIncidentStats | Operation::ReadReferenceData => true,
         Operation::ManageAreas => partner && coordinator,
         Operation::WorkCases => partner && principal.has(Capability::Caseworker),
@@ -130,6 +135,9 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::PushIncidents => "the PCC does not push incidents",
         Operation::ReadIncidentRows => "the PCC sees incident statistics, never incident records",
         Operation::ReadIncidentStats | Operation::ReadReferenceData => "not allowed",
+        Operation::ReadAreaStatistics => {
+            "the PCC's figures are cells of its protected table set, which has no LSOAs or wards yet: read incidentStats by AREA"
+        }
         Operation::ManageAreas if !partner => "the PCC does not manage areas",
         Operation::ManageAreas => "managing areas needs the coordinator capability",
         Operation::WorkCases if !partner => "the PCC never sees case data",

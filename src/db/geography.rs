@@ -374,3 +374,238 @@ pub async fn holds_district<C: ConnectionTrait>(conn: &C, district: &str) -> App
     .await?;
     Ok(rows.first().is_some_and(|r| r.held))
 }
+
+/// A population (`value`, residents) or deprivation figure (`value` the IMD's rank, with its
+/// decile) of an LSOA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LsoaFigure {
+    pub lsoa: String,
+    pub value: i64,
+    pub decile: Option<i16>,
+}
+
+/// Where LSOA figures are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureTable {
+    Population,
+    Deprivation,
+}
+
+/// Records populations of a year, or deprivation of an edition, by LSOA, replacing what an
+/// earlier import said of the same LSOA and year.
+pub async fn upsert_figures<C: ConnectionTrait>(
+    conn: &C,
+    table: FigureTable,
+    lsoa_vintage: i32,
+    year: i32,
+    rows: &[LsoaFigure],
+    source: &str,
+) -> AppResult<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let sql = match table {
+        FigureTable::Population => {
+            "INSERT INTO geo_populations (lsoa, lsoa_vintage, year, population, source) \
+             SELECT t.lsoa, $2, $3, t.value, $5 FROM unnest($1::text[], $4::int8[]) AS t(lsoa, value) \
+             ON CONFLICT (lsoa_vintage, lsoa, year) DO UPDATE SET population = excluded.population, \
+                 source = excluded.source"
+        }
+        FigureTable::Deprivation => {
+            "INSERT INTO geo_deprivation (lsoa, lsoa_vintage, edition, imd_rank, imd_decile, source) \
+             SELECT t.lsoa, $2, $3, t.value, t.decile, $5 \
+             FROM unnest($1::text[], $4::int8[], $6::int2[]) AS t(lsoa, value, decile) \
+             ON CONFLICT (lsoa_vintage, lsoa, edition) DO UPDATE SET imd_rank = excluded.imd_rank, \
+                 imd_decile = excluded.imd_decile, source = excluded.source"
+        }
+    };
+    let mut values = vec![
+        rows.iter()
+            .map(|r| r.lsoa.clone())
+            .collect::<Vec<String>>()
+            .into(),
+        lsoa_vintage.into(),
+        year.into(),
+        rows.iter().map(|r| r.value).collect::<Vec<i64>>().into(),
+        source.to_owned().into(),
+    ];
+    if table == FigureTable::Deprivation {
+        values.push(
+            rows.iter()
+                .map(|r| r.decile.unwrap_or(0))
+                .collect::<Vec<i16>>()
+                .into(),
+        );
+    }
+    execute(conn, sql, values, &[]).await
+}
+
+/// Whether populations are held for a district's LSOAs (the demo's are then not imported
+/// again at start).
+pub async fn holds_populations<C: ConnectionTrait>(conn: &C, district: &str) -> AppResult<bool> {
+    let rows: Vec<Held> = fetch_all(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM geo_populations p JOIN geo_areas g ON g.kind = 'lsoa' \
+         AND g.vintage = p.lsoa_vintage AND g.code = p.lsoa WHERE g.district = $1) AS held",
+        vec![district.to_owned().into()],
+    )
+    .await?;
+    Ok(rows.first().is_some_and(|r| r.held))
+}
+
+pg_row! {
+    /// An official area and one LSOA within it (an LSOA is within itself), with the LSOA's
+    /// vintage; none for an area no lookup gives LSOAs.
+    pub struct AreaLsoa {
+        pub area: String,
+        pub name: String,
+        pub lsoa: Option<String>,
+        pub lsoa_vintage: Option<i32>,
+    }
+}
+
+/// A district's areas of one kind and vintage with the LSOAs within each (an LSOA is its own;
+/// a ward or MSOA has those of the ONS's lookup of its vintage), by area code: one statement,
+/// bounded like `official_areas`.
+pub async fn areas_with_lsoas<C: ConnectionTrait>(
+    conn: &C,
+    district: &str,
+    kind: &str,
+    vintage: i32,
+) -> AppResult<Vec<AreaLsoa>> {
+    fetch_all(
+        conn,
+        "SELECT g.code AS area, g.name, \
+                CASE WHEN g.kind = 'lsoa' THEN g.code ELSE m.lsoa END AS lsoa, \
+                CASE WHEN g.kind = 'lsoa' THEN g.vintage::int4 ELSE m.lsoa_vintage::int4 END AS lsoa_vintage \
+         FROM geo_areas g LEFT JOIN geo_memberships m ON g.kind <> 'lsoa' \
+             AND m.parent_kind = g.kind AND m.parent_vintage = g.vintage AND m.parent = g.code \
+         WHERE g.district = $1 AND g.kind = $2 AND g.vintage = $3 \
+         ORDER BY g.code, 3 LIMIT $4",
+        vec![
+            district.to_owned().into(),
+            kind.to_owned().into(),
+            vintage.into(),
+            (AREAS_READ_WHOLE * 4).into(),
+        ],
+    )
+    .await
+}
+
+pg_row! {
+    struct PairRow {
+        lsoa11: String,
+        lsoa21: String,
+    }
+}
+
+/// The 2011-to-2021 lookup's rows that name any of these codes (on either side), and which of
+/// the codes are LSOAs of `vintage` held anywhere.
+pub async fn lookup_of<C: ConnectionTrait>(
+    conn: &C,
+    codes: &[String],
+    vintage: i32,
+) -> AppResult<(Vec<crate::domain::geography::Pair>, Vec<String>)> {
+    let pairs: Vec<PairRow> = fetch_all(
+        conn,
+        "SELECT lsoa11, lsoa21 FROM geo_lsoa_changes WHERE lsoa11 = ANY($1) \
+         UNION SELECT lsoa11, lsoa21 FROM geo_lsoa_changes WHERE lsoa21 = ANY($1)",
+        vec![codes.to_vec().into()],
+    )
+    .await?;
+    let known: Vec<Code> = fetch_all(
+        conn,
+        "SELECT code FROM geo_areas WHERE kind = 'lsoa' AND vintage = $2 AND code = ANY($1)",
+        vec![codes.to_vec().into(), vintage.into()],
+    )
+    .await?;
+    Ok((
+        pairs
+            .into_iter()
+            .map(|p| crate::domain::geography::Pair {
+                lsoa11: p.lsoa11,
+                lsoa21: p.lsoa21,
+            })
+            .collect(),
+        known.into_iter().map(|c| c.code).collect(),
+    ))
+}
+
+pg_row! {
+    /// An LSOA's figure of a year (population) or edition (deprivation: `value` the rank).
+    pub struct FigureRow {
+        pub code: String,
+        pub value: i64,
+        pub decile: Option<i32>,
+        pub year: i32,
+    }
+}
+
+/// Populations of these LSOAs of a vintage, of one year for them all: the latest held at or
+/// before `year`, or the earliest held when none is.
+pub async fn populations<C: ConnectionTrait>(
+    conn: &C,
+    codes: &[String],
+    vintage: i32,
+    year: i32,
+) -> AppResult<Vec<FigureRow>> {
+    fetch_all(
+        conn,
+        "WITH held AS (SELECT * FROM geo_populations WHERE lsoa_vintage = $2 AND lsoa = ANY($1)), \
+         y AS (SELECT coalesce(max(year) FILTER (WHERE year <= $3), min(year)) AS year FROM held) \
+         SELECT h.lsoa AS code, h.population::int8 AS value, NULL::int4 AS decile, h.year::int4 AS year \
+         FROM held h, y WHERE h.year = y.year",
+        vec![codes.to_vec().into(), vintage.into(), year.into()],
+    )
+    .await
+}
+
+/// The Index of Multiple Deprivation of these LSOAs of a vintage, of the latest edition held
+/// for that vintage (2019 for 2011 LSOAs, 2025 for 2021 LSOAs, as published).
+pub async fn deprivation<C: ConnectionTrait>(
+    conn: &C,
+    codes: &[String],
+    vintage: i32,
+) -> AppResult<Vec<FigureRow>> {
+    fetch_all(
+        conn,
+        "WITH held AS (SELECT * FROM geo_deprivation WHERE lsoa_vintage = $2 AND lsoa = ANY($1)), \
+         e AS (SELECT max(edition) AS edition FROM held) \
+         SELECT h.lsoa AS code, h.imd_rank::int8 AS value, h.imd_decile::int4 AS decile, \
+                h.edition::int4 AS year \
+         FROM held h, e WHERE h.edition = e.edition",
+        vec![codes.to_vec().into(), vintage.into()],
+    )
+    .await
+}
+
+pg_row! {
+    struct Boundary {
+        code: String,
+        boundary: serde_json::Value,
+    }
+}
+
+/// The boundaries of these areas of a kind: each code's of `vintage` where held, else of the
+/// nearest vintage that has one (the wards of a 2024 lookup are drawn by the boundaries of
+/// 2025, which carry the same codes).
+pub async fn boundaries_of<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    vintage: i32,
+    codes: &[String],
+) -> AppResult<Vec<(String, serde_json::Value)>> {
+    let rows: Vec<Boundary> = fetch_all(
+        conn,
+        "SELECT DISTINCT ON (code) code, boundary FROM geo_areas \
+         WHERE kind = $1 AND code = ANY($2) AND boundary IS NOT NULL \
+         ORDER BY code, abs(vintage - $3), vintage DESC",
+        vec![
+            kind.to_owned().into(),
+            codes.to_vec().into(),
+            vintage.into(),
+        ],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.code, r.boundary)).collect())
+}

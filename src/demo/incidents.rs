@@ -38,6 +38,26 @@ pub const GEOGRAPHY: [(&str, &str); 7] = [
     ),
 ];
 
+/// Stevenage's populations and deprivation by LSOA, bundled beside the geography, each with its
+/// year (the estimates' mid-year; the indices' edition).
+pub const FIGURES: [(&str, i32, &str); 3] = [
+    (
+        "population_lsoa21_E07000243.csv",
+        2022,
+        include_str!("../../data/geography/E07000243/population_lsoa21_E07000243.csv"),
+    ),
+    (
+        "imd2019_E07000243.csv",
+        2019,
+        include_str!("../../data/geography/E07000243/imd2019_E07000243.csv"),
+    ),
+    (
+        "imd2025_lsoa21_E07000243.csv",
+        2025,
+        include_str!("../../data/geography/E07000243/imd2025_lsoa21_E07000243.csv"),
+    ),
+];
+
 /// Stevenage's wards as they were until May 2024 (the 2019 lookup's), each with the outward
 /// postcode it mostly lies in. Each demo ward lists its real LSOAs of 2011 from the ONS lookup.
 pub const WARDS: [(&str, &str); 13] = [

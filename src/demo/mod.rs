@@ -78,7 +78,14 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
             .iter()
             .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
             .collect();
-        crate::import::geography::import_texts(&txn, &files, Some(STEVENAGE)).await?;
+        crate::import::geography::import_texts(&txn, &files, Some(STEVENAGE), None).await?;
+    }
+    if !db::geography::holds_populations(&txn, STEVENAGE).await? {
+        for (name, year, text) in FIGURES {
+            let file = [(name.to_owned(), text.to_owned())];
+            crate::import::geography::import_texts(&txn, &file, Some(STEVENAGE), Some(year))
+                .await?;
+        }
     }
     let ward_lsoas = db::geography::ward_lsoas(&txn, STEVENAGE, 2019, 2011).await?;
     for (name, district) in WARDS {

@@ -2,6 +2,8 @@
 
 pub mod case;
 pub mod disclosure;
+pub mod geography;
+pub mod hotspot;
 pub mod incident;
 pub mod incident_file;
 pub mod indicator;

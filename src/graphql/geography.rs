@@ -1,8 +1,10 @@
 //! The ONS's official geography as clients read it (`officialAreas`): LSOAs, MSOAs, wards and
 //! districts of each vintage, with the LSOAs within each and each LSOA's counterparts in the
-//! 2011-to-2021 lookup. Public reference data: every role may read it.
+//! 2011-to-2021 lookup. Public reference data: every role may read it. And the partnership's
+//! records counted in those areas (`areaStatistics`), with populations, rates and deprivation.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use sea_orm::ConnectionTrait;
 
 use super::principal;
 use crate::auth::policy::{Operation, authorize};
@@ -170,4 +172,117 @@ impl GeographyQuery {
             &crate::graphql::page::PageArgs::new(first, after, last, before),
         )?)
     }
+
+    /// A partnership's ACTIVE records counted in a district's official areas of one kind and
+    /// vintage (LSOAs, MSOAs or wards), whichever LSOA vintage each record carries: a record
+    /// in an LSOA of the other vintage is counted through the ONS's 2011-to-2021 lookup, a
+    /// split shared by population (docs/geography.md). Each area has its population, its rate
+    /// per 1,000 residents and, for an LSOA, its deprivation decile. Exact figures, for
+    /// partners; the PCC gets FORBIDDEN (its figures are cells of its protected table set,
+    /// which holds no official areas yet). NOT_FOUND when the district's areas of that kind
+    /// and vintage are not held.
+    #[graphql(
+        complexity = "crate::graphql::STATS_COST * (1 + usize::from(compare_with.is_some())) + child_complexity"
+    )]
+    async fn area_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            name = "filter",
+            desc = "Which records to count; `period` is required (BAD_USER_INPUT without it). Only ACTIVE records count, so `status` is ignored."
+        )]
+        input: crate::graphql::incident::IncidentFilterInput,
+        #[graphql(
+            desc = "The district's ONS code, such as `E07000243` (Stevenage); BAD_USER_INPUT when it is not a letter and eight digits."
+        )]
+        district: String,
+        #[graphql(desc = "LSOA, MSOA or WARD (BAD_USER_INPUT for DISTRICT: read `total`).")]
+        kind: OfficialAreaKind,
+        #[graphql(
+            desc = "The areas' vintage: 2011 or 2021 for LSOAs and MSOAs, a lookup's year for wards (such as 2024)."
+        )]
+        vintage: i32,
+        #[graphql(
+            desc = "An earlier period to count as well (`previousCount`, `changePercent`, `previousRatePer1000`); none when omitted."
+        )]
+        compare_with: Option<crate::graphql::incident::StatsComparison>,
+    ) -> Result<crate::service::geography::AreaStatistics> {
+        let p = principal(ctx)?;
+        let (filter, period) = input.to_filter(p)?;
+        authorize(p, Operation::ReadAreaStatistics)?;
+        let period = period.ok_or_else(|| {
+            AppError::BadUserInput("areaStatistics needs filter.period".to_owned())
+        })?;
+        let (d, kind) = official_target(&district, kind)?;
+        let compared = compare_with.map(|c| match c {
+            crate::graphql::incident::StatsComparison::PreviousPeriod => period.previous(),
+            crate::graphql::incident::StatsComparison::SamePeriodLastYear => period.year_earlier(),
+        });
+        let txn = super::db_txn(ctx)?;
+        super::heavy_granted(ctx)?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await
+            .map_err(AppError::internal)?;
+        Ok(crate::service::geography::area_statistics(
+            txn, &filter, &d, &kind, vintage, period, compared,
+        )
+        .await?)
+    }
+
+    /// A district's official areas (LSOAs, MSOAs or wards) as hotspots of a partnership's
+    /// ACTIVE records in a period: each area's count, rate per 1,000 and rank by rate; its
+    /// change on the previous period and on the same period last year, each put to an exact
+    /// rate-ratio test (so that 2 becoming 4 is not called a rise); the Getis-Ord Gi* statistic
+    /// of the area with its neighbours (from the boundaries); findings held to a 5% false
+    /// discovery rate across the areas; and the records by deprivation decile. Filter by
+    /// category for a crime type or ASB (`categories: ["anti-social-behaviour"]`). Method and
+    /// limits: docs/geography.md. Partners only, like `areaStatistics`; NOT_FOUND when the
+    /// district's areas of that kind and vintage are not held.
+    #[graphql(complexity = "crate::graphql::STATS_COST * 3 + child_complexity")]
+    async fn hotspots(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            name = "filter",
+            desc = "Which records to count; `period` is required (BAD_USER_INPUT without it). Only ACTIVE records count."
+        )]
+        input: crate::graphql::incident::IncidentFilterInput,
+        #[graphql(desc = "The district's ONS code, such as `E07000243` (Stevenage).")]
+        district: String,
+        #[graphql(desc = "LSOA, MSOA or WARD (BAD_USER_INPUT for DISTRICT).")]
+        kind: OfficialAreaKind,
+        #[graphql(
+            desc = "The areas' vintage: 2011 or 2021 for LSOAs and MSOAs, a lookup's year for wards (such as 2024)."
+        )]
+        vintage: i32,
+    ) -> Result<crate::service::hotspot::Hotspots> {
+        let p = principal(ctx)?;
+        let (filter, period) = input.to_filter(p)?;
+        authorize(p, Operation::ReadAreaStatistics)?;
+        let period = period
+            .ok_or_else(|| AppError::BadUserInput("hotspots needs filter.period".to_owned()))?;
+        let (d, kind) = official_target(&district, kind)?;
+        let txn = super::db_txn(ctx)?;
+        super::heavy_granted(ctx)?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await
+            .map_err(AppError::internal)?;
+        Ok(crate::service::hotspot::hotspots(txn, &filter, &d, &kind, vintage, period).await?)
+    }
+}
+
+/// The district's code and the kind of area statistics are counted in, checked.
+fn official_target(district: &str, kind: OfficialAreaKind) -> Result<(String, String), AppError> {
+    let d = crate::domain::incident::ons_code(district).ok_or_else(|| {
+        AppError::BadUserInput(format!(
+            "district '{district}' is not an ONS code such as E07000243"
+        ))
+    })?;
+    if kind == OfficialAreaKind::District {
+        return Err(AppError::BadUserInput(
+            "figures are counted in LSOAs, MSOAs or wards; a district's figure is their total"
+                .to_owned(),
+        ));
+    }
+    Ok((d, kind_of(kind)))
 }

@@ -112,6 +112,8 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription>
 /// statement budget; the resolvers check that it did (`heavy_granted`).
 pub const HEAVY_FIELDS: &[&str] = &[
     "incidentStats",
+    "areaStatistics",
+    "hotspots",
     "planProgress",
     "dataFreshness",
     "searchPeople",

@@ -39,6 +39,10 @@ pub struct Report {
     pub memberships: usize,
     pub changes: usize,
     pub boundaries: usize,
+    /// Populations or deprivation figures by LSOA (the year or edition is `year`).
+    pub figures: usize,
+    /// The year of a population file's estimates, or a deprivation file's edition.
+    pub year: Option<i32>,
     /// Rows or features of other districts, left out (with `--district`).
     pub other_districts: usize,
 }
@@ -258,6 +262,141 @@ pub fn read_lookup(text: &str, district: Option<&str>) -> anyhow::Result<Lookup>
     })
 }
 
+/// What a population or deprivation file gives by LSOA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureKind {
+    /// Residents (Census 2021 or a mid-year estimate).
+    Population,
+    /// The English Indices of Deprivation: the IMD's rank and decile.
+    Deprivation,
+}
+
+/// A population or deprivation file, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub kind: FigureKind,
+    /// The LSOA vintage of the codes.
+    pub lsoa_vintage: i32,
+    pub rows: Vec<db::geography::LsoaFigure>,
+}
+
+/// The LSOA vintage a column's name says (`LSOA code (2011)`, `lsoa21_code`, `LSOA21CD`).
+fn vintage_said(name: &str) -> Option<i32> {
+    if name.contains("2011") {
+        Some(2011)
+    } else if name.contains("2021") {
+        Some(2021)
+    } else if name.contains("11") {
+        Some(2011)
+    } else if name.contains("21") {
+        Some(2021)
+    } else {
+        None
+    }
+}
+
+/// Reads a population or deprivation file, or says it is neither (`Ok(None)`): a CSV with an
+/// LSOA code column (`LSOA21CD`, `LSOA code (2011)`, `lsoa21_code`, `lsoacd`) and either a
+/// population column (`population`, `All Ages`, `Total`) or the IMD's rank and decile
+/// (`Index of Multiple Deprivation (IMD) Rank` and `... Decile`, `IMD_rank`, `IMD_decile`).
+/// Files do not say the year of their estimates or the edition of their indices: `year` does
+/// (an error without it). Codes are of the vintage the code column names; a column that does
+/// not say takes the vintage the ONS published that year on: 2021 LSOAs from the 2021
+/// estimates and the 2025 indices, 2011 LSOAs before.
+pub fn read_figures(text: &str, year: Option<i32>) -> anyhow::Result<Option<Figures>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header = reader.headers().context("reading the header")?.clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let find = |f: &dyn Fn(&str) -> bool| names.iter().position(|n| f(n));
+    let imd = |n: &str| n.contains("imd") || n.contains("index of multiple deprivation");
+    let rank_at = find(&|n| imd(n) && n.contains("rank"));
+    let decile_at = find(&|n| imd(n) && n.contains("decile"));
+    let population_at = find(&|n| ["population", "all ages", "total"].contains(&n));
+    let kind = match (rank_at, decile_at, population_at) {
+        (Some(_), Some(_), _) => FigureKind::Deprivation,
+        (None, None, Some(_)) => FigureKind::Population,
+        (Some(_), None, _) | (None, Some(_), _) => {
+            bail!("a deprivation file needs both the IMD's rank and its decile")
+        }
+        (None, None, None) => return Ok(None),
+    };
+    let Some(code_at) = find(&|n| {
+        n.contains("lsoa") && (n.ends_with("cd") || n.contains("code")) && !n.contains("nm")
+    }) else {
+        bail!("no LSOA code column (such as LSOA21CD or `LSOA code (2011)`) in the header");
+    };
+    let what = match kind {
+        FigureKind::Population => "a population file does not say the year of its estimates",
+        FigureKind::Deprivation => "a deprivation file does not say its edition",
+    };
+    let Some(year) = year else {
+        bail!(
+            "{what}: give --year (such as 2022 for mid-2022 estimates, 2025 for the 2025 indices)"
+        );
+    };
+    let lsoa_vintage = vintage_said(&names[code_at]).unwrap_or(match kind {
+        FigureKind::Population if year >= 2021 => 2021,
+        FigureKind::Deprivation if year >= 2025 => 2021,
+        _ => 2011,
+    });
+    let number = |raw: &str, line: u64, what: &str| -> anyhow::Result<i64> {
+        raw.trim()
+            .replace(',', "")
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .with_context(|| format!("line {line}: {what} '{}' is not a whole number", raw.trim()))
+    };
+    let mut rows: BTreeMap<String, (db::geography::LsoaFigure, u64)> = BTreeMap::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("line {}", n + 2))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let raw = field(Some(code_at));
+        let Some(lsoa) = code(raw).filter(|c| c.starts_with("E01") || c.starts_with("W01")) else {
+            bail!("line {line}: '{raw}' is not an LSOA code such as E01023720");
+        };
+        let row = match kind {
+            FigureKind::Population => db::geography::LsoaFigure {
+                lsoa: lsoa.clone(),
+                value: number(field(population_at), line, "population")?,
+                decile: None,
+            },
+            FigureKind::Deprivation => {
+                let decile = number(field(decile_at), line, "decile")?;
+                if !(1..=10).contains(&decile) {
+                    bail!("line {line}: decile {decile} is not 1 to 10");
+                }
+                let rank = number(field(rank_at), line, "rank")?;
+                if rank < 1 {
+                    bail!("line {line}: rank {rank} is not 1 or more");
+                }
+                db::geography::LsoaFigure {
+                    lsoa: lsoa.clone(),
+                    value: rank,
+                    decile: i16::try_from(decile).ok(),
+                }
+            }
+        };
+        if let Some((held, at)) = rows.get(&lsoa)
+            && *held != row
+        {
+            bail!("line {line}: {lsoa} again, unlike line {at}");
+        }
+        rows.insert(lsoa, (row, line));
+    }
+    Ok(Some(Figures {
+        kind,
+        lsoa_vintage,
+        rows: rows.into_values().map(|(r, _)| r).collect(),
+    }))
+}
+
 /// A boundary file's features: the area (its district when the feature says) and its geometry
 /// as GeoJSON text.
 pub fn read_boundaries(
@@ -386,6 +525,7 @@ pub async fn import(
     db: &DatabaseConnection,
     files: &[PathBuf],
     district: Option<&str>,
+    year: Option<i32>,
 ) -> anyhow::Result<Vec<Report>> {
     let mut texts = Vec::new();
     for path in files {
@@ -394,7 +534,7 @@ pub async fn import(
         texts.push((path.display().to_string(), text));
     }
     let txn = db.begin().await?;
-    let reports = import_texts(&txn, &texts, district).await?;
+    let reports = import_texts(&txn, &texts, district, year).await?;
     txn.commit().await?;
     Ok(reports)
 }
@@ -404,6 +544,7 @@ pub async fn import_texts(
     txn: &sea_orm::DatabaseTransaction,
     files: &[(String, String)],
     district: Option<&str>,
+    year: Option<i32>,
 ) -> anyhow::Result<Vec<Report>> {
     let district = match district {
         Some(d) => Some(code(d).with_context(|| {
@@ -413,7 +554,7 @@ pub async fn import_texts(
     };
     let mut reports = Vec::new();
     for (name, text) in files {
-        let report = import_text(txn, name, text, district.as_deref())
+        let report = import_text(txn, name, text, district.as_deref(), year)
             .await
             .with_context(|| name.clone())?;
         reports.push(report);
@@ -426,6 +567,7 @@ async fn import_text(
     name: &str,
     text: &str,
     district: Option<&str>,
+    year: Option<i32>,
 ) -> anyhow::Result<Report> {
     let source = Path::new(name)
         .file_name()
@@ -467,6 +609,37 @@ async fn import_text(
         report.kind = "boundaries";
         report.boundaries = features.len();
         db::geography::upsert_boundaries(txn, &features, &source).await?;
+    } else if let Some(mut figures) = read_figures(text, year)? {
+        if let Some(d) = district {
+            // These files name no district: the district's lookups (imported first) say
+            // which LSOAs are its.
+            let codes: Vec<String> = figures.rows.iter().map(|r| r.lsoa.clone()).collect();
+            let known: BTreeSet<String> = db::geography::codes_of_district(txn, d, &codes)
+                .await?
+                .into_iter()
+                .collect();
+            let before = figures.rows.len();
+            figures.rows.retain(|r| known.contains(&r.lsoa));
+            report.other_districts = before - figures.rows.len();
+        }
+        report.figures = figures.rows.len();
+        report.year = year;
+        let (kind, table) = match figures.kind {
+            FigureKind::Population => ("population", db::geography::FigureTable::Population),
+            FigureKind::Deprivation => ("deprivation", db::geography::FigureTable::Deprivation),
+        };
+        report.kind = kind;
+        if let Some(year) = year {
+            db::geography::upsert_figures(
+                txn,
+                table,
+                figures.lsoa_vintage,
+                year,
+                &figures.rows,
+                &source,
+            )
+            .await?;
+        }
     } else {
         let lookup = read_lookup(text, district)?;
         report.kind = if lookup.changes.is_empty() {

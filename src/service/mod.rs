@@ -1,5 +1,7 @@
 //! Services: what both APIs (and the commands) call, above `db` and below the APIs: the push
-//! (`push`) and the reports (`report`).
+//! (`push`), the reports (`report`) and statistics by official area (`geography`).
 
+pub mod geography;
+pub mod hotspot;
 pub mod push;
 pub mod report;

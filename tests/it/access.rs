@@ -430,6 +430,15 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             "{ officialAreas(district: \"E07000243\", kind: WARD, vintage: 2024) { nodes { code } } }",
             true,
         ),
+        // Figures by official area: not yet cells of the PCC's protected table set.
+        (
+            "{ areaStatistics(filter: {period: {financialYear: \"2014/15\"}}, district: \"E07000243\", kind: WARD, vintage: 2024) { total { count } } }",
+            false,
+        ),
+        (
+            "{ hotspots(filter: {period: {financialYear: \"2014/15\"}}, district: \"E07000243\", kind: WARD, vintage: 2024) { areas { code spatial } } }",
+            false,
+        ),
     ];
     for (label, ..) in PRINCIPALS {
         for (q, pcc_too) in queries {

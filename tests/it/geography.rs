@@ -712,3 +712,473 @@ async fn files_that_say_one_thing_twice_differently_are_refused_with_the_place()
     assert!(err.contains("--district needs a district column"), "{err}");
     assert_eq!(snapshot(&app).await, before);
 }
+
+const AREA_STATS: &str = "query($k: OfficialAreaKind!, $v: Int!, $from: Date!, $to: Date!, $d: String!, $c: StatsComparison) { areaStatistics(filter: {partnership: \"stevenage\", period: {from: $from, to: $to}}, district: $d, kind: $k, vintage: $v, compareWith: $c) { district vintage lsoaVintage populationYear deprivationEdition outside unplaced comparedWith { from to } total { count population ratePer1000 } rows { code name count previousCount changePercent population ratePer1000 previousRatePer1000 deprivationDecile deprivationRank } } }";
+
+fn stats_vars(kind: &str, vintage: i32, month: &str) -> Value {
+    let last = if month.ends_with("-02") { "28" } else { "31" };
+    json!({"k": kind, "v": vintage, "from": format!("{month}-01"), "to": format!("{month}-{last}"), "d": "E07000243"})
+}
+
+/// The row of a code in an areaStatistics answer.
+fn row_of<'a>(stats: &'a Value, code: &str) -> &'a Value {
+    stats["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["code"] == code)
+        .unwrap_or_else(|| panic!("{code} not in {stats}"))
+}
+
+#[tokio::test]
+async fn figures_by_2021_lsoa_agree_across_records_of_both_vintages_with_rates_and_deprivation() {
+    let app = TestApp::spawn().await;
+    // January 2021, in 2011 codes: six in Stevenage 008D (split into 008E and 008F, of 1,371
+    // and 1,370 residents), two in 004B (part of 013A), four in 009A (unchanged). January
+    // 2024, in 2021 codes: three each in 008E and 008F, two in 013A, four in 009A.
+    let mut records = Vec::new();
+    let mut add = |prefix: &str, lsoa: &str, n: usize, when: &str| {
+        for k in 0..n {
+            records.push(at(&format!("{prefix}-{lsoa}-{k}"), lsoa, when));
+        }
+    };
+    for (lsoa, n) in [("E01023758", 6), ("E01023768", 2), ("E01023750", 4)] {
+        add("OLD", lsoa, n, "2021-01-15T10:00:00Z");
+    }
+    for (lsoa, n) in [
+        ("E01035570", 3),
+        ("E01035571", 3),
+        ("E01035582", 2),
+        ("E01023750", 4),
+    ] {
+        add("NEW", lsoa, n, "2024-01-15T10:00:00Z");
+    }
+    let r = app.push_incidents(&app.police(), &records).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+
+    let old = app
+        .gql(
+            AREA_STATS,
+            stats_vars("LSOA", 2021, "2021-01"),
+            Some(&app.council()),
+        )
+        .await;
+    let new = app
+        .gql(
+            AREA_STATS,
+            stats_vars("LSOA", 2021, "2024-01"),
+            Some(&app.council()),
+        )
+        .await;
+    let (old, new) = (&old.data()["areaStatistics"], &new.data()["areaStatistics"]);
+    assert_eq!(old["rows"].as_array().map(Vec::len), Some(54), "{old}");
+    assert_eq!(
+        (
+            &old["lsoaVintage"],
+            &old["populationYear"],
+            &old["deprivationEdition"]
+        ),
+        (&json!(2021), &json!(2022), &json!(2025))
+    );
+    // 008D's six records shared by population: 6 x 1371/2741 and 6 x 1370/2741.
+    let counts = |s: &Value| -> Vec<Value> {
+        ["E01035570", "E01035571", "E01035582", "E01023750"]
+            .iter()
+            .map(|c| row_of(s, c)["count"].clone())
+            .collect()
+    };
+    assert_eq!(
+        counts(old),
+        vec![json!(3.0), json!(3.0), json!(2.0), json!(4.0)]
+    );
+    assert_eq!(counts(new), counts(old));
+    assert_eq!(old["total"]["count"], 12.0);
+    assert_eq!(new["total"]["count"], 12.0);
+    assert_eq!(
+        (&old["outside"], &old["unplaced"]),
+        (&json!(0.0), &json!(0))
+    );
+    // 009A: 1,179 residents (mid-2022), IMD 2025 decile 2 (rank 5,763).
+    let a = row_of(new, "E01023750");
+    assert_eq!(
+        (
+            &a["name"],
+            &a["population"],
+            &a["ratePer1000"],
+            &a["deprivationDecile"],
+            &a["deprivationRank"]
+        ),
+        (
+            &json!("Stevenage 009A"),
+            &json!(1179),
+            &json!(3.39),
+            &json!(2),
+            &json!(5763)
+        )
+    );
+    assert_eq!(new["total"]["population"], 89737);
+    assert_eq!(new["total"]["ratePer1000"], 0.13);
+    // Every area is listed, those without records at 0.
+    assert_eq!(row_of(new, "E01023751")["count"], 0.0);
+
+    // The wards of 2024 (made of 2021 LSOAs) and of 2019 (made of 2011 LSOAs) hold the same
+    // records; in 2011 codes 013A's two go half to 004B and half to East Hertfordshire 002D,
+    // which is not Stevenage's (no 2011 populations are held: equal shares).
+    let wards24 = app
+        .gql(
+            AREA_STATS,
+            stats_vars("WARD", 2024, "2024-01"),
+            Some(&app.police()),
+        )
+        .await;
+    let w = &wards24.data()["areaStatistics"];
+    assert_eq!(w["rows"].as_array().map(Vec::len), Some(13), "{w}");
+    let sum: f64 = w["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["count"].as_f64().expect("n"))
+        .sum();
+    assert_eq!((sum, &w["total"]["count"]), (12.0, &json!(12.0)));
+    let wards19 = app
+        .gql(
+            AREA_STATS,
+            stats_vars("WARD", 2019, "2024-01"),
+            Some(&app.police()),
+        )
+        .await;
+    let w = &wards19.data()["areaStatistics"];
+    assert_eq!(
+        (&w["lsoaVintage"], &w["total"]["count"], &w["outside"]),
+        (&json!(2011), &json!(11.0), &json!(1.0)),
+        "{w}"
+    );
+    // No 2011 populations are held: no rates.
+    assert_eq!(w["total"]["population"], Value::Null);
+
+    // Compared with the month before (no records then).
+    let mut vars = stats_vars("LSOA", 2021, "2024-01");
+    vars["c"] = json!("PREVIOUS_PERIOD");
+    let c = app.gql(AREA_STATS, vars, Some(&app.fire())).await;
+    let c = &c.data()["areaStatistics"];
+    assert_eq!(
+        c["comparedWith"],
+        json!({"from": "2023-12-01", "to": "2023-12-31"})
+    );
+    let a = row_of(c, "E01023750");
+    assert_eq!(
+        (
+            &a["previousCount"],
+            &a["changePercent"],
+            &a["previousRatePer1000"]
+        ),
+        (&json!(0.0), &Value::Null, &json!(0.0))
+    );
+}
+
+#[tokio::test]
+async fn area_statistics_are_for_partners_and_say_what_is_wrong() {
+    let app = TestApp::spawn().await;
+    let pcc = app
+        .gql(
+            AREA_STATS,
+            stats_vars("LSOA", 2021, "2024-01"),
+            Some(&app.pcc()),
+        )
+        .await;
+    assert_eq!(pcc.code(), "FORBIDDEN", "{:?}", pcc.body);
+    let mut bad = stats_vars("LSOA", 2021, "2024-01");
+    bad["d"] = json!("Stevenage");
+    let r = app.gql(AREA_STATS, bad, Some(&app.police())).await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
+    let r = app
+        .gql(
+            AREA_STATS,
+            stats_vars("DISTRICT", 2024, "2024-01"),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
+    let mut north_herts = stats_vars("LSOA", 2021, "2024-01");
+    north_herts["d"] = json!("E07000099");
+    let r = app.gql(AREA_STATS, north_herts, Some(&app.police())).await;
+    assert_eq!(r.code(), "NOT_FOUND", "{:?}", r.body);
+}
+
+/// (vintage, year or edition, rows, sum of the values) of populations, then of deprivation.
+async fn figures_held(app: &TestApp) -> Vec<(i64, i64, i64, i64)> {
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT lsoa_vintage::int8, year::int8, count(*), sum(population)::int8 FROM geo_populations GROUP BY 1, 2 \
+             UNION ALL SELECT lsoa_vintage::int8, edition::int8, count(*), sum(imd_decile)::int8 FROM geo_deprivation GROUP BY 1, 2 \
+             ORDER BY 2, 1",
+        ))
+        .await
+        .expect("figures");
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get_by_index::<i64>(0).expect("v"),
+                r.try_get_by_index::<i64>(1).expect("y"),
+                r.try_get_by_index::<i64>(2).expect("n"),
+                r.try_get_by_index::<i64>(3).expect("s"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn populations_and_deprivation_import_from_the_published_files_with_their_year() {
+    let app = TestApp::spawn().await;
+    // The demo loads Stevenage's: mid-2022 populations on 2021 LSOAs (89,737 residents), the
+    // IoD 2019 on 2011 LSOAs and the IoD 2025 on 2021 LSOAs.
+    let demo = figures_held(&app).await;
+    assert_eq!(
+        demo,
+        vec![
+            (2011, 2019, 52, 272),
+            (2021, 2022, 54, 89_737),
+            (2021, 2025, 54, 289),
+        ],
+        "{demo:?}"
+    );
+    app.db
+        .execute_unprepared("DELETE FROM geo_populations; DELETE FROM geo_deprivation;")
+        .await
+        .expect("empty");
+    // A file does not say its year: --year must.
+    let population = file("population_lsoa21_E07000243.csv");
+    let (rc, out, err) = import(&app, &[&population], &["--district", "E07000243"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(
+        err.contains("does not say the year of its estimates: give --year"),
+        "{err}"
+    );
+    let (rc, out, err) = import(
+        &app,
+        &[&population],
+        &["--district", "E07000243", "--year", "2022"],
+    );
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.ends_with("population: 54 LSOA figures"), "{out}");
+    // The IoD 2019's ranks carry thousands separators, as published.
+    let (rc, out, err) = import(
+        &app,
+        &[&file("imd2019_E07000243.csv")],
+        &["--district", "E07000243", "--year", "2019"],
+    );
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.ends_with("deprivation: 52 LSOA figures"), "{out}");
+    let (rc, _, err) = import(
+        &app,
+        &[&file("imd2025_lsoa21_E07000243.csv")],
+        &["--district", "E07000243", "--year", "2025"],
+    );
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(figures_held(&app).await, demo);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM geo_deprivation WHERE lsoa = 'E01023750' AND \
+             ((edition = 2019 AND imd_rank = 5411) OR (edition = 2025 AND imd_rank = 5763))"
+        )
+        .await,
+        2
+    );
+    // Another district keeps none of Stevenage's rows.
+    let (rc, out, err) = import(
+        &app,
+        &[&population],
+        &["--district", "E07000242", "--year", "2022"],
+    );
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        out.ends_with("population: 54 of other districts, left out"),
+        "{out}"
+    );
+}
+
+async fn get_csv(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn area_statistics_as_csv_hold_the_graphql_figures() {
+    let app = TestApp::spawn().await;
+    let records: Vec<Value> = (0..7)
+        .map(|k| at(&format!("CSV-{k}"), "E01023758", "2021-01-15T10:00:00Z"))
+        .chain((0..3).map(|k| at(&format!("CSV-N-{k}"), "E01035570", "2022-01-15T10:00:00Z")))
+        .collect();
+    let r = app.push_incidents(&app.police(), &records).await;
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+    let mut vars = stats_vars("LSOA", 2021, "2022-01");
+    vars["c"] = json!("SAME_PERIOD_LAST_YEAR");
+    let g = app.gql(AREA_STATS, vars, Some(&app.council())).await;
+    let g = &g.data()["areaStatistics"];
+    let path = "/api/v1/statistics/areas.csv?district=E07000243&kind=lsoa&vintage=2021&month=2022-01&compareWith=same-period-last-year&category=burglary";
+    let (status, body) = get_csv(&app, path, &app.council()).await;
+    assert_eq!(status, 200, "{body}");
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header[..5],
+        ["code", "name", "period_from", "period_to", "count"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    // 54 LSOAs, the district's total, outside and unplaced.
+    assert_eq!(rows.len(), 57);
+    let num = |v: &Value| v.as_f64().map(|f| f.to_string()).unwrap_or_default();
+    for row in &rows[..54] {
+        let want = row_of(g, &row[0]);
+        assert_eq!(&row[4], num(&want["count"]), "{}", &row[0]);
+        assert_eq!(&row[5], num(&want["previousCount"]), "{}", &row[0]);
+        assert_eq!(&row[9], num(&want["ratePer1000"]), "{}", &row[0]);
+    }
+    // 008E: three records now; a year before, half of 008D's seven by population
+    // (7 x 1371 / 2741 = 3.50).
+    let e = rows.iter().find(|r| &r[0] == "E01035570").expect("008E");
+    assert_eq!((&e[4], &e[5], &e[7], &e[8]), ("3", "3.5", "1371", "2022"));
+    assert_eq!((&rows[54][0], &rows[54][4]), ("E07000243", "3"));
+    assert_eq!(&rows[55][0], "outside");
+    // The PCC: FORBIDDEN; a bad kind: BAD_USER_INPUT, with a JSON error code.
+    let (status, body) = get_csv(&app, path, &app.pcc()).await;
+    assert_eq!(status, 403, "{body}");
+    let bad = path.replace("kind=lsoa", "kind=county");
+    let (status, body) = get_csv(&app, &bad, &app.council()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("BAD_USER_INPUT"), "{body}");
+}
+
+const HOTSPOTS: &str = "query($k: OfficialAreaKind!, $v: Int!, $d: String!) { hotspots(filter: {partnership: \"stevenage\", period: {month: \"2024-01\"}}, district: $d, kind: $k, vintage: $v) { lsoaVintage populationYear falseDiscoveryRate giStarOnRates previousPeriod { from to } samePeriodLastYear { from to } areas { code name count population ratePer1000 rank giStar giStarP spatial neighbours deprivationDecile onPreviousPeriod { previousCount changePercent pRise pFall finding } onSamePeriodLastYear { previousCount pRise finding } } byDeprivationDecile { decile lsoas count population ratePer1000 } } }";
+
+#[tokio::test]
+async fn hotspots_rank_by_rate_test_changes_exactly_and_find_the_spatial_cluster() {
+    let app = TestApp::spawn().await;
+    // January 2024: 40 records in Stevenage 009A (E01023750), 25 in each of the four LSOAs
+    // its boundary touches, 4 in 006C (E01023785), far off. December 2023: 10 in 009A, 2 in
+    // 006C. January 2023: 38 in 009A.
+    const NEIGHBOURS: [&str; 4] = ["E01023751", "E01023753", "E01023754", "E01023791"];
+    let mut records = Vec::new();
+    let mut add = |lsoa: &str, n: usize, when: &str| {
+        for k in 0..n {
+            records.push(at(&format!("HOT-{lsoa}-{when}-{k}"), lsoa, when));
+        }
+    };
+    add("E01023750", 40, "2024-01-10T10:00:00Z");
+    for l in NEIGHBOURS {
+        add(l, 25, "2024-01-10T10:00:00Z");
+    }
+    add("E01023785", 4, "2024-01-10T10:00:00Z");
+    add("E01023750", 10, "2023-12-10T10:00:00Z");
+    add("E01023785", 2, "2023-12-10T10:00:00Z");
+    add("E01023750", 38, "2023-01-10T10:00:00Z");
+    let r = app.push_incidents(&app.police(), &records).await;
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+
+    let vars = json!({"k": "LSOA", "v": 2021, "d": "E07000243"});
+    let r = app.gql(HOTSPOTS, vars.clone(), Some(&app.council())).await;
+    let h = &r.data()["hotspots"];
+    assert_eq!(
+        (
+            &h["lsoaVintage"],
+            &h["populationYear"],
+            &h["falseDiscoveryRate"],
+            &h["giStarOnRates"]
+        ),
+        (&json!(2021), &json!(2022), &json!(0.05), &json!(true)),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(
+        h["previousPeriod"],
+        json!({"from": "2023-12-01", "to": "2023-12-31"})
+    );
+    assert_eq!(
+        h["samePeriodLastYear"],
+        json!({"from": "2023-01-01", "to": "2023-01-31"})
+    );
+    let areas = h["areas"].as_array().expect("areas");
+    assert_eq!(areas.len(), 54);
+    // 009A first by rate (40 per 1,179 residents), a significant rise on December's 10, no
+    // change on last January's 38, a hot spot with its four neighbours.
+    let top = &areas[0];
+    assert_eq!(
+        (
+            &top["code"],
+            &top["rank"],
+            &top["count"],
+            &top["ratePer1000"]
+        ),
+        (&json!("E01023750"), &json!(1), &json!(40.0), &json!(33.93))
+    );
+    assert_eq!(top["onPreviousPeriod"]["finding"], "SIGNIFICANT_RISE");
+    assert_eq!(top["onPreviousPeriod"]["changePercent"], 300.0);
+    assert!(top["onPreviousPeriod"]["pRise"].as_f64().expect("p") < 1e-4);
+    assert_eq!(
+        top["onSamePeriodLastYear"]["finding"],
+        "NO_SIGNIFICANT_CHANGE"
+    );
+    assert_eq!(top["spatial"], "HOT_SPOT");
+    assert!(top["giStar"].as_f64().expect("z") > 3.0, "{top}");
+    assert_eq!(top["neighbours"], json!(NEIGHBOURS));
+    assert_eq!(top["deprivationDecile"], 2);
+    // 006C: 2 became 4, which chance explains: P(X >= 4) for 6 records over two 31-day months
+    // is 22/64.
+    let y = areas
+        .iter()
+        .find(|a| a["code"] == "E01023785")
+        .expect("006C");
+    assert_eq!(y["onPreviousPeriod"]["finding"], "NO_SIGNIFICANT_CHANGE");
+    assert_eq!(y["onPreviousPeriod"]["changePercent"], 100.0);
+    assert!((y["onPreviousPeriod"]["pRise"].as_f64().expect("p") - 22.0 / 64.0).abs() < 1e-9);
+    // Areas without records share the last place and are no hot spot.
+    let last = &areas[53];
+    assert_eq!((&last["count"], &last["rank"]), (&json!(0.0), &json!(7)));
+    assert_ne!(last["spatial"], "HOT_SPOT");
+    // By deprivation decile: every record once.
+    let deciles = h["byDeprivationDecile"].as_array().expect("deciles");
+    let (lsoas, records): (i64, f64) = deciles.iter().fold((0, 0.0), |(l, n), d| {
+        (
+            l + d["lsoas"].as_i64().expect("l"),
+            n + d["count"].as_f64().expect("n"),
+        )
+    });
+    assert_eq!((lsoas, records), (54, 144.0));
+
+    // Wards of 2024, drawn by the boundaries of 2025: each has neighbours and a Gi*.
+    let r = app
+        .gql(
+            HOTSPOTS,
+            json!({"k": "WARD", "v": 2024, "d": "E07000243"}),
+            Some(&app.police()),
+        )
+        .await;
+    let wards = r.data()["hotspots"]["areas"]
+        .as_array()
+        .expect("wards")
+        .clone();
+    assert_eq!(wards.len(), 13);
+    for w in &wards {
+        assert!(!w["neighbours"].as_array().expect("n").is_empty(), "{w}");
+        assert!(w["giStar"].is_number(), "{w}");
+    }
+    // The PCC: FORBIDDEN, like areaStatistics.
+    let r = app.gql(HOTSPOTS, vars, Some(&app.pcc())).await;
+    assert_eq!(r.code(), "FORBIDDEN");
+}

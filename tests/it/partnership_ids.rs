@@ -61,6 +61,14 @@ const SHARED: &[(&str, &str)] = &[
         "the ONS's 2011-to-2021 LSOA lookup: public reference data",
     ),
     (
+        "geo_populations",
+        "the ONS's population estimates by LSOA and year: public reference data",
+    ),
+    (
+        "geo_deprivation",
+        "the English Indices of Deprivation by LSOA and edition: public reference data",
+    ),
+    (
         "csphub_access",
         "the grants and policies the service role needs, recorded so that a restore into a \
          cluster without the role can be repaired",

@@ -295,3 +295,27 @@ pub async fn fold_counts<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await.map_err(AppError::internal)?;
     Ok(folded.and_then(|f| f.removed))
 }
+
+pg_row! {
+    struct LsoaCount {
+        lsoa: Option<String>,
+        n: i64,
+    }
+}
+
+/// ACTIVE records in the filter's period by the LSOA code each carries (either vintage, as
+/// sent; none for a record without one): one scan, a row per code.
+pub async fn counts_by_lsoa<C: ConnectionTrait>(
+    conn: &C,
+    filter: &IncidentFilter,
+) -> AppResult<Vec<(Option<String>, i64)>> {
+    let mut filter = filter.clone();
+    filter.status = Some("ACTIVE".to_owned());
+    let w = filter.where_on(false);
+    let sql = format!(
+        "SELECT i.lsoa, count(*) AS n FROM incidents i WHERE {} GROUP BY 1",
+        w.sql
+    );
+    let rows: Vec<LsoaCount> = fetch_all(conn, &sql, w.values).await?;
+    Ok(rows.into_iter().map(|r| (r.lsoa, r.n)).collect())
+}
