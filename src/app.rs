@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
             get(rest::report::area_statistics_csv),
         )
         .route(
+            "/api/v1/statistics/hotspots.csv",
+            get(rest::report::hotspots_csv),
+        )
+        .route(
             "/api/v1/reports/submissions/{file}",
             get(rest::report::submission_csv),
         )

@@ -32,7 +32,18 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
-/// P(X >= k) for X ~ Binomial(n, p), summed in from the term at k (no underflow for large n).
+/// ln P(X = k) for X ~ Binomial(n, p), 0 < p < 1.
+fn ln_binomial_pmf(n: u64, k: u64, p: f64) -> f64 {
+    let (nf, kf) = (n as f64, k as f64);
+    ln_gamma(nf + 1.0) - ln_gamma(kf + 1.0) - ln_gamma(nf - kf + 1.0)
+        + kf * p.ln()
+        + (nf - kf) * (1.0 - p).ln()
+}
+
+/// P(X >= k) for X ~ Binomial(n, p). The smaller tail is summed from its end nearest the mean
+/// outwards (its terms fall away), so neither tail underflows to a wrong 0: a `k` above the
+/// mean sums P(X = k), P(X = k + 1), ...; one below it is 1 - P(X <= k - 1), summed down from
+/// k - 1.
 pub fn binomial_upper_tail(n: u64, k: u64, p: f64) -> f64 {
     if k == 0 || p >= 1.0 {
         return 1.0;
@@ -40,29 +51,43 @@ pub fn binomial_upper_tail(n: u64, k: u64, p: f64) -> f64 {
     if k > n || p <= 0.0 {
         return 0.0;
     }
-    let (nf, kf) = (n as f64, k as f64);
-    let ln_pmf = ln_gamma(nf + 1.0) - ln_gamma(kf + 1.0) - ln_gamma(nf - kf + 1.0)
-        + kf * p.ln()
-        + (nf - kf) * (1.0 - p).ln();
-    let mut term = ln_pmf.exp();
-    let mut total = 0.0;
-    let ratio = p / (1.0 - p);
-    let mut j = k;
-    while j <= n {
-        total += term;
-        if term < total * 1e-17 && (j as f64) > nf * p {
-            break;
+    let mean = n as f64 * p;
+    if (k as f64) >= mean {
+        let ratio = p / (1.0 - p);
+        let mut term = ln_binomial_pmf(n, k, p).exp();
+        let mut total = 0.0;
+        let mut j = k;
+        while j <= n && term > 0.0 {
+            total += term;
+            if term < total * 1e-17 {
+                break;
+            }
+            term *= (n - j) as f64 / (j + 1) as f64 * ratio;
+            j += 1;
         }
-        term *= (n - j) as f64 / (j + 1) as f64 * ratio;
-        j += 1;
+        total.min(1.0)
+    } else {
+        // P(X <= k - 1), from k - 1 down.
+        let ratio = (1.0 - p) / p;
+        let mut j = k - 1;
+        let mut term = ln_binomial_pmf(n, j, p).exp();
+        let mut lower = 0.0;
+        loop {
+            lower += term;
+            if j == 0 || term == 0.0 || term < lower * 1e-17 {
+                break;
+            }
+            term *= j as f64 / (n - j + 1) as f64 * ratio;
+            j -= 1;
+        }
+        (1.0 - lower).clamp(0.0, 1.0)
     }
-    total.min(1.0)
 }
 
 /// The exact conditional test of two Poisson counts (the rate-ratio test): given the
 /// `now + before` records, `now` is Binomial(n, e_now / (e_now + e_before)) when the rates are
-/// equal, the exposures being the periods' lengths times their populations. Returns the
-/// one-sided p-values (a rise: P(X >= now); a fall: P(X <= now)).
+/// equal, the exposures being the periods' lengths (the population is the same for both).
+/// Returns the one-sided p-values (a rise: P(X >= now); a fall: P(X <= now)).
 pub fn rate_ratio_p_values(now: u64, before: u64, e_now: f64, e_before: f64) -> (f64, f64) {
     let n = now + before;
     if n == 0 || e_now <= 0.0 || e_before <= 0.0 {
@@ -205,6 +230,9 @@ mod tests {
         let (rise, _) = rate_ratio_p_values(40, 20, 2.0, 1.0);
         assert!(rise > 0.4, "{rise}");
         assert_eq!(rate_ratio_p_values(0, 0, 1.0, 1.0), (1.0, 1.0));
+        // A large fall is a fall, not a rise.
+        let (rise, fall) = rate_ratio_p_values(175, 1_750, 1.0, 1.0);
+        assert!(rise > 0.999_999 && fall < 1e-200, "{rise} {fall}");
     }
 
     #[test]

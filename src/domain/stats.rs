@@ -79,33 +79,50 @@ impl Period {
         }
     }
 
+    /// The period, if its days (and those of the periods it is compared with, a year or a
+    /// period's length away) lie within the years 1900 to 9999; BAD_USER_INPUT otherwise, so
+    /// that no date arithmetic meets the calendar's ends.
+    fn bounded(self) -> Result<Self, AppError> {
+        if (1900..=9999).contains(&self.from.year()) && (1900..=9999).contains(&self.to.year()) {
+            Ok(self)
+        } else {
+            Err(AppError::BadUserInput(format!(
+                "a period's days must lie in the years 1900 to 9999 ({} to {})",
+                self.from, self.to
+            )))
+        }
+    }
+
     pub fn month(s: &str) -> Result<Self, AppError> {
         let from = first_of_month(s)?;
-        Ok(Self {
+        Self {
             from,
             to: shift(from, 1).pred_opt().unwrap_or(from),
             kind: PeriodKind::Month,
-        })
+        }
+        .bounded()
     }
 
     pub fn quarter(s: &str) -> Result<Self, AppError> {
         let q: Quarter = s.parse()?;
         let to = q.last_day();
         let next = to.succ_opt().unwrap_or(to);
-        Ok(Self {
+        Self {
             from: shift(next, -3),
             to,
             kind: PeriodKind::Quarter,
-        })
+        }
+        .bounded()
     }
 
     pub fn financial_year(s: &str) -> Result<Self, AppError> {
         let y: FinancialYear = s.parse()?;
-        Ok(Self {
+        Self {
             from: y.first_day(),
             to: y.last_day(),
             kind: PeriodKind::FinancialYear,
-        })
+        }
+        .bounded()
     }
 
     pub fn custom(from: NaiveDate, to: NaiveDate) -> Result<Self, AppError> {
@@ -119,11 +136,12 @@ impl Period {
                 "a period may cover at most ten years".to_owned(),
             ));
         }
-        Ok(Self {
+        Self {
             from,
             to,
             kind: PeriodKind::Custom,
-        })
+        }
+        .bounded()
     }
 
     /// Whether the period starts on the first of a month and ends on the last day of one.

@@ -358,7 +358,7 @@ pub struct AreaStatisticsParams {
         ("compareWith" = Option<String>, Query, description = "previous-period or same-period-last-year"),
     ),
     responses(
-        (status = 200, description = "CSV: code,name,period_from,period_to,count,previous_count,change_percent,population,population_year,rate_per_1000,previous_rate_per_1000,deprivation_decile,deprivation_rank,deprivation_edition; a row per area, then the district's total and the records outside and unplaced", content_type = "text/csv", body = String),
+        (status = 200, description = "CSV: code,name,period_from,period_to,compared_from,compared_to,lsoa_vintage,count,previous_count,change_percent,population,population_year,rate_per_1000,previous_rate_per_1000,deprivation_decile,deprivation_rank,deprivation_edition; a row per area, then the district's total and the records outside and unplaced", content_type = "text/csv", body = String),
         (status = 400, description = "Bad parameters", body = super::ErrorBody),
         (status = 401, description = "No token or a bad one", body = super::ErrorBody),
         (status = 403, description = "The PCC (its figures are cells of its protected table set)", body = super::ErrorBody),
@@ -372,80 +372,175 @@ pub async fn area_statistics_csv(
     token: Result<Bearer, AppError>,
     params: Params<AreaStatisticsParams>,
 ) -> Response {
-    let answer = async {
-        let params = query(params)?;
-        let period = crate::domain::stats::Period::given(
-            params.financial_year.as_deref(),
-            params.quarter.as_deref(),
-            params.month.as_deref(),
-            params.from,
-            params.to,
-        )?;
-        let compared = match params.compare_with.as_deref() {
-            None => None,
-            Some("previous-period") => Some(period.previous()),
-            Some("same-period-last-year") => Some(period.year_earlier()),
-            Some(other) => {
-                return Err(AppError::BadUserInput(format!(
-                    "compareWith '{other}' must be previous-period or same-period-last-year"
-                )));
-            }
-        };
-        let district = crate::domain::incident::ons_code(&params.district).ok_or_else(|| {
-            AppError::BadUserInput(format!(
-                "district '{}' is not an ONS code such as E07000243",
-                params.district
-            ))
-        })?;
-        let kind = match params.kind.to_ascii_lowercase().as_str() {
-            k @ ("lsoa" | "msoa" | "ward") => k.to_owned(),
-            other => {
-                return Err(AppError::BadUserInput(format!(
-                    "kind '{other}' must be lsoa, msoa or ward"
-                )));
-            }
-        };
-        let Bearer(token) = token?;
-        let work = move |txn: RequestTxn, p: Principal| async move {
-            authorize(&p, Operation::ReadAreaStatistics)?;
-            let target = p.partnership_or_only(params.partnership.as_deref())?;
-            let filter = db::incident::IncidentFilter {
-                partnership_id: target.id,
-                categories: params
-                    .category
-                    .as_deref()
-                    .map(|c| {
-                        c.split(',')
-                            .map(str::trim)
-                            .filter(|c| !c.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                ..Default::default()
-            };
+    let answer = official_csv(&state, token, params, |txn, filter, q| {
+        Box::pin(async move {
             let s = crate::service::geography::area_statistics(
-                txn.txn()?,
+                txn,
                 &filter,
-                &district,
-                &kind,
-                params.vintage,
-                period,
-                compared,
+                &q.district,
+                &q.kind,
+                q.vintage,
+                q.period,
+                q.compared,
             )
             .await?;
             Ok(crate::service::geography::to_csv(&s))
-        };
-        scope::run(state.clone(), token, Scope::HEAVY_READ, false, work).await
-    }
+        })
+    })
     .await;
+    text_csv("area-statistics", answer)
+}
+
+/// `GET /api/v1/statistics/hotspots.csv`: `hotspots` as a table, a row per official area.
+#[utoipa::path(
+    get,
+    path = "/api/v1/statistics/hotspots.csv",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("partnership" = Option<String>, Query, description = "a partnership slug; may be left out when the token names one"),
+        ("district" = String, Query, description = "the district's ONS code, such as E07000243"),
+        ("kind" = String, Query, description = "lsoa, msoa or ward"),
+        ("vintage" = i32, Query, description = "the areas' vintage: 2011 or 2021 for LSOAs and MSOAs, a lookup's year for wards (such as 2024)"),
+        ("financialYear" = Option<String>, Query, description = "the period: a financial year such as 2023/24, or quarter, month, or from and to"),
+        ("quarter" = Option<String>, Query, description = "such as 2023/24 Q1"),
+        ("month" = Option<String>, Query, description = "such as 2024-01"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "first day"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "last day"),
+        ("category" = Option<String>, Query, description = "CRIME_CATEGORY codes, comma-separated; every category when left out"),
+    ),
+    responses(
+        (status = 200, description = "CSV: code,name,period_from,period_to,count,population,population_year,rate_per_1000,rank,previous_period_count,previous_period_change_percent,previous_period_p_rise,previous_period_p_fall,previous_period_finding,last_year_count,last_year_change_percent,last_year_p_rise,last_year_p_fall,last_year_finding,gi_star,gi_star_p,spatial,neighbours,deprivation_decile; a row per area by rank", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 403, description = "The PCC (its figures are cells of its protected table set)", body = super::ErrorBody),
+        (status = 404, description = "Out of scope, or the district's areas are not held", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn hotspots_csv(
+    State(state): State<Arc<AppState>>,
+    token: Result<Bearer, AppError>,
+    params: Params<AreaStatisticsParams>,
+) -> Response {
+    let answer = official_csv(&state, token, params, |txn, filter, q| {
+        Box::pin(async move {
+            let h = crate::service::hotspot::hotspots(
+                txn,
+                &filter,
+                &q.district,
+                &q.kind,
+                q.vintage,
+                q.period,
+            )
+            .await?;
+            Ok(crate::service::hotspot::to_csv(&h))
+        })
+    })
+    .await;
+    text_csv("hotspots", answer)
+}
+
+/// The checked parameters of a figure by official area.
+pub struct OfficialQuery {
+    district: String,
+    kind: String,
+    vintage: i32,
+    period: crate::domain::stats::Period,
+    compared: Option<crate::domain::stats::Period>,
+}
+
+/// Checks the parameters (before the token's failure is answered), then builds the CSV in a
+/// request transaction holding a heavy slot, as the token's caller, for partners only.
+async fn official_csv<F>(
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
+    params: Params<AreaStatisticsParams>,
+    build: F,
+) -> Result<String, AppError>
+where
+    F: for<'a> FnOnce(
+            &'a sea_orm::DatabaseTransaction,
+            db::incident::IncidentFilter,
+            OfficialQuery,
+        ) -> futures_util::future::BoxFuture<'a, Result<String, AppError>>
+        + Send
+        + 'static,
+{
+    let params = query(params)?;
+    let period = crate::domain::stats::Period::given(
+        params.financial_year.as_deref(),
+        params.quarter.as_deref(),
+        params.month.as_deref(),
+        params.from,
+        params.to,
+    )?;
+    let compared = match params.compare_with.as_deref() {
+        None => None,
+        Some("previous-period") => Some(period.previous()),
+        Some("same-period-last-year") => Some(period.year_earlier()),
+        Some(other) => {
+            return Err(AppError::BadUserInput(format!(
+                "compareWith '{other}' must be previous-period or same-period-last-year"
+            )));
+        }
+    };
+    let district = crate::domain::incident::ons_code(&params.district).ok_or_else(|| {
+        AppError::BadUserInput(format!(
+            "district '{}' is not an ONS code such as E07000243",
+            params.district
+        ))
+    })?;
+    let kind = match params.kind.to_ascii_lowercase().as_str() {
+        k @ ("lsoa" | "msoa" | "ward") => k.to_owned(),
+        other => {
+            return Err(AppError::BadUserInput(format!(
+                "kind '{other}' must be lsoa, msoa or ward"
+            )));
+        }
+    };
+    let q = OfficialQuery {
+        district,
+        kind,
+        vintage: params.vintage,
+        period,
+        compared,
+    };
+    let categories: Vec<String> = params
+        .category
+        .as_deref()
+        .map(|c| {
+            c.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let partnership = params.partnership;
+    let Bearer(token) = token?;
+    let work = move |txn: RequestTxn, p: Principal| async move {
+        authorize(&p, Operation::ReadAreaStatistics)?;
+        let target = p.partnership_or_only(partnership.as_deref())?;
+        let filter = db::incident::IncidentFilter {
+            partnership_id: target.id,
+            categories,
+            ..Default::default()
+        };
+        build(txn.txn()?, filter, q).await
+    };
+    scope::run(state.clone(), token, Scope::HEAVY_READ, false, work).await
+}
+
+fn text_csv(name: &str, answer: Result<String, AppError>) -> Response {
     match answer {
         Ok(text) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"area-statistics.csv\"".to_owned(),
+                    format!("attachment; filename=\"{name}.csv\""),
                 ),
             ],
             text,

@@ -71,8 +71,9 @@ pub struct AreaStatistics {
     /// Every area of the kind and vintage in the district, by code, with a count of 0 where
     /// no record lies.
     pub rows: Vec<AreaFigure>,
-    /// All the district's areas together (the sum of `rows` for LSOAs and wards, which tile
-    /// the district).
+    /// All the district's areas together: what `rows` add up to for LSOAs and wards, which
+    /// tile the district (each figure is rounded on its own, so the rounded rows may differ
+    /// from it by a few hundredths).
     pub total: AreaFigure,
     /// Records, or shares of them, in LSOAs outside the district's areas (two decimal
     /// places).
@@ -165,8 +166,18 @@ pub async fn tally<C: ConnectionTrait>(
     let mut lsoas: Vec<String> = targets.iter().cloned().collect();
     lsoas.sort_unstable();
 
-    let mut raw = Vec::new();
-    for p in periods {
+    // One scan per distinct period: a financial year's previous period is the same year a
+    // year earlier.
+    let mut raw: Vec<Vec<(Option<String>, i64)>> = Vec::new();
+    for (i, p) in periods.iter().enumerate() {
+        if let Some(j) = periods[..i]
+            .iter()
+            .position(|q| q.from == p.from && q.to == p.to)
+        {
+            let same = raw[j].clone();
+            raw.push(same);
+            continue;
+        }
         let mut f = filter.clone();
         f.from = Some(p.from);
         f.to = Some(p.to);
@@ -237,6 +248,14 @@ pub async fn area_statistics<C: ConnectionTrait>(
     period: Period,
     compared: Option<Period>,
 ) -> Result<AreaStatistics, AppError> {
+    if let Some(c) = compared
+        && c.to >= period.from
+        && c.from <= period.to
+    {
+        return Err(AppError::BadUserInput(
+            "the compared period overlaps the period (a period of more than a year against the same period last year): give a shorter period".to_owned(),
+        ));
+    }
     let periods: Vec<Period> = std::iter::once(period).chain(compared).collect();
     let t = tally(conn, filter, district, kind, vintage, &periods).await?;
     let figure = |code: String, name: String, lsoas: &[String]| -> AreaFigure {
@@ -287,15 +306,25 @@ pub fn to_csv(s: &AreaStatistics) -> String {
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let opt_i = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let mut out = String::from(
-        "code,name,period_from,period_to,count,previous_count,change_percent,population,population_year,rate_per_1000,previous_rate_per_1000,deprivation_decile,deprivation_rank,deprivation_edition\r\n",
+        "code,name,period_from,period_to,compared_from,compared_to,lsoa_vintage,count,previous_count,change_percent,population,population_year,rate_per_1000,previous_rate_per_1000,deprivation_decile,deprivation_rank,deprivation_edition\r\n",
     );
     let (from, to) = (s.period.from.0.to_string(), s.period.to.0.to_string());
+    let (c_from, c_to) = s
+        .compared_with
+        .as_ref()
+        .map_or((String::new(), String::new()), |c| {
+            (c.from.0.to_string(), c.to.0.to_string())
+        });
+    let vintage = opt_i(s.lsoa_vintage.map(i64::from));
     let line = |out: &mut String, f: &AreaFigure| {
         let cells = [
             csv_field(&f.code),
             csv_field(&f.name),
             from.clone(),
             to.clone(),
+            c_from.clone(),
+            c_to.clone(),
+            vintage.clone(),
             f.count.to_string(),
             opt(f.previous_count),
             opt(f.change_percent),
@@ -326,7 +355,9 @@ pub fn to_csv(s: &AreaStatistics) -> String {
             s.unplaced as f64,
         ),
     ] {
-        out.push_str(&format!("{code},{name},{from},{to},{n},,,,,,,,,\r\n"));
+        out.push_str(&format!(
+            "{code},{name},{from},{to},{c_from},{c_to},{vintage},{n},,,,,,,,,\r\n"
+        ));
     }
     out
 }

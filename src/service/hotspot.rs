@@ -53,11 +53,13 @@ pub struct TestedChange {
     /// Change on it, one decimal place; null when it was 0.
     pub change_percent: Option<f64>,
     /// The exact one-sided p-value of a rise (the conditional binomial test of two Poisson
-    /// counts, exposures the periods' days; counts rounded to whole records).
+    /// counts, exposures the periods' days up to today; counts rounded to whole records).
     pub p_rise: f64,
     /// The same of a fall.
     pub p_fall: f64,
-    /// The call, after the Benjamini-Hochberg correction across the answer's areas.
+    /// The call: the two-sided p-value (twice the smaller one-sided one) held to the false
+    /// discovery rate across the answer's areas (Benjamini-Hochberg), the direction from the
+    /// smaller side.
     pub finding: ChangeFinding,
 }
 
@@ -75,8 +77,8 @@ pub struct Hotspot {
     pub population: Option<i64>,
     /// Records per 1,000 residents; null without a population.
     pub rate_per_1000: Option<f64>,
-    /// Its place by rate, 1 the highest (by count where no rates are held); areas of equal
-    /// rate share a place.
+    /// Its place by rate, 1 the highest (by count where any area's population is missing);
+    /// areas of equal rate share a place.
     pub rank: i32,
     /// Against the previous period of the same length.
     pub on_previous_period: TestedChange,
@@ -169,30 +171,42 @@ pub fn discoveries(p: &[Option<f64>], q: f64) -> Vec<bool> {
     out
 }
 
-fn days(p: Period) -> f64 {
-    ((p.to - p.from).num_days() + 1) as f64
+/// A period's days up to `today`: the exposure of its records (the days not yet come hold
+/// none). 0 for a period wholly to come.
+fn days(p: Period, today: chrono::NaiveDate) -> f64 {
+    let to = p.to.min(today);
+    ((to - p.from).num_days() + 1).max(0) as f64
 }
 
-/// Each area's change on period `i`, tested, with the findings corrected across the areas.
-fn tested(t: &Tally, i: usize, now: Period, then: Period) -> Vec<TestedChange> {
+/// Each area's change on period `i`, tested, with the findings corrected across the areas:
+/// one Benjamini-Hochberg run over the two-sided p-values (twice the smaller one-sided one),
+/// the direction from the side that is smaller.
+fn tested(
+    t: &Tally,
+    i: usize,
+    now: Period,
+    then: Period,
+    today: chrono::NaiveDate,
+) -> Vec<TestedChange> {
     let raw: Vec<(f64, f64, f64, f64)> = t
         .areas
         .iter()
         .map(|(_, _, lsoas)| {
             let (n, b) = (t.count(0, lsoas), t.count(i, lsoas));
-            let (rise, fall) =
-                rate_ratio_p_values(n.round() as u64, b.round() as u64, days(now), days(then));
+            let (rise, fall) = rate_ratio_p_values(
+                n.round() as u64,
+                b.round() as u64,
+                days(now, today),
+                days(then, today),
+            );
             (n, b, rise, fall)
         })
         .collect();
-    let rises = discoveries(
-        &raw.iter().map(|r| Some(r.2)).collect::<Vec<_>>(),
-        FALSE_DISCOVERY_RATE,
-    );
-    let falls = discoveries(
-        &raw.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
-        FALSE_DISCOVERY_RATE,
-    );
+    let two_sided: Vec<Option<f64>> = raw
+        .iter()
+        .map(|r| Some((2.0 * r.2.min(r.3)).min(1.0)))
+        .collect();
+    let found = discoveries(&two_sided, FALSE_DISCOVERY_RATE);
     raw.iter()
         .enumerate()
         .map(|(k, (n, b, rise, fall))| TestedChange {
@@ -200,12 +214,10 @@ fn tested(t: &Tally, i: usize, now: Period, then: Period) -> Vec<TestedChange> {
             change_percent: (*b > 0.0).then(|| ((n - b) / b * 1000.0).round() / 10.0),
             p_rise: *rise,
             p_fall: *fall,
-            finding: if rises[k] {
-                ChangeFinding::SignificantRise
-            } else if falls[k] {
-                ChangeFinding::SignificantFall
-            } else {
-                ChangeFinding::NoSignificantChange
+            finding: match (found[k], rise < fall) {
+                (true, true) => ChangeFinding::SignificantRise,
+                (true, false) => ChangeFinding::SignificantFall,
+                (false, _) => ChangeFinding::NoSignificantChange,
             },
         })
         .collect()
@@ -222,6 +234,15 @@ pub async fn hotspots<C: ConnectionTrait>(
     period: Period,
 ) -> Result<Hotspots, AppError> {
     let (previous, last_year) = (period.previous(), period.year_earlier());
+    if last_year.to >= period.from {
+        return Err(AppError::BadUserInput(
+            "hotspots compare a period with the same period a year earlier: give a period of at most a year"
+                .to_owned(),
+        ));
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
     let t = tally(
         conn,
         filter,
@@ -239,7 +260,15 @@ pub async fn hotspots<C: ConnectionTrait>(
         .iter()
         .map(|c| boundary_of.get(c.as_str()).copied())
         .collect();
-    let touching = neighbours(&bounds);
+    let has_boundary: Vec<bool> = bounds.iter().map(Option::is_some).collect();
+    // Matching boundary points is work for a blocking thread, not the request's executor.
+    let owned: Vec<Option<serde_json::Value>> = bounds.iter().map(|b| b.cloned()).collect();
+    let touching = tokio::task::spawn_blocking(move || {
+        let refs: Vec<Option<&serde_json::Value>> = owned.iter().map(Option::as_ref).collect();
+        neighbours(&refs)
+    })
+    .await
+    .map_err(AppError::internal)?;
 
     let counts: Vec<f64> = t.areas.iter().map(|a| t.count(0, &a.2)).collect();
     let populations: Vec<Option<i64>> = t.areas.iter().map(|a| t.population_of(&a.2)).collect();
@@ -255,7 +284,7 @@ pub async fn hotspots<C: ConnectionTrait>(
         counts.clone()
     };
     // Gi* over the areas with a boundary only: one without is no one's neighbour.
-    let with_boundary: Vec<usize> = (0..codes.len()).filter(|i| bounds[*i].is_some()).collect();
+    let with_boundary: Vec<usize> = (0..codes.len()).filter(|i| has_boundary[*i]).collect();
     let mut gi: Vec<Option<f64>> = vec![None; codes.len()];
     if !with_boundary.is_empty() {
         let index: BTreeMap<usize, usize> = with_boundary
@@ -286,8 +315,8 @@ pub async fn hotspots<C: ConnectionTrait>(
         .collect();
     let spatial = discoveries(&gi_p, FALSE_DISCOVERY_RATE);
 
-    let on_previous = tested(&t, 1, period, previous);
-    let on_last_year = tested(&t, 2, period, last_year);
+    let on_previous = tested(&t, 1, period, previous, today);
+    let on_last_year = tested(&t, 2, period, last_year, today);
     let key: Vec<f64> = if on_rates {
         values.clone()
     } else {
@@ -356,6 +385,60 @@ pub async fn hotspots<C: ConnectionTrait>(
         areas,
         by_deprivation_decile,
     })
+}
+
+/// The list as a table for a spreadsheet: a row per area by rank, each saying the period and
+/// the population year.
+pub fn to_csv(h: &Hotspots) -> String {
+    use crate::domain::report::csv_field;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let opt_i = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let finding = |f: ChangeFinding| match f {
+        ChangeFinding::SignificantRise => "SIGNIFICANT_RISE",
+        ChangeFinding::SignificantFall => "SIGNIFICANT_FALL",
+        ChangeFinding::NoSignificantChange => "NO_SIGNIFICANT_CHANGE",
+    };
+    let mut out = String::from(
+        "code,name,period_from,period_to,count,population,population_year,rate_per_1000,rank,previous_period_count,previous_period_change_percent,previous_period_p_rise,previous_period_p_fall,previous_period_finding,last_year_count,last_year_change_percent,last_year_p_rise,last_year_p_fall,last_year_finding,gi_star,gi_star_p,spatial,neighbours,deprivation_decile\r\n",
+    );
+    let (from, to) = (h.period.from.0.to_string(), h.period.to.0.to_string());
+    for a in &h.areas {
+        let (p, y) = (&a.on_previous_period, &a.on_same_period_last_year);
+        let cells = [
+            csv_field(&a.code),
+            csv_field(&a.name),
+            from.clone(),
+            to.clone(),
+            a.count.to_string(),
+            opt_i(a.population),
+            opt_i(h.population_year.map(i64::from)),
+            opt(a.rate_per_1000),
+            a.rank.to_string(),
+            p.previous_count.to_string(),
+            opt(p.change_percent),
+            p.p_rise.to_string(),
+            p.p_fall.to_string(),
+            finding(p.finding).to_owned(),
+            y.previous_count.to_string(),
+            opt(y.change_percent),
+            y.p_rise.to_string(),
+            y.p_fall.to_string(),
+            finding(y.finding).to_owned(),
+            opt(a.gi_star),
+            opt(a.gi_star_p),
+            match a.spatial {
+                SpatialFinding::HotSpot => "HOT_SPOT",
+                SpatialFinding::ColdSpot => "COLD_SPOT",
+                SpatialFinding::NotSignificant => "NOT_SIGNIFICANT",
+            }
+            .to_owned(),
+            csv_field(&a.neighbours.join(" ")),
+            opt_i(a.deprivation_decile.map(i64::from)),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 #[cfg(test)]

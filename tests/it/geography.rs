@@ -904,6 +904,21 @@ async fn area_statistics_are_for_partners_and_say_what_is_wrong() {
     north_herts["d"] = json!("E07000099");
     let r = app.gql(AREA_STATS, north_herts, Some(&app.police())).await;
     assert_eq!(r.code(), "NOT_FOUND", "{:?}", r.body);
+    // A period of more than a year against the same period last year would count records in
+    // both: refused, here and in hotspots.
+    let mut long = stats_vars("LSOA", 2021, "2024-01");
+    long["from"] = json!("2022-01-01");
+    long["c"] = json!("SAME_PERIOD_LAST_YEAR");
+    let r = app.gql(AREA_STATS, long, Some(&app.police())).await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
+    let r = app
+        .gql(
+            "{ hotspots(filter: {period: {from: \"2022-01-01\", to: \"2024-01-31\"}}, district: \"E07000243\", kind: LSOA, vintage: 2021) { areas { code } } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
 }
 
 /// (vintage, year or edition, rows, sum of the values) of populations, then of deprivation.
@@ -1037,8 +1052,17 @@ async fn area_statistics_as_csv_hold_the_graphql_figures() {
         .map(str::to_owned)
         .collect();
     assert_eq!(
-        header[..5],
-        ["code", "name", "period_from", "period_to", "count"]
+        header[..8],
+        [
+            "code",
+            "name",
+            "period_from",
+            "period_to",
+            "compared_from",
+            "compared_to",
+            "lsoa_vintage",
+            "count"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     // 54 LSOAs, the district's total, outside and unplaced.
@@ -1046,15 +1070,19 @@ async fn area_statistics_as_csv_hold_the_graphql_figures() {
     let num = |v: &Value| v.as_f64().map(|f| f.to_string()).unwrap_or_default();
     for row in &rows[..54] {
         let want = row_of(g, &row[0]);
-        assert_eq!(&row[4], num(&want["count"]), "{}", &row[0]);
-        assert_eq!(&row[5], num(&want["previousCount"]), "{}", &row[0]);
-        assert_eq!(&row[9], num(&want["ratePer1000"]), "{}", &row[0]);
+        assert_eq!(&row[7], num(&want["count"]), "{}", &row[0]);
+        assert_eq!(&row[8], num(&want["previousCount"]), "{}", &row[0]);
+        assert_eq!(&row[12], num(&want["ratePer1000"]), "{}", &row[0]);
+        assert_eq!(
+            (&row[4], &row[5], &row[6]),
+            ("2021-01-01", "2021-01-31", "2021")
+        );
     }
     // 008E: three records now; a year before, half of 008D's seven by population
     // (7 x 1371 / 2741 = 3.50).
     let e = rows.iter().find(|r| &r[0] == "E01035570").expect("008E");
-    assert_eq!((&e[4], &e[5], &e[7], &e[8]), ("3", "3.5", "1371", "2022"));
-    assert_eq!((&rows[54][0], &rows[54][4]), ("E07000243", "3"));
+    assert_eq!((&e[7], &e[8], &e[10], &e[11]), ("3", "3.5", "1371", "2022"));
+    assert_eq!((&rows[54][0], &rows[54][7]), ("E07000243", "3"));
     assert_eq!(&rows[55][0], "outside");
     // The PCC: FORBIDDEN; a bad kind: BAD_USER_INPUT, with a JSON error code.
     let (status, body) = get_csv(&app, path, &app.pcc()).await;
@@ -1181,4 +1209,68 @@ async fn hotspots_rank_by_rate_test_changes_exactly_and_find_the_spatial_cluster
     // The PCC: FORBIDDEN, like areaStatistics.
     let r = app.gql(HOTSPOTS, vars, Some(&app.pcc())).await;
     assert_eq!(r.code(), "FORBIDDEN");
+
+    // The same list as CSV, by rank.
+    let path =
+        "/api/v1/statistics/hotspots.csv?district=E07000243&kind=lsoa&vintage=2021&month=2024-01";
+    let (status, body) = get_csv(&app, path, &app.council()).await;
+    assert_eq!(status, 200, "{body}");
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 54);
+    let first = &rows[0];
+    assert_eq!(
+        [
+            &first[at("code")],
+            &first[at("rank")],
+            &first[at("rate_per_1000")],
+            &first[at("previous_period_finding")],
+            &first[at("last_year_finding")],
+            &first[at("spatial")],
+            &first[at("neighbours")],
+        ],
+        [
+            "E01023750",
+            "1",
+            "33.93",
+            "SIGNIFICANT_RISE",
+            "NO_SIGNIFICANT_CHANGE",
+            "HOT_SPOT",
+            "E01023751 E01023753 E01023754 E01023791",
+        ]
+    );
+    let (status, _) = get_csv(&app, path, &app.pcc()).await;
+    assert_eq!(status, 403);
+}
+
+/// Found by review: a period at the calendar's end made the comparison's date arithmetic
+/// panic (a 500 without a token); now every period's days must lie in 1900 to 9999.
+#[tokio::test]
+async fn periods_at_the_calendars_end_are_bad_input_not_a_panic() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/statistics/areas.csv?district=E07000243&kind=lsoa&vintage=2021&from=-262144-01-05&to=-262144-01-10&compareWith=previous-period",
+        "/api/v1/statistics/hotspots.csv?district=E07000243&kind=lsoa&vintage=2021&from=1899-12-01&to=1899-12-31",
+        "/api/v1/incidents.csv?from=-262144-01-05&to=-262144-01-10",
+    ] {
+        let (status, body) = get_csv(&app, path, &app.police()).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("\"BAD_USER_INPUT\""), "{path}: {body}");
+    }
+    let q = "query($f: Date!, $t: Date!) { incidentStats(filter: {period: {from: $f, to: $t}}, compareWith: PREVIOUS_PERIOD) { total { count } } }";
+    let r = app
+        .gql(
+            q,
+            json!({"f": "-262144-01-05", "t": "-262144-01-10"}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
 }
