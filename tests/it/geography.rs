@@ -489,7 +489,7 @@ async fn real_county_files_of_both_lsoa_vintages_land_whole_in_stevenages_wards(
     assert_eq!(
         said,
         [
-            "street CSV, 1178 rows: created 1017, updated 0, unchanged 0, rejected 0; 161 without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)",
+            "street CSV, 1978 rows: created 1017, updated 0, unchanged 0, rejected 0; 800 in LSOAs no area of stevenage lists, skipped; 161 without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)",
             "street CSV, 1564 rows: created 796, updated 0, unchanged 0, rejected 0; 635 in LSOAs no area of stevenage lists, skipped; 133 without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)",
         ]
     );
@@ -1273,4 +1273,226 @@ async fn periods_at_the_calendars_end_are_bad_input_not_a_panic() {
         )
         .await;
     assert_eq!(r.code(), "BAD_USER_INPUT", "{:?}", r.body);
+}
+
+/// `csphub import police-uk FILES --agency herts-police --partnership P`: (exit, stdout lines
+/// with the file names taken off).
+fn import_police_uk(app: &TestApp, files: &[String], partnership: &str) -> (i32, Vec<String>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_csphub"))
+        .args(["import", "police-uk"])
+        .args(files)
+        .args(["--agency", "herts-police", "--partnership", partnership])
+        .env("DATABASE_URL", format!("{}/{}", server(), app.db_name))
+        .output()
+        .expect("import");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.code().is_some(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        stdout
+            .lines()
+            .map(|l| l.split_once(".csv: ").map_or(l, |x| x.1).to_owned())
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn real_county_files_import_into_two_districts_with_nothing_misattributed_or_refused() {
+    let app = TestApp::spawn().await;
+    // North Hertfordshire's geography from the ONS's files, and its wards of 2019 as the
+    // north-herts partnership's areas, each listing its LSOAs of 2011 (as the demo's
+    // Stevenage wards do).
+    let nh = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geography/E07000099");
+    let lookups: Vec<String> = [
+        "lsoa11_lsoa21_E07000099.csv",
+        "lsoa11_ward_E07000099.csv",
+        "lsoa21_ward_E07000099.csv",
+    ]
+    .iter()
+    .map(|f| format!("{nh}/{f}"))
+    .collect();
+    let refs: Vec<&str> = lookups.iter().map(String::as_str).collect();
+    let (rc, out, err) = import(&app, &refs, &["--district", "E07000099"]);
+    assert_eq!(rc, 0, "{out}\n{err}");
+    let population = format!("{nh}/population_lsoa21_E07000099.csv");
+    let (rc, out, err) = import(
+        &app,
+        &[&population],
+        &["--district", "E07000099", "--year", "2022"],
+    );
+    assert_eq!(rc, 0, "{out}\n{err}");
+    app.db
+        .execute_unprepared(
+            "DELETE FROM area_lsoas WHERE partnership_id = (SELECT id FROM partnerships WHERE slug = 'north-herts')",
+        )
+        .await
+        .expect("clear");
+    let partnership: uuid::Uuid = app
+        .db
+        .query_one_raw(csphub::db::stmt(
+            "SELECT id FROM partnerships WHERE slug = 'north-herts'",
+            [],
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get("", "id")
+        .expect("id");
+    let wards = csphub::db::geography::ward_lsoas(&app.db, "E07000099", 2019, 2011)
+        .await
+        .expect("wards");
+    let mut by_ward: std::collections::BTreeMap<(String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for w in wards {
+        by_ward
+            .entry((w.ward, w.ward_name))
+            .or_default()
+            .push(w.lsoa);
+    }
+    assert_eq!(by_ward.len(), 24);
+    for ((code, name), lsoas) in &by_ward {
+        let area = csphub::db::area::AreaRow {
+            id: uuid::Uuid::nil(),
+            partnership_id: partnership,
+            code: code.to_ascii_lowercase(),
+            name: name.clone(),
+            kind: "ward".to_owned(),
+            postcode_districts: Vec::new(),
+            lsoas: lsoas.clone(),
+        };
+        let saved = csphub::db::area::save_area(&app.db, &area, true)
+            .await
+            .expect("area");
+        csphub::db::area::set_lsoas(&app.db, &saved, lsoas)
+            .await
+            .expect("lsoas");
+    }
+
+    // The county's files of June 2021 (street and outcomes, LSOAs of 2011) and the street file
+    // of January 2024 (LSOAs of 2021), into each district.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/police_uk");
+    let files = [
+        format!("{dir}/2021-06-hertfordshire-street.csv"),
+        format!("{dir}/2024-01-hertfordshire-street.csv"),
+        format!("{dir}/2021-06-hertfordshire-outcomes.csv"),
+    ];
+    let (rc, stevenage) = import_police_uk(&app, &files, "stevenage");
+    assert_eq!(rc, 0, "{stevenage:?}");
+    let (rc, north) = import_police_uk(&app, &files, "north-herts");
+    assert_eq!(rc, 0, "{north:?}");
+    let skipped = "without a location, skipped (the force area's, not the district's; --keep-no-location keeps them)";
+    assert_eq!(
+        (stevenage, north),
+        (
+            vec![
+                format!("street CSV, 1978 rows: created 1017, updated 0, unchanged 0, rejected 0; 800 in LSOAs no area of stevenage lists, skipped; 161 {skipped}"),
+                format!("street CSV, 1564 rows: created 796, updated 0, unchanged 0, rejected 0; 635 in LSOAs no area of stevenage lists, skipped; 133 {skipped}"),
+                "outcomes CSV, 1276 rows: created 0, updated 32, unchanged 121, rejected 0; 1072 for crimes not held, skipped".to_owned(),
+            ],
+            vec![
+                format!("street CSV, 1978 rows: created 800, updated 0, unchanged 0, rejected 0; 1017 in LSOAs no area of north-herts lists, skipped; 161 {skipped}"),
+                format!("street CSV, 1564 rows: created 635, updated 0, unchanged 0, rejected 0; 796 in LSOAs no area of north-herts lists, skipped; 133 {skipped}"),
+                "outcomes CSV, 1276 rows: created 0, updated 14, unchanged 129, rejected 0; 1082 for crimes not held, skipped".to_owned(),
+            ]
+        )
+    );
+    // Nothing misattributed: no crime is held twice, every record lies in an LSOA of its own
+    // partnership's district (of either vintage), none is without one.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM incidents a JOIN incidents b ON a.external_ref = b.external_ref \
+             AND a.partnership_id <> b.partnership_id WHERE a.pushed_by_sub IS DISTINCT FROM 'demo'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM incidents i JOIN partnerships p ON p.id = i.partnership_id \
+             WHERE i.external_ref ~ '^[0-9a-f]{64}$' AND NOT EXISTS (SELECT 1 FROM geo_areas g \
+               WHERE g.kind = 'lsoa' AND g.code = i.lsoa AND g.district = \
+                 CASE p.slug WHEN 'stevenage' THEN 'E07000243' ELSE 'E07000099' END)"
+        )
+        .await,
+        0
+    );
+    // Each crime held has the last outcome the file gives it, by its label.
+    let r = app
+        .gql(
+            "{ vocabularies(vocabulary: OUTCOME, first: 100) { nodes { code label aliases } } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    let mut label_of: std::collections::HashMap<String, String> = Default::default();
+    for t in r.data()["vocabularies"]["nodes"].as_array().expect("terms") {
+        let code = t["code"].as_str().expect("code").to_owned();
+        label_of.insert(t["label"].as_str().expect("label").to_owned(), code.clone());
+        for a in t["aliases"].as_array().expect("aliases") {
+            label_of.insert(a.as_str().expect("alias").to_owned(), code.clone());
+        }
+    }
+    let mut last: std::collections::BTreeMap<String, (String, String)> = Default::default();
+    let mut reader = csv::Reader::from_path(&files[2]).expect("outcomes");
+    for row in reader.records() {
+        let row = row.expect("row");
+        let (id, month, outcome) = (row[0].to_owned(), row[1].to_owned(), row[9].to_owned());
+        if last.get(&id).is_none_or(|(m, _)| *m <= month) {
+            last.insert(id, (month, outcome));
+        }
+    }
+    let held: Vec<(String, Option<String>)> = {
+        let rows = app
+            .db
+            .query_all_raw(csphub::db::stmt(
+                "SELECT external_ref, outcome FROM incidents WHERE external_ref = ANY($1)",
+                [last.keys().cloned().collect::<Vec<String>>().into()],
+            ))
+            .await
+            .expect("held");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get("", "external_ref").expect("ref"),
+                    r.try_get("", "outcome").expect("outcome"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(held.len(), 32 + 121 + 14 + 129);
+    for (id, outcome) in held {
+        let want = label_of.get(&last[&id].1).cloned();
+        assert!(want.is_some(), "{}", last[&id].1);
+        assert_eq!(outcome, want, "{id}");
+    }
+
+    // Figures by 2021 LSOA for North Hertfordshire: June 2021's records, in 2011 codes, all in
+    // its LSOAs (none outside, none unplaced), with its populations.
+    let r = app
+        .gql(
+            "{ areaStatistics(filter: {partnership: \"north-herts\", period: {month: \"2021-06\"}}, district: \"E07000099\", kind: LSOA, vintage: 2021) { outside unplaced populationYear total { count population } rows { code } } }",
+            json!({}),
+            Some(&app.token_for("police", "herts-police", &["north-herts"], &[])),
+        )
+        .await;
+    let s = &r.data()["areaStatistics"];
+    assert_eq!(
+        (
+            &s["total"]["count"],
+            &s["total"]["population"],
+            &s["outside"],
+            &s["unplaced"],
+            &s["populationYear"]
+        ),
+        (&json!(800.0), &json!(134159), &json!(0.0), &json!(0), &json!(2022)),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(s["rows"].as_array().map(Vec::len), Some(82));
 }
