@@ -1306,7 +1306,10 @@ async fn real_county_files_import_into_two_districts_with_nothing_misattributed_
     // North Hertfordshire's geography from the ONS's files, and its wards of 2019 as the
     // north-herts partnership's areas, each listing its LSOAs of 2011 (as the demo's
     // Stevenage wards do).
-    let nh = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geography/E07000099");
+    let nh = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/geography/E07000099"
+    );
     let lookups: Vec<String> = [
         "lsoa11_lsoa21_E07000099.csv",
         "lsoa11_ward_E07000099.csv",
@@ -1490,7 +1493,13 @@ async fn real_county_files_import_into_two_districts_with_nothing_misattributed_
             &s["unplaced"],
             &s["populationYear"]
         ),
-        (&json!(800.0), &json!(134159), &json!(0.0), &json!(0), &json!(2022)),
+        (
+            &json!(800.0),
+            &json!(134159),
+            &json!(0.0),
+            &json!(0),
+            &json!(2022)
+        ),
         "{:?}",
         r.body
     );
