@@ -112,6 +112,10 @@ pub fn router(state: AppState) -> Router {
             get(rest::report::hotspots_csv),
         )
         .route(
+            "/api/v1/maps/areas.geojson",
+            get(rest::report::areas_geojson),
+        )
+        .route(
             "/api/v1/reports/submissions/{file}",
             get(rest::report::submission_csv),
         )

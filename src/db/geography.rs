@@ -609,3 +609,33 @@ pub async fn boundaries_of<C: ConnectionTrait>(
     .await?;
     Ok(rows.into_iter().map(|r| (r.code, r.boundary)).collect())
 }
+
+pg_row! {
+    struct Digest {
+        code: String,
+        digest: String,
+    }
+}
+
+/// The digests of the boundaries `boundaries_of` would give for these codes (the same
+/// choice of vintage), so that a simplified copy can be kept by its content.
+pub async fn boundary_digests<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    vintage: i32,
+    codes: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    let rows: Vec<Digest> = fetch_all(
+        conn,
+        "SELECT DISTINCT ON (code) code, md5(boundary::text) AS digest FROM geo_areas \
+         WHERE kind = $1 AND code = ANY($2) AND boundary IS NOT NULL \
+         ORDER BY code, abs(vintage - $3), vintage DESC",
+        vec![
+            kind.to_owned().into(),
+            codes.to_vec().into(),
+            vintage.into(),
+        ],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.code, r.digest)).collect())
+}

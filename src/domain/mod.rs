@@ -7,6 +7,7 @@ pub mod hotspot;
 pub mod incident;
 pub mod incident_file;
 pub mod indicator;
+pub mod map;
 pub mod period;
 pub mod plan;
 pub mod report;

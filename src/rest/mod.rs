@@ -35,7 +35,7 @@ pub struct ErrorDetail {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "csphub REST API", description = "The partner push, the CSV export and health checks. The GraphQL API at POST /graphql is described by schema.graphql."),
-    paths(incident::push, incident::export_csv, report::rag_update_csv, report::pcc_report_csv, report::assessment_csv, report::area_statistics_csv, report::hotspots_csv, report::submission_csv, healthz, readyz),
+    paths(incident::push, incident::export_csv, report::rag_update_csv, report::pcc_report_csv, report::assessment_csv, report::area_statistics_csv, report::hotspots_csv, report::areas_geojson, report::submission_csv, healthz, readyz),
     modifiers(&BearerAuth),
     tags((name = "incidents", description = "Depersonalised incident records"), (name = "reports", description = "Reports as CSV"))
 )]

@@ -336,6 +336,7 @@ pub struct AreaStatisticsParams {
     to: Option<NaiveDate>,
     category: Option<String>,
     compare_with: Option<String>,
+    tolerance: Option<f64>,
 }
 
 /// `GET /api/v1/statistics/areas.csv`: `areaStatistics` as a table, a row per official area.
@@ -449,10 +450,12 @@ pub struct OfficialQuery {
     vintage: i32,
     period: crate::domain::stats::Period,
     compared: Option<crate::domain::stats::Period>,
+    tolerance: f64,
 }
 
-/// Checks the parameters (before the token's failure is answered), then builds the CSV in a
-/// request transaction holding a heavy slot, as the token's caller, for partners only.
+/// Checks the parameters (before the token's failure is answered), then builds the answer (a
+/// CSV, a map) in a request transaction holding a heavy slot, as the token's caller, for
+/// partners only.
 async fn official_csv<F>(
     state: &Arc<AppState>,
     token: Result<Bearer, AppError>,
@@ -500,12 +503,22 @@ where
             )));
         }
     };
+    let tolerance = params
+        .tolerance
+        .unwrap_or(crate::domain::map::DEFAULT_TOLERANCE);
+    if !(0.0..=crate::domain::map::MAX_TOLERANCE).contains(&tolerance) {
+        return Err(AppError::BadUserInput(format!(
+            "tolerance {tolerance} must be 0 to {} degrees",
+            crate::domain::map::MAX_TOLERANCE
+        )));
+    }
     let q = OfficialQuery {
         district,
         kind,
         vintage: params.vintage,
         period,
         compared,
+        tolerance,
     };
     let categories: Vec<String> = params
         .category
@@ -543,6 +556,69 @@ fn text_csv(name: &str, answer: Result<String, AppError>) -> Response {
                     format!("attachment; filename=\"{name}.csv\""),
                 ),
             ],
+            text,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/v1/maps/areas.geojson`: a district's official areas with their figures, as
+/// GeoJSON for a front-end's map.
+#[utoipa::path(
+    get,
+    path = "/api/v1/maps/areas.geojson",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("partnership" = Option<String>, Query, description = "a partnership slug; may be left out when the token names one"),
+        ("district" = String, Query, description = "the district's ONS code, such as E07000243"),
+        ("kind" = String, Query, description = "lsoa, msoa or ward"),
+        ("vintage" = i32, Query, description = "the areas' vintage: 2011 or 2021 for LSOAs and MSOAs, a lookup's year for wards (such as 2024)"),
+        ("financialYear" = Option<String>, Query, description = "the period: a financial year such as 2023/24, or quarter, month, or from and to"),
+        ("quarter" = Option<String>, Query, description = "such as 2023/24 Q1"),
+        ("month" = Option<String>, Query, description = "such as 2024-01"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "first day"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "last day"),
+        ("category" = Option<String>, Query, description = "CRIME_CATEGORY codes, comma-separated; every category when left out"),
+        ("compareWith" = Option<String>, Query, description = "previous-period or same-period-last-year"),
+        ("tolerance" = Option<f64>, Query, description = "simplification in degrees, 0 (none) to 0.01; 0.0001 when left out"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection: a Feature per area (id its code; geometry WGS84, simplified; properties the areaStatistics figures of the area) and a metadata member (period, population year, total, outside, unplaced, attribution)", content_type = "application/geo+json", body = String),
+        (status = 400, description = "Bad parameters", body = super::ErrorBody),
+        (status = 401, description = "No token or a bad one", body = super::ErrorBody),
+        (status = 403, description = "The PCC (its figures are cells of its protected table set)", body = super::ErrorBody),
+        (status = 404, description = "Out of scope, or the district's areas are not held", body = super::ErrorBody),
+        (status = 429, description = "Over a rate limit; retry after Retry-After", body = super::ErrorBody),
+        (status = 503, description = "No heavy slot or database", body = super::ErrorBody),
+    )
+)]
+pub async fn areas_geojson(
+    State(state): State<Arc<AppState>>,
+    token: Result<Bearer, AppError>,
+    params: Params<AreaStatisticsParams>,
+) -> Response {
+    let answer = official_csv(&state, token, params, |txn, filter, q| {
+        Box::pin(async move {
+            let map = crate::service::map::areas_geojson(
+                txn,
+                &filter,
+                &q.district,
+                &q.kind,
+                q.vintage,
+                q.period,
+                q.compared,
+                q.tolerance,
+            )
+            .await?;
+            serde_json::to_string(&map).map_err(AppError::internal)
+        })
+    })
+    .await;
+    match answer {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "application/geo+json".to_owned())],
             text,
         )
             .into_response(),

@@ -3,5 +3,6 @@
 
 pub mod geography;
 pub mod hotspot;
+pub mod map;
 pub mod push;
 pub mod report;

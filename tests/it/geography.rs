@@ -1505,3 +1505,84 @@ async fn real_county_files_import_into_two_districts_with_nothing_misattributed_
     );
     assert_eq!(s["rows"].as_array().map(Vec::len), Some(82));
 }
+
+#[tokio::test]
+async fn a_districts_map_is_geojson_of_its_areas_with_their_figures_simplified() {
+    let app = TestApp::spawn().await;
+    let records: Vec<Value> = (0..5)
+        .map(|k| at(&format!("MAP-{k}"), "E01023750", "2024-01-15T10:00:00Z"))
+        .collect();
+    let r = app.push_incidents(&app.police(), &records).await;
+    assert_eq!(r.body["rejected"], json!([]), "{}", r.body);
+    let path = "/api/v1/maps/areas.geojson?district=E07000243&kind=lsoa&vintage=2021&month=2024-01";
+    let fetch = |token: String, path: String| {
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move {
+            let r = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get");
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .unwrap_or_default();
+            (status, ct, r.text().await.expect("body"))
+        }
+    };
+    let (status, ct, body) = fetch(app.council(), path.to_owned()).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/geo+json"),
+        "{body}"
+    );
+    // A district's LSOAs with one statistic stay well under 200 KB.
+    assert!(body.len() < 200_000, "{}", body.len());
+    let map: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(map["type"], "FeatureCollection");
+    let features = map["features"].as_array().expect("features");
+    assert_eq!(features.len(), 54);
+    let a = features
+        .iter()
+        .find(|f| f["id"] == "E01023750")
+        .expect("009A");
+    assert_eq!(a["properties"]["count"], 5.0);
+    assert_eq!(a["properties"]["population"], 1179);
+    assert_eq!(a["properties"]["ratePer1000"], 4.24);
+    assert_eq!(a["properties"]["name"], "Stevenage 009A");
+    // Every area has its boundary, simplified: fewer points than held, none finer than six
+    // decimal places.
+    let held: usize = {
+        let text =
+            std::fs::read_to_string(format!("{DATA}/lsoa21_E07000243.geojson")).expect("read");
+        text.matches("],[").count()
+    };
+    let served = body.matches("],[").count();
+    assert!(served < held, "{served} of {held}");
+    for f in features {
+        let kind = f["geometry"]["type"].as_str().expect("geometry");
+        assert!(kind == "Polygon" || kind == "MultiPolygon", "{kind}");
+    }
+    assert_eq!(map["metadata"]["populationYear"], 2022);
+    assert!(
+        map["metadata"]["attribution"]
+            .as_str()
+            .expect("attribution")
+            .contains("Open Government Licence")
+    );
+    // Unsimplified on asking (tolerance 0); a second request is served the same.
+    let (_, _, whole) = fetch(app.council(), format!("{path}&tolerance=0")).await;
+    assert!(whole.matches("],[").count() >= served);
+    let (_, _, again) = fetch(app.council(), path.to_owned()).await;
+    assert_eq!(again, body);
+    // A tolerance out of range: BAD_USER_INPUT; the PCC: FORBIDDEN.
+    let (status, _, body) = fetch(app.council(), format!("{path}&tolerance=1")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("BAD_USER_INPUT"));
+    let (status, _, _) = fetch(app.pcc(), path.to_owned()).await;
+    assert_eq!(status, 403);
+}

@@ -1,0 +1,120 @@
+//! Maps (issue 30): a district's official areas as GeoJSON with their figures, for a
+//! front-end's map; boundaries simplified once and kept in memory by their content.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+use super::geography::area_statistics;
+use crate::db;
+use crate::db::incident::IncidentFilter;
+use crate::domain::map::simplify;
+use crate::domain::stats::Period;
+use crate::error::AppError;
+
+/// Simplified boundaries by (kind, code, tolerance in millionths of a degree, the held
+/// boundary's digest): a re-imported boundary has a new digest, so nothing stale is served.
+type Key = (String, String, u64, String);
+static SIMPLIFIED: LazyLock<Mutex<HashMap<Key, Arc<Value>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// The most simplified boundaries kept (a county's LSOAs of both vintages at a few
+/// tolerances); past it the cache starts again.
+const KEPT: usize = 20_000;
+
+/// The district's areas of `kind` and `vintage` as a GeoJSON FeatureCollection: a Feature per
+/// area (by code; `id` its code; geometry null where no boundary is held) whose properties are
+/// its `areaStatistics` figures, and a `metadata` member with what the figures are of.
+#[allow(clippy::too_many_arguments)]
+pub async fn areas_geojson<C: ConnectionTrait>(
+    conn: &C,
+    filter: &IncidentFilter,
+    district: &str,
+    kind: &str,
+    vintage: i32,
+    period: Period,
+    compared: Option<Period>,
+    tolerance: f64,
+) -> Result<Value, AppError> {
+    let stats = area_statistics(conn, filter, district, kind, vintage, period, compared).await?;
+    let codes: Vec<String> = stats.rows.iter().map(|r| r.code.clone()).collect();
+    let digests = db::geography::boundary_digests(conn, kind, vintage, &codes).await?;
+    let micro = (tolerance * 1e6).round() as u64;
+    let key = |code: &str, digest: &str| -> Key {
+        (kind.to_owned(), code.to_owned(), micro, digest.to_owned())
+    };
+    let mut shapes: HashMap<String, Arc<Value>> = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cache = SIMPLIFIED
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("map cache poisoned")))?;
+        for (code, digest) in &digests {
+            match cache.get(&key(code, digest)) {
+                Some(s) => {
+                    shapes.insert(code.clone(), s.clone());
+                }
+                None => missing.push(code.clone()),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let held = db::geography::boundaries_of(conn, kind, vintage, &missing).await?;
+        let simplified = tokio::task::spawn_blocking(move || {
+            held.into_iter()
+                .map(|(code, b)| (code, Arc::new(simplify(&b, tolerance))))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(AppError::internal)?;
+        let digest_of: HashMap<&str, &str> = digests
+            .iter()
+            .map(|(c, d)| (c.as_str(), d.as_str()))
+            .collect();
+        let mut cache = SIMPLIFIED
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("map cache poisoned")))?;
+        if cache.len() + simplified.len() > KEPT {
+            cache.clear();
+        }
+        for (code, shape) in simplified {
+            if let Some(d) = digest_of.get(code.as_str()) {
+                cache.insert(key(&code, d), shape.clone());
+            }
+            shapes.insert(code, shape);
+        }
+    }
+    let features: Vec<Value> = stats
+        .rows
+        .iter()
+        .map(|r| {
+            let properties = serde_json::to_value(r).unwrap_or(Value::Null);
+            json!({
+                "type": "Feature",
+                "id": r.code,
+                "geometry": shapes.get(&r.code).map_or(Value::Null, |s| (**s).clone()),
+                "properties": properties,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "metadata": {
+            "district": stats.district,
+            "kind": kind,
+            "vintage": stats.vintage,
+            "lsoaVintage": stats.lsoa_vintage,
+            "period": stats.period,
+            "comparedWith": stats.compared_with,
+            "populationYear": stats.population_year,
+            "deprivationEdition": stats.deprivation_edition,
+            "total": stats.total,
+            "outside": stats.outside,
+            "unplaced": stats.unplaced,
+            "tolerance": tolerance,
+            "attribution": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS data © Crown copyright and database right.",
+        },
+    }))
+}
