@@ -1,7 +1,7 @@
 //! Populations and deprivation by LSOA (issue 30): the ONS's population estimates (Census 2021
 //! and mid-year estimates) and the English Indices of Deprivation, public reference data shared
 //! by every partnership, loaded by `csphub import geography` from the published files. The
-//! service only reads them.
+//! service only reads them. And each boundary's digest, by which maps keep simplified copies.
 
 use sea_orm_migration::prelude::*;
 
@@ -29,9 +29,14 @@ CREATE TABLE geo_deprivation (
 );
 
 GRANT SELECT ON geo_populations, geo_deprivation TO csphub_service;
+
+-- A map keeps simplified boundaries by their content: the digest is kept with the boundary.
+ALTER TABLE geo_areas ADD COLUMN boundary_digest text
+    GENERATED ALWAYS AS (md5(boundary::text)) STORED;
 "#;
 
 const DOWN: &str = r#"
+ALTER TABLE geo_areas DROP COLUMN IF EXISTS boundary_digest;
 DROP TABLE IF EXISTS geo_deprivation;
 DROP TABLE IF EXISTS geo_populations;
 "#;

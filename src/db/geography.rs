@@ -627,7 +627,7 @@ pub async fn boundary_digests<C: ConnectionTrait>(
 ) -> AppResult<Vec<(String, String)>> {
     let rows: Vec<Digest> = fetch_all(
         conn,
-        "SELECT DISTINCT ON (code) code, md5(boundary::text) AS digest FROM geo_areas \
+        "SELECT DISTINCT ON (code) code, boundary_digest AS digest FROM geo_areas \
          WHERE kind = $1 AND code = ANY($2) AND boundary IS NOT NULL \
          ORDER BY code, abs(vintage - $3), vintage DESC",
         vec![

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 /// The tolerance a map uses when none is asked for: 0.0001 degrees, about 7 m east-west and
 /// 11 m north-south in England, finer than a screen shows a district at.
 pub const DEFAULT_TOLERANCE: f64 = 0.0001;
-/// The coarsest tolerance accepted (about 1 km).
-pub const MAX_TOLERANCE: f64 = 0.01;
+/// The tolerances a map may ask for, in degrees: 0 (the boundaries as held) and four steps
+/// from about 1 m to about 1 km. A fixed few, so that simplified copies can be kept.
+pub const TOLERANCES: [f64; 5] = [0.0, 0.00001, 0.0001, 0.001, 0.01];
 
 /// A GeoJSON Polygon or MultiPolygon, each ring simplified to `tolerance` degrees (a ring
 /// keeps at least four points, closed, or is kept whole) and every coordinate rounded to six

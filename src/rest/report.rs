@@ -503,15 +503,10 @@ where
             )));
         }
     };
+    // Only the map takes a tolerance (checked there against the few it may be).
     let tolerance = params
         .tolerance
         .unwrap_or(crate::domain::map::DEFAULT_TOLERANCE);
-    if !(0.0..=crate::domain::map::MAX_TOLERANCE).contains(&tolerance) {
-        return Err(AppError::BadUserInput(format!(
-            "tolerance {tolerance} must be 0 to {} degrees",
-            crate::domain::map::MAX_TOLERANCE
-        )));
-    }
     let q = OfficialQuery {
         district,
         kind,
@@ -582,7 +577,7 @@ fn text_csv(name: &str, answer: Result<String, AppError>) -> Response {
         ("to" = Option<chrono::NaiveDate>, Query, description = "last day"),
         ("category" = Option<String>, Query, description = "CRIME_CATEGORY codes, comma-separated; every category when left out"),
         ("compareWith" = Option<String>, Query, description = "previous-period or same-period-last-year"),
-        ("tolerance" = Option<f64>, Query, description = "simplification in degrees, 0 (none) to 0.01; 0.0001 when left out"),
+        ("tolerance" = Option<f64>, Query, description = "simplification in degrees: 0 (none), 0.00001, 0.0001, 0.001 or 0.01; 0.0001 when left out"),
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection: a Feature per area (id its code; geometry WGS84, simplified; properties the areaStatistics figures of the area) and a metadata member (period, population year, total, outside, unplaced, attribution)", content_type = "application/geo+json", body = String),

@@ -139,6 +139,12 @@ pub async fn tally<C: ConnectionTrait>(
     vintage: i32,
     periods: &[Period],
 ) -> Result<Tally, AppError> {
+    // Plans for these values: a generic plan for a prepared statement guesses a few thousand
+    // rows and scans an index for a whole year (as for incidentStats). In the caller's
+    // transaction, so it ends with it.
+    conn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+        .await
+        .map_err(AppError::internal)?;
     let rows = db::geography::areas_with_lsoas(conn, district, kind, vintage).await?;
     if rows.is_empty() {
         return Err(AppError::NotFound(format!(

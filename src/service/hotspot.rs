@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{Enum, SimpleObject};
+use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 
 use super::geography::{Tally, tally};
@@ -50,10 +51,12 @@ pub enum SpatialFinding {
 pub struct TestedChange {
     /// The earlier period's count (two decimal places; shares of split LSOAs as for `count`).
     pub previous_count: f64,
-    /// Change on it, one decimal place; null when it was 0.
+    /// Change on it in records, one decimal place; null when it was 0. Raw counts: the test
+    /// (not this) allows for periods of different lengths or partly held.
     pub change_percent: Option<f64>,
     /// The exact one-sided p-value of a rise (the conditional binomial test of two Poisson
-    /// counts, exposures the periods' days up to today; counts rounded to whole records).
+    /// counts, exposures the periods' days within `recordsHeld`; counts rounded to whole
+    /// records).
     pub p_rise: f64,
     /// The same of a fall.
     pub p_fall: f64,
@@ -129,6 +132,11 @@ pub struct Hotspots {
     pub previous_period: PeriodRange,
     /// The same period a year earlier.
     pub same_period_last_year: PeriodRange,
+    /// The months the partnership holds records of, from the first day of its first record's
+    /// month to the last day of its last record's: the tests count only the days of each
+    /// period within them, so a month whose records have not arrived yet is not a fall, nor
+    /// the first month of data a rise.
+    pub records_held: Option<PeriodRange>,
     /// The year of the populations the rates use.
     pub population_year: Option<i32>,
     /// The edition of the Indices of Deprivation.
@@ -171,11 +179,14 @@ pub fn discoveries(p: &[Option<f64>], q: f64) -> Vec<bool> {
     out
 }
 
-/// A period's days up to `today`: the exposure of its records (the days not yet come hold
-/// none). 0 for a period wholly to come.
-fn days(p: Period, today: chrono::NaiveDate) -> f64 {
-    let to = p.to.min(today);
-    ((to - p.from).num_days() + 1).max(0) as f64
+/// A period's days within `held` (the first and last days the partnership holds records of):
+/// the exposure of its records, since days before the first record or after the last one
+/// (a month whose file has not arrived, a day to come) hold none for want of data, not for
+/// want of crime. 0 for a period wholly outside.
+fn days(p: Period, held: (chrono::NaiveDate, chrono::NaiveDate)) -> f64 {
+    let from = p.from.max(held.0);
+    let to = p.to.min(held.1);
+    ((to - from).num_days() + 1).max(0) as f64
 }
 
 /// Each area's change on period `i`, tested, with the findings corrected across the areas:
@@ -186,7 +197,7 @@ fn tested(
     i: usize,
     now: Period,
     then: Period,
-    today: chrono::NaiveDate,
+    held: (chrono::NaiveDate, chrono::NaiveDate),
 ) -> Vec<TestedChange> {
     let raw: Vec<(f64, f64, f64, f64)> = t
         .areas
@@ -196,8 +207,8 @@ fn tested(
             let (rise, fall) = rate_ratio_p_values(
                 n.round() as u64,
                 b.round() as u64,
-                days(now, today),
-                days(then, today),
+                days(now, held),
+                days(then, held),
             );
             (n, b, rise, fall)
         })
@@ -240,9 +251,24 @@ pub async fn hotspots<C: ConnectionTrait>(
                 .to_owned(),
         ));
     }
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
+    // Records arrive by the month (data.police.uk's all fall on the 1st): a month with any
+    // record is held whole.
+    let window = db::incident::records_window(conn, filter.partnership_id)
+        .await?
+        .map(|(first, last)| {
+            let start = first.with_day(1).unwrap_or(first);
+            let end = last
+                .with_day(1)
+                .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(last);
+            (start, end)
+        });
+    let held_range = window.map(|(from, to)| PeriodRange {
+        from: crate::scalar::Date(from),
+        to: crate::scalar::Date(to),
+    });
+    let held = window.unwrap_or((period.from, period.to));
     let t = tally(
         conn,
         filter,
@@ -315,8 +341,8 @@ pub async fn hotspots<C: ConnectionTrait>(
         .collect();
     let spatial = discoveries(&gi_p, FALSE_DISCOVERY_RATE);
 
-    let on_previous = tested(&t, 1, period, previous, today);
-    let on_last_year = tested(&t, 2, period, last_year, today);
+    let on_previous = tested(&t, 1, period, previous, held);
+    let on_last_year = tested(&t, 2, period, last_year, held);
     let key: Vec<f64> = if on_rates {
         values.clone()
     } else {
@@ -378,6 +404,7 @@ pub async fn hotspots<C: ConnectionTrait>(
         period: period.into(),
         previous_period: previous.into(),
         same_period_last_year: last_year.into(),
+        records_held: held_range,
         population_year: t.population_year,
         deprivation_edition: t.deprivation_edition,
         false_discovery_rate: FALSE_DISCOVERY_RATE,

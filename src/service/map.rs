@@ -16,12 +16,37 @@ use crate::error::AppError;
 
 /// Simplified boundaries by (kind, code, tolerance in millionths of a degree, the held
 /// boundary's digest): a re-imported boundary has a new digest, so nothing stale is served.
+/// Only the few tolerances of `TOLERANCES` above 0 are kept.
 type Key = (String, String, u64, String);
-static SIMPLIFIED: LazyLock<Mutex<HashMap<Key, Arc<Value>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-/// The most simplified boundaries kept (a county's LSOAs of both vintages at a few
-/// tolerances); past it the cache starts again.
-const KEPT: usize = 20_000;
+struct Kept {
+    shapes: HashMap<Key, Arc<Value>>,
+    points: usize,
+}
+static SIMPLIFIED: LazyLock<Mutex<Kept>> = LazyLock::new(|| {
+    Mutex::new(Kept {
+        shapes: HashMap::new(),
+        points: 0,
+    })
+});
+/// The most boundary points kept (about 100 bytes each as JSON values: some 200 MB at most,
+/// several counties' LSOAs at every tolerance); past it the cache starts again.
+const KEPT_POINTS: usize = 2_000_000;
+
+fn points(v: &Value) -> usize {
+    match v {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => 1,
+        Value::Array(items) => items.iter().map(points).sum(),
+        Value::Object(o) => o.get("coordinates").map_or(0, points),
+        _ => 0,
+    }
+}
+
+fn kept() -> std::sync::MutexGuard<'static, Kept> {
+    // Nothing under the lock can leave the map half-changed: a poisoned lock is still good.
+    SIMPLIFIED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// The district's areas of `kind` and `vintage` as a GeoJSON FeatureCollection: a Feature per
 /// area (by code; `id` its code; geometry null where no boundary is held) whose properties are
@@ -37,6 +62,11 @@ pub async fn areas_geojson<C: ConnectionTrait>(
     compared: Option<Period>,
     tolerance: f64,
 ) -> Result<Value, AppError> {
+    if !crate::domain::map::TOLERANCES.contains(&tolerance) {
+        return Err(AppError::BadUserInput(format!(
+            "tolerance {tolerance} must be one of 0, 0.00001, 0.0001, 0.001 or 0.01 (degrees)"
+        )));
+    }
     let stats = area_statistics(conn, filter, district, kind, vintage, period, compared).await?;
     let codes: Vec<String> = stats.rows.iter().map(|r| r.code.clone()).collect();
     let digests = db::geography::boundary_digests(conn, kind, vintage, &codes).await?;
@@ -46,24 +76,32 @@ pub async fn areas_geojson<C: ConnectionTrait>(
     };
     let mut shapes: HashMap<String, Arc<Value>> = HashMap::new();
     let mut missing = Vec::new();
-    {
-        let cache = SIMPLIFIED
-            .lock()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("map cache poisoned")))?;
+    let cached = micro > 0;
+    if cached {
+        let cache = kept();
         for (code, digest) in &digests {
-            match cache.get(&key(code, digest)) {
+            match cache.shapes.get(&key(code, digest)) {
                 Some(s) => {
                     shapes.insert(code.clone(), s.clone());
                 }
                 None => missing.push(code.clone()),
             }
         }
+    } else {
+        missing = digests.iter().map(|(c, _)| c.clone()).collect();
     }
     if !missing.is_empty() {
         let held = db::geography::boundaries_of(conn, kind, vintage, &missing).await?;
         let simplified = tokio::task::spawn_blocking(move || {
             held.into_iter()
-                .map(|(code, b)| (code, Arc::new(simplify(&b, tolerance))))
+                .map(|(code, b)| {
+                    let shape = if tolerance > 0.0 {
+                        simplify(&b, tolerance)
+                    } else {
+                        b
+                    };
+                    (code, Arc::new(shape))
+                })
                 .collect::<Vec<_>>()
         })
         .await
@@ -72,15 +110,17 @@ pub async fn areas_geojson<C: ConnectionTrait>(
             .iter()
             .map(|(c, d)| (c.as_str(), d.as_str()))
             .collect();
-        let mut cache = SIMPLIFIED
-            .lock()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("map cache poisoned")))?;
-        if cache.len() + simplified.len() > KEPT {
-            cache.clear();
-        }
+        let mut cache = kept();
         for (code, shape) in simplified {
-            if let Some(d) = digest_of.get(code.as_str()) {
-                cache.insert(key(&code, d), shape.clone());
+            if cached && let Some(d) = digest_of.get(code.as_str()) {
+                let n = points(&shape);
+                if cache.points + n > KEPT_POINTS {
+                    cache.shapes.clear();
+                    cache.points = 0;
+                }
+                if cache.shapes.insert(key(&code, d), shape.clone()).is_none() {
+                    cache.points += n;
+                }
             }
             shapes.insert(code, shape);
         }

@@ -319,3 +319,26 @@ pub async fn counts_by_lsoa<C: ConnectionTrait>(
     let rows: Vec<LsoaCount> = fetch_all(conn, &sql, w.values).await?;
     Ok(rows.into_iter().map(|r| (r.lsoa, r.n)).collect())
 }
+
+pg_row! {
+    struct Window {
+        first: Option<NaiveDate>,
+        last: Option<NaiveDate>,
+    }
+}
+
+/// The first and last days a partnership holds ACTIVE records of (from the index on its days:
+/// two probes, not a scan); none when it holds none.
+pub async fn records_window<C: ConnectionTrait>(
+    conn: &C,
+    partnership: Uuid,
+) -> AppResult<Option<(NaiveDate, NaiveDate)>> {
+    let rows: Vec<Window> = fetch_all(
+        conn,
+        "SELECT min(occurred_on) AS first, max(occurred_on) AS last FROM incidents \
+         WHERE partnership_id = $1 AND status = 'ACTIVE'",
+        vec![partnership.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().next().and_then(|w| w.first.zip(w.last)))
+}
