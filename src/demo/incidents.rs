@@ -90,9 +90,31 @@ pub(super) fn pick<'a>(next: &mut impl FnMut(u64) -> u64, list: &[&'a str]) -> &
     list[usize::try_from(i).unwrap_or(0)]
 }
 
+/// Each demo ward's real LSOAs of 2011, by ward name, from the bundled ONS lookup.
+fn ward_lsoas_2011() -> std::collections::HashMap<String, Vec<String>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut reader = csv::Reader::from_reader(GEOGRAPHY[1].1.as_bytes());
+    let header = reader.headers().cloned().unwrap_or_default();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    if let (Some(l), Some(w)) = (at("LSOA11CD"), at("WD19NM")) {
+        for r in reader.records().flatten() {
+            if let (Some(ward), Some(lsoa)) = (r.get(w), r.get(l)) {
+                out.entry(ward.to_owned())
+                    .or_default()
+                    .push(lsoa.to_owned());
+            }
+        }
+    }
+    for lsoas in out.values_mut() {
+        lsoas.sort();
+    }
+    out
+}
+
 /// Made-up, deterministic, depersonalised demo incidents for April 2014 to June 2015 from each
 /// pushing agency, with the report's shapes: youth ASB in Shephall, night-time economy
-/// violence in the Old Town, deliberate secondary fires.
+/// violence in the Old Town, deliberate secondary fires. Each lies in one of its ward's real
+/// LSOAs of 2011 (by turns), so figures by official area and hotspots have something to show.
 pub fn demo_incidents() -> Vec<(&'static str, Vec<crate::domain::incident::IncidentInput>)> {
     use crate::domain::incident::IncidentInput;
     let mut state: u64 = 0x5eed_2015;
@@ -120,6 +142,7 @@ pub fn demo_incidents() -> Vec<(&'static str, Vec<crate::domain::incident::Incid
         "no-further-action",
         "local-resolution",
     ];
+    let lsoas = ward_lsoas_2011();
     let (mut police, mut fire, mut council) = (Vec::new(), Vec::new(), Vec::new());
     for n in 0..1500u64 {
         let day = start + chrono::Duration::days(i64::try_from(next(456)).unwrap_or(0));
@@ -132,6 +155,11 @@ pub fn demo_incidents() -> Vec<(&'static str, Vec<crate::domain::incident::Incid
             occurred_at: format!("{day}T{:02}:{:02}:00Z", next(24), next(60)),
             area: Some(slug(ward)),
             postcode_district: WARDS.iter().find(|w| w.0 == ward).map(|w| w.1.to_owned()),
+            // By turns, not from the generator: every other figure stays as it was.
+            lsoa: lsoas.get(ward).and_then(|l| {
+                l.get(usize::try_from(n).unwrap_or(0) % l.len().max(1))
+                    .cloned()
+            }),
             ..Default::default()
         };
         match n % 10 {
