@@ -132,10 +132,11 @@ pub struct Hotspots {
     pub previous_period: PeriodRange,
     /// The same period a year earlier.
     pub same_period_last_year: PeriodRange,
-    /// The months the partnership holds records of, from the first day of its first record's
-    /// month to the last day of its last record's: the tests count only the days of each
-    /// period within them, so a month whose records have not arrived yet is not a fall, nor
-    /// the first month of data a rise.
+    /// The months the partnership holds records with an LSOA of, within the periods compared:
+    /// from the first day of the first such record's month to the last day of the last one's.
+    /// The tests count only the days of each period within them, so a month whose records
+    /// have not arrived yet is not a fall, nor the first month of data (or of records with an
+    /// LSOA) a rise.
     pub records_held: Option<PeriodRange>,
     /// The year of the populations the rates use.
     pub population_year: Option<i32>,
@@ -253,7 +254,8 @@ pub async fn hotspots<C: ConnectionTrait>(
     }
     // Records arrive by the month (data.police.uk's all fall on the 1st): a month with any
     // record is held whole.
-    let window = db::incident::records_window(conn, filter.partnership_id)
+    let earliest = previous.from.min(last_year.from);
+    let window = db::incident::records_window(conn, filter.partnership_id, earliest, period.to)
         .await?
         .map(|(first, last)| {
             let start = first.with_day(1).unwrap_or(first);

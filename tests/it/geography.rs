@@ -1232,6 +1232,30 @@ async fn hotspots_rank_by_rate_test_changes_exactly_and_find_the_spatial_cluster
         .all(|a| a["onPreviousPeriod"]["finding"] == "NO_SIGNIFICANT_CHANGE");
     assert!(cleared, "{h}");
 
+    // The demo's records of 2014/15 lie in real LSOAs; those before April 2014 carry none, so
+    // 2013/14 holds no record that could be placed: no change is called on it (not a rise
+    // everywhere), while Shephall's LSOAs stand out by rate.
+    let fy = "{ hotspots(filter: {partnership: \"stevenage\", period: {financialYear: \"2014/15\"}}, district: \"E07000243\", kind: LSOA, vintage: 2021) { recordsHeld { from } areas { code rank onPreviousPeriod { finding } } } }";
+    let r = app.gql(fy, json!({}), Some(&app.council())).await;
+    let h = &r.data()["hotspots"];
+    assert_eq!(h["recordsHeld"]["from"], "2014-04-01", "{:?}", r.body);
+    let areas = h["areas"].as_array().expect("areas");
+    assert!(
+        areas
+            .iter()
+            .all(|a| a["onPreviousPeriod"]["finding"] == "NO_SIGNIFICANT_CHANGE"),
+        "{h}"
+    );
+    // Shephall's four LSOAs of 2011 (010A to 010D) are the first four by rate.
+    let top: std::collections::BTreeSet<&str> = areas[..4]
+        .iter()
+        .map(|a| a["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(
+        top,
+        ["E01023791", "E01023792", "E01023793", "E01023794"].into()
+    );
+
     // The same list as CSV, by rank.
     let path =
         "/api/v1/statistics/hotspots.csv?district=E07000243&kind=lsoa&vintage=2021&month=2024-01";

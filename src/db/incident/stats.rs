@@ -327,17 +327,21 @@ pg_row! {
     }
 }
 
-/// The first and last days a partnership holds ACTIVE records of (from the index on its days:
-/// two probes, not a scan); none when it holds none.
+/// The first and last days, between `from` and `to`, of a partnership's ACTIVE records that
+/// carry an LSOA (the only ones figures by official area can place); none when it holds none
+/// there. Read from the index on its days, within the range the statistics scan anyway.
 pub async fn records_window<C: ConnectionTrait>(
     conn: &C,
     partnership: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
 ) -> AppResult<Option<(NaiveDate, NaiveDate)>> {
     let rows: Vec<Window> = fetch_all(
         conn,
         "SELECT min(occurred_on) AS first, max(occurred_on) AS last FROM incidents \
-         WHERE partnership_id = $1 AND status = 'ACTIVE'",
-        vec![partnership.into()],
+         WHERE partnership_id = $1 AND status = 'ACTIVE' AND lsoa IS NOT NULL \
+           AND occurred_on BETWEEN $2 AND $3",
+        vec![partnership.into(), from.into(), to.into()],
     )
     .await?;
     Ok(rows.into_iter().next().and_then(|w| w.first.zip(w.last)))
