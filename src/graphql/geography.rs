@@ -4,7 +4,6 @@
 //! records counted in those areas (`areaStatistics`), with populations, rates and deprivation.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use sea_orm::ConnectionTrait;
 
 use super::principal;
 use crate::auth::policy::{Operation, authorize};
@@ -156,11 +155,7 @@ impl GeographyQuery {
     ) -> Result<crate::graphql::page::Connection<OfficialArea>> {
         let p = principal(ctx)?;
         authorize(p, Operation::ReadReferenceData)?;
-        let d = crate::domain::incident::ons_code(&district).ok_or_else(|| {
-            AppError::BadUserInput(format!(
-                "district '{district}' is not an ONS code such as E07000243"
-            ))
-        })?;
+        let d = crate::service::geography::district_code(&district)?;
         let rows =
             db::geography::official_areas(super::db(ctx)?, &d, &kind_of(kind), vintage).await?;
         let areas = rows
@@ -220,9 +215,6 @@ impl GeographyQuery {
         });
         let txn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await
-            .map_err(AppError::internal)?;
         Ok(crate::service::geography::area_statistics(
             txn, &filter, &d, &kind, vintage, period, compared,
         )
@@ -264,20 +256,13 @@ impl GeographyQuery {
         let (d, kind) = official_target(&district, kind)?;
         let txn = super::db_txn(ctx)?;
         super::heavy_granted(ctx)?;
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await
-            .map_err(AppError::internal)?;
         Ok(crate::service::hotspot::hotspots(txn, &filter, &d, &kind, vintage, period).await?)
     }
 }
 
 /// The district's code and the kind of area statistics are counted in, checked.
 fn official_target(district: &str, kind: OfficialAreaKind) -> Result<(String, String), AppError> {
-    let d = crate::domain::incident::ons_code(district).ok_or_else(|| {
-        AppError::BadUserInput(format!(
-            "district '{district}' is not an ONS code such as E07000243"
-        ))
-    })?;
+    let d = crate::service::geography::district_code(district)?;
     if kind == OfficialAreaKind::District {
         return Err(AppError::BadUserInput(
             "figures are counted in LSOAs, MSOAs or wards; a district's figure is their total"

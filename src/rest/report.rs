@@ -489,12 +489,7 @@ where
             )));
         }
     };
-    let district = crate::domain::incident::ons_code(&params.district).ok_or_else(|| {
-        AppError::BadUserInput(format!(
-            "district '{}' is not an ONS code such as E07000243",
-            params.district
-        ))
-    })?;
+    let district = crate::service::geography::district_code(&params.district)?;
     let kind = match params.kind.to_ascii_lowercase().as_str() {
         k @ ("lsoa" | "msoa" | "ward") => k.to_owned(),
         other => {

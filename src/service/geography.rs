@@ -83,11 +83,22 @@ pub struct AreaStatistics {
     pub unplaced: i64,
 }
 
-fn round2(x: f64) -> f64 {
+/// A district's ONS code as a request gives it, checked (BAD_USER_INPUT otherwise).
+pub fn district_code(district: &str) -> Result<String, AppError> {
+    crate::domain::incident::ons_code(district).ok_or_else(|| {
+        AppError::BadUserInput(format!(
+            "district '{district}' is not an ONS code such as E07000243"
+        ))
+    })
+}
+
+/// A figure to two decimal places.
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn change(now: f64, before: f64) -> Option<f64> {
+/// Change on `before` in percent, one decimal place; none when it was 0.
+pub(crate) fn change(now: f64, before: f64) -> Option<f64> {
     (before > 0.0).then(|| ((now - before) / before * 1000.0).round() / 10.0)
 }
 

@@ -9,7 +9,7 @@ use async_graphql::{Enum, SimpleObject};
 use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 
-use super::geography::{Tally, tally};
+use super::geography::{Tally, change, round2, tally};
 use super::report::PeriodRange;
 use crate::db;
 use crate::db::incident::IncidentFilter;
@@ -153,10 +153,6 @@ pub struct Hotspots {
     pub by_deprivation_decile: Vec<DecileFigure>,
 }
 
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
 /// Which of these p-values are discoveries at `q` (Benjamini-Hochberg).
 pub fn discoveries(p: &[Option<f64>], q: f64) -> Vec<bool> {
     let mut tested: Vec<(usize, f64)> = p
@@ -223,7 +219,7 @@ fn tested(
         .enumerate()
         .map(|(k, (n, b, rise, fall))| TestedChange {
             previous_count: round2(*b),
-            change_percent: (*b > 0.0).then(|| ((n - b) / b * 1000.0).round() / 10.0),
+            change_percent: change(*n, *b),
             p_rise: *rise,
             p_fall: *fall,
             finding: match (found[k], rise < fall) {
