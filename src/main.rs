@@ -148,7 +148,9 @@ enum ImportWhat {
         /// What the import now does by default; accepted so that older scripts still run.
         #[arg(long, hide = true, conflicts_with = "keep_no_location")]
         skip_no_location: bool,
-        /// The area to place the API JSON's records in (the API gives no LSOA).
+        /// The area to place the API JSON's records in when the boundaries of the
+        /// partnership's LSOAs are not held (with them, each record is placed in its LSOA by
+        /// its point).
         #[arg(long)]
         area: Option<String>,
     },
@@ -361,6 +363,24 @@ async fn main() -> anyhow::Result<()> {
                 }
                 if r.not_held > 0 {
                     notes.push(format!("{} for crimes not held, skipped", r.not_held));
+                }
+                if r.placed_by_point > 0 {
+                    notes.push(format!(
+                        "{} placed in their LSOA by their point",
+                        r.placed_by_point
+                    ));
+                }
+                if r.outside_by_point > 0 {
+                    notes.push(format!(
+                        "{} at points in none of {partnership}'s LSOAs, skipped",
+                        r.outside_by_point
+                    ));
+                }
+                if r.boundaries_missing > 0 {
+                    notes.push(format!(
+                        "points not placed: the boundaries of {} of {partnership}'s LSOAs are not held (csphub import geography)",
+                        r.boundaries_missing
+                    ));
                 }
                 println!(
                     "{}: {kind}, {} rows: created {}, updated {}, unchanged {}, rejected {}{}",

@@ -116,6 +116,121 @@ fn distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
     (x * x + y * y).sqrt()
 }
 
+/// Places points in areas by their boundaries (issue 30, item 7): a point lies in a polygon
+/// when a ray from it crosses the polygon's rings an odd number of times (a hole's ring
+/// counts too, so a point in a hole lies outside). Each area's box is kept, so a point is
+/// tested only against the areas whose box holds it.
+pub struct Locator {
+    areas: Vec<Located>,
+}
+
+struct Located {
+    code: String,
+    /// min x, min y, max x, max y.
+    bbox: (f64, f64, f64, f64),
+    /// Polygons, each a list of rings.
+    polygons: Vec<Vec<Vec<(f64, f64)>>>,
+}
+
+impl Locator {
+    /// A locator over these areas' GeoJSON Polygons and MultiPolygons, tried in the order
+    /// given (a point on two areas' shared edge, or in two overlapping areas, lies in the
+    /// first). Geometry of any other kind is left out.
+    pub fn new(areas: &[(String, Value)]) -> Self {
+        let areas = areas
+            .iter()
+            .filter_map(|(code, geometry)| {
+                let polygons = polygons_of(geometry);
+                let mut bbox = (
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                );
+                for &(x, y) in polygons.iter().flatten().flatten() {
+                    bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
+                }
+                (bbox.0 <= bbox.2).then(|| Located {
+                    code: code.clone(),
+                    bbox,
+                    polygons,
+                })
+            })
+            .collect();
+        Locator { areas }
+    }
+
+    /// The number of areas it places points in.
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+
+    /// The code of the first area the point (longitude, latitude) lies in.
+    pub fn locate(&self, x: f64, y: f64) -> Option<&str> {
+        if !x.is_finite() || !y.is_finite() {
+            return None;
+        }
+        self.areas
+            .iter()
+            .filter(|a| x >= a.bbox.0 && x <= a.bbox.2 && y >= a.bbox.1 && y <= a.bbox.3)
+            .find(|a| a.polygons.iter().any(|rings| inside(rings, x, y)))
+            .map(|a| a.code.as_str())
+    }
+}
+
+fn polygons_of(geometry: &Value) -> Vec<Vec<Vec<(f64, f64)>>> {
+    let rings_of = |rings: &Value| -> Vec<Vec<(f64, f64)>> {
+        rings
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .map(|ring| {
+                ring.iter()
+                    .filter_map(|p| {
+                        let p = p.as_array()?;
+                        Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let coordinates = geometry.get("coordinates");
+    match (geometry.get("type").and_then(Value::as_str), coordinates) {
+        (Some("Polygon"), Some(rings)) => vec![rings_of(rings)],
+        (Some("MultiPolygon"), Some(Value::Array(polygons))) => {
+            polygons.iter().map(rings_of).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Even-odd rule over all of a polygon's rings (its shell and its holes), half-open on each
+/// edge's lower end so that a vertex on the ray is counted once.
+fn inside(rings: &[Vec<(f64, f64)>], x: f64, y: f64) -> bool {
+    let mut odd = false;
+    for ring in rings {
+        let n = ring.len();
+        if n < 3 {
+            continue;
+        }
+        let mut j = n - 1;
+        for i in 0..n {
+            let (xi, yi) = ring[i];
+            let (xj, yj) = ring[j];
+            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                odd = !odd;
+            }
+            j = i;
+        }
+    }
+    odd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +258,38 @@ mod tests {
             simplify(&json!({"type": "Point"}), 0.1),
             json!({"type": "Point"})
         );
+    }
+
+    #[test]
+    fn points_lie_in_the_area_whose_rings_hold_them_and_not_in_its_holes() {
+        let square_with_hole = json!({"type": "Polygon", "coordinates": [
+            [[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]],
+            [[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0], [1.0, 1.0]]]});
+        let two_parts = json!({"type": "MultiPolygon", "coordinates": [
+            [[[4.0, 0.0], [6.0, 0.0], [6.0, 2.0], [4.0, 2.0], [4.0, 0.0]]],
+            [[[10.0, 10.0], [11.0, 10.0], [10.5, 11.0], [10.0, 10.0]]]]});
+        let locator = Locator::new(&[
+            ("A".to_owned(), square_with_hole),
+            ("B".to_owned(), two_parts),
+            (
+                "P".to_owned(),
+                json!({"type": "Point", "coordinates": [0.0, 0.0]}),
+            ),
+        ]);
+        assert_eq!(locator.len(), 2);
+        assert_eq!(locator.locate(0.5, 0.5), Some("A"));
+        assert_eq!(locator.locate(1.5, 1.5), None, "in A's hole");
+        assert_eq!(locator.locate(3.0, 3.0), Some("A"));
+        assert_eq!(locator.locate(5.0, 1.0), Some("B"));
+        assert_eq!(locator.locate(10.5, 10.4), Some("B"), "B's second part");
+        assert_eq!(
+            locator.locate(10.9, 10.9),
+            None,
+            "in B's box, outside its triangle"
+        );
+        assert_eq!(locator.locate(7.0, 1.0), None);
+        assert_eq!(locator.locate(f64::NAN, 1.0), None);
+        // On the edge A and B share, the point lies in one of them, not both and not neither.
+        assert!(locator.locate(4.0, 1.0).is_some());
     }
 }

@@ -16,9 +16,11 @@
 //! kept is the LSOA and the area that lists it: coordinates, street names and the free-text
 //! context are read only to tell rows apart and never stored. A row in an LSOA no area of the
 //! partnership lists is outside the partnership (a force's file covers several districts) and
-//! is skipped; a row without a location is kept without an area (`no-area`). The API's JSON
-//! gives no LSOA: its records have no area unless `--area` names the one the file was fetched
-//! for.
+//! is skipped; a row without a location (the force area's) is skipped unless
+//! `--keep-no-location` keeps it without an area. The API's JSON gives a point and no LSOA:
+//! with the boundaries of the partnership's LSOAs held, each point is placed in its LSOA
+//! (point in polygon, `domain::map::Locator`) and then forgotten; without them, its records
+//! have no area unless `--area` names the one the file was fetched for.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -52,7 +54,7 @@ impl Kind {
 }
 
 /// A crime or ASB record as a file gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CrimeRow {
     /// The line of a CSV file, or the position (from 1) in the JSON array.
     pub line: usize,
@@ -68,6 +70,9 @@ pub struct CrimeRow {
     pub place: String,
     /// False for "No location" rows.
     pub located: bool,
+    /// The API's point (longitude, latitude): read only to place the record in its LSOA, never
+    /// stored.
+    pub point: Option<(f64, f64)>,
 }
 
 /// One row of an outcomes CSV.
@@ -80,7 +85,7 @@ pub struct OutcomeRow {
 }
 
 /// A file, read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
     Crimes {
         kind: Kind,
@@ -186,6 +191,7 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                     crime_type: get(crime_type).to_owned(),
                     outcome: nonempty(get(outcome)),
                     place: [get(location), lat.map_or("", get), lng.map_or("", get)].join("|"),
+                    point: None,
                     located,
                 }));
             }
@@ -222,6 +228,26 @@ fn parse_api(text: &str) -> Result<Parsed, String> {
                 .and_then(|c| c.as_str())
                 .ok_or_else(|| (line, "a crime needs its month".to_owned()))?;
             let location = item.get("location").filter(|l| l.is_object());
+            let point = match location {
+                Some(l) => {
+                    let number = |k: &str| {
+                        l.get(k)
+                            .map(text_of)
+                            .and_then(|v| v.parse::<f64>().ok())
+                            .filter(|v| v.is_finite())
+                    };
+                    match (number("longitude"), number("latitude")) {
+                        (Some(x), Some(y)) => Some((x, y)),
+                        _ => {
+                            return Err((
+                                line,
+                                "a location needs its latitude and longitude as numbers".to_owned(),
+                            ));
+                        }
+                    }
+                }
+                None => None,
+            };
             let place = location.map_or(String::new(), |l| {
                 [
                     l.pointer("/street/name").map(text_of).unwrap_or_default(),
@@ -245,6 +271,7 @@ fn parse_api(text: &str) -> Result<Parsed, String> {
                     .and_then(nonempty),
                 located: location.is_some(),
                 place,
+                point,
             })
         })
         .collect();
@@ -280,6 +307,13 @@ pub struct FileReport {
     pub no_location: usize,
     /// Outcomes of crimes not held.
     pub not_held: usize,
+    /// The API's records placed in an LSOA by their point.
+    pub placed_by_point: usize,
+    /// The API's records whose point lies in none of the partnership's LSOAs: skipped.
+    pub outside_by_point: usize,
+    /// The partnership's LSOAs whose boundary is not held, when the file has points: with any,
+    /// no point is placed (`--area` applies instead).
+    pub boundaries_missing: usize,
 }
 
 /// Options of the import.
@@ -289,7 +323,8 @@ pub struct Options {
     /// leaves them out, so that two districts importing the same county files each take only
     /// their own rows.
     pub keep_no_location: bool,
-    /// The area the API JSON's records are placed in (the API gives no LSOA).
+    /// The area the API JSON's records are placed in when the boundaries of the
+    /// partnership's LSOAs are not held.
     pub area: Option<String>,
 }
 
@@ -314,6 +349,7 @@ pub async fn import(
     let ids: Vec<uuid::Uuid> = importer.scope.iter().map(|p| p.id).collect();
     let areas = db::area::areas_in(db, &ids).await?;
     let mut lsoas: HashSet<String> = areas.into_iter().flat_map(|a| a.lsoas).collect();
+    let placing = place_points(db, &lsoas, &mut parsed).await?;
     // LSOAs of the other vintage (2011 or 2021) that lie in an area through the ONS lookup.
     let unlisted: Vec<(uuid::Uuid, String)> = parsed
         .iter()
@@ -347,13 +383,22 @@ pub async fn import(
                 let mut report = FileReport {
                     path,
                     kind: Some(kind),
+                    boundaries_missing: if kind == Kind::Api {
+                        placing.missing
+                    } else {
+                        0
+                    },
                     ..FileReport::default()
+                };
+                let places = Places {
+                    lsoas: &lsoas,
+                    by_point: placing.placed,
                 };
                 crimes(
                     db,
                     importer,
                     &vocabularies,
-                    &lsoas,
+                    &places,
                     rows,
                     options,
                     &mut report,
@@ -421,15 +466,27 @@ fn rejection(
     }
 }
 
+/// Where a file's rows may land: the LSOAs the partnership's areas list (or that lie in one
+/// through the lookup), and whether the API's points were placed in them.
+#[derive(Clone, Copy)]
+struct Places<'a> {
+    lsoas: &'a HashSet<String>,
+    by_point: bool,
+}
+
 async fn crimes(
     db: &DatabaseConnection,
     importer: &Importer,
     vocabularies: &Vocabularies,
-    lsoas: &HashSet<String>,
+    places: &Places<'_>,
     rows: Vec<Result<CrimeRow, (usize, String)>>,
     options: &Options,
     report: &mut FileReport,
 ) -> anyhow::Result<()> {
+    let Places {
+        lsoas,
+        by_point: points_placed,
+    } = *places;
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut lines = Vec::new();
     let mut records = Vec::new();
@@ -440,11 +497,19 @@ async fn crimes(
                 continue;
             }
         }
+        let by_point = points_placed && row.point.is_some();
+        if by_point && row.lsoa.is_none() {
+            report.outside_by_point += 1;
+            continue;
+        }
         if let Some(l) = &row.lsoa
             && !lsoas.contains(&l.to_ascii_uppercase())
         {
             report.outside += 1;
             continue;
+        }
+        if by_point {
+            report.placed_by_point += 1;
         }
         let category = vocabularies
             .code_for_name(Vocabulary::CrimeCategory, &row.crime_type)
@@ -496,6 +561,77 @@ async fn crimes(
     let pushed = importer.push(db, records).await?;
     absorb(report, pushed, &lines);
     Ok(())
+}
+
+/// Whether the API's points were placed, and how many of the partnership's LSOAs lack a
+/// boundary.
+#[derive(Debug, Default)]
+struct Placing {
+    placed: bool,
+    missing: usize,
+}
+
+/// The API's JSON gives a point and no LSOA. With the boundaries of every LSOA the
+/// partnership's areas list, each point is placed in the LSOA that holds it (a listed one
+/// first, in code order; else a counterpart of the other vintage), and its coordinates are
+/// then forgotten; a point in none of them lies in another district. Without them (some
+/// boundary not held), nothing is placed and `--area` applies.
+async fn place_points(
+    db: &DatabaseConnection,
+    listed: &HashSet<String>,
+    parsed: &mut [(PathBuf, Parsed)],
+) -> anyhow::Result<Placing> {
+    let has_points = parsed.iter().any(|(_, f)| match f {
+        Parsed::Crimes { rows, .. } => rows
+            .iter()
+            .flatten()
+            .any(|r| r.point.is_some() && r.lsoa.is_none()),
+        Parsed::Outcomes(_) => false,
+    });
+    if !has_points || listed.is_empty() {
+        return Ok(Placing::default());
+    }
+    let mut codes: Vec<String> = listed.iter().map(|l| l.to_ascii_uppercase()).collect();
+    codes.sort();
+    codes.dedup();
+    let mut boundaries = db::geography::boundaries_of(db, "lsoa", 2021, &codes).await?;
+    if boundaries.len() < codes.len() {
+        return Ok(Placing {
+            placed: false,
+            missing: codes.len() - boundaries.len(),
+        });
+    }
+    // The listed LSOAs' counterparts of the other vintage come after them: a point in a part
+    // of a counterpart that no listed LSOA covers (a 2021 LSOA that took in part of another
+    // district's 2011 LSOA) is placed in the counterpart, and lands through the lookup as a
+    // street file's row in it does.
+    let (pairs, _) = db::geography::lookup_of(db, &codes, 2021).await?;
+    let mut counterparts: Vec<String> = pairs
+        .into_iter()
+        .flat_map(|p| [p.lsoa11, p.lsoa21])
+        .filter(|c| codes.binary_search(c).is_err())
+        .collect();
+    counterparts.sort();
+    counterparts.dedup();
+    boundaries.extend(db::geography::boundaries_of(db, "lsoa", 2021, &counterparts).await?);
+    let locator = crate::domain::map::Locator::new(&boundaries);
+    for row in parsed
+        .iter_mut()
+        .filter_map(|(_, f)| match f {
+            Parsed::Crimes { rows, .. } => Some(rows),
+            Parsed::Outcomes(_) => None,
+        })
+        .flatten()
+        .flatten()
+    {
+        if let (Some((x, y)), None) = (row.point, &row.lsoa) {
+            row.lsoa = locator.locate(x, y).map(str::to_owned);
+        }
+    }
+    Ok(Placing {
+        placed: true,
+        missing: 0,
+    })
 }
 
 /// The API's JSON gives no LSOA: a crime already held (from a street CSV) keeps its place.
@@ -661,7 +797,22 @@ mod tests {
         assert_eq!(rows[0].crime_id, None);
         assert_eq!(rows[0].place, "On or near Parking Area|51.905343|-0.201946");
         assert!(rows[0].located && !rows[1].located);
+        assert_eq!(rows[0].point, Some((-0.201946, 51.905343)));
+        assert_eq!(rows[1].point, None);
         assert_eq!(rows[1].outcome.as_deref(), Some("Under investigation"));
+        // A location without a readable point is that record's error, not the file's.
+        let Ok(Parsed::Crimes { rows, .. }) = parse(
+            r#"[{"category":"burglary","month":"2015-05","location":{"latitude":"north","longitude":"-0.2"}}]"#,
+        ) else {
+            panic!("not read");
+        };
+        assert_eq!(
+            rows[0],
+            Err((
+                1,
+                "a location needs its latitude and longitude as numbers".to_owned()
+            ))
+        );
         let stop_search =
             "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude\n";
         assert!(parse(stop_search).is_err());

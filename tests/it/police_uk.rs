@@ -843,6 +843,8 @@ async fn outcomes_files_update_crimes_held_and_api_json_keeps_their_places() {
     );
 
     // The API's JSON: a crime already held keeps its place; ASB and a crime without a location.
+    // Testshire's LSOAs have no boundaries, so `--area` places the rest (and the summary says
+    // why their points were not).
     let api = write(
         &app,
         "street-level-crimes.json",
@@ -857,7 +859,7 @@ async fn outcomes_files_update_crimes_held_and_api_json_keeps_their_places() {
         import_police_uk(&app, &[&api], &["--area", "south", "--keep-no-location"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
-        stdout.ends_with("API street-level crimes JSON, 3 rows: created 2, updated 0, unchanged 1, rejected 0; 1 without a location, kept without an area"),
+        stdout.ends_with("API street-level crimes JSON, 3 rows: created 2, updated 0, unchanged 1, rejected 0; 1 without a location, kept without an area; points not placed: the boundaries of 3 of testshire's LSOAs are not held (csphub import geography)"),
         "{stdout}"
     );
     let places = strings(&app, "SELECT i.category || ' ' || coalesce(a.code, 'no-area') || ' ' || coalesce(i.outcome, '-') AS s FROM incidents i LEFT JOIN areas a ON a.id = i.area_id WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'testshire') AND i.category IN ('burglary', 'anti-social-behaviour', 'drugs') ORDER BY 1").await;
