@@ -172,6 +172,44 @@ pub async fn assessment_json(
     .await
 }
 
+/// `strategicAssessment` as JSON with its areas' boundaries for the page's map, read in the
+/// same transaction.
+pub async fn assessment_with_shapes(
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
+    params: Params<AssessmentParams>,
+) -> Result<(Value, crate::service::map::Shapes), AppError> {
+    let params = query(params)?;
+    let shapes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = shapes.clone();
+    let v = produce(state, token, move |txn, p| {
+        Box::pin(async move {
+            authorize(p, Operation::ReadAssessment)?;
+            let target = p.partnership_or_only(params.partnership.as_deref())?;
+            let r = crate::service::report::assessment_for(
+                txn,
+                target,
+                params.from,
+                params.to,
+                exact_statistics(p),
+            )
+            .await?;
+            let drawn = crate::service::map::partnership_shapes(txn, target.id).await?;
+            *kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = drawn;
+            to_json(&r)
+        })
+    })
+    .await?;
+    let shapes = std::mem::take(
+        &mut *shapes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok((v, shapes))
+}
+
 /// A submitted report's kind and content, exactly as sent.
 pub async fn submission_json(
     state: &Arc<AppState>,

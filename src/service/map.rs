@@ -69,7 +69,51 @@ pub async fn areas_geojson<C: ConnectionTrait>(
     }
     let stats = area_statistics(conn, filter, district, kind, vintage, period, compared).await?;
     let codes: Vec<String> = stats.rows.iter().map(|r| r.code.clone()).collect();
-    let digests = db::geography::boundary_digests(conn, kind, vintage, &codes).await?;
+    let shapes = simplified_boundaries(conn, kind, vintage, &codes, tolerance).await?;
+    let features: Vec<Value> = stats
+        .rows
+        .iter()
+        .map(|r| {
+            let properties = serde_json::to_value(r).unwrap_or(Value::Null);
+            json!({
+                "type": "Feature",
+                "id": r.code,
+                "geometry": shapes.get(&r.code).map_or(Value::Null, |s| (**s).clone()),
+                "properties": properties,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "metadata": {
+            "district": stats.district,
+            "kind": kind,
+            "vintage": stats.vintage,
+            "lsoaVintage": stats.lsoa_vintage,
+            "period": stats.period,
+            "comparedWith": stats.compared_with,
+            "populationYear": stats.population_year,
+            "deprivationEdition": stats.deprivation_edition,
+            "total": stats.total,
+            "outside": stats.outside,
+            "unplaced": stats.unplaced,
+            "tolerance": tolerance,
+            "attribution": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS data © Crown copyright and database right.",
+        },
+    }))
+}
+
+/// The boundaries held of these areas of a kind (of `vintage`, else the nearest held),
+/// simplified to `tolerance` (one of `TOLERANCES`); kept in memory by their content.
+async fn simplified_boundaries<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    vintage: i32,
+    codes: &[String],
+    tolerance: f64,
+) -> Result<HashMap<String, Arc<Value>>, AppError> {
+    let digests = db::geography::boundary_digests(conn, kind, vintage, codes).await?;
     let micro = (tolerance * 1e6).round() as u64;
     let key = |code: &str, digest: &str| -> Key {
         (kind.to_owned(), code.to_owned(), micro, digest.to_owned())
@@ -125,36 +169,40 @@ pub async fn areas_geojson<C: ConnectionTrait>(
             shapes.insert(code, shape);
         }
     }
-    let features: Vec<Value> = stats
-        .rows
-        .iter()
-        .map(|r| {
-            let properties = serde_json::to_value(r).unwrap_or(Value::Null);
-            json!({
-                "type": "Feature",
-                "id": r.code,
-                "geometry": shapes.get(&r.code).map_or(Value::Null, |s| (**s).clone()),
-                "properties": properties,
-            })
+    Ok(shapes)
+}
+
+/// Each area's code with the boundaries it is drawn from.
+pub type Shapes = Vec<(String, Vec<Arc<Value>>)>;
+
+/// A partnership's areas for a printed map: each area (by code) with the boundaries of the
+/// LSOAs it lists (of 2021 where held, else the nearest vintage), simplified to
+/// `DEFAULT_TOLERANCE`. An area none of whose LSOAs has a boundary held has no shapes.
+pub async fn partnership_shapes<C: ConnectionTrait>(
+    conn: &C,
+    partnership: uuid::Uuid,
+) -> Result<Shapes, AppError> {
+    let areas = db::area::areas_in(conn, &[partnership]).await?;
+    let mut lsoas: Vec<String> = areas.iter().flat_map(|a| a.lsoas.clone()).collect();
+    lsoas.sort();
+    lsoas.dedup();
+    let shapes = simplified_boundaries(
+        conn,
+        "lsoa",
+        2021,
+        &lsoas,
+        crate::domain::map::DEFAULT_TOLERANCE,
+    )
+    .await?;
+    Ok(areas
+        .into_iter()
+        .map(|a| {
+            let held = a
+                .lsoas
+                .iter()
+                .filter_map(|l| shapes.get(l).cloned())
+                .collect();
+            (a.code, held)
         })
-        .collect();
-    Ok(json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "metadata": {
-            "district": stats.district,
-            "kind": kind,
-            "vintage": stats.vintage,
-            "lsoaVintage": stats.lsoa_vintage,
-            "period": stats.period,
-            "comparedWith": stats.compared_with,
-            "populationYear": stats.population_year,
-            "deprivationEdition": stats.deprivation_edition,
-            "total": stats.total,
-            "outside": stats.outside,
-            "unplaced": stats.unplaced,
-            "tolerance": tolerance,
-            "attribution": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS data © Crown copyright and database right.",
-        },
-    }))
+        .collect())
 }

@@ -33,6 +33,15 @@ try {
   })));
   if (charts.length === 0) failures.push('no chart');
   for (const c of charts) if (c.bars === 0 || c.width < 50) failures.push(`empty chart: ${JSON.stringify(c)}`);
+  // Maps: every drawn area a filled shape of some size, a legend beside it.
+  const maps = await page.evaluate(() => Array.from(document.querySelectorAll('svg.map')).map((svg) => ({
+    areas: svg.querySelectorAll('path.area').length,
+    filled: Array.from(svg.querySelectorAll('path.area')).filter((p) => p.getAttribute('fill') && p.getBBox().width > 2).length,
+    width: svg.getBoundingClientRect().width,
+    legend: !!svg.nextElementSibling?.classList.contains('legend'),
+  })));
+  if (sections.split(',').includes('map') && maps.length === 0) failures.push('no map');
+  for (const m of maps) if (m.areas === 0 || m.filled !== m.areas || m.width < 200 || !m.legend) failures.push(`bad map: ${JSON.stringify(m)}`);
   const scripts = await page.evaluate(() => document.scripts.length);
   if (scripts !== 0) failures.push(`${scripts} scripts on the page`);
   const pdf = join(out, 'report.pdf');
@@ -42,7 +51,7 @@ try {
   const head = readFileSync(pdf).subarray(0, 5).toString();
   if (head !== '%PDF-' || statSync(pdf).size < 5000) failures.push(`bad PDF: ${head}, ${statSync(pdf).size} bytes`);
   if (statSync(png).size < 5000) failures.push('PNG too small');
-  console.log(`  ${path}: ${charts.length} charts, ${charts.reduce((n, c) => n + c.bars, 0)} bars; PDF ${statSync(pdf).size} bytes, PNG ${statSync(png).size} bytes in ${out}`);
+  console.log(`  ${path}: ${charts.length} charts, ${charts.reduce((n, c) => n + c.bars, 0)} bars, ${maps.map((m) => `a map of ${m.areas} areas`).join(', ') || 'no map'}; PDF ${statSync(pdf).size} bytes, PNG ${statSync(png).size} bytes in ${out}`);
 } catch (e) {
   failures.push(`step failed: ${e.message}`);
 } finally {

@@ -202,3 +202,145 @@ async fn report_csvs_keep_the_token_rules() {
     );
     assert_eq!(get(&app, &path, Some(&app.pcc())).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_assessment_maps_its_areas_exactly_for_partners_and_protected_for_the_pcc() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let window = "from: \"2014-04-01\", to: \"2015-03-31\"";
+    let q = format!(
+        "{{ strategicAssessment({window}) {{ areas {{ code name count previousCount changePercent suppressed }} }} }}"
+    );
+    let police = app.gql(&q, json!({}), Some(&app.police())).await;
+    assert!(police.body.get("errors").is_none(), "{}", police.body);
+    let exact = police.data()["strategicAssessment"]["areas"]
+        .as_array()
+        .expect("areas")
+        .clone();
+    // Every area of the partnership, counted from the records: domestic abuse and records
+    // without an area in none.
+    let counted: HashMap<String, (i64, i64)> = app
+        .db
+        .query_all_raw(csphub::db::stmt(
+            "SELECT a.code, \
+               count(i.id) FILTER (WHERE i.occurred_on BETWEEN '2014-04-01' AND '2015-03-31') AS now, \
+               count(i.id) FILTER (WHERE i.occurred_on BETWEEN '2013-04-01' AND '2014-03-31') AS before \
+             FROM areas a LEFT JOIN incidents i ON i.area_id = a.id AND i.status = 'ACTIVE' AND NOT i.domestic_abuse \
+             WHERE a.partnership_id = (SELECT id FROM partnerships WHERE slug = 'stevenage') GROUP BY 1",
+            [],
+        ))
+        .await
+        .expect("count")
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "code").expect("code"),
+                (
+                    r.try_get::<i64>("", "now").expect("now"),
+                    r.try_get::<i64>("", "before").expect("before"),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(exact.len(), counted.len());
+    assert!(exact.len() >= 10, "{exact:?}");
+    for a in &exact {
+        let (now, before) = counted[a["code"].as_str().expect("code")];
+        assert_eq!(
+            (a["count"].as_i64(), a["previousCount"].as_i64()),
+            (Some(now), Some(before)),
+            "{a}"
+        );
+        assert_eq!(a["suppressed"], false);
+    }
+    // The PCC's are the cells of its table sets: exact where shown, null where withheld.
+    let pcc = app.gql(&q, json!({}), Some(&app.pcc())).await;
+    assert!(pcc.body.get("errors").is_none(), "{}", pcc.body);
+    let protected = pcc.data()["strategicAssessment"]["areas"]
+        .as_array()
+        .expect("areas")
+        .clone();
+    assert_eq!(protected.len(), exact.len());
+    let mut shown = 0;
+    for (p, e) in protected.iter().zip(&exact) {
+        assert_eq!(p["code"], e["code"]);
+        for k in ["count", "previousCount"] {
+            if !p[k].is_null() {
+                assert_eq!(p[k], e[k], "{p} {e}");
+                shown += 1;
+            }
+        }
+        assert_eq!(
+            p["suppressed"] == true,
+            p["count"].is_null() || p["previousCount"].is_null(),
+            "{p}"
+        );
+    }
+    assert!(shown > 0);
+    // The PCC's area cells agree with incidentStats by area, the same table set's cells.
+    let by_area = app
+        .gql(
+            "{ incidentStats(filter: {period: {financialYear: \"2014/15\"}}, groupBy: [AREA]) { rows { area count } } }",
+            json!({}),
+            Some(&app.pcc()),
+        )
+        .await;
+    assert!(by_area.body.get("errors").is_none(), "{}", by_area.body);
+    let mut agreed = 0;
+    for r in by_area.data()["incidentStats"]["rows"]
+        .as_array()
+        .expect("rows")
+    {
+        if let Some(code) = r["area"].as_str()
+            && let Some(p) = protected.iter().find(|p| p["code"] == code)
+        {
+            assert_eq!(p["count"], r["count"], "{p} {r}");
+            agreed += 1;
+        }
+    }
+    assert!(agreed > 0);
+
+    // The printable page draws every area from its LSOAs' boundaries, with the charts.
+    let page = "/reports/strategic-assessment?from=2014-04-01&to=2015-03-31";
+    let (status, ct, html) = get(&app, page, Some(&app.police())).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(ct.starts_with("text/html"));
+    assert_eq!(
+        html.matches("<path class=\"area\"").count(),
+        exact.len(),
+        "every ward of Stevenage is drawn"
+    );
+    for needle in [
+        "<svg class=\"map\"",
+        "<svg class=\"chart change\"",
+        "<svg class=\"chart rank\"",
+        "Open Government Licence v.3.0",
+        "id=\"map\"",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(!html.contains("url(#withheld)\" fill-rule"));
+    let (status, _, html) = get(&app, page, Some(&app.pcc())).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("<path class=\"area\"").count(), exact.len());
+    let withheld = protected.iter().filter(|p| p["count"].is_null()).count();
+    assert_eq!(
+        html.matches("fill=\"url(#withheld)\" fill-rule").count(),
+        withheld
+    );
+    for p in protected.iter().filter(|p| p["count"].is_null()) {
+        assert!(
+            html.contains(&format!("{}: withheld", p["name"].as_str().expect("name"))),
+            "{p}"
+        );
+    }
+    // No number the GraphQL answer withholds is on the page: a withheld area's title says so.
+    for p in &protected {
+        if let Some(n) = p["count"].as_i64() {
+            assert!(html.contains(&format!(
+                "{}: {n} records",
+                p["name"].as_str().expect("name")
+            )));
+        }
+    }
+}

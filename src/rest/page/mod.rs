@@ -3,6 +3,7 @@
 //! for a clean A4 PDF from any browser. Pages render the same JSON as the CSV and GraphQL forms,
 //! so the three carry the same numbers; the HTML is in `templates`.
 
+mod choropleth;
 mod templates;
 
 use std::sync::Arc;
@@ -73,10 +74,10 @@ pub async fn assessment_page_handler(
     token: Result<Bearer, AppError>,
     params: Result<Query<AssessmentParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    answer(
-        super::report::assessment_json(&state, token, params).await,
-        assessment_page,
-    )
+    match super::report::assessment_with_shapes(&state, token, params).await {
+        Ok((v, shapes)) => html(assessment_page(&v, &shapes)),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /reports/submissions/{id}`: a submitted report as it was sent.
@@ -93,7 +94,7 @@ fn submission_answer(result: Result<(String, Value), AppError>) -> Response {
         Ok((kind, v)) => html(match kind.as_str() {
             "RAG_UPDATE" => rag_page(&v),
             "PCC_REPORT" => pcc_page(&v),
-            _ => assessment_page(&v),
+            _ => assessment_page(&v, &[]),
         }),
         Err(e) => e.into_response(),
     }
@@ -174,10 +175,14 @@ async fn open_link(state: &Arc<AppState>, text: &str) -> Result<Response, AppErr
             super::report::pcc_json(state, bearer, Query::try_from_uri(&uri)).await,
             pcc_page,
         ),
-        "/reports/strategic-assessment" => answer(
-            super::report::assessment_json(state, bearer, Query::try_from_uri(&uri)).await,
-            assessment_page,
-        ),
+        "/reports/strategic-assessment" => {
+            match super::report::assessment_with_shapes(state, bearer, Query::try_from_uri(&uri))
+                .await
+            {
+                Ok((v, shapes)) => html(assessment_page(&v, &shapes)),
+                Err(e) => e.into_response(),
+            }
+        }
         page => {
             let id = page.strip_prefix("/reports/submissions/").unwrap_or(page);
             submission_answer(super::report::submission_json(state, bearer, id).await)

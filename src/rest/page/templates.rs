@@ -4,8 +4,12 @@
 //! three carry the same numbers; a submitted report's content, kept as it was sent, renders
 //! through the same templates.
 
+use std::sync::Arc;
+
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
+
+use super::choropleth;
 
 const STYLE: &str = "
 body { font: 11pt/1.4 'DejaVu Sans', Arial, sans-serif; color: #111; margin: 2em auto; max-width: 60em; padding: 0 1em; }
@@ -25,7 +29,7 @@ section { break-inside: avoid-page; }
 ";
 
 /// A JSON value as text: a string as it is, null as nothing, anything else as JSON writes it.
-fn raw(v: &Value) -> String {
+pub(super) fn raw(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -35,17 +39,17 @@ fn raw(v: &Value) -> String {
 
 /// Text for people: invisible characters shown as `<U+...>` (after any change of case or cut,
 /// so the marker stays whole and as written).
-fn shown(s: &str) -> String {
+pub(super) fn shown(s: &str) -> String {
     crate::domain::text::visible(s).into_owned()
 }
 
 /// A JSON value as text for people ([`raw`], then [`shown`]).
-fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     shown(&raw(v))
 }
 
 /// A number cell; withheld figures say so.
-fn num(v: &Value, withheld: bool) -> Markup {
+pub(super) fn num(v: &Value, withheld: bool) -> Markup {
     html! {
         @if v.is_null() && withheld {
             td.n.withheld { "withheld" }
@@ -73,7 +77,7 @@ fn none_row(columns: usize, what: &str) -> Markup {
     html! { tr { td.none colspan=(columns) { (what) } } }
 }
 
-fn list(v: &Value) -> &[Value] {
+pub(super) fn list(v: &Value) -> &[Value] {
     v.as_array().map(Vec::as_slice).unwrap_or(&[])
 }
 
@@ -90,7 +94,7 @@ fn pounds(pence: &Value) -> Markup {
 }
 
 /// One decimal place, as the charts' coordinates are written.
-fn f1(x: f64) -> String {
+pub(super) fn f1(x: f64) -> String {
     format!("{x:.1}")
 }
 
@@ -516,9 +520,12 @@ pub fn pcc_page(v: &Value) -> String {
     )
 }
 
-/// The strategic assessment as a page.
-pub fn assessment_page(v: &Value) -> String {
+/// The strategic assessment as a page: its indicators, their change and county rank as charts,
+/// and its areas as a map drawn from `shapes` (each area's LSOA boundaries; none for a report
+/// as it was submitted, whose map is not kept).
+pub fn assessment_page(v: &Value, shapes: &[(String, Vec<Arc<Value>>)]) -> String {
     let indicators = list(&v["indicators"]);
+    let areas = list(&v["areas"]);
     let body = html! {
         section #indicators {
             h2 { "Indicators" }
@@ -536,6 +543,36 @@ pub fn assessment_page(v: &Value) -> String {
                         (num(&i["changePercent"], w)) (num(&i["ratePerThousand"], w))
                         td.n {
                             @if let Some(r) = i["rank"].as_i64() { (r) " of " (text(&i["ranked"])) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !indicators.is_empty() {
+            section #change {
+                h2 { "Change by indicator" }
+                (choropleth::change_chart(indicators))
+            }
+            section #rank {
+                h2 { "County rank" }
+                (choropleth::rank_chart(indicators))
+            }
+        }
+        @if !areas.is_empty() {
+            section #map {
+                h2 { "Records by area" }
+                @if shapes.is_empty() {
+                    p.none { "The map is drawn when the report is produced; a report as it was submitted is shown without it." }
+                } @else {
+                    (choropleth::area_map(areas, shapes))
+                }
+                table {
+                    tr { th { "Area" } th.n { "Count" } th.n { "Previous" } th.n { "%" } }
+                    @for a in areas {
+                        @let w = a["suppressed"] == true;
+                        tr {
+                            td { (text(&a["name"])) }
+                            (num(&a["count"], w)) (num(&a["previousCount"], w)) (num(&a["changePercent"], w))
                         }
                     }
                 }
@@ -599,11 +636,14 @@ mod tests {
 
     #[test]
     fn partners_text_is_escaped_and_invisible_characters_shown() {
-        let html = assessment_page(&json!({
-            "partnership": "<script>x</script>",
-            "indicators": [{"indicator": {"name": "A & B \u{202e}evil"}, "count": 3,
-                            "suppressed": false, "rank": 2, "ranked": 10}],
-        }));
+        let html = assessment_page(
+            &json!({
+                "partnership": "<script>x</script>",
+                "indicators": [{"indicator": {"name": "A & B \u{202e}evil"}, "count": 3,
+                                "suppressed": false, "rank": 2, "ranked": 10}],
+            }),
+            &[],
+        );
         assert!(!html.contains("<script>x"), "{html}");
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"), "{html}");
         assert!(html.contains("A &amp; B &lt;U+202E&gt;evil"), "{html}");

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::indicator::{AssessedIndicator, StrategicAssessment};
+use super::indicator::{AssessedArea, AssessedIndicator, StrategicAssessment};
 use super::table_sets;
 use crate::db;
 use crate::domain::indicator::{Figure, check_window, population_year, ranks, rate_per_thousand};
@@ -72,6 +72,8 @@ pub async fn assess(
     // made of cells of its table set.
     let mut withheld: std::collections::HashSet<(Uuid, Uuid, i64)> =
         std::collections::HashSet::new();
+    // The PCC's: this partnership's table set and unit of each window.
+    let mut own_sets = Vec::new();
     let counts = if exact {
         db::indicator::window_counts(conn, &definitions, &ids, &windows).await?
     } else {
@@ -82,6 +84,9 @@ pub async fn assess(
                 return Err(AppError::BadUserInput(UNITS.to_owned()));
             };
             let sets = table_sets(conn, &ids, year).await?;
+            if let Some(set) = sets.get(&partnership) {
+                own_sets.push((set.clone(), unit));
+            }
             for (pid, set) in &sets {
                 let all = set.get(&crate::domain::tableset::Cell {
                     category: None,
@@ -186,6 +191,12 @@ pub async fn assess(
             indicator: ind.into(),
         });
     }
+    let pcc_sets = if exact {
+        None
+    } else {
+        Some(own_sets.as_slice())
+    };
+    let areas = assessed_areas(conn, partnership, &windows, pcc_sets).await?;
     Ok(StrategicAssessment {
         partnership: slug.to_owned(),
         county: county_name,
@@ -196,5 +207,62 @@ pub async fn assess(
         county_partnerships: i32::try_from(county.len()).unwrap_or(i32::MAX),
         indicators: out,
         suppression_applied: !exact,
+        areas,
     })
+}
+
+/// The partnership's areas with the records placed in each in both windows: counted for
+/// partners; for the PCC (`sets`: its table set and unit of each window), the cells of its
+/// table sets, withheld where they are.
+async fn assessed_areas(
+    conn: &sea_orm::DatabaseTransaction,
+    partnership: Uuid,
+    windows: &[(NaiveDate, NaiveDate); 2],
+    sets: Option<&[(std::sync::Arc<crate::domain::tableset::TableSet>, Unit)]>,
+) -> Result<Vec<AssessedArea>, AppError> {
+    use crate::domain::tableset::{AreaKey, Cell};
+    let areas = db::area::areas_in(conn, &[partnership]).await?;
+    let counted: HashMap<(String, i64), i64> = match sets {
+        Some(_) => HashMap::new(),
+        None => db::indicator::area_window_counts(conn, partnership, windows)
+            .await?
+            .into_iter()
+            .map(|r| ((r.area, r.k), r.n))
+            .collect(),
+    };
+    let figure = |code: &str, k: usize| -> Option<i64> {
+        match sets {
+            Some(sets) => {
+                let (set, unit) = sets.get(k)?;
+                set.get(&Cell {
+                    category: None,
+                    area: AreaKey::Area(code.to_owned()),
+                    unit: *unit,
+                })
+                .shown()
+            }
+            None => Some(
+                counted
+                    .get(&(code.to_owned(), i64::try_from(k).unwrap_or(0)))
+                    .copied()
+                    .unwrap_or(0),
+            ),
+        }
+    };
+    Ok(areas
+        .into_iter()
+        .map(|a| {
+            let (count, previous_count) = (figure(&a.code, 0), figure(&a.code, 1));
+            AssessedArea {
+                suppressed: sets.is_some() && (count.is_none() || previous_count.is_none()),
+                change_percent: count
+                    .zip(previous_count)
+                    .and_then(|(c, p)| change_percent(c, p)),
+                code: a.code,
+                name: a.name,
+                count,
+                previous_count,
+            }
+        })
+        .collect())
 }

@@ -134,6 +134,26 @@ pub struct AssessedIndicator {
     pub suppressed: bool,
 }
 
+/// One of the partnership's areas in the assessment, for its map: the records placed in it.
+#[derive(SimpleObject, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssessedArea {
+    /// The area's code in the partnership.
+    pub code: String,
+    /// The area's name.
+    pub name: String,
+    /// Records in the window placed in the area, domestic-abuse related records left out (they
+    /// are never located finer than the partnership). Null when withheld from the PCC.
+    pub count: Option<i64>,
+    /// In `previousWindow`; null when withheld from the PCC.
+    pub previous_count: Option<i64>,
+    /// The change as a % of the previous count, one decimal place; null when the previous
+    /// count is 0 or either count is null.
+    pub change_percent: Option<f64>,
+    /// True when the PCC's count or previous count is withheld (a cell of its table set).
+    pub suppressed: bool,
+}
+
 /// The strategic assessment of a partnership for a window of days.
 #[derive(SimpleObject, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,4 +179,8 @@ pub struct StrategicAssessment {
     /// True for the PCC: its figures are cells of the partnerships' protected table sets, and
     /// only partnerships whose figure it may see are ranked.
     pub suppression_applied: bool,
+    /// Every area of the partnership, by code, with the records placed in it (the printable
+    /// page draws them as a map). Records without an area and domestic-abuse related records
+    /// are in no area.
+    pub areas: Vec<AssessedArea>,
 }
