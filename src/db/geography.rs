@@ -586,6 +586,31 @@ pg_row! {
     }
 }
 
+pg_row! {
+    struct CodeVintages {
+        code: String,
+        vintages: Vec<i16>,
+    }
+}
+
+/// The vintages each of these LSOA codes is held in (an unchanged LSOA is in both).
+pub async fn lsoa_vintages<C: ConnectionTrait>(
+    conn: &C,
+    codes: &[String],
+) -> AppResult<Vec<(String, Vec<i32>)>> {
+    let rows: Vec<CodeVintages> = fetch_all(
+        conn,
+        "SELECT code, array_agg(vintage ORDER BY vintage) AS vintages FROM geo_areas \
+         WHERE kind = 'lsoa' AND code = ANY($1) GROUP BY code",
+        vec![codes.to_vec().into()],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.code, r.vintages.into_iter().map(i32::from).collect()))
+        .collect())
+}
+
 /// The boundaries of these areas of a kind: each code's of `vintage` where held, else of the
 /// nearest vintage that has one (the wards of a 2024 lookup are drawn by the boundaries of
 /// 2025, which carry the same codes).

@@ -490,6 +490,7 @@ async fn crimes(
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut lines = Vec::new();
     let mut records = Vec::new();
+    let mut points = Vec::new();
     for row in readable(report, rows) {
         if !row.located {
             report.no_location += 1;
@@ -498,18 +499,23 @@ async fn crimes(
             }
         }
         let by_point = points_placed && row.point.is_some();
-        if by_point && row.lsoa.is_none() {
-            report.outside_by_point += 1;
-            continue;
-        }
-        if let Some(l) = &row.lsoa
+        // A point in none of the partnership's LSOAs (nor in one that lands through the
+        // lookup) is another district's, unless the crime is already held here (below).
+        let outside_point = by_point
+            && row
+                .lsoa
+                .as_ref()
+                .is_none_or(|l| !lsoas.contains(&l.to_ascii_uppercase()));
+        if !by_point
+            && let Some(l) = &row.lsoa
             && !lsoas.contains(&l.to_ascii_uppercase())
         {
             report.outside += 1;
             continue;
         }
-        if by_point {
-            report.placed_by_point += 1;
+        let mut row = row;
+        if outside_point {
+            row.lsoa = None;
         }
         let category = vocabularies
             .code_for_name(Vocabulary::CrimeCategory, &row.crime_type)
@@ -541,11 +547,16 @@ async fn crimes(
             }
         };
         lines.push(row.line);
+        points.push(match (by_point, outside_point) {
+            (false, _) => Point::None,
+            (true, false) => Point::Placed,
+            (true, true) => Point::Outside,
+        });
         records.push(Ok(IncidentInput {
             external_ref,
             category,
             occurred_at,
-            area: if row.located && row.lsoa.is_none() {
+            area: if row.located && row.lsoa.is_none() && !by_point {
                 options.area.clone()
             } else {
                 None
@@ -556,11 +567,47 @@ async fn crimes(
         }));
     }
     if report.kind == Some(Kind::Api) {
+        let placed: Vec<Option<String>> = records
+            .iter()
+            .map(|r| r.as_ref().ok().and_then(|r| r.lsoa.clone()))
+            .collect();
         keep_held_places(db, importer, &mut records).await?;
+        // A crime held here keeps its place wherever its point lies; the rest at points
+        // outside are left to their district.
+        let mut kept = Vec::with_capacity(records.len());
+        let mut kept_lines = Vec::with_capacity(lines.len());
+        for (((record, line), point), before) in
+            records.into_iter().zip(lines).zip(&points).zip(placed)
+        {
+            let now = record.as_ref().ok().and_then(|r| r.lsoa.clone());
+            match point {
+                Point::Outside if now.is_none() => {
+                    report.outside_by_point += 1;
+                    continue;
+                }
+                Point::Placed if now == before => report.placed_by_point += 1,
+                _ => {}
+            }
+            kept.push(record);
+            kept_lines.push(line);
+        }
+        records = kept;
+        lines = kept_lines;
     }
     let pushed = importer.push(db, records).await?;
     absorb(report, pushed, &lines);
     Ok(())
+}
+
+/// How a record of the API's JSON was placed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Point {
+    /// Not by its point (a street CSV's row, or no boundaries held).
+    None,
+    /// In one of the partnership's LSOAs.
+    Placed,
+    /// In none of them.
+    Outside,
 }
 
 /// Whether the API's points were placed, and how many of the partnership's LSOAs lack a
@@ -572,10 +619,9 @@ struct Placing {
 }
 
 /// The API's JSON gives a point and no LSOA. With the boundaries of every LSOA the
-/// partnership's areas list, each point is placed in the LSOA that holds it (a listed one
-/// first, in code order; else a counterpart of the other vintage), and its coordinates are
-/// then forgotten; a point in none of them lies in another district. Without them (some
-/// boundary not held), nothing is placed and `--area` applies.
+/// partnership's areas list, each point is placed in the LSOA of their vintage that holds it,
+/// and its coordinates are then forgotten; a point in none of them lies in another district.
+/// Without them (some boundary not held), nothing is placed and `--area` applies.
 async fn place_points(
     db: &DatabaseConnection,
     listed: &HashSet<String>,
@@ -594,26 +640,55 @@ async fn place_points(
     let mut codes: Vec<String> = listed.iter().map(|l| l.to_ascii_uppercase()).collect();
     codes.sort();
     codes.dedup();
-    let mut boundaries = db::geography::boundaries_of(db, "lsoa", 2021, &codes).await?;
+    // The vintage the areas list (the LSOAs of the other one, were any listed, count towards
+    // it): an unchanged LSOA has the same code in both.
+    let vintages = db::geography::lsoa_vintages(db, &codes).await?;
+    let only = |v: i32| {
+        vintages
+            .iter()
+            .filter(|(_, vs)| vs.len() == 1 && vs.contains(&v))
+            .count()
+    };
+    let vintage = if only(2021) > only(2011) { 2021 } else { 2011 };
+    let mut boundaries = db::geography::boundaries_of(db, "lsoa", vintage, &codes).await?;
     if boundaries.len() < codes.len() {
         return Ok(Placing {
             placed: false,
             missing: codes.len() - boundaries.len(),
         });
     }
-    // The listed LSOAs' counterparts of the other vintage come after them: a point in a part
-    // of a counterpart that no listed LSOA covers (a 2021 LSOA that took in part of another
-    // district's 2011 LSOA) is placed in the counterpart, and lands through the lookup as a
-    // street file's row in it does.
+    // Points are placed among the LSOAs of that one vintage, which tile the country: the
+    // listed ones, then those of the same vintage that share a counterpart with them (another
+    // district's 2011 LSOA part of which went into one of ours in 2021). A point in one of
+    // those lands through the lookup as a street file's row in it does, or is outside; so two
+    // districts never both take a point.
     let (pairs, _) = db::geography::lookup_of(db, &codes, 2021).await?;
-    let mut counterparts: Vec<String> = pairs
+    let counterparts: Vec<String> = pairs
         .into_iter()
         .flat_map(|p| [p.lsoa11, p.lsoa21])
-        .filter(|c| codes.binary_search(c).is_err())
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
         .collect();
-    counterparts.sort();
-    counterparts.dedup();
-    boundaries.extend(db::geography::boundaries_of(db, "lsoa", 2021, &counterparts).await?);
+    let (theirs, _) = db::geography::lookup_of(db, &counterparts, 2021).await?;
+    let neighbours: Vec<String> = theirs
+        .into_iter()
+        .map(|p| if vintage == 2021 { p.lsoa21 } else { p.lsoa11 })
+        .filter(|c| codes.binary_search(c).is_err())
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    let same_vintage: std::collections::HashSet<String> =
+        db::geography::lsoa_vintages(db, &neighbours)
+            .await?
+            .into_iter()
+            .filter(|(_, vs)| vs.contains(&vintage))
+            .map(|(c, _)| c)
+            .collect();
+    let neighbours: Vec<String> = neighbours
+        .into_iter()
+        .filter(|c| same_vintage.contains(c))
+        .collect();
+    boundaries.extend(db::geography::boundaries_of(db, "lsoa", vintage, &neighbours).await?);
     let locator = crate::domain::map::Locator::new(&boundaries);
     for row in parsed
         .iter_mut()

@@ -237,9 +237,10 @@ pub fn area_map(areas: &[Value], shapes: &[(String, Vec<Arc<Value>>)]) -> Markup
         };
     };
     // Equirectangular at the map's middle latitude: true to shape at a district's scale.
+    // Fitted within 640 by 800 so that a long, thin partnership still prints on one page.
     let kx = ((y0 + y1) / 2.0).to_radians().cos();
-    let width = 640.0;
-    let scale = width / ((x1 - x0) * kx);
+    let scale = (640.0 / ((x1 - x0) * kx)).min(800.0 / (y1 - y0));
+    let width = ((x1 - x0) * kx * scale).ceil();
     let height = ((y1 - y0) * scale).ceil();
     let project = move |x: f64, y: f64| ((x - x0) * kx * scale, (y1 - y) * scale);
     let withheld = drawn.iter().any(|(a, _)| a["count"].is_null());
@@ -353,6 +354,15 @@ mod tests {
                     .replace("http://www.w3.org/2000/svg", "")
                     .contains("http://")
         );
+        // A tall, thin partnership is fitted to 800 high.
+        let tall = vec![(
+            "a".to_owned(),
+            vec![Arc::new(
+                json!({"type": "Polygon", "coordinates": [[[0.0, 51.0], [0.01, 51.0], [0.01, 52.0], [0.0, 51.0]]]}),
+            )],
+        )];
+        let html = area_map(&areas[..1], &tall).into_string();
+        assert!(html.contains("height=\"800\""), "{html}");
         let none = area_map(&areas, &[]).into_string();
         assert!(none.contains("No map"), "{none}");
     }
