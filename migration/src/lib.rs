@@ -27,6 +27,7 @@ mod m20261207_000005_share_filters;
 mod m20261207_000006_share_pages;
 mod m20261207_000007_geography;
 mod m20261207_000008_populations;
+mod m20261207_000009_hotspot_responses;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_share_pages::Migration),
             Box::new(m20261207_000007_geography::Migration),
             Box::new(m20261207_000008_populations::Migration),
+            Box::new(m20261207_000009_hotspot_responses::Migration),
         ]
     }
 }

@@ -30,6 +30,13 @@ pub enum Operation {
     ReadAreaStatistics,
     /// Create or edit a partnership's areas.
     ManageAreas,
+    /// Read designated hotspots and the weekly response to them (no counts of records: every
+    /// role).
+    ReadHotspots,
+    /// Designate a hotspot for a period: coordinators.
+    ManageHotspots,
+    /// Record the own agency's weekly response to a hotspot: any partner agency.
+    RecordHotspotResponse,
     /// Open, read, search and work cases, their people and notes (which cases: the sharing
     /// rules, held by the queries and by row-level security). Never the PCC.
     WorkCases,
@@ -106,6 +113,9 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ReadAreaStatistics => partner,
         Operation::ReadIncidentStats | Operation::ReadReferenceData => true,
         Operation::ManageAreas => partner && coordinator,
+        Operation::ReadHotspots => true,
+        Operation::ManageHotspots => partner && coordinator,
+        Operation::RecordHotspotResponse => partner,
         Operation::WorkCases => partner && principal.has(Capability::Caseworker),
         Operation::ReadAuditLog => partner,
         Operation::ReadCaseAudit => partner && principal.has(Capability::Auditor),
@@ -140,6 +150,14 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         }
         Operation::ManageAreas if !partner => "the PCC does not manage areas",
         Operation::ManageAreas => "managing areas needs the coordinator capability",
+        Operation::ReadHotspots => "not allowed",
+        Operation::ManageHotspots if !partner => {
+            "the PCC reads designated hotspots but does not designate them"
+        }
+        Operation::ManageHotspots => "designating a hotspot needs the coordinator capability",
+        Operation::RecordHotspotResponse => {
+            "the PCC reads the response to hotspots but does not record it"
+        }
         Operation::WorkCases if !partner => "the PCC never sees case data",
         Operation::WorkCases => "working cases needs the caseworker capability",
         Operation::ReadAuditLog | Operation::ReadCaseAudit if !partner => {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod case;
 pub mod geography;
 pub mod grant;
+pub mod hotspot_response;
 pub mod incident;
 pub mod indicator;
 pub mod node;

@@ -6,6 +6,7 @@ pub mod case;
 pub mod geography;
 pub mod grant;
 pub mod guard;
+pub mod hotspot_response;
 pub mod incident;
 pub mod indicator;
 pub mod node;
@@ -61,6 +62,7 @@ pub struct Query(
     report::ReportQuery,
     report::PccReportQuery,
     grant::GrantQuery,
+    hotspot_response::HotspotResponseQuery,
     submission::SubmissionQuery,
     node::NodeQuery,
 );
@@ -76,6 +78,7 @@ pub struct Mutation(
     case::CaseWorkMutation,
     indicator::IndicatorMutation,
     grant::GrantMutation,
+    hotspot_response::HotspotResponseMutation,
     submission::SubmissionMutation,
     report_link::ReportLinkMutation,
 );
@@ -114,6 +117,7 @@ pub const HEAVY_FIELDS: &[&str] = &[
     "incidentStats",
     "areaStatistics",
     "hotspots",
+    "hotspotEvaluation",
     "planProgress",
     "dataFreshness",
     "searchPeople",

@@ -85,6 +85,10 @@ pub struct PageInfo {
 #[graphql(concrete(name = "PopulationEdge", params(super::indicator::Population)))]
 #[graphql(concrete(name = "PersonMatchEdge", params(super::case::PersonMatch)))]
 #[graphql(concrete(name = "OfficialAreaEdge", params(super::geography::OfficialArea)))]
+#[graphql(concrete(
+    name = "HotspotDesignationEdge",
+    params(super::hotspot_response::HotspotDesignation)
+))]
 #[cfg_attr(test, graphql(concrete(name = "TestEdge", params(i32))))]
 pub struct Edge<T: async_graphql::OutputType> {
     /// The item's place in the list: pass it as `after` (or `before`) to page on from here.
@@ -117,6 +121,7 @@ type PartnershipEdgeOf = Edge<super::partnership::Partnership>;
 type IndicatorEdgeOf = Edge<super::indicator::Indicator>;
 type PopulationEdgeOf = Edge<super::indicator::Population>;
 type OfficialAreaEdgeOf = Edge<super::geography::OfficialArea>;
+type HotspotDesignationEdgeOf = Edge<super::hotspot_response::HotspotDesignation>;
 
 /// A page of a list (a Relay connection). Page forwards with `first` and `after: endCursor`,
 /// backwards with `last` and `before: startCursor`; `nodes` holds the page's items when their
@@ -186,6 +191,10 @@ type OfficialAreaEdgeOf = Edge<super::geography::OfficialArea>;
 #[graphql(concrete(
     name = "OfficialAreaConnection",
     params(super::geography::OfficialArea, OfficialAreaEdgeOf)
+))]
+#[graphql(concrete(
+    name = "HotspotDesignationConnection",
+    params(super::hotspot_response::HotspotDesignation, HotspotDesignationEdgeOf)
 ))]
 #[cfg_attr(
     test,

@@ -3,6 +3,7 @@
 
 pub mod geography;
 pub mod hotspot;
+pub mod hotspot_response;
 pub mod map;
 pub mod push;
 pub mod report;

@@ -486,6 +486,48 @@ async fn partners_push_incidents_and_the_pcc_does_not() {
     }
 }
 
+/// A hotspot designated in the app by a coordinator, on the demo's first LSOA.
+async fn designated_hotspot(app: &TestApp) -> Value {
+    let r = app
+        .gql(
+            "mutation { designateHotspot(input: {name: \"Bus station\", lsoas: [\"E01023758\"], startsOn: \"2014-10-01\", endsOn: \"2014-12-31\"}) { id } }",
+            json!({}),
+            Some(&app.coordinator()),
+        )
+        .await;
+    r.data()["designateHotspot"]["id"].clone()
+}
+
+#[tokio::test]
+async fn coordinators_designate_hotspots_partners_respond_and_evaluate_and_everyone_reads_them() {
+    check("designateHotspot", &COORDINATORS, |_| Box::pin(async {
+        ("mutation { designateHotspot(input: {name: \"Town centre\", lsoas: [\"E01023758\", \"E01035570\"], comparisonLsoas: [\"E01023753\"], startsOn: \"2014-10-01\", endsOn: \"2014-12-31\"}) { id lsoas } }".to_owned(), json!({}))
+    }))
+    .await;
+    check("recordHotspotResponse", &PARTNERS, |app| Box::pin(async move {
+        let id = designated_hotspot(app).await;
+        ("mutation($id: ID!) { recordHotspotResponse(input: {designationId: $id, weekStarting: \"2014-10-06\", patrolHours: 6}) { changed } }".to_owned(), json!({"id": id}))
+    }))
+    .await;
+    check("hotspotEvaluation", &PARTNERS, |app| Box::pin(async move {
+        let id = designated_hotspot(app).await;
+        ("query($id: ID!) { hotspotEvaluation(id: $id) { windows { phase hotspot { total } } } }".to_owned(), json!({"id": id}))
+    }))
+    .await;
+    let everyone: Vec<&str> = PRINCIPALS.iter().map(|p| p.0).collect();
+    check("hotspotDesignations", &everyone, |app| {
+        Box::pin(async move {
+            designated_hotspot(app).await;
+            (
+                "{ hotspotDesignations { totalCount nodes { name responses { agency } } } }"
+                    .to_owned(),
+                json!({}),
+            )
+        })
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn only_coordinators_manage_areas() {
     check("createArea", &COORDINATORS, |_| Box::pin(async {

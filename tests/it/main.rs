@@ -13,6 +13,7 @@ mod demo_cases;
 mod geography;
 mod grants;
 mod hardening;
+mod hotspot_response;
 mod http;
 mod incident;
 mod incident_counts;
