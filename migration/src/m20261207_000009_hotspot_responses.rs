@@ -19,13 +19,14 @@ CREATE TABLE hotspot_designations (
     designated_by     uuid NOT NULL REFERENCES agencies (id),
     created_by        text NOT NULL,
     created_at        timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (partnership_id, name, starts_on)
+    UNIQUE (partnership_id, name, starts_on),
+    UNIQUE (id, partnership_id)
 );
 CREATE INDEX hotspot_designations_order ON hotspot_designations (partnership_id, starts_on, id);
 
 CREATE TABLE hotspot_responses (
     partnership_id          uuid NOT NULL REFERENCES partnerships (id),
-    designation_id          uuid NOT NULL REFERENCES hotspot_designations (id),
+    designation_id          uuid NOT NULL,
     agency_id               uuid NOT NULL REFERENCES agencies (id),
     week_starting           date NOT NULL CHECK (extract(isodow FROM week_starting) = 1),
     patrol_hours            numeric(7, 2) NOT NULL CHECK (patrol_hours BETWEEN 0 AND 168 * 100),
@@ -34,7 +35,9 @@ CREATE TABLE hotspot_responses (
     partners                uuid[] NOT NULL DEFAULT '{}' CHECK (cardinality(partners) <= 50),
     recorded_by             text NOT NULL,
     recorded_at             timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (designation_id, agency_id, week_starting)
+    PRIMARY KEY (designation_id, agency_id, week_starting),
+    -- A response is of its designation's partnership.
+    FOREIGN KEY (designation_id, partnership_id) REFERENCES hotspot_designations (id, partnership_id)
 );
 
 GRANT SELECT, INSERT ON hotspot_designations TO csphub_service;

@@ -245,6 +245,7 @@ pub async fn place_counts<C: ConnectionTrait>(
         last.into(),
         hot.to_vec().into(),
         comparison.to_vec().into(),
+        crate::domain::case::ASB_CATEGORY.into(),
     ];
     let mut case = String::from("CASE");
     for (k, (from, to)) in windows.iter().enumerate() {
@@ -263,7 +264,7 @@ pub async fn place_counts<C: ConnectionTrait>(
             "SELECT month, k, hot, comparison, asb, n FROM ( \
                SELECT date_trunc('month', i.occurred_on)::date AS month, ({case})::int AS k, \
                  coalesce(i.lsoa = ANY($4), false) AS hot, coalesce(i.lsoa = ANY($5), false) AS comparison, \
-                 i.category = 'anti-social-behaviour' AS asb, count(*) AS n \
+                 i.category = $6 AS asb, count(*) AS n \
                FROM incidents i WHERE i.partnership_id = $1 AND i.status = 'ACTIVE' \
                  AND i.occurred_on BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5) c \
              WHERE k IS NOT NULL ORDER BY 1, 2"

@@ -97,8 +97,8 @@ pub struct HotspotResponseQuery;
 #[Object]
 impl HotspotResponseQuery {
     /// A partnership's designated hotspots, earliest start first, each with every agency's
-    /// weekly response; optionally only those in force on a day. Every role may read them (the
-    /// PCC too: they hold no counts of records).
+    /// weekly response; optionally only those in force on a day. Every role may read them; the
+    /// PCC's responses carry no `powers` (small counts by LSOA and week).
     #[graphql(complexity = "crate::graphql::list_cost(first.or(last), child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn hotspot_designations(
@@ -129,10 +129,26 @@ impl HotspotResponseQuery {
         let target = p.partnership_or_only(partnership.as_deref())?;
         authorize(p, Operation::ReadHotspots)?;
         let args = super::page::PageArgs::new(first, after, last, before);
+        if let Some(day) = in_force_on
+            && !(1900..=9999).contains(&day.0.year())
+        {
+            return Err(AppError::BadUserInput(
+                "inForceOn must lie between the years 1900 and 9999".to_owned(),
+            )
+            .into());
+        }
         let conn = super::db(ctx)?;
         let rows =
             db::hotspot_response::designations(conn, target.id, in_force_on.map(|d| d.0)).await?;
-        let all = designations_with_responses(conn, &target.slug, rows).await?;
+        let mut all = designations_with_responses(conn, &target.slug, rows).await?;
+        if !crate::auth::policy::exact_statistics(p) {
+            // Powers by hotspot and week are small counts by LSOA: not for the PCC.
+            for d in &mut all {
+                for w in &mut d.responses {
+                    w.powers.clear();
+                }
+            }
+        }
         Ok(super::page::page_of(all, &args)?)
     }
 
@@ -186,7 +202,10 @@ impl HotspotResponseMutation {
         authorize(p, Operation::ManageHotspots)?;
         let name = crate::domain::plan::required_text(&input.name, "name")?;
         let (starts, ends) = (input.starts_on.0, input.ends_on.0);
-        let latest = chrono::Utc::now().date_naive() + chrono::Duration::days(366);
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+        let latest = today + chrono::Duration::days(366);
         if starts < earliest() || ends > latest {
             return Err(AppError::BadUserInput(
                 "a designation must lie between 1990 and a year from today".to_owned(),
@@ -205,6 +224,17 @@ impl HotspotResponseMutation {
         if let Some(both) = comparison.iter().find(|c| lsoas.contains(c)) {
             return Err(AppError::BadUserInput(format!(
                 "{both} is in both the hotspot and its comparison area"
+            ))
+            .into());
+        }
+        // Nor may they overlap through the lookup (a 2011 LSOA in one, a 2021 LSOA split from
+        // it in the other): a record would count in both.
+        let counted_hot = crate::service::hotspot_response::with_counterparts(conn, &lsoas).await?;
+        let counted_cmp =
+            crate::service::hotspot_response::with_counterparts(conn, &comparison).await?;
+        if let Some(both) = counted_cmp.iter().find(|c| counted_hot.contains(c)) {
+            return Err(AppError::BadUserInput(format!(
+                "{both} lies in both the hotspot and its comparison area (through the ONS's 2011-to-2021 lookup)"
             ))
             .into());
         }
@@ -238,6 +268,7 @@ impl HotspotResponseMutation {
         input: RecordHotspotResponseInput,
     ) -> Result<RecordHotspotResponsePayload> {
         let p = principal(ctx)?;
+        authorize(p, Operation::RecordHotspotResponse)?;
         let conn = super::db(ctx)?;
         let scope: Vec<uuid::Uuid> = p.partnerships.iter().map(|s| s.id).collect();
         let designation = db::hotspot_response::designation(
@@ -247,7 +278,6 @@ impl HotspotResponseMutation {
         )
         .await?
         .ok_or_else(|| AppError::not_found("hotspot designation"))?;
-        authorize(p, Operation::RecordHotspotResponse)?;
         let week = input.week_starting.0;
         if week.weekday() != chrono::Weekday::Mon {
             return Err(AppError::BadUserInput(format!(
@@ -259,9 +289,11 @@ impl HotspotResponseMutation {
         let today = chrono::Utc::now()
             .with_timezone(&chrono_tz::Europe::London)
             .date_naive();
-        if week + chrono::Duration::days(6) < designation.starts_on
-            || week > designation.ends_on
+        // The week's last day, checked: a date near the calendar's end has none.
+        let last_day = week.checked_add_days(chrono::Days::new(6));
+        if week > designation.ends_on
             || week > today
+            || last_day.is_none_or(|d| d < designation.starts_on)
         {
             return Err(AppError::BadUserInput(format!(
                 "the week of {week} must overlap the designation ({} to {}) and have begun",
@@ -286,6 +318,8 @@ impl HotspotResponseMutation {
                 );
             }
         }
+        // A power used 0 times is as if not given, so the same week sent both ways is the same.
+        powers.retain(|_, n| n.as_i64() != Some(0));
         let mut slugs: Vec<String> = input.partners.iter().map(|s| s.trim().to_owned()).collect();
         slugs.sort();
         slugs.dedup();
@@ -296,11 +330,12 @@ impl HotspotResponseMutation {
             ))
             .into());
         }
-        let partners: Vec<uuid::Uuid> = found
+        let mut partners: Vec<uuid::Uuid> = found
             .iter()
             .map(|a| a.id)
             .filter(|id| *id != p.agency_id)
             .collect();
+        partners.sort();
         let (row, changed) = db::hotspot_response::upsert_response(
             conn,
             &db::hotspot_response::NewResponse {

@@ -86,7 +86,8 @@ pub struct HotspotResponseWeek {
     pub patrol_hours: f64,
     /// Hours of other visible presence (static points, events, surgeries), to two decimal places.
     pub visible_presence_hours: f64,
-    /// Powers used, each with its count (those used at least once), in the enum's order.
+    /// Powers used, each with its count (those used at least once), in the enum's order; empty
+    /// for the PCC (small counts by LSOA and week).
     pub powers: Vec<PowerCount>,
     /// The partner agencies (slugs) involved alongside the responding one.
     pub partners: Vec<String>,
@@ -252,7 +253,7 @@ pub enum HotspotPhase {
     Before,
     /// The designation's days.
     During,
-    /// As many days just after it, up to yesterday.
+    /// As many days just after it.
     After,
 }
 
@@ -303,7 +304,7 @@ pub struct HotspotWindow {
     pub to: crate::scalar::Date,
     /// Its days.
     pub days: i32,
-    /// False for the after phase while it is still running (it ends yesterday).
+    /// False while the phase runs (it is cut at yesterday).
     pub complete: bool,
     /// In the hotspot.
     pub hotspot: RecordCounts,
@@ -325,7 +326,8 @@ pub struct HotspotChange {
     pub count: i64,
     /// Records before.
     pub before_count: i64,
-    /// The change as a % of the count before, one decimal place; null when it was 0.
+    /// The change on BEFORE, as a % of its rate per day (of its count when the windows are as
+    /// long, as they are once complete), one decimal place; null when BEFORE had none.
     pub change_percent: Option<f64>,
     /// Two-sided p-value of the exact rate-ratio test, the phases' days the exposures.
     pub p_value: f64,
@@ -394,34 +396,35 @@ pub struct HotspotEvaluation {
     pub response: HotspotResponseTotals,
 }
 
-/// The phases' windows: the designation, as many days before it, and as many after it up to
-/// `yesterday` (none when the designation has not ended).
+/// The phases' windows: as many days just before the designation, the designation, and as many
+/// days just after it, each cut at `yesterday` (`complete` false when cut) and left out when it
+/// has not begun.
 pub fn windows(
     starts: NaiveDate,
     ends: NaiveDate,
     yesterday: NaiveDate,
 ) -> Vec<(HotspotPhase, NaiveDate, NaiveDate, bool)> {
     let days = (ends - starts).num_days() + 1;
-    let mut out = vec![
+    let spans = [
         (
             HotspotPhase::Before,
-            starts - chrono::Duration::days(days),
-            starts - chrono::Duration::days(1),
-            true,
+            starts.checked_sub_signed(chrono::Duration::days(days)),
+            starts.pred_opt(),
         ),
-        (HotspotPhase::During, starts, ends, ends <= yesterday),
-    ];
-    let after = ends + chrono::Duration::days(1);
-    if after <= yesterday {
-        let full = ends + chrono::Duration::days(days);
-        out.push((
+        (HotspotPhase::During, Some(starts), Some(ends)),
+        (
             HotspotPhase::After,
-            after,
-            full.min(yesterday),
-            full <= yesterday,
-        ));
-    }
-    out
+            ends.succ_opt(),
+            ends.checked_add_signed(chrono::Duration::days(days)),
+        ),
+    ];
+    spans
+        .into_iter()
+        .filter_map(|(phase, from, to)| {
+            let (from, to) = (from?, to?);
+            (from <= yesterday).then(|| (phase, from, to.min(yesterday), to <= yesterday))
+        })
+        .collect()
 }
 
 fn two_sided(now: i64, before: i64, e_now: f64, e_before: f64) -> f64 {
@@ -498,9 +501,10 @@ pub fn evaluate(
                 visible_presence_hours: 0.0,
                 powers_used: 0,
             });
-            m = m
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(NaiveDate::MAX);
+            let Some(next) = m.checked_add_months(chrono::Months::new(1)) else {
+                break;
+            };
+            m = next;
         }
     }
     let mut weeks = BTreeSet::new();
@@ -530,7 +534,10 @@ pub fn evaluate(
         m.visible_presence_hours = round2(m.visible_presence_hours);
     }
     let mut changes = Vec::new();
-    let before = windows.first().cloned();
+    let before = windows
+        .first()
+        .filter(|w| w.phase == HotspotPhase::Before)
+        .cloned();
     if let Some(before) = &before {
         for w in windows.iter().skip(1) {
             let groups = [
@@ -552,12 +559,22 @@ pub fn evaluate(
                     f64::from(w.days),
                     f64::from(before.days),
                 );
+                // On the rate per day: the windows' days differ while one is cut at yesterday.
+                let change = if w.days == before.days {
+                    change_percent(now.total, then.total)
+                } else if then.total > 0 && w.days > 0 && before.days > 0 {
+                    let ratio = (now.total as f64 / f64::from(w.days))
+                        / (then.total as f64 / f64::from(before.days));
+                    Some(((ratio - 1.0) * 1000.0).round() / 10.0)
+                } else {
+                    None
+                };
                 changes.push(HotspotChange {
                     group,
                     phase: w.phase,
                     count: now.total,
                     before_count: then.total,
-                    change_percent: change_percent(now.total, then.total),
+                    change_percent: change,
                     p_value: (p * 1e6).round() / 1e6,
                     significant: p < 0.05,
                 });
@@ -660,10 +677,46 @@ mod tests {
                 ),
             ]
         );
-        // Not yet ended: no after, and during is incomplete.
+        // Not yet ended: no after, and during is cut at yesterday.
         let w = windows(day("2024-03-01"), day("2024-03-31"), day("2024-03-15"));
-        assert_eq!(w.len(), 2);
-        assert!(!w[1].3);
+        assert_eq!(
+            w,
+            vec![
+                (
+                    HotspotPhase::Before,
+                    day("2024-01-30"),
+                    day("2024-02-29"),
+                    true
+                ),
+                (
+                    HotspotPhase::During,
+                    day("2024-03-01"),
+                    day("2024-03-15"),
+                    false
+                ),
+            ]
+        );
+        // Not yet begun: before cut, nothing else; far off: nothing at all.
+        let w = windows(day("2024-03-01"), day("2024-03-31"), day("2024-02-10"));
+        assert_eq!(
+            w,
+            vec![(
+                HotspotPhase::Before,
+                day("2024-01-30"),
+                day("2024-02-10"),
+                false
+            )]
+        );
+        assert!(windows(day("2024-03-01"), day("2024-03-31"), day("2023-01-01")).is_empty());
+        // At the calendar's ends, no panic.
+        assert_eq!(
+            windows(NaiveDate::MIN, NaiveDate::MIN, NaiveDate::MAX).len(),
+            2
+        );
+        assert_eq!(
+            windows(NaiveDate::MAX, NaiveDate::MAX, NaiveDate::MAX).len(),
+            2
+        );
     }
 
     #[test]

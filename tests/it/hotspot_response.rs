@@ -252,6 +252,19 @@ async fn a_designated_hotspot_is_evaluated_before_during_and_after_with_its_week
             json!([{"name": "Town centre", "responses": [{"agency": "herts-police", "patrolHours": 12.35}, {"agency": "stevenage-council", "patrolHours": 4.25}]}])
         );
     }
+    // Powers by hotspot and week are small counts by LSOA: partners see them, the PCC not.
+    let powers =
+        "{ hotspotDesignations { nodes { responses { agency powers { power count } } } } }";
+    let r = app.gql(powers, json!({}), Some(&app.police())).await;
+    assert_eq!(
+        r.data()["hotspotDesignations"]["nodes"][0]["responses"][1]["powers"],
+        json!([{"power": "COMMUNITY_PROTECTION_NOTICE", "count": 1}])
+    );
+    let r = app.gql(powers, json!({}), Some(&app.pcc())).await;
+    assert_eq!(
+        r.data()["hotspotDesignations"]["nodes"][0]["responses"],
+        json!([{"agency": "herts-police", "powers": []}, {"agency": "stevenage-council", "powers": []}])
+    );
     let r = app.gql(EVALUATE, json!({"id": id}), Some(&app.pcc())).await;
     assert_eq!(r.code(), "FORBIDDEN");
     let r = app
@@ -314,6 +327,10 @@ async fn bad_designations_and_responses_say_what_is_wrong() {
         m.contains("both the hotspot and its comparison area"),
         "{m}"
     );
+    // Overlapping through the lookup: 008E of 2021 was split from 008D of 2011.
+    let (code, m) = bad(json!({"lsoas": ["E01035570"], "comparisonLsoas": ["E01023758"]})).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    assert!(m.contains("through the ONS's 2011-to-2021 lookup"), "{m}");
     let (code, _) = bad(json!({"endsOn": "2014-09-30"})).await;
     assert_eq!(code, "BAD_USER_INPUT");
     let (code, _) = bad(json!({"endsOn": "2015-10-02"})).await;
@@ -358,6 +375,11 @@ async fn bad_designations_and_responses_say_what_is_wrong() {
             json!({"weekStarting": "2014-09-22"}),
             "must overlap the designation",
         ),
+        // The calendar's last Monday: refused, not a panic.
+        (
+            json!({"weekStarting": "+262142-12-31"}),
+            "must overlap the designation",
+        ),
         (
             json!({"patrolHours": -1.0}),
             "patrolHours must be between 0 and 16800",
@@ -386,6 +408,14 @@ async fn bad_designations_and_responses_say_what_is_wrong() {
     // The week of 29 September overlaps 1 October: allowed.
     let (code, m) = respond(json!({"weekStarting": "2014-09-29"})).await;
     assert_eq!(code, "", "{m}");
+    let r = app
+        .gql(
+            "{ hotspotDesignations(inForceOn: \"+262142-12-31\") { totalCount } }",
+            json!({}),
+            Some(&app.police()),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
     // An id out of scope or made up is NOT_FOUND, for the response and the evaluation alike.
     let other = app.token_for("police", "herts-police", &["north-herts"], &[]);
     let r = app
