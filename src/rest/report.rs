@@ -147,29 +147,13 @@ pub struct AssessmentParams {
     to: NaiveDate,
 }
 
-/// `strategicAssessment` as JSON, for the CSV and the page.
+/// `strategicAssessment` as JSON, for the CSV.
 pub async fn assessment_json(
     state: &Arc<AppState>,
     token: Result<Bearer, AppError>,
     params: Params<AssessmentParams>,
 ) -> Result<Value, AppError> {
-    let params = query(params)?;
-    produce(state, token, move |txn, p| {
-        Box::pin(async move {
-            authorize(p, Operation::ReadAssessment)?;
-            let target = p.partnership_or_only(params.partnership.as_deref())?;
-            let r = crate::service::report::assessment_for(
-                txn,
-                target,
-                params.from,
-                params.to,
-                exact_statistics(p),
-            )
-            .await?;
-            to_json(&r)
-        })
-    })
-    .await
+    Ok(assessment(state, token, params, false).await?.0)
 }
 
 /// `strategicAssessment` as JSON with its areas' boundaries for the page's map, read in the
@@ -179,7 +163,18 @@ pub async fn assessment_with_shapes(
     token: Result<Bearer, AppError>,
     params: Params<AssessmentParams>,
 ) -> Result<(Value, crate::service::map::Shapes), AppError> {
+    assessment(state, token, params, true).await
+}
+
+/// The assessment's JSON, and its areas' shapes when `with_shapes` (none otherwise).
+async fn assessment(
+    state: &Arc<AppState>,
+    token: Result<Bearer, AppError>,
+    params: Params<AssessmentParams>,
+    with_shapes: bool,
+) -> Result<(Value, crate::service::map::Shapes), AppError> {
     let params = query(params)?;
+    // `produce` hands back the JSON alone: the shapes come out beside it.
     let shapes = Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = shapes.clone();
     let v = produce(state, token, move |txn, p| {
@@ -194,10 +189,12 @@ pub async fn assessment_with_shapes(
                 exact_statistics(p),
             )
             .await?;
-            let drawn = crate::service::map::partnership_shapes(txn, target.id).await?;
-            *kept
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = drawn;
+            if with_shapes {
+                let drawn = crate::service::map::partnership_shapes(txn, target.id).await?;
+                *kept
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = drawn;
+            }
             to_json(&r)
         })
     })

@@ -198,9 +198,11 @@ pub async fn checked_lsoas<C: ConnectionTrait>(
             "{what} must list {at_least} to 100 LSOA codes"
         )));
     }
-    let (_, known) = db::geography::lookup_of(conn, &out, 2021).await?;
-    let (_, known11) = db::geography::lookup_of(conn, &out, 2011).await?;
-    let known: BTreeSet<String> = known.into_iter().chain(known11).collect();
+    let known: BTreeSet<String> = db::geography::lsoa_vintages(conn, &out)
+        .await?
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
     let unknown: Vec<&String> = out.iter().filter(|c| !known.contains(*c)).collect();
     if let Some(first) = unknown.first() {
         return Err(AppError::BadUserInput(format!(

@@ -224,7 +224,7 @@ async fn assessed_areas(
     let areas = db::area::areas_in(conn, &[partnership]).await?;
     let counted: HashMap<(String, i64), i64> = match sets {
         Some(_) => HashMap::new(),
-        None => db::indicator::area_window_counts(conn, partnership, windows)
+        None => db::incident::area_window_counts(conn, partnership, windows)
             .await?
             .into_iter()
             .map(|r| ((r.area, r.k), r.n))
