@@ -28,6 +28,7 @@ mod m20261207_000006_share_pages;
 mod m20261207_000007_geography;
 mod m20261207_000008_populations;
 mod m20261207_000009_hotspot_responses;
+mod m20261208_000001_place_counts;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_geography::Migration),
             Box::new(m20261207_000008_populations::Migration),
             Box::new(m20261207_000009_hotspot_responses::Migration),
+            Box::new(m20261208_000001_place_counts::Migration),
         ]
     }
 }

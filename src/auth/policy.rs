@@ -24,10 +24,13 @@ pub enum Operation {
     ReadIncidentStats,
     /// Read areas and vocabularies.
     ReadReferenceData,
-    /// Read statistics by official area (LSOA, MSOA, ward) with populations, rates and
-    /// deprivation: exact figures for partners. Not yet for the PCC: its figures are cells of
-    /// its protected table set, which has no official areas yet.
+    /// Read exact statistics by official area (LSOA, MSOA, ward) with populations, rates and
+    /// deprivation, hotspots and maps: partners. The PCC reads its figures by official area
+    /// as cells of its protected table set (`ReadProtectedAreaStatistics`).
     ReadAreaStatistics,
+    /// Read figures by official area as cells (and sums of cells) of the PCC's protected
+    /// table set, small numbers withheld: the PCC. Partners read exact figures instead.
+    ReadProtectedAreaStatistics,
     /// Create or edit a partnership's areas.
     ManageAreas,
     /// Read designated hotspots and the weekly response to them (no counts of records: every
@@ -111,6 +114,7 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         }
         Operation::PushIncidents | Operation::ReadIncidentRows => partner,
         Operation::ReadAreaStatistics => partner,
+        Operation::ReadProtectedAreaStatistics => !partner,
         Operation::ReadIncidentStats | Operation::ReadReferenceData => true,
         Operation::ManageAreas => partner && coordinator,
         Operation::ReadHotspots => true,
@@ -146,7 +150,10 @@ pub fn authorize(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Operation::ReadIncidentRows => "the PCC sees incident statistics, never incident records",
         Operation::ReadIncidentStats | Operation::ReadReferenceData => "not allowed",
         Operation::ReadAreaStatistics => {
-            "the PCC's figures are cells of its protected table set, which has no LSOAs or wards yet: read incidentStats by AREA"
+            "the PCC's figures are cells of its protected table set: read protectedAreaStatistics"
+        }
+        Operation::ReadProtectedAreaStatistics => {
+            "partners read exact figures by official area: read areaStatistics"
         }
         Operation::ManageAreas if !partner => "the PCC does not manage areas",
         Operation::ManageAreas => "managing areas needs the coordinator capability",

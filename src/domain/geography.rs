@@ -91,6 +91,67 @@ pub fn apportion(
 }
 
 /// A rate per 1,000 residents, to two decimal places; none without a population.
+/// Where whole records in an LSOA of either vintage land among LSOAs of the `target` vintage,
+/// without shares (the PCC's figures are sums of whole cells).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// In this LSOA of `targets`.
+    In(String),
+    /// In an LSOA outside `targets`.
+    Outside,
+    /// Not placed exactly: the lookup splits the code among several (or knows it not at all).
+    Unplaced,
+}
+
+/// Places each code among LSOAs of the `target` vintage: a code of that vintage is itself; a
+/// code of the other vintage lands in its one counterpart in the ONS's lookup (unchanged, or
+/// merged into one); one with several counterparts (a split, an irregular change) or none is
+/// [`Placed::Unplaced`]. `known` are codes held as LSOAs of the target vintage.
+pub fn place_exactly(
+    codes: &[String],
+    target: i32,
+    targets: &HashSet<String>,
+    known: &HashSet<String>,
+    pairs: &[Pair],
+) -> HashMap<String, Placed> {
+    let to_2021 = target != 2011;
+    let mut counterparts: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut of_target: HashSet<&str> = targets.iter().chain(known).map(String::as_str).collect();
+    for p in pairs {
+        let (from, to) = if to_2021 {
+            (p.lsoa11.as_str(), p.lsoa21.as_str())
+        } else {
+            (p.lsoa21.as_str(), p.lsoa11.as_str())
+        };
+        of_target.insert(to);
+        let c = counterparts.entry(from).or_default();
+        if !c.contains(&to) {
+            c.push(to);
+        }
+    }
+    let land = |code: &str| {
+        if targets.contains(code) {
+            Placed::In(code.to_owned())
+        } else {
+            Placed::Outside
+        }
+    };
+    codes
+        .iter()
+        .map(|code| {
+            let placed = if of_target.contains(code.as_str()) {
+                land(code)
+            } else {
+                match counterparts.get(code.as_str()).map(Vec::as_slice) {
+                    Some([one]) => land(one),
+                    _ => Placed::Unplaced,
+                }
+            };
+            (code.clone(), placed)
+        })
+        .collect()
+}
+
 pub fn rate_per_1000(count: f64, population: Option<i64>) -> Option<f64> {
     match population {
         Some(p) if p > 0 => Some((count * 1000.0 / p as f64 * 100.0).round() / 100.0),

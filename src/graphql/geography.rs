@@ -173,9 +173,8 @@ impl GeographyQuery {
     /// in an LSOA of the other vintage is counted through the ONS's 2011-to-2021 lookup, a
     /// split shared by population (docs/geography.md). Each area has its population, its rate
     /// per 1,000 residents and, for an LSOA, its deprivation decile. Exact figures, for
-    /// partners; the PCC gets FORBIDDEN (its figures are cells of its protected table set,
-    /// which holds no official areas yet). NOT_FOUND when the district's areas of that kind
-    /// and vintage are not held.
+    /// partners; the PCC gets FORBIDDEN and reads `protectedAreaStatistics`. NOT_FOUND when the
+    /// district's areas of that kind and vintage are not held.
     #[graphql(
         complexity = "crate::graphql::STATS_COST * (1 + usize::from(compare_with.is_some())) + child_complexity"
     )]
@@ -217,6 +216,77 @@ impl GeographyQuery {
         super::heavy_granted(ctx)?;
         Ok(crate::service::geography::area_statistics(
             txn, &filter, &d, &kind, vintage, period, compared,
+        )
+        .await?)
+    }
+
+    /// The PCC's figures of a partnership in a district's official areas of one kind and
+    /// vintage (LSOAs, MSOAs or wards): each area's count is the sum of the cells of the
+    /// partnership's protected table set for the LSOAs within it (the records' own LSOAs,
+    /// placed whole through the ONS's lookup where that is certain), withheld (null,
+    /// `suppressed`) when any of those cells is, so that small numbers and anything the PCC's
+    /// other figures withhold stay withheld (docs/small-numbers.md). Of all categories, for
+    /// one quarter, half or financial year (an LSOA's month or category is nearly always a
+    /// small count: BAD_USER_INPUT). Domestic-abuse related records
+    /// are never located: `domesticAbuse`. The PCC only (partners read the exact
+    /// `areaStatistics`); NOT_FOUND when the district's areas of that kind and vintage are not
+    /// held.
+    #[graphql(
+        complexity = "crate::graphql::STATS_COST * (1 + usize::from(compare_with.is_some())) + child_complexity"
+    )]
+    async fn protected_area_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            name = "filter",
+            desc = "The partnership and the period (one quarter, half or financial year); BAD_USER_INPUT for a month, a category or any other filter."
+        )]
+        input: crate::graphql::incident::IncidentFilterInput,
+        #[graphql(desc = "The district's ONS code, such as `E07000243` (Stevenage).")]
+        district: String,
+        #[graphql(desc = "LSOA, MSOA or WARD (BAD_USER_INPUT for DISTRICT: read `total`).")]
+        kind: OfficialAreaKind,
+        #[graphql(
+            desc = "The areas' vintage: 2011 or 2021 for LSOAs and MSOAs, a lookup's year for wards (such as 2024)."
+        )]
+        vintage: i32,
+        #[graphql(
+            desc = "The unit before, or the same unit a year earlier (`previousCount`, `changePercent`); none when omitted."
+        )]
+        compare_with: Option<crate::graphql::incident::StatsComparison>,
+    ) -> Result<crate::service::protected_area::ProtectedAreaStatistics> {
+        let p = principal(ctx)?;
+        authorize(p, Operation::ReadProtectedAreaStatistics)?;
+        let (filter, period) = input.to_filter(p)?;
+        if !input.source_agencies.is_empty()
+            || input.alcohol_related.is_some()
+            || input.youth_related.is_some()
+            || input.hate_strand.is_some()
+            || input.status.is_some()
+            || input.domestic_abuse.is_some()
+            || !input.areas.is_empty()
+            || input.categories.len() > 1
+        {
+            return Err(AppError::BadUserInput(
+                "the PCC's figures by official area are cells of one protected table: filter by partnership and period only".to_owned(),
+            )
+            .into());
+        }
+        let period = period.ok_or_else(|| {
+            AppError::BadUserInput("protectedAreaStatistics needs filter.period".to_owned())
+        })?;
+        let (d, kind) = official_target(&district, kind)?;
+        let txn = super::db_txn(ctx)?;
+        super::heavy_granted(ctx)?;
+        Ok(crate::service::protected_area::protected_area_statistics(
+            txn,
+            filter.partnership_id,
+            input.categories.first().cloned(),
+            &d,
+            &kind,
+            vintage,
+            period,
+            compare_with.map(Into::into),
         )
         .await?)
     }

@@ -116,6 +116,7 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription>
 pub const HEAVY_FIELDS: &[&str] = &[
     "incidentStats",
     "areaStatistics",
+    "protectedAreaStatistics",
     "hotspots",
     "hotspotEvaluation",
     "planProgress",

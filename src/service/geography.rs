@@ -138,31 +138,33 @@ impl Tally {
     }
 }
 
-/// Counts the records of `filter` (its partnership and other filters; its period is replaced)
-/// in each of `periods`, in the district's areas of `kind` (`lsoa`, `msoa`, `ward`) and
-/// `vintage`. The first period's middle picks the population year. NOT_FOUND when the
-/// district's areas of that kind and vintage are not held.
-pub async fn tally<C: ConnectionTrait>(
+/// A district's official areas of one kind and vintage, each with its LSOAs.
+pub struct OfficialAreas {
+    /// Name and LSOAs (of `target`) by area code.
+    pub by_area: BTreeMap<String, (String, Vec<String>)>,
+    /// The vintage most of the areas' LSOAs are of (a lookup gives one); none when no area
+    /// has LSOAs.
+    pub lsoa_vintage: Option<i32>,
+    /// `lsoa_vintage`, or 2021.
+    pub target: i32,
+    /// Every LSOA of the areas, as a set and sorted.
+    pub targets: HashSet<String>,
+    pub lsoas: Vec<String>,
+}
+
+/// The district's areas of `kind` and `vintage` with their LSOAs. NOT_FOUND when none is held.
+pub async fn official_areas<C: ConnectionTrait>(
     conn: &C,
-    filter: &IncidentFilter,
     district: &str,
     kind: &str,
     vintage: i32,
-    periods: &[Period],
-) -> Result<Tally, AppError> {
-    // Plans for these values: a generic plan for a prepared statement guesses a few thousand
-    // rows and scans an index for a whole year (as for incidentStats). In the caller's
-    // transaction, so it ends with it.
-    conn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-        .await
-        .map_err(AppError::internal)?;
+) -> Result<OfficialAreas, AppError> {
     let rows = db::geography::areas_with_lsoas(conn, district, kind, vintage).await?;
     if rows.is_empty() {
         return Err(AppError::NotFound(format!(
             "no {kind} of {vintage} is held for district {district}: import its geography (csphub import geography)"
         )));
     }
-    // The vintage most of the areas' LSOAs are of (a lookup gives one).
     let lsoa_vintage = rows
         .iter()
         .filter_map(|a| a.lsoa_vintage)
@@ -182,6 +184,40 @@ pub async fn tally<C: ConnectionTrait>(
     let targets: HashSet<String> = by_area.values().flat_map(|(_, l)| l.clone()).collect();
     let mut lsoas: Vec<String> = targets.iter().cloned().collect();
     lsoas.sort_unstable();
+    Ok(OfficialAreas {
+        by_area,
+        lsoa_vintage,
+        target,
+        targets,
+        lsoas,
+    })
+}
+
+/// Counts the records of `filter` (its partnership and other filters; its period is replaced)
+/// in each of `periods`, in the district's areas of `kind` (`lsoa`, `msoa`, `ward`) and
+/// `vintage`. The first period's middle picks the population year. NOT_FOUND when the
+/// district's areas of that kind and vintage are not held.
+pub async fn tally<C: ConnectionTrait>(
+    conn: &C,
+    filter: &IncidentFilter,
+    district: &str,
+    kind: &str,
+    vintage: i32,
+    periods: &[Period],
+) -> Result<Tally, AppError> {
+    // Plans for these values: a generic plan for a prepared statement guesses a few thousand
+    // rows and scans an index for a whole year (as for incidentStats). In the caller's
+    // transaction, so it ends with it.
+    conn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+        .await
+        .map_err(AppError::internal)?;
+    let OfficialAreas {
+        by_area,
+        lsoa_vintage,
+        target,
+        targets,
+        lsoas,
+    } = official_areas(conn, district, kind, vintage).await?;
 
     // One scan per distinct period: a financial year's previous period is the same year a
     // year earlier.

@@ -5,5 +5,6 @@ pub mod geography;
 pub mod hotspot;
 pub mod hotspot_response;
 pub mod map;
+pub mod protected_area;
 pub mod push;
 pub mod report;

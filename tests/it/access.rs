@@ -430,7 +430,8 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             "{ officialAreas(district: \"E07000243\", kind: WARD, vintage: 2024) { nodes { code } } }",
             true,
         ),
-        // Figures by official area: not yet cells of the PCC's protected table set.
+        // Exact figures by official area: partners only (the PCC reads
+        // protectedAreaStatistics, below).
         (
             "{ areaStatistics(filter: {period: {financialYear: \"2014/15\"}}, district: \"E07000243\", kind: WARD, vintage: 2024) { total { count } } }",
             false,
@@ -448,6 +449,16 @@ async fn incident_rows_are_for_partners_and_statistics_for_everyone() {
             } else {
                 assert!(r.body.get("errors").is_none(), "{label}: {q}: {}", r.body);
             }
+        }
+    }
+    // Figures by official area from the protected table set: the PCC only.
+    let q = "{ protectedAreaStatistics(filter: {period: {financialYear: \"2014/15\"}}, district: \"E07000243\", kind: WARD, vintage: 2024) { total { count suppressed } } }";
+    for (label, ..) in PRINCIPALS {
+        let r = app.gql(q, json!({}), Some(&token(&app, label))).await;
+        if label.starts_with("pcc") {
+            assert!(r.body.get("errors").is_none(), "{label}: {}", r.body);
+        } else {
+            assert_eq!(r.code(), "FORBIDDEN", "{label}: {}", r.body);
         }
     }
     // Exact for partners, suppressed for the PCC.

@@ -229,14 +229,16 @@ pg_row! {
         partnership_id: Uuid,
         category: String,
         area: Option<String>,
+        lsoa: Option<String>,
         month: i32,
         n: i64,
     }
 }
 
 /// The groups the PCC's table sets of some partnerships for a financial year are built from:
-/// ACTIVE records by partnership, category, area (none when flagged as domestic abuse) and
-/// month of the year (April = 1).
+/// ACTIVE records by partnership, category, area and LSOA (none for either when flagged as
+/// domestic abuse) and month of the year (April = 1), from the monthly counts by place
+/// (`incident_place_counts`).
 pub async fn table_set_groups<C: ConnectionTrait>(
     conn: &C,
     partnerships: &[Uuid],
@@ -247,12 +249,13 @@ pub async fn table_set_groups<C: ConnectionTrait>(
         conn,
         "SELECT g.partnership_id, g.category, \
            CASE WHEN g.domestic_abuse THEN NULL ELSE coalesce(a.code, 'no-area') END AS area, \
+           CASE WHEN g.domestic_abuse THEN NULL ELSE g.lsoa END AS lsoa, \
            g.month, sum(g.n)::bigint AS n \
-         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
+         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, i.lsoa, \
                  (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
-               FROM incident_counts i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
-                 AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0) g \
-         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4",
+               FROM incident_place_counts i WHERE i.partnership_id = ANY($1) \
+                 AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(i.n) <> 0) g \
+         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4, 5",
         vec![
             partnerships.to_vec().into(),
             year.first_day().into(),
@@ -267,6 +270,7 @@ pub async fn table_set_groups<C: ConnectionTrait>(
             .push(crate::domain::tableset::Group {
                 category: r.category,
                 area: r.area,
+                lsoa: r.lsoa,
                 month: u8::try_from(r.month).unwrap_or(0),
                 n: r.n,
             });
@@ -274,7 +278,7 @@ pub async fn table_set_groups<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Folds the monthly counts' rows (`incident_counts`) into one per key, which changes no
+/// Folds the monthly counts' rows (`incident_counts`, `incident_place_counts`) into one per key, which changes no
 /// count but keeps statistics reading few rows as pushes append theirs. Several instances may
 /// run it: one folds at a time and the others skip (`None`). Returns the rows removed.
 pub async fn fold_counts<C: ConnectionTrait + TransactionTrait>(
@@ -288,7 +292,8 @@ pub async fn fold_counts<C: ConnectionTrait + TransactionTrait>(
     let txn = conn.begin().await.map_err(AppError::internal)?;
     let folded: Option<Folded> = fetch_optional(
         &txn,
-        "SELECT CASE WHEN pg_try_advisory_xact_lock(7461005) THEN csphub_fold_incident_counts() END AS removed",
+        "SELECT CASE WHEN pg_try_advisory_xact_lock(7461005) \
+           THEN csphub_fold_incident_counts() + csphub_fold_incident_place_counts() END AS removed",
         vec![],
     )
     .await?;
