@@ -1,6 +1,7 @@
-//! The monthly counts of ACTIVE records by LSOA (issue 30): what the PCC's protected table set
-//! needs to hold official areas (LSOAs, and wards and MSOAs as sums of them) beside the
-//! partnership's own areas, read from a few thousand rows instead of every record of a year.
+//! The monthly counts of ACTIVE records by area and LSOA (issue 30): what the PCC's protected
+//! table set needs to hold official areas (LSOAs, and wards and MSOAs as sums of them) beside
+//! the partnership's own areas, read from a few hundred rows instead of every record of a year.
+//! The set's LSOA cells are of all categories, so the counts keep no category.
 //!
 //! Like `incident_counts`: signed deltas appended by statement triggers, a key's count the sum
 //! of its rows, folded by `csphub_fold_incident_place_counts()` with the other counts. Only
@@ -16,7 +17,6 @@ CREATE TABLE incident_place_counts (
     -- No foreign keys: every row comes from an incident, which has them.
     partnership_id  uuid NOT NULL,
     month           date NOT NULL CHECK (extract(day from month) = 1),
-    category        text NOT NULL,
     area_id         uuid,
     lsoa            text,
     domestic_abuse  boolean NOT NULL,
@@ -28,26 +28,26 @@ CREATE FUNCTION csphub_count_incident_places() RETURNS trigger LANGUAGE plpgsql 
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO incident_place_counts
-        SELECT partnership_id, date_trunc('month', occurred_on)::date, category, area_id, lsoa,
+        SELECT partnership_id, date_trunc('month', occurred_on)::date, area_id, lsoa,
                domestic_abuse, count(*)
-        FROM new_rows WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5, 6;
+        FROM new_rows WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO incident_place_counts
-        SELECT partnership_id, date_trunc('month', occurred_on)::date, category, area_id, lsoa,
+        SELECT partnership_id, date_trunc('month', occurred_on)::date, area_id, lsoa,
                domestic_abuse, -count(*)
-        FROM old_rows WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5, 6;
+        FROM old_rows WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5;
     ELSE
         INSERT INTO incident_place_counts
-        SELECT partnership_id, month, category, area_id, lsoa, domestic_abuse, sum(d) FROM (
-            SELECT partnership_id, date_trunc('month', occurred_on)::date, category, area_id, lsoa,
+        SELECT partnership_id, month, area_id, lsoa, domestic_abuse, sum(d) FROM (
+            SELECT partnership_id, date_trunc('month', occurred_on)::date, area_id, lsoa,
                    domestic_abuse, 1 AS d
             FROM new_rows WHERE status = 'ACTIVE'
             UNION ALL
-            SELECT partnership_id, date_trunc('month', occurred_on)::date, category, area_id, lsoa,
+            SELECT partnership_id, date_trunc('month', occurred_on)::date, area_id, lsoa,
                    domestic_abuse, -1
             FROM old_rows WHERE status = 'ACTIVE'
-        ) k (partnership_id, month, category, area_id, lsoa, domestic_abuse, d)
-        GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(d) <> 0;
+        ) k (partnership_id, month, area_id, lsoa, domestic_abuse, d)
+        GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0;
     END IF;
     RETURN NULL;
 END
@@ -67,23 +67,23 @@ CREATE FUNCTION csphub_fold_incident_place_counts() RETURNS bigint LANGUAGE sql 
     WITH gone AS (
         DELETE FROM incident_place_counts WHERE ctid = ANY (ARRAY(
             SELECT ctid FROM (
-                SELECT ctid, count(*) OVER (PARTITION BY partnership_id, month, category, area_id,
-                           lsoa, domestic_abuse) AS rows
+                SELECT ctid, count(*) OVER (PARTITION BY partnership_id, month, area_id, lsoa,
+                           domestic_abuse) AS rows
                 FROM incident_place_counts) k
             WHERE rows > 1))
         RETURNING *),
     folded AS (
         INSERT INTO incident_place_counts
-        SELECT partnership_id, month, category, area_id, lsoa, domestic_abuse, sum(n)
-        FROM gone GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0
+        SELECT partnership_id, month, area_id, lsoa, domestic_abuse, sum(n)
+        FROM gone GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0
         RETURNING 1)
     SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM folded);
 $fn$;
 
 INSERT INTO incident_place_counts
-SELECT partnership_id, date_trunc('month', occurred_on)::date, category, area_id, lsoa,
+SELECT partnership_id, date_trunc('month', occurred_on)::date, area_id, lsoa,
        domestic_abuse, count(*)
-FROM incidents WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5, 6;
+FROM incidents WHERE status = 'ACTIVE' GROUP BY 1, 2, 3, 4, 5;
 ANALYZE incident_place_counts;
 
 GRANT SELECT, INSERT, DELETE ON incident_place_counts TO csphub_service;

@@ -152,10 +152,19 @@ pub struct Cell {
 pub struct Group {
     pub category: String,
     pub area: Option<String>,
-    /// The LSOA the records carry (none when they carry none, or are flagged as domestic
-    /// abuse). A set whose groups carry no LSOA at all has no LSOA cells.
-    pub lsoa: Option<String>,
     pub month: u8,
+    pub n: i64,
+}
+
+/// Records not flagged as domestic abuse, of all categories, by area code, the LSOA they carry
+/// (none when they carry none) and quarter of the financial year (1-4): the LSOA cells are of
+/// all categories by quarter, half and year ([`LSOA_UNITS`]). Read in the same statement as
+/// the groups, so that they add up to the same records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceGroup {
+    pub area: String,
+    pub lsoa: Option<String>,
+    pub quarter: u8,
     pub n: i64,
 }
 
@@ -188,14 +197,20 @@ const KEPT: usize = 32;
 
 /// Sets already protected, by year and groups: the pattern is a function of them alone, so a
 /// year whose records have not changed is protected once, whoever asks.
-type Built = HashMap<(FinancialYear, Vec<Group>), Arc<TableSet>>;
+type Built = HashMap<(FinancialYear, Vec<Group>, Vec<PlaceGroup>), Arc<TableSet>>;
 static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 impl TableSet {
-    /// The protected set of a year's groups (in any order), built once for the same groups.
-    pub fn protected(year: FinancialYear, mut groups: Vec<Group>) -> Arc<TableSet> {
+    /// The protected set of a year's groups and place groups (in any order), built once for
+    /// the same groups.
+    pub fn protected(
+        year: FinancialYear,
+        mut groups: Vec<Group>,
+        mut places: Vec<PlaceGroup>,
+    ) -> Arc<TableSet> {
         groups.sort_unstable();
-        let key = (year, groups);
+        places.sort_unstable();
+        let key = (year, groups, places);
         let lock = || {
             BUILT
                 .lock()
@@ -204,7 +219,7 @@ impl TableSet {
         if let Some(set) = lock().get(&key) {
             return Arc::clone(set);
         }
-        let set = Arc::new(TableSet::build(year, &key.1));
+        let set = Arc::new(TableSet::build_with_places(year, &key.1, &key.2));
         let mut built = lock();
         if built.len() >= KEPT
             && let Some(old) = built.keys().next().cloned()
@@ -215,43 +230,87 @@ impl TableSet {
         set
     }
 
+    /// The protected set of a year's groups, without LSOA cells.
     pub fn build(year: FinancialYear, groups: &[Group]) -> TableSet {
-        let groups: Vec<&Group> = groups
+        Self::build_with_places(year, groups, &[])
+    }
+
+    /// The protected set of a year's groups and place groups (no LSOA cells when no place
+    /// group carries an LSOA).
+    pub fn build_with_places(
+        year: FinancialYear,
+        groups: &[Group],
+        place_groups: &[PlaceGroup],
+    ) -> TableSet {
+        let place_groups: Vec<&PlaceGroup> = place_groups
             .iter()
-            .filter(|g| (1..=12).contains(&g.month))
+            .filter(|p| (1..=4).contains(&p.quarter))
             .collect();
         let mut places: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
-        if groups.iter().any(|g| g.area.is_some() && g.lsoa.is_some()) {
-            for g in &groups {
-                if let Some(area) = &g.area {
-                    places
-                        .entry(g.lsoa.clone())
-                        .or_default()
-                        .insert(area.clone());
+        if place_groups.iter().any(|p| p.lsoa.is_some()) {
+            for p in &place_groups {
+                places
+                    .entry(p.lsoa.clone())
+                    .or_default()
+                    .insert(p.area.clone());
+            }
+        }
+        // The place groups must add up, area by area and quarter by quarter, to the groups:
+        // a set whose sums did not hold would be protected against false relations. If they
+        // do not (they are read in one statement, so only a fault could part them), the set
+        // has no LSOA cells and the PCC's figures by official area are all unplaced.
+        if !places.is_empty() {
+            let mut by_groups: HashMap<(&str, u8), i64> = HashMap::new();
+            for g in groups.iter().filter(|g| (1..=12).contains(&g.month)) {
+                if let Some(a) = &g.area {
+                    *by_groups
+                        .entry((a.as_str(), (g.month - 1) / 3 + 1))
+                        .or_default() += g.n;
                 }
+            }
+            let mut by_places: HashMap<(&str, u8), i64> = HashMap::new();
+            for p in &place_groups {
+                *by_places.entry((p.area.as_str(), p.quarter)).or_default() += p.n;
+            }
+            by_groups.retain(|_, n| *n != 0);
+            by_places.retain(|_, n| *n != 0);
+            if by_groups != by_places {
+                tracing::error!(
+                    year = %year,
+                    "the PCC's table set: the records by LSOA do not add up to the records by area; the set is built without LSOAs"
+                );
+                places.clear();
             }
         }
         let mut counts: HashMap<Cell, i64> = HashMap::new();
-        for g in groups {
-            let mut locations = vec![AreaKey::All];
-            match &g.area {
-                None => locations.push(AreaKey::DomesticAbuse),
-                Some(area) => {
-                    locations.push(AreaKey::Area(area.clone()));
-                    if !places.is_empty() {
-                        locations.push(lsoa_key(&g.lsoa));
-                        if places.get(&g.lsoa).is_some_and(|a| a.len() > 1) {
-                            locations.push(AreaKey::Place(area.clone(), g.lsoa.clone()));
-                        }
+        if !places.is_empty() {
+            for p in &place_groups {
+                let mut locations = vec![lsoa_key(&p.lsoa)];
+                if places.get(&p.lsoa).is_some_and(|a| a.len() > 1) {
+                    locations.push(AreaKey::Place(p.area.clone(), p.lsoa.clone()));
+                }
+                let q = p.quarter;
+                for area in locations {
+                    for unit in [Unit::Quarter(q), Unit::Half((q - 1) / 2 + 1), Unit::Year] {
+                        *counts
+                            .entry(Cell {
+                                category: None,
+                                area: area.clone(),
+                                unit,
+                            })
+                            .or_default() += p.n;
                     }
                 }
             }
+        }
+        for g in groups.iter().filter(|g| (1..=12).contains(&g.month)) {
+            let area = match &g.area {
+                Some(code) => AreaKey::Area(code.clone()),
+                None => AreaKey::DomesticAbuse,
+            };
             for category in [Some(g.category.clone()), None] {
-                for a in &locations {
+                for a in [area.clone(), AreaKey::All] {
                     for unit in Unit::of_month(g.month) {
-                        if a.is_place() && (matches!(unit, Unit::Month(_)) || category.is_some()) {
-                            continue;
-                        }
                         *counts
                             .entry(Cell {
                                 category: category.clone(),
@@ -577,7 +636,6 @@ mod tests {
         Group {
             category: category.to_owned(),
             area: area.map(str::to_owned),
-            lsoa: None,
             month,
             n,
         }
@@ -649,7 +707,6 @@ mod tests {
             .map(|((c, a, month), n)| Group {
                 category: format!("c{c:02}"),
                 area: a.map(|a| format!("a{a:02}")),
-                lsoa: None,
                 month,
                 n,
             })
@@ -707,16 +764,18 @@ mod tests {
         audit(&set);
     }
 
-    /// `generated`'s records placed in LSOAs as well: four or five per area, one of each
-    /// area's shared with the next area, and some records with none.
-    fn generated_with_lsoas(records: u64) -> Vec<Group> {
+    /// `generated`'s records, and their place groups: each area's records in four or five
+    /// LSOAs, one of each area's shared with the next area, and some records in none.
+    fn generated_with_lsoas(records: u64) -> (Vec<Group>, Vec<PlaceGroup>) {
+        let groups = generated(records);
         let mut seed: u64 = 5;
-        let mut out: HashMap<(String, Option<String>, Option<String>, u8), i64> = HashMap::new();
-        for g in generated(records) {
+        let mut out: HashMap<(String, Option<String>, u8), i64> = HashMap::new();
+        for g in &groups {
+            let Some(a) = &g.area else { continue };
             for _ in 0..g.n {
                 seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(3);
                 let pick = (seed >> 33) % 12;
-                let lsoa = g.area.as_ref().and_then(|a| match pick {
+                let lsoa = match pick {
                     0 => None,
                     // shared with the area before: a03's "l02-4" is also a02's
                     1 => {
@@ -724,27 +783,28 @@ mod tests {
                         Some(format!("l{:02}-4", n.saturating_sub(1)))
                     }
                     k => Some(format!("l{}-{}", &a[1..], k % 5)),
-                });
-                *out.entry((g.category.clone(), g.area.clone(), lsoa, g.month))
+                };
+                *out.entry((a.clone(), lsoa, (g.month - 1) / 3 + 1))
                     .or_default() += 1;
             }
         }
-        out.into_iter()
-            .map(|((category, area, lsoa, month), n)| Group {
-                category,
+        let places = out
+            .into_iter()
+            .map(|((area, lsoa, quarter), n)| PlaceGroup {
                 area,
                 lsoa,
-                month,
+                quarter,
                 n,
             })
-            .collect()
+            .collect();
+        (groups, places)
     }
 
     #[test]
     fn lsoas_are_a_second_partition_protected_with_the_areas() {
-        let groups = generated_with_lsoas(12_000);
+        let (groups, places) = generated_with_lsoas(12_000);
         let started = std::time::Instant::now();
-        let set = TableSet::build(year(), &groups);
+        let set = TableSet::build_with_places(year(), &groups, &places);
         let took = started.elapsed();
         assert!(set.has_lsoas());
         let (withheld, cells) = audit(&set);
@@ -801,6 +861,11 @@ mod tests {
 
     #[test]
     fn a_set_without_lsoas_has_no_lsoa_cells() {
+        // Place groups that do not add up to the groups are not trusted.
+        let (groups, mut places) = generated_with_lsoas(2_000);
+        places[0].n += 1;
+        let set = TableSet::build_with_places(year(), &groups, &places);
+        assert!(!set.has_lsoas());
         let set = TableSet::build(year(), &generated(5_000));
         assert!(!set.has_lsoas());
         assert!(set.relations().iter().flatten().all(|c| matches!(

@@ -301,18 +301,27 @@ async fn folding_the_counts_changes_no_figure_and_concurrent_pushes_never_wait_o
                    "g": ["MONTH", "CATEGORY", "AREA"]});
     let before = rows(&app.gql(STATS, q.clone(), Some(&police)).await);
     assert!(!before.is_empty());
-    let appended = app.count("SELECT count(*) AS n FROM incident_counts").await;
+    // Both monthly counts are folded: by status and flags, and by place (the PCC's LSOAs).
+    const BOTH: &str = "SELECT (SELECT count(*) FROM incident_counts) + (SELECT count(*) FROM incident_place_counts) AS n";
+    let appended = app.count(BOTH).await;
 
     let server = app.server_db().await;
     let removed = csphub::db::incident::fold_counts(&server)
         .await
         .expect("fold")
         .expect("not busy");
-    let folded = app.count("SELECT count(*) AS n FROM incident_counts").await;
+    let folded = app.count(BOTH).await;
     assert!(removed > 0, "{appended} rows, {removed} removed");
     assert_eq!(folded, appended - removed);
     assert_eq!(
-        folded,
+        app.count("SELECT count(*) AS n FROM incident_place_counts").await,
+        app.count("SELECT count(*) AS n FROM (SELECT DISTINCT partnership_id, date_trunc('month', occurred_on), area_id, lsoa,
+                     domestic_abuse FROM incidents WHERE status = 'ACTIVE') k")
+            .await,
+        "one row per place key after folding"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM incident_counts").await,
         app.count("SELECT count(*) AS n FROM (SELECT DISTINCT partnership_id, date_trunc('month', occurred_on), category, area_id,
                      source_agency_id, domestic_abuse, alcohol_related, youth_related, status FROM incidents) k")
             .await,

@@ -444,3 +444,79 @@ async fn the_interval_attack_leaves_three_values_in_a_year_of_100000_records_wit
     assert!(total.is_some_and(|n| n >= 100_000), "{total:?}");
     assert!(withheld > 100, "{withheld}");
 }
+
+const BY_LSOA: &str = "query($p: PeriodInput!) { protectedAreaStatistics(filter: {period: $p}, district: \"E07000243\", kind: LSOA, vintage: 2011) { rows { code count suppressed } outside { count suppressed } unplaced { count suppressed } domesticAbuse { count suppressed } } }";
+
+#[tokio::test]
+async fn the_interval_attack_with_the_figures_by_lsoa_leaves_every_withheld_cell_three_values() {
+    let app = TestApp::spawn().await;
+    let pcc = app.pcc();
+    let (mut seen, categories, areas) = walk(&app, &pcc).await;
+    let mut relations = relations(&categories, &areas, 2014);
+    // The PCC's analyst also reads every LSOA's figure (the demo's records carry LSOAs of
+    // 2011) for each quarter, half and the year, and knows which LSOAs each area lists.
+    let units: Vec<(String, Value)> = units_of(2014).into_iter().skip(12).collect();
+    let mut lsoas: BTreeSet<String> = BTreeSet::new();
+    for (unit, period) in &units {
+        let r = app.gql(BY_LSOA, json!({"p": period}), Some(&pcc)).await;
+        assert!(r.body.get("errors").is_none(), "{unit}: {}", r.body);
+        let s = &r.data()["protectedAreaStatistics"];
+        let mut total = vec![(String::new(), String::new(), unit.clone())];
+        for row in s["rows"].as_array().expect("rows") {
+            let code = format!("L:{}", row["code"].as_str().expect("code"));
+            lsoas.insert(code.clone());
+            seen.insert((String::new(), code.clone(), unit.clone()), value(row));
+            total.push((String::new(), code, unit.clone()));
+        }
+        for part in ["outside", "unplaced"] {
+            let key = (String::new(), format!("L:{part}"), unit.clone());
+            seen.insert(key.clone(), value(&s[part]));
+            total.push(key);
+        }
+        // Domestic abuse is the same cell as incidentStats gives.
+        let da = (String::new(), "DA".to_owned(), unit.clone());
+        assert_eq!(seen.get(&da).copied().flatten(), value(&s["domesticAbuse"]));
+        total.push(da);
+        relations.push(total);
+    }
+    assert!(lsoas.len() > 50, "{}", lsoas.len());
+    // Quarters to halves to the year, for every LSOA.
+    let names: Vec<String> = units.iter().map(|u| u.0.clone()).collect();
+    for code in lsoas
+        .iter()
+        .cloned()
+        .chain(["L:unplaced".to_owned(), "L:outside".to_owned()])
+    {
+        let k = |u: &String| (String::new(), code.clone(), u.clone());
+        relations.push(vec![k(&names[4]), k(&names[0]), k(&names[1])]);
+        relations.push(vec![k(&names[5]), k(&names[2]), k(&names[3])]);
+        relations.push(vec![k(&names[6]), k(&names[4]), k(&names[5])]);
+    }
+    // Each area is the LSOAs it lists (the demo's records carry LSOAs their areas list).
+    let listed = app
+        .gql("{ areas { nodes { code lsoas } } }", json!({}), Some(&pcc))
+        .await;
+    let mut nested = 0;
+    for a in listed.data()["areas"]["nodes"].as_array().expect("areas") {
+        let code = a["code"].as_str().expect("code").to_owned();
+        let parts: Vec<String> = a["lsoas"]
+            .as_array()
+            .expect("lsoas")
+            .iter()
+            .map(|l| format!("L:{}", l.as_str().expect("lsoa")))
+            .filter(|l| lsoas.contains(l))
+            .collect();
+        if parts.is_empty() || !areas.contains(&code) {
+            continue;
+        }
+        nested += 1;
+        for u in &names {
+            let mut r = vec![(String::new(), code.clone(), u.clone())];
+            r.extend(parts.iter().map(|l| (String::new(), l.clone(), u.clone())));
+            relations.push(r);
+        }
+    }
+    assert!(nested > 5, "{nested}");
+    let withheld = assert_three_values(&seen, &relations);
+    assert!(withheld > 100, "{withheld}");
+}

@@ -227,7 +227,8 @@ pg_row! {
     #[derive(Debug, Clone)]
     struct TableGroupRow {
         partnership_id: Uuid,
-        category: String,
+        place: bool,
+        category: Option<String>,
         area: Option<String>,
         lsoa: Option<String>,
         month: i32,
@@ -235,27 +236,43 @@ pg_row! {
     }
 }
 
-/// The groups the PCC's table sets of some partnerships for a financial year are built from:
-/// ACTIVE records by partnership, category, area and LSOA (none for either when flagged as
-/// domestic abuse) and month of the year (April = 1), from the monthly counts by place
+/// What the PCC's table set of a partnership and year is built from.
+pub type TableSetGroups = (
+    Vec<crate::domain::tableset::Group>,
+    Vec<crate::domain::tableset::PlaceGroup>,
+);
+
+/// The groups the PCC's table sets of some partnerships for a financial year are built from,
+/// in one statement (so that both readings are of the same records): ACTIVE records by
+/// partnership, category, area (none when flagged as domestic abuse) and month of the year
+/// (April = 1), from the monthly counts (`incident_counts`); and those not flagged as domestic
+/// abuse by area, LSOA and quarter of the year, from the counts by place
 /// (`incident_place_counts`).
 pub async fn table_set_groups<C: ConnectionTrait>(
     conn: &C,
     partnerships: &[Uuid],
     year: crate::domain::period::FinancialYear,
-) -> AppResult<HashMap<Uuid, Vec<crate::domain::tableset::Group>>> {
+) -> AppResult<HashMap<Uuid, TableSetGroups>> {
     // A financial year is whole months: the monthly counts answer it.
     let rows: Vec<TableGroupRow> = fetch_all(
         conn,
-        "SELECT g.partnership_id, g.category, \
+        "SELECT g.partnership_id, false AS place, g.category, \
            CASE WHEN g.domestic_abuse THEN NULL ELSE coalesce(a.code, 'no-area') END AS area, \
-           CASE WHEN g.domestic_abuse THEN NULL ELSE g.lsoa END AS lsoa, \
-           g.month, sum(g.n)::bigint AS n \
-         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, i.lsoa, \
+           NULL::text AS lsoa, g.month, sum(g.n)::bigint AS n \
+         FROM (SELECT i.partnership_id, i.category, i.domestic_abuse, i.area_id, \
                  (extract(month from i.month)::int + 8) % 12 + 1 AS month, sum(i.n) AS n \
+               FROM incident_counts i WHERE i.partnership_id = ANY($1) AND i.status = 'ACTIVE' \
+                 AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5 HAVING sum(i.n) <> 0) g \
+         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4, 5, 6 \
+         UNION ALL \
+         SELECT g.partnership_id, true, NULL, coalesce(a.code, 'no-area'), g.lsoa, g.quarter, \
+           sum(g.n)::bigint \
+         FROM (SELECT i.partnership_id, i.area_id, i.lsoa, \
+                 ((extract(month from i.month)::int + 8) % 12) / 3 + 1 AS quarter, sum(i.n) AS n \
                FROM incident_place_counts i WHERE i.partnership_id = ANY($1) \
-                 AND i.month BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(i.n) <> 0) g \
-         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4, 5",
+                 AND NOT i.domestic_abuse AND i.month BETWEEN $2 AND $3 \
+               GROUP BY 1, 2, 3, 4 HAVING sum(i.n) <> 0) g \
+         LEFT JOIN areas a ON a.id = g.area_id GROUP BY 1, 2, 3, 4, 5, 6",
         vec![
             partnerships.to_vec().into(),
             year.first_day().into(),
@@ -263,17 +280,25 @@ pub async fn table_set_groups<C: ConnectionTrait>(
         ],
     )
     .await?;
-    let mut out: HashMap<Uuid, Vec<crate::domain::tableset::Group>> = HashMap::new();
+    let mut out: HashMap<Uuid, TableSetGroups> = HashMap::new();
     for r in rows {
-        out.entry(r.partnership_id)
-            .or_default()
-            .push(crate::domain::tableset::Group {
-                category: r.category,
-                area: r.area,
+        let e = out.entry(r.partnership_id).or_default();
+        let month = u8::try_from(r.month).unwrap_or(0);
+        if r.place {
+            e.1.push(crate::domain::tableset::PlaceGroup {
+                area: r.area.unwrap_or_default(),
                 lsoa: r.lsoa,
-                month: u8::try_from(r.month).unwrap_or(0),
+                quarter: month,
                 n: r.n,
             });
+        } else {
+            e.0.push(crate::domain::tableset::Group {
+                category: r.category.unwrap_or_default(),
+                area: r.area,
+                month,
+                n: r.n,
+            });
+        }
     }
     Ok(out)
 }

@@ -73,7 +73,7 @@ pub async fn table_set(
     let mut sets = table_sets(conn, &[partnership], year).await?;
     Ok(sets
         .remove(&partnership)
-        .unwrap_or_else(|| TableSet::protected(year, Vec::new())))
+        .unwrap_or_else(|| TableSet::protected(year, Vec::new(), Vec::new())))
 }
 
 /// The table sets of some partnerships for a financial year, from one statement.
@@ -86,8 +86,8 @@ pub async fn table_sets(
     Ok(partnerships
         .iter()
         .map(|p| {
-            let g = groups.remove(p).unwrap_or_default();
-            (*p, TableSet::protected(year, g))
+            let (g, places) = groups.remove(p).unwrap_or_default();
+            (*p, TableSet::protected(year, g, places))
         })
         .collect())
 }
