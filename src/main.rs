@@ -364,6 +364,18 @@ async fn main() -> anyhow::Result<()> {
                 if r.not_held > 0 {
                     notes.push(format!("{} for crimes not held, skipped", r.not_held));
                 }
+                if r.older > 0 {
+                    notes.push(format!(
+                        "{} older than the outcome held (of a later month), skipped",
+                        r.older
+                    ));
+                }
+                if r.kept_later_outcome > 0 {
+                    notes.push(format!(
+                        "{} keep the outcome an outcomes file gave them",
+                        r.kept_later_outcome
+                    ));
+                }
                 if r.placed_by_point > 0 {
                     notes.push(format!(
                         "{} placed in their LSOA by their point",

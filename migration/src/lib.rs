@@ -29,6 +29,7 @@ mod m20261207_000007_geography;
 mod m20261207_000008_populations;
 mod m20261207_000009_hotspot_responses;
 mod m20261208_000001_place_counts;
+mod m20261208_000002_outcome_months;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_populations::Migration),
             Box::new(m20261207_000009_hotspot_responses::Migration),
             Box::new(m20261208_000001_place_counts::Migration),
+            Box::new(m20261208_000002_outcome_months::Migration),
         ]
     }
 }

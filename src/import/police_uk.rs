@@ -310,6 +310,11 @@ pub struct FileReport {
     pub no_location: usize,
     /// Outcomes of crimes not held.
     pub not_held: usize,
+    /// Outcomes of a month before the one whose outcome the crime holds: skipped, so that a
+    /// crime keeps its latest outcome whatever order the months are imported in.
+    pub older: usize,
+    /// Crimes of a street file that keep the outcome an outcomes file gave them.
+    pub kept_later_outcome: usize,
     /// The API's records placed in an LSOA by their point.
     pub placed_by_point: usize,
     /// The API's records whose point lies in none of the partnership's LSOAs: skipped.
@@ -347,7 +352,16 @@ pub async fn import(
         let file = parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         parsed.push((path.clone(), file));
     }
-    parsed.sort_by_key(|(_, f)| matches!(f, Parsed::Outcomes(_)));
+    // Crimes first, then outcomes files month by month.
+    parsed.sort_by_cached_key(|(_, f)| match f {
+        Parsed::Outcomes(rows) => (
+            true,
+            rows.iter()
+                .filter_map(|r| r.as_ref().ok().map(|r| r.month.clone()))
+                .max(),
+        ),
+        Parsed::Crimes { .. } => (false, None),
+    });
     let vocabularies = db::vocabulary::load(db).await?;
     let ids: Vec<uuid::Uuid> = importer.scope.iter().map(|p| p.id).collect();
     let areas = db::area::areas_in(db, &ids).await?;
@@ -597,9 +611,46 @@ async fn crimes(
         records = kept;
         lines = kept_lines;
     }
+    report.kept_later_outcome = keep_later_outcomes(db, importer, &mut records).await?;
     let pushed = importer.push(db, records).await?;
     absorb(report, pushed, &lines);
     Ok(())
+}
+
+/// The first day of a record's month (`occurredAt` as the import makes it: the 1st, midday).
+fn month_of(occurred_at: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(occurred_at.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// A crime already holding an outcome from an outcomes file keeps it: outcomes files say
+/// when each outcome was recorded, a street file only what it was when the file was made,
+/// which the file does not say. Returns how many kept theirs.
+async fn keep_later_outcomes(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    records: &mut [Result<IncidentInput, String>],
+) -> anyhow::Result<usize> {
+    let refs: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.external_ref.clone()))
+        .collect();
+    let mut held = HashMap::new();
+    for chunk in refs.chunks(importer.chunk) {
+        held.extend(db::incident::outcome_months(db, importer.pusher.agency_id, chunk).await?);
+    }
+    let mut kept = 0;
+    for r in records.iter_mut().flatten() {
+        if let (Some((month, outcome)), Some(own)) =
+            (held.get(&r.external_ref), month_of(&r.occurred_at))
+            && *month >= own
+        {
+            if r.outcome != *outcome {
+                kept += 1;
+            }
+            r.outcome.clone_from(outcome);
+        }
+    }
+    Ok(kept)
 }
 
 /// Adds a push's counts to the report, its rejections by line of the file.
@@ -656,17 +707,44 @@ async fn outcomes(
     let scope: HashSet<&str> = importer.scope.iter().map(|p| p.slug.as_str()).collect();
     held.retain(|row| scope.contains(row.partnership.as_str()));
     report.not_held = latest.len() - held.len();
+    let held_refs: Vec<String> = held.iter().map(|r| r.external_ref.clone()).collect();
+    let mut months = HashMap::new();
+    for chunk in held_refs.chunks(importer.chunk) {
+        months.extend(db::incident::outcome_months(db, importer.pusher.agency_id, chunk).await?);
+    }
     let mut lines = Vec::new();
     let mut records = Vec::new();
+    let mut applied: Vec<(String, NaiveDate)> = Vec::new();
     for row in held {
-        if let Some((_, line, code)) = latest.get(&row.external_ref) {
+        if let Some((month, line, code)) = latest.get(&row.external_ref) {
+            let Some(month) = month_of(&format!("{month}-01")) else {
+                continue;
+            };
+            if months
+                .get(&row.external_ref)
+                .is_some_and(|(held, _)| *held > month)
+            {
+                report.older += 1;
+                continue;
+            }
             let mut input = row.to_input();
             input.outcome = Some(code.clone());
             lines.push(*line);
+            applied.push((row.external_ref.clone(), month));
             records.push(Ok(input));
         }
     }
     let pushed = importer.push(db, records).await?;
+    let rejected: HashSet<usize> = pushed.rejected.iter().map(|r| r.index).collect();
+    let applied: Vec<(String, NaiveDate)> = applied
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !rejected.contains(i))
+        .map(|(_, a)| a)
+        .collect();
+    for chunk in applied.chunks(importer.chunk) {
+        db::incident::record_outcome_months(db, importer.pusher.agency_id, chunk).await?;
+    }
     absorb(report, pushed, &lines);
     Ok(())
 }

@@ -1052,3 +1052,136 @@ async fn two_districts_import_the_same_county_file_with_nothing_misattributed_or
     assert_eq!(held, ["stevenage 2", "testshire 1"]);
     let _ = std::fs::remove_file(&file);
 }
+
+/// The code of an outcome's name in data.police.uk's files.
+fn outcome_code(name: &str) -> String {
+    OUTCOME_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| (*c).to_owned())
+        .unwrap_or_else(|| panic!("outcome {name}"))
+}
+
+#[tokio::test]
+async fn real_outcomes_of_eight_months_leave_each_crime_its_latest_outcome_in_any_order() {
+    let app = TestApp::spawn().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/police_uk");
+    let months = [
+        "2021-06", "2021-07", "2021-08", "2021-09", "2021-10", "2021-11", "2021-12", "2022-01",
+    ];
+    let street = std::path::PathBuf::from(format!("{dir}/2021-06-hertfordshire-street.csv"));
+    let outcome_files: Vec<std::path::PathBuf> = months
+        .iter()
+        .map(|m| std::path::PathBuf::from(format!("{dir}/{m}-hertfordshire-outcomes.csv")))
+        .collect();
+    // What each crime should end with: the outcome of the latest month that gives one, else
+    // the street file's.
+    let mut expected: std::collections::BTreeMap<String, String> = Default::default();
+    let read = |path: &std::path::Path| -> Vec<std::collections::HashMap<String, String>> {
+        let text = std::fs::read_to_string(path).expect("read");
+        let mut lines = text.trim_start_matches('\u{feff}').lines();
+        let header: Vec<String> = lines
+            .next()
+            .expect("header")
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        lines
+            .map(|l| {
+                // The files' fields hold no commas but in quoted LSOA names, which are not read.
+                header
+                    .iter()
+                    .cloned()
+                    .zip(l.split(',').map(str::to_owned))
+                    .collect()
+            })
+            .collect()
+    };
+    for row in read(&street) {
+        let id = &row["Crime ID"];
+        if !id.is_empty() && row["LSOA code"].starts_with("E0102") {
+            let last = row["Last outcome category"].trim();
+            expected.insert(
+                id.clone(),
+                if last.is_empty() {
+                    String::new()
+                } else {
+                    outcome_code(last)
+                },
+            );
+        }
+    }
+    let mut later = 0;
+    for path in &outcome_files {
+        for row in read(path) {
+            if let Some(e) = expected.get_mut(&row["Crime ID"]) {
+                let code = outcome_code(row["Outcome type"].trim_end_matches('\r'));
+                if *e != code {
+                    later += 1;
+                }
+                *e = code;
+            }
+        }
+    }
+    assert!(later > 50, "{later}");
+    let held = || async {
+        strings(
+            &app,
+            "SELECT i.external_ref || ' ' || coalesce(i.outcome, '') AS s FROM incidents i \
+             WHERE i.partnership_id = (SELECT id FROM partnerships WHERE slug = 'stevenage') \
+               AND length(i.external_ref) = 64 ORDER BY 1",
+        )
+        .await
+    };
+
+    // The months given newest first, the street file last: crimes first, then the months
+    // in order, whatever the order given.
+    let mut files: Vec<&std::path::Path> =
+        outcome_files.iter().rev().map(|p| p.as_path()).collect();
+    files.push(&street);
+    let (rc, out, err) = import_into(&app, "stevenage", &files, &[]);
+    assert_eq!(rc, 0, "{out}\n{err}");
+    let got = held().await;
+    let want: Vec<String> = expected
+        .iter()
+        .filter(|(id, _)| got.iter().any(|g| g.starts_with(id.as_str())))
+        .map(|(id, o)| format!("{id} {o}"))
+        .collect();
+    assert!(got.len() > 600, "{}", got.len());
+    assert_eq!(got, want);
+    assert!(out.lines().all(|l| l.contains("rejected 0")), "{out}");
+    // Applied month by month: the street file, then June 2021 to January 2022.
+    let order: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split('/').next_back()?.get(..7))
+        .collect();
+    assert_eq!(order[0], "2021-06", "{out}");
+    assert_eq!(order[1..], months, "{out}");
+
+    // An older month imported again later changes nothing, and says why.
+    let (rc, out, err) = import_into(&app, "stevenage", &[outcome_files[1].as_path()], &[]);
+    assert_eq!(rc, 0, "{out}\n{err}");
+    assert!(out.contains("older than the outcome held"), "{out}");
+    assert_eq!(held().await, got);
+    // So does the street file: a crime keeps the outcome of a later month.
+    let (rc, out, err) = import_into(&app, "stevenage", &[street.as_path()], &[]);
+    assert_eq!(rc, 0, "{out}\n{err}");
+    assert!(
+        out.contains("keep the outcome an outcomes file gave them"),
+        "{out}"
+    );
+    assert_eq!(held().await, got);
+    // And the history of an outcome is kept: a crime with outcomes in several months has a
+    // revision for each change.
+    let revised = app
+        .count(
+            "SELECT count(*) AS n FROM incidents WHERE revision > 1 AND length(external_ref) = 64 \
+             AND partnership_id = (SELECT id FROM partnerships WHERE slug = 'stevenage')",
+        )
+        .await;
+    assert!(revised > 50, "{revised}");
+    eprintln!(
+        "OUTCOMES held {} changed by later months {later} revised {revised}",
+        got.len()
+    );
+}

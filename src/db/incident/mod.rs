@@ -491,6 +491,61 @@ pub async fn held_by_refs<C: ConnectionTrait>(
     .await
 }
 
+pg_row! {
+    struct OutcomeMonth {
+        external_ref: String,
+        month: NaiveDate,
+        outcome: Option<String>,
+    }
+}
+
+/// The month of the data.police.uk outcome each of these records of an agency holds (where an
+/// import recorded one), with that outcome, by external reference.
+pub async fn outcome_months<C: ConnectionTrait>(
+    conn: &C,
+    agency: Uuid,
+    refs: &[String],
+) -> AppResult<HashMap<String, (NaiveDate, Option<String>)>> {
+    let rows: Vec<OutcomeMonth> = fetch_all(
+        conn,
+        "SELECT i.external_ref, m.month, i.outcome FROM incident_outcome_months m \
+         JOIN incidents i ON i.id = m.incident_id \
+         WHERE i.source_agency_id = $1 AND i.external_ref = ANY($2)",
+        vec![agency.into(), refs.to_vec().into()],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.external_ref, (r.month, r.outcome)))
+        .collect())
+}
+
+/// Records the month of the outcome these records of an agency now hold (the later of it and
+/// the month already recorded).
+pub async fn record_outcome_months<C: ConnectionTrait>(
+    conn: &C,
+    agency: Uuid,
+    held: &[(String, NaiveDate)],
+) -> AppResult<()> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<String> = held.iter().map(|(r, _)| r.clone()).collect();
+    let months: Vec<String> = held.iter().map(|(_, m)| m.to_string()).collect();
+    execute(
+        conn,
+        "INSERT INTO incident_outcome_months (incident_id, month) \
+         SELECT i.id, v.month::date FROM unnest($2::text[], $3::text[]) AS v (external_ref, month) \
+         JOIN incidents i ON i.source_agency_id = $1 AND i.external_ref = v.external_ref \
+         ON CONFLICT (incident_id) DO UPDATE \
+         SET month = greatest(incident_outcome_months.month, excluded.month)",
+        vec![agency.into(), refs.into(), months.into()],
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 impl IncidentRow {
     /// The record as a push would send it again, unchanged.
     pub fn to_input(&self) -> crate::domain::incident::IncidentInput {
