@@ -61,6 +61,15 @@ CREATE TRIGGER incidents_place_count_update AFTER UPDATE ON incidents
 CREATE TRIGGER incidents_place_count_delete AFTER DELETE ON incidents
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION csphub_count_incident_places();
 
+CREATE FUNCTION csphub_clear_incident_place_counts() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    DELETE FROM incident_place_counts;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER incidents_place_count_truncate AFTER TRUNCATE ON incidents
+    FOR EACH STATEMENT EXECUTE FUNCTION csphub_clear_incident_place_counts();
+
 -- Folds the rows of every key that has more than one into one, in one statement, as
 -- csphub_fold_incident_counts() does. Returns how many rows it removed.
 CREATE FUNCTION csphub_fold_incident_place_counts() RETURNS bigint LANGUAGE sql AS $fn$
@@ -93,6 +102,8 @@ const DOWN: &str = r#"
 DROP TRIGGER incidents_place_count_insert ON incidents;
 DROP TRIGGER incidents_place_count_update ON incidents;
 DROP TRIGGER incidents_place_count_delete ON incidents;
+DROP TRIGGER incidents_place_count_truncate ON incidents;
+DROP FUNCTION csphub_clear_incident_place_counts();
 DROP FUNCTION csphub_count_incident_places();
 DROP FUNCTION csphub_fold_incident_place_counts();
 DROP TABLE incident_place_counts;

@@ -90,7 +90,6 @@ pub fn apportion(
     out
 }
 
-/// A rate per 1,000 residents, to two decimal places; none without a population.
 /// Where whole records in an LSOA of either vintage land among LSOAs of the `target` vintage,
 /// without shares (the PCC's figures are sums of whole cells).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +151,7 @@ pub fn place_exactly(
         .collect()
 }
 
+/// A rate per 1,000 residents, to two decimal places; none without a population.
 pub fn rate_per_1000(count: f64, population: Option<i64>) -> Option<f64> {
     match population {
         Some(p) if p > 0 => Some((count * 1000.0 / p as f64 * 100.0).round() / 100.0),

@@ -35,17 +35,6 @@ pub enum AreaKey {
     Place(String, Option<String>),
 }
 
-impl AreaKey {
-    /// An LSOA's cell (or no LSOA, or an area's part of an LSOA): the official places, held
-    /// for all categories by quarter, half and year ([`LSOA_UNITS`]).
-    pub fn is_place(&self) -> bool {
-        matches!(
-            self,
-            AreaKey::Lsoa(_) | AreaKey::NoLsoa | AreaKey::Place(..)
-        )
-    }
-}
-
 /// What the PCC's figures by LSOA are: all categories by quarter, half and year. An LSOA's
 /// month, or its count of one category, is nearly always small, and holding them withheld
 /// most of the areas' figures by month and category as well (in the demo's 2014/15, 1,911 of
@@ -177,6 +166,9 @@ pub struct TableSet {
     /// The areas whose records carry each LSOA (none: no LSOA) over the year; empty when no
     /// record carries an LSOA (the set then has no LSOA cells).
     places: BTreeMap<Option<String>, BTreeSet<String>>,
+    /// The records by LSOA did not add up to the records by area, so the set holds no LSOA
+    /// cells although records carry LSOAs.
+    places_untrusted: bool,
 }
 
 /// What a cell says: its count, or that it is withheld.
@@ -246,6 +238,7 @@ impl TableSet {
             .iter()
             .filter(|p| (1..=4).contains(&p.quarter))
             .collect();
+        let mut places_untrusted = false;
         let mut places: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
         if place_groups.iter().any(|p| p.lsoa.is_some()) {
             for p in &place_groups {
@@ -280,6 +273,7 @@ impl TableSet {
                     "the PCC's table set: the records by LSOA do not add up to the records by area; the set is built without LSOAs"
                 );
                 places.clear();
+                places_untrusted = true;
             }
         }
         let mut counts: HashMap<Cell, i64> = HashMap::new();
@@ -327,6 +321,7 @@ impl TableSet {
             counts,
             hidden: HashMap::new(),
             places,
+            places_untrusted,
         };
         set.suppress();
         set
@@ -366,6 +361,12 @@ impl TableSet {
     /// Whether the set has LSOA cells (some record of the year carries an LSOA).
     pub fn has_lsoas(&self) -> bool {
         !self.places.is_empty()
+    }
+
+    /// Whether records carry LSOAs but their counts by LSOA did not add up to those by area,
+    /// so the set was built without LSOA cells (a fault, logged when it was built).
+    pub fn lsoas_untrusted(&self) -> bool {
+        self.places_untrusted
     }
 
     /// The cell of an area's records in an LSOA (none: without one): the LSOA's own cell when
@@ -418,16 +419,22 @@ impl TableSet {
                     .map(|(a, parts)| (AreaKey::Area(a.clone()), parts)),
             );
         }
-        let mut all_areas: Vec<AreaKey> = areas.iter().cloned().chain([AreaKey::All]).collect();
-        all_areas.extend(self.places.iter().flat_map(|(lsoa, in_areas)| {
-            let shared = in_areas.len() > 1;
-            std::iter::once(lsoa_key(lsoa)).chain(
-                in_areas
-                    .iter()
-                    .filter(move |_| shared)
-                    .map(move |a| AreaKey::Place(a.clone(), lsoa.clone())),
-            )
-        }));
+        let all_areas: Vec<AreaKey> = areas.iter().cloned().chain([AreaKey::All]).collect();
+        // The LSOA cells (all categories; quarters, halves, the year) have no category or
+        // month relations of their own: only halves and the year.
+        let place_keys: Vec<AreaKey> = self
+            .places
+            .iter()
+            .flat_map(|(lsoa, in_areas)| {
+                let shared = in_areas.len() > 1;
+                std::iter::once(lsoa_key(lsoa)).chain(
+                    in_areas
+                        .iter()
+                        .filter(move |_| shared)
+                        .map(move |a| AreaKey::Place(a.clone(), lsoa.clone())),
+                )
+            })
+            .collect();
         let units = Unit::all();
         let mut out: Vec<Vec<Cell>> = Vec::new();
         let cell = |category: &Option<String>, area: &AreaKey, unit: Unit| Cell {
@@ -494,6 +501,13 @@ impl TableSet {
                     r.extend(parts.iter().map(|u| cell(category, area, *u)));
                     out.push(r.into_iter().filter(present).collect());
                 }
+            }
+        }
+        for area in &place_keys {
+            for (total, parts) in periods.iter().skip(4) {
+                let mut r = vec![cell(&None, area, *total)];
+                r.extend(parts.iter().map(|u| cell(&None, area, *u)));
+                out.push(r.into_iter().filter(present).collect());
             }
         }
         out.retain(|r| r.len() > 1);
@@ -865,7 +879,7 @@ mod tests {
         let (groups, mut places) = generated_with_lsoas(2_000);
         places[0].n += 1;
         let set = TableSet::build_with_places(year(), &groups, &places);
-        assert!(!set.has_lsoas());
+        assert!(!set.has_lsoas() && set.lsoas_untrusted());
         let set = TableSet::build(year(), &generated(5_000));
         assert!(!set.has_lsoas());
         assert!(set.relations().iter().flatten().all(|c| matches!(

@@ -68,6 +68,9 @@ pub struct CrimeRow {
     pub crime_type: String,
     /// The outcome's name.
     pub outcome: Option<String>,
+    /// The month the outcome was recorded, where the file says it (the API's
+    /// `outcome_status.date`; a street CSV does not).
+    pub outcome_month: Option<NaiveDate>,
     /// The published place (location text and coordinates): read only to tell apart rows
     /// without a crime id, never stored.
     pub place: String,
@@ -193,6 +196,7 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                     lsoa: lsoa.filter(|_| located),
                     crime_type: get(crime_type).to_owned(),
                     outcome: nonempty(get(outcome)),
+                    outcome_month: None,
                     place: [get(location), lat.map_or("", get), lng.map_or("", get)].join("|"),
                     point: None,
                     located,
@@ -272,6 +276,10 @@ fn parse_api(text: &str) -> Result<Parsed, String> {
                     .pointer("/outcome_status/category")
                     .and_then(|c| c.as_str())
                     .and_then(nonempty),
+                outcome_month: item
+                    .pointer("/outcome_status/date")
+                    .and_then(|d| d.as_str())
+                    .and_then(|d| month_date(d.trim()).ok()),
                 located: location.is_some(),
                 place,
                 point,
@@ -284,11 +292,18 @@ fn parse_api(text: &str) -> Result<Parsed, String> {
     })
 }
 
+/// The first day of a `YYYY-MM` month.
+fn month_date(month: &str) -> Result<NaiveDate, String> {
+    let ok = month.len() == 7 && month.as_bytes().get(4) == Some(&b'-');
+    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| ok)
+        .ok_or_else(|| format!("Month '{month}' is not YYYY-MM"))
+}
+
 /// The first instant of a `YYYY-MM` month that is the 1st in London too (midday UTC).
 fn month_start(month: &str) -> Result<String, String> {
-    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .map(|d| format!("{d}T12:00:00Z"))
-        .map_err(|_| format!("Month '{month}' is not YYYY-MM"))
+    month_date(month).map(|d| format!("{d}T12:00:00Z"))
 }
 
 /// What the import of one file did.
@@ -508,6 +523,7 @@ async fn crimes(
     let mut lines = Vec::new();
     let mut records = Vec::new();
     let mut points = Vec::new();
+    let mut outcome_months: Vec<Option<NaiveDate>> = Vec::new();
     for row in readable(report, rows) {
         if !row.located {
             report.no_location += 1;
@@ -564,6 +580,7 @@ async fn crimes(
             }
         };
         lines.push(row.line);
+        outcome_months.push(row.outcome_month.filter(|_| outcome.is_some()));
         points.push(match (by_point, outside_point) {
             (false, _) => Point::None,
             (true, false) => Point::Placed,
@@ -593,8 +610,13 @@ async fn crimes(
         // outside are left to their district.
         let mut kept = Vec::with_capacity(records.len());
         let mut kept_lines = Vec::with_capacity(lines.len());
-        for (((record, line), point), before) in
-            records.into_iter().zip(lines).zip(&points).zip(placed)
+        let mut kept_months = Vec::with_capacity(lines.len());
+        for ((((record, line), point), before), month) in records
+            .into_iter()
+            .zip(lines)
+            .zip(&points)
+            .zip(placed)
+            .zip(outcome_months)
         {
             let now = record.as_ref().ok().and_then(|r| r.lsoa.clone());
             match point {
@@ -607,48 +629,95 @@ async fn crimes(
             }
             kept.push(record);
             kept_lines.push(line);
+            kept_months.push(month);
         }
         records = kept;
         lines = kept_lines;
+        outcome_months = kept_months;
     }
-    report.kept_later_outcome = keep_later_outcomes(db, importer, &mut records).await?;
-    let pushed = importer.push(db, records).await?;
+    report.kept_later_outcome =
+        keep_later_outcomes(db, importer, &mut records, &mut outcome_months).await?;
+    let pushed = push_recording_months(db, importer, records, outcome_months).await?;
     absorb(report, pushed, &lines);
     Ok(())
 }
 
-/// The first day of a record's month (`occurredAt` as the import makes it: the 1st, midday).
-fn month_of(occurred_at: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(occurred_at.get(..10)?, "%Y-%m-%d").ok()
+/// Pushes the records chunk by chunk and, after each chunk, records the month of the outcome
+/// of each record of it that `months` gives one for and that was not rejected.
+async fn push_recording_months(
+    db: &DatabaseConnection,
+    importer: &Importer,
+    records: Vec<Result<IncidentInput, String>>,
+    months: Vec<Option<NaiveDate>>,
+) -> anyhow::Result<crate::service::push::PushReport> {
+    let mut total = crate::service::push::PushReport::default();
+    let mut offset = 0;
+    let mut all = records.into_iter().zip(months).peekable();
+    while all.peek().is_some() {
+        let (batch, batch_months): (Vec<_>, Vec<_>) =
+            all.by_ref().take(importer.chunk.max(1)).unzip();
+        let n = batch.len();
+        let refs: Vec<Option<String>> = batch
+            .iter()
+            .map(|r| r.as_ref().ok().map(|r| r.external_ref.clone()))
+            .collect();
+        let report = importer.push(db, batch).await?;
+        let rejected: HashSet<usize> = report.rejected.iter().map(|r| r.index).collect();
+        let held: Vec<(String, NaiveDate)> = refs
+            .into_iter()
+            .zip(batch_months)
+            .enumerate()
+            .filter(|(i, _)| !rejected.contains(i))
+            .filter_map(|(_, (r, m))| Some((r?, m?)))
+            .collect();
+        db::incident::record_outcome_months(db, importer.pusher.agency_id, &held).await?;
+        total.created += report.created;
+        total.updated += report.updated;
+        total.unchanged += report.unchanged;
+        total
+            .rejected
+            .extend(report.rejected.into_iter().map(|r| Rejection {
+                index: r.index + offset,
+                ..r
+            }));
+        offset += n;
+    }
+    Ok(total)
 }
 
-/// A crime already holding an outcome from an outcomes file keeps it: outcomes files say
-/// when each outcome was recorded, a street file only what it was when the file was made,
-/// which the file does not say. Returns how many kept theirs.
+/// A crime already holding an outcome of a known month (from an outcomes file, or the API's
+/// `outcome_status.date`) keeps it, unless the record says its own outcome is of that month or
+/// later (the API does): a street file says only what the outcome was when the file was made,
+/// which the file does not say. `months` are the records' own outcome months; a record that
+/// keeps the held outcome has none. Returns how many kept an outcome other than their own.
 async fn keep_later_outcomes(
     db: &DatabaseConnection,
     importer: &Importer,
     records: &mut [Result<IncidentInput, String>],
+    months: &mut [Option<NaiveDate>],
 ) -> anyhow::Result<usize> {
     let refs: Vec<String> = records
         .iter()
         .filter_map(|r| r.as_ref().ok().map(|r| r.external_ref.clone()))
         .collect();
     let mut held = HashMap::new();
-    for chunk in refs.chunks(importer.chunk) {
+    for chunk in refs.chunks(importer.chunk.max(1)) {
         held.extend(db::incident::outcome_months(db, importer.pusher.agency_id, chunk).await?);
     }
     let mut kept = 0;
-    for r in records.iter_mut().flatten() {
-        if let (Some((month, outcome)), Some(own)) =
-            (held.get(&r.external_ref), month_of(&r.occurred_at))
-            && *month >= own
-        {
-            if r.outcome != *outcome {
-                kept += 1;
-            }
-            r.outcome.clone_from(outcome);
+    for (r, own) in records.iter_mut().zip(months.iter_mut()) {
+        let Ok(r) = r else { continue };
+        let Some((month, outcome)) = held.get(&r.external_ref) else {
+            continue;
+        };
+        if own.is_some_and(|m| m >= *month) {
+            continue;
         }
+        if r.outcome != *outcome {
+            kept += 1;
+        }
+        r.outcome.clone_from(outcome);
+        *own = None;
     }
     Ok(kept)
 }
@@ -675,7 +744,7 @@ async fn outcomes(
     report: &mut FileReport,
 ) -> anyhow::Result<()> {
     // The latest month's outcome of each crime (a later row wins within a month).
-    let mut latest: HashMap<String, (String, usize, String)> = HashMap::new();
+    let mut latest: HashMap<String, (NaiveDate, usize, String)> = HashMap::new();
     for row in readable(report, rows) {
         let Some(code) = vocabularies.code_for_name(Vocabulary::Outcome, &row.outcome) else {
             report.rejected.push(rejection(
@@ -689,17 +758,20 @@ async fn outcomes(
             ));
             continue;
         };
-        if let Err(m) = month_start(&row.month) {
-            report
-                .rejected
-                .push(rejection(row.line, Some(row.crime_id), "INVALID_DATE", m));
-            continue;
-        }
+        let month = match month_date(&row.month) {
+            Ok(m) => m,
+            Err(m) => {
+                report
+                    .rejected
+                    .push(rejection(row.line, Some(row.crime_id), "INVALID_DATE", m));
+                continue;
+            }
+        };
         let newer = latest
             .get(&row.crime_id)
-            .is_none_or(|(month, _, _)| row.month >= *month);
+            .is_none_or(|(held, _, _)| month >= *held);
         if newer {
-            latest.insert(row.crime_id, (row.month, row.line, code.to_owned()));
+            latest.insert(row.crime_id, (month, row.line, code.to_owned()));
         }
     }
     let refs: Vec<String> = latest.keys().cloned().collect();
@@ -714,15 +786,12 @@ async fn outcomes(
     }
     let mut lines = Vec::new();
     let mut records = Vec::new();
-    let mut applied: Vec<(String, NaiveDate)> = Vec::new();
+    let mut applied: Vec<Option<NaiveDate>> = Vec::new();
     for row in held {
         if let Some((month, line, code)) = latest.get(&row.external_ref) {
-            let Some(month) = month_of(&format!("{month}-01")) else {
-                continue;
-            };
             if months
                 .get(&row.external_ref)
-                .is_some_and(|(held, _)| *held > month)
+                .is_some_and(|(held, _)| held > month)
             {
                 report.older += 1;
                 continue;
@@ -730,21 +799,11 @@ async fn outcomes(
             let mut input = row.to_input();
             input.outcome = Some(code.clone());
             lines.push(*line);
-            applied.push((row.external_ref.clone(), month));
+            applied.push(Some(*month));
             records.push(Ok(input));
         }
     }
-    let pushed = importer.push(db, records).await?;
-    let rejected: HashSet<usize> = pushed.rejected.iter().map(|r| r.index).collect();
-    let applied: Vec<(String, NaiveDate)> = applied
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !rejected.contains(i))
-        .map(|(_, a)| a)
-        .collect();
-    for chunk in applied.chunks(importer.chunk) {
-        db::incident::record_outcome_months(db, importer.pusher.agency_id, chunk).await?;
-    }
+    let pushed = push_recording_months(db, importer, records, applied).await?;
     absorb(report, pushed, &lines);
     Ok(())
 }

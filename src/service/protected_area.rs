@@ -201,6 +201,11 @@ pub async fn protected_area_statistics(
         }
         None => None,
     };
+    if set.lsoas_untrusted() || before.as_ref().is_some_and(|(s, _, _)| s.lsoas_untrusted()) {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "the PCC's table set: the records by LSOA do not add up to the records by area"
+        )));
+    }
     let mut codes: Vec<String> = set.lsoas().into_iter().collect();
     if let Some((other, _, _)) = &before {
         codes.extend(other.lsoas());

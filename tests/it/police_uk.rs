@@ -877,7 +877,41 @@ async fn outcomes_files_update_crimes_held_and_api_json_keeps_their_places() {
         stdout.contains("updated 0, unchanged 2, rejected 1"),
         "{stdout}"
     );
-    for f in [street, outcomes, api] {
+    // The API says when each outcome was recorded: one of a month before the one held is not
+    // taken; one of a later month is, and then an outcomes file of an earlier month is older.
+    let burglary = |outcome: &str, date: &str| {
+        write(
+            &app,
+            &format!("api-{date}.json"),
+            &json!([{"category": "burglary", "location_type": "Force", "location": {"latitude": "51.905343", "street": {"id": 1, "name": "On or near Parking Area"}, "longitude": "-0.201946"}, "context": "", "outcome_status": {"category": outcome, "date": date}, "persistent_id": crime_id(1), "id": 1, "location_subtype": "", "month": "2015-05"}]).to_string(),
+        )
+    };
+    let outcome_of_1 = || async {
+        strings(
+            &app,
+            &format!(
+                "SELECT outcome AS s FROM incidents WHERE external_ref = '{}'",
+                crime_id(1)
+            ),
+        )
+        .await
+    };
+    let earlier = burglary("Under investigation", "2015-06");
+    let (code, stdout, stderr) = import_police_uk(&app, &[&earlier], &["--area", "south"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 keep the outcome an outcomes file gave them"),
+        "{stdout}"
+    );
+    assert_eq!(outcome_of_1().await, ["imprisoned"]);
+    let later = burglary("Offender fined", "2015-08");
+    let (code, stdout, stderr) = import_police_uk(&app, &[&later], &["--area", "south"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(outcome_of_1().await, ["fined"]);
+    let (_, stdout, _) = import_police_uk(&app, &[&outcomes], &[]);
+    assert!(stdout.contains("1 older than the outcome held"), "{stdout}");
+    assert_eq!(outcome_of_1().await, ["fined"]);
+    for f in [street, outcomes, api, earlier, later] {
         let _ = std::fs::remove_file(f);
     }
 }
