@@ -9,8 +9,10 @@ pub struct Migration;
 
 const UP: &str = r#"
 CREATE TABLE incident_outcome_months (
-    incident_id  uuid PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
-    month        date NOT NULL CHECK (extract(day from month) = 1)
+    incident_id     uuid PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
+    -- The record's partnership, as every table of partnership data carries it.
+    partnership_id  uuid NOT NULL REFERENCES partnerships (id),
+    month           date NOT NULL CHECK (extract(day from month) = 1)
 );
 GRANT SELECT, INSERT, UPDATE, DELETE ON incident_outcome_months TO csphub_service;
 "#;

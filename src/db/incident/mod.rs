@@ -534,8 +534,9 @@ pub async fn record_outcome_months<C: ConnectionTrait>(
     let months: Vec<String> = held.iter().map(|(_, m)| m.to_string()).collect();
     execute(
         conn,
-        "INSERT INTO incident_outcome_months (incident_id, month) \
-         SELECT i.id, v.month::date FROM unnest($2::text[], $3::text[]) AS v (external_ref, month) \
+        "INSERT INTO incident_outcome_months (incident_id, partnership_id, month) \
+         SELECT i.id, i.partnership_id, v.month::date \
+         FROM unnest($2::text[], $3::text[]) AS v (external_ref, month) \
          JOIN incidents i ON i.source_agency_id = $1 AND i.external_ref = v.external_ref \
          ON CONFLICT (incident_id) DO UPDATE \
          SET month = greatest(incident_outcome_months.month, excluded.month)",
