@@ -91,8 +91,10 @@ async fn exports_nobody_reads_give_back_their_slots_and_connections() {
     let asked = Instant::now();
     let r = app.gql(STATS, json!({}), Some(&app.council())).await;
     assert!(r.body.get("errors").is_none(), "{}", r.body);
+    // Well under EXPORT_STALL (10 s), which a caller waiting on a held slot would take; the
+    // margin is for a loaded 2-core machine running the whole suite (3.06 s seen once).
     assert!(
-        asked.elapsed() < Duration::from_secs(3),
+        asked.elapsed() < Duration::from_secs(6),
         "{:?}",
         asked.elapsed()
     );
